@@ -1,0 +1,39 @@
+// Shared by the benchmarks: serve the repo on localhost and open a headless Chromium page on it
+// (WebGPU enabled; SwiftShader where there is no GPU). The same flags as the browser tests.
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { startServer } from '../scripts/server.mjs';
+
+const ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+function chromiumPath() {
+  for (const c of [process.env.CHROMIUM_PATH, '/usr/bin/chromium']) if (c && existsSync(c)) return c;
+  return undefined; // Playwright's own Chromium, if installed
+}
+
+/** Starts the server and a browser page at `path`. Returns `{ page, url, close }`. */
+export async function openBenchPage(path = '/test/browser/blank.html') {
+  const server = await startServer({ quiet: true });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(`[page] ${m.text()}`);
+  });
+  await page.goto(server.url + path);
+  return {
+    page,
+    url: server.url,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** Formats rows (arrays of cells) as an aligned text table with a header row. */
+export function table(header, rows) {
+  const all = [header, ...rows].map((r) => r.map(String));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, findChromium } from './test/browser/chromium';
+
+const PORT = Number(process.env.WEBQ8_TEST_PORT ?? 4173);
+
+// Browser behaviour tests: real headless Chromium, WebGPU on whatever adapter it has (SwiftShader in
+// CI), pages served from localhost by scripts/serve.mjs. Run `npm run build` first (npm test does).
+export default defineConfig({
+  testDir: 'test/browser',
+  testMatch: '**/*.spec.ts',
+  timeout: 120_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: process.env.CI ? 2 : 2,
+  retries: 0,
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
+  },
+  webServer: {
+    command: `node scripts/serve.mjs --port ${PORT}`,
+    url: `http://localhost:${PORT}/package.json`,
+    reuseExistingServer: !process.env.CI,
+    stdout: 'ignore',
+  },
+});

@@ -1,0 +1,210 @@
+/**
+ * Named errors with a stable `code`. Every error webq8 raises is a {@link WebQ8Error}; callers
+ * may switch on `err.code`. The classes survive the worker boundary: `installErrorTransfer()`
+ * replaces comlink's default `"throw"` handler (which keeps only name/message/stack) with one that
+ * also carries `code` and `details` and rebuilds the right class on the other side.
+ */
+
+/** Stable machine-readable error codes. New codes may be added; existing ones never change meaning. */
+export type ErrorCode =
+  | 'MODEL_LOAD_FAILED'
+  | 'MODEL_FORMAT'
+  | 'INPUT_INVALID'
+  | 'BACKEND_UNAVAILABLE'
+  | 'DISPOSED'
+  | 'ABORTED'
+  | 'DEVICE_LOST'
+  | 'GPU_ERROR'
+  | 'KERNEL_INVALID'
+  | 'INTERNAL'
+  | 'INTEGRITY'
+  | 'INTEGRITY_REQUIRED'
+  | 'CONTENT_LENGTH'
+  | 'CACHE';
+
+/** Base class of every webq8 error. */
+export class WebQ8Error extends Error {
+  /** Stable code; see {@link ErrorCode}. */
+  readonly code: ErrorCode;
+  /** Structured, JSON-safe facts about the failure (URL, status, input name, ...). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WebQ8Error';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The model could not be fetched (HTTP status, network error). `details.url`, `details.status`. */
+export class ModelLoadError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('MODEL_LOAD_FAILED', message, details, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** The bytes are not a valid ONNX model, or ORT refused to build a session from them. */
+export class ModelFormatError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('MODEL_FORMAT', message, details, options);
+    this.name = 'ModelFormatError';
+  }
+}
+
+/** A feed is missing, unknown, or has the wrong dtype or shape. `details.input` names it. */
+export class InputError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INPUT_INVALID', message, details);
+    this.name = 'InputError';
+  }
+}
+
+/** A backend was forced (`backend: 'webgpu'`) but this browser or device cannot provide it. */
+export class BackendUnavailableError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('BACKEND_UNAVAILABLE', message, details, options);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+/** The model or runtime was disposed before or during the call. */
+export class DisposedError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('DISPOSED', message, details);
+    this.name = 'DisposedError';
+  }
+}
+
+/** The caller aborted the request through its `AbortSignal`. */
+export class AbortError extends WebQ8Error {
+  constructor(message = 'The run was aborted by its AbortSignal.', details: Record<string, unknown> = {}) {
+    super('ABORTED', message, details);
+    this.name = 'AbortError';
+  }
+}
+
+/** The GPUDevice was lost while a request was in flight; the next request rebuilds GPU state. */
+export class DeviceLostError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('DEVICE_LOST', message, details);
+    this.name = 'DeviceLostError';
+  }
+}
+
+/** WebGPU reported a validation or out-of-memory error for one of webq8's own kernels. */
+export class GpuError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('GPU_ERROR', message, details);
+    this.name = 'GpuError';
+  }
+}
+
+/** A kernel was called with arguments it cannot handle (shape, dtype, size limits). */
+export class KernelError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('KERNEL_INVALID', message, details);
+    this.name = 'KernelError';
+  }
+}
+
+/**
+ * The model bytes do not match the expected SHA-256 (or the expected hash is malformed). The bytes
+ * were neither cached nor returned. `details.url`, `details.expected`, `details.actual`.
+ */
+export class IntegrityError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INTEGRITY', message, details);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** `requireIntegrity` is set but the model source carries no expected hash. `details.url`. */
+export class IntegrityRequiredError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INTEGRITY_REQUIRED', message, details);
+    this.name = 'IntegrityRequiredError';
+  }
+}
+
+/**
+ * The body length differs from the declared `Content-Length` (or the expected size), even after
+ * resuming. `details.url`, `details.expected`, `details.received`.
+ */
+export class ContentLengthError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONTENT_LENGTH', message, details);
+    this.name = 'ContentLengthError';
+  }
+}
+
+/**
+ * A cache management call (`list`, `delete`, `clear`, `usage`) failed, e.g. IndexedDB is
+ * unavailable. Loads never raise it: they fall back to the network (`cache: 'bypassed'`).
+ */
+export class CacheError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('CACHE', message, details, options);
+    this.name = 'CacheError';
+  }
+}
+
+const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
+  ModelLoadError,
+  ModelFormatError,
+  InputError,
+  BackendUnavailableError,
+  DisposedError,
+  AbortError,
+  DeviceLostError,
+  GpuError,
+  KernelError,
+  IntegrityError,
+  IntegrityRequiredError,
+  ContentLengthError,
+  CacheError,
+};
+
+/** The plain-object form of an error as it crosses `postMessage`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: ErrorCode;
+  details?: Record<string, unknown>;
+}
+
+/** Turns any thrown value into a structured-clone-safe object. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof WebQ8Error) {
+    return { name: err.name, message: err.message, stack: err.stack, code: err.code, details: jsonSafe(err.details) };
+  }
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { name: 'Error', message: String(err) };
+}
+
+/** Rebuilds the error class from its serialized form (the inverse of {@link serializeError}). */
+export function deserializeError(s: SerializedError): Error {
+  const Ctor = classes[s.name];
+  let err: Error;
+  if (Ctor) {
+    err = new Ctor(s.message, s.details ?? {});
+  } else if (s.code) {
+    err = new WebQ8Error(s.code, s.message, s.details ?? {});
+    err.name = s.name;
+  } else {
+    err = new Error(s.message);
+    err.name = s.name;
+  }
+  if (s.stack) err.stack = s.stack;
+  return err;
+}
+
+function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}

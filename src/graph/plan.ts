@@ -1,0 +1,41 @@
+/**
+ * An execution plan: what the worker runs for one model. Steps are in topological order; each
+ * reads and writes named values. An `ort` step is a (sub-)model run by an ORT session; a `kernel`
+ * step is one of webq8's WGSL kernels (src/kernels/registry.ts). A plain model is one `ort` step;
+ * the partitioner (issue 4) produces plans that alternate the two, with tensors handed between
+ * them as GPU buffers on ORT's device.
+ */
+import type { KernelStepDef } from '../kernels/registry';
+
+/** Runs an ONNX (sub-)model in ORT. `inputs`/`outputs` map the sub-model's names to plan value names. */
+export interface OrtStep {
+  kind: 'ort';
+  /** Serialized ONNX model. */
+  model: Uint8Array;
+  /**
+   * sub-model input name → plan value name. May be omitted (identity) only in a one-step plan:
+   * the executor learns what a step reads from these maps before its session exists.
+   */
+  inputs?: Record<string, string>;
+  /** sub-model output name → plan value name (identity when omitted). */
+  outputs?: Record<string, string>;
+}
+
+/** Runs a webq8 kernel on GPU tensors. */
+export interface KernelStep extends KernelStepDef {
+  kind: 'kernel';
+  /** Plan value names read, in the kernel's input order. */
+  inputs: string[];
+  /** Plan value names written, in the kernel's output order. */
+  outputs: string[];
+}
+
+/** One step of a {@link Plan}. */
+export type PlanStep = OrtStep | KernelStep;
+
+/** A whole plan. `inputs`/`outputs` are the model's graph inputs and outputs (plan value names). */
+export interface Plan {
+  inputs: string[];
+  outputs: string[];
+  steps: PlanStep[];
+}

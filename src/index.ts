@@ -1,0 +1,23 @@
+/**
+ * webq8: serve quantized ONNX models in the browser — onnxruntime-web in a Worker, int8 matmuls
+ * in webq8's own WGSL kernels. This module only re-exports the public API.
+ */
+export { createRuntime, Runtime } from './runtime/runtime';
+export { Model } from './runtime/model';
+export type { RunStats } from './runtime/model';
+export {
+  WebQ8Error,
+  ModelLoadError,
+  ModelFormatError,
+  InputError,
+  BackendUnavailableError,
+  DisposedError,
+  AbortError,
+  DeviceLostError,
+  GpuError,
+  KernelError,
+} from './errors';
+export type { ErrorCode } from './errors';
+export type * from './types';
+export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
+export type { RunCounters } from './worker/executor';

@@ -1,0 +1,132 @@
+/**
+ * The main-thread facade: `createRuntime()` starts webq8's module Worker and returns a
+ * {@link Runtime} that loads models into it. Nothing heavy runs on the main thread: URLs are
+ * fetched, checked and compiled in the worker, and tensors cross by transfer.
+ */
+import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import { DisposedError, ModelLoadError } from '../errors';
+import type { Plan } from '../graph/plan';
+import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
+import type { WorkerApi } from '../worker/api';
+import { installErrorTransfer, type WireSource } from '../worker/protocol';
+import { Model, withAbort } from './model';
+
+// Kept in a variable so bundlers leave it alone: in the published package, worker.js sits next
+// to index.js. Apps whose bundler moves files pass `workerUrl`.
+const WORKER_FILE = './worker.js';
+
+/** A webq8 runtime: one Worker, any number of models. */
+export class Runtime {
+  private readonly worker: Worker;
+  private readonly api: Remote<WorkerApi>;
+  private readonly ready: Promise<void>;
+  private readonly models = new Set<Model>();
+  private requests = 0;
+  private disposed = false;
+
+  /** @internal Use {@link createRuntime}. */
+  constructor(options: RuntimeOptions = {}) {
+    installErrorTransfer();
+    const url = options.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
+    this.worker = new Worker(url, { type: 'module', name: 'webq8' });
+    this.api = wrap<WorkerApi>(this.worker);
+    this.ready = this.api.init({ wasmPaths: options.wasmPaths, numThreads: options.numThreads, logLevel: options.logLevel });
+  }
+
+  /**
+   * Loads a model into the worker: fetches a URL there (or takes bytes), checks it is ONNX, picks
+   * the backend (see {@link LoadOptions.backend}) and compiles it.
+   * @throws {@link ModelLoadError} (HTTP/network), {@link ModelFormatError} (not ONNX),
+   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError}.
+   */
+  async load(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+    this.assertOpen();
+    const { wire, sha256, transfers } = toWireSource(source);
+    const requestId = this.nextRequestId();
+    const onProgress = options.onProgress;
+    await this.ready;
+    const info = await withAbort(
+      this.api.load(transfer({ requestId, source: wire, sha256, backend: options.backend ?? 'auto' }, transfers), onProgress ? proxy(onProgress) : undefined),
+      options.signal,
+      () => void this.api.cancel(requestId),
+    );
+    return this.track(new Model(info, this.api, () => this.nextRequestId(), (m) => this.models.delete(m)));
+  }
+
+  /**
+   * **Experimental, low-level.** Loads an explicit execution plan: ORT sub-models and webq8
+   * kernels run in order on ORT's GPUDevice, with tensors handed over as GPU buffers. `runtime.load`
+   * builds such plans itself; this exists for tools and tests that compose steps by hand.
+   */
+  async loadPlan(plan: Plan, options: Pick<LoadOptions, 'backend' | 'signal'> = {}): Promise<Model> {
+    this.assertOpen();
+    const requestId = this.nextRequestId();
+    await this.ready;
+    const info = await withAbort(this.api.loadPlan(requestId, plan, options.backend ?? 'webgpu'), options.signal, () => void this.api.cancel(requestId));
+    return this.track(new Model(info, this.api, () => this.nextRequestId(), (m) => this.models.delete(m)));
+  }
+
+  /** Models loaded and not yet disposed. */
+  get loadedModels(): readonly Model[] {
+    return [...this.models];
+  }
+
+  /** Disposes every model and terminates the worker. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      await Promise.race([this.api.dispose(), new Promise((r) => setTimeout(r, 2000))]);
+    } catch {
+      /* the worker may already be gone */
+    }
+    this.api[releaseProxy]();
+    this.worker.terminate();
+    this.models.clear();
+  }
+
+  private track(model: Model): Model {
+    if (this.disposed) {
+      void model.dispose();
+      throw new DisposedError('The runtime was disposed while the model loaded.');
+    }
+    this.models.add(model);
+    return model;
+  }
+
+  private nextRequestId(): string {
+    return `r${++this.requests}`;
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new DisposedError('This runtime is disposed. Create a new one with createRuntime().');
+  }
+}
+
+/**
+ * Starts a webq8 runtime (a dedicated module Worker running onnxruntime-web).
+ * @example
+ * const rt = createRuntime();
+ * const model = await rt.load('/models/cls.onnx');
+ * const out = await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data } });
+ */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}
+
+function toWireSource(source: ModelSource): { wire: WireSource; sha256?: string; transfers: Transferable[] } {
+  if (typeof source === 'string' || source instanceof URL) return { wire: { kind: 'url', url: absolute(source) }, transfers: [] };
+  if (source instanceof ArrayBuffer) return { wire: { kind: 'bytes', bytes: new Uint8Array(source.slice(0)) }, transfers: [] };
+  if (source instanceof Uint8Array) {
+    // Copy: the caller keeps its bytes; the copy is transferred, not cloned again.
+    const bytes = source.slice();
+    return { wire: { kind: 'bytes', bytes }, transfers: [bytes.buffer] };
+  }
+  if (source && typeof source === 'object' && 'url' in source) return { wire: { kind: 'url', url: absolute(source.url) }, sha256: source.sha256, transfers: [] };
+  throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, or {url, sha256}.`);
+}
+
+/** Resolves relative URLs against the page, since the worker's base URL differs. */
+function absolute(url: string | URL): string {
+  return new URL(url, globalThis.location?.href).href;
+}

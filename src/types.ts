@@ -1,0 +1,132 @@
+/**
+ * Public data types. Tensors are ORT-compatible: any object with `type`, `dims` and `data`
+ * (an `ort.Tensor` qualifies) can be fed, and outputs come back in that shape, so they can be
+ * passed straight to `new ort.Tensor(out.type, out.data, out.dims)`.
+ */
+
+/** Element types webq8 accepts and returns (ONNX names as ORT spells them). */
+export type DType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint32' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'bool' | 'float64' | 'uint64';
+
+/** The typed array that holds each {@link DType}. */
+export interface DTypeArrays {
+  float32: Float32Array;
+  float16: Uint16Array;
+  float64: Float64Array;
+  int32: Int32Array;
+  uint32: Uint32Array;
+  int64: BigInt64Array;
+  uint64: BigUint64Array;
+  int16: Int16Array;
+  uint16: Uint16Array;
+  int8: Int8Array;
+  uint8: Uint8Array;
+  bool: Uint8Array;
+}
+
+/** Any typed array webq8 can carry. */
+export type TensorData = DTypeArrays[DType];
+
+/** An ORT-compatible tensor: what `model.run` takes and returns. */
+export interface TensorLike {
+  /** Element type. */
+  readonly type: DType;
+  /** Shape; every entry a non-negative integer. */
+  readonly dims: readonly number[];
+  /** Elements in row-major order; length = product of `dims`. */
+  readonly data: TensorData;
+}
+
+/** Named tensors, as ORT's `session.run` takes and returns them. */
+export type TensorMap = Record<string, TensorLike>;
+
+/** Which execution backend runs ORT's part of a model. */
+export type Backend = 'webgpu' | 'wasm';
+
+/** Backend request: a fixed backend, or `'auto'` to let webq8 decide from the hardware. */
+export type BackendRequest = Backend | 'auto';
+
+/** One input or output as declared by the model. Symbolic dimensions are strings (`'batch'`), unknown ones `null`. */
+export interface ValueInfo {
+  name: string;
+  /** Element type, or `'unknown'` for non-tensor values (sequences, maps). */
+  type: DType | 'unknown';
+  dims: (number | string | null)[];
+}
+
+/** What webq8 learnt about the WebGPU adapter (empty fields where the browser has none). */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software or otherwise slow adapter (SwiftShader, WARP, ...): `auto` avoids it. */
+  isFallbackAdapter: boolean;
+  /** Optional features present, e.g. `timestamp-query`, `subgroups`, `shader-f16`. */
+  features: string[];
+  /** WGSL language features, e.g. `packed_4x8_integer_dot_product`. */
+  wgslLanguageFeatures: string[];
+}
+
+/** The backend that was chosen for a model, and why. */
+export interface BackendDecision {
+  backend: Backend;
+  /** What the caller asked for. */
+  requested: BackendRequest;
+  /** Human-readable reason, e.g. "WebGPU adapter is a fallback (swiftshader); WASM is faster there". */
+  reason: string;
+}
+
+/** Everything known about a loaded model. Plain data: safe to log or `JSON.stringify`. */
+export interface ModelInfo {
+  /** Worker-side id of this model. */
+  id: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** Chosen backend and why. */
+  backend: BackendDecision;
+  /** WebGPU adapter details, or `null` when WebGPU is absent. */
+  adapter: AdapterInfo | null;
+  /** Size of the model in bytes. */
+  bytes: number;
+  /** Where the model came from: its URL, or `'bytes'`. */
+  source: string;
+  /** Milliseconds spent in each load phase (measured in the worker). */
+  loadTimings: { fetchMs: number; compileMs: number };
+}
+
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  /**
+   * URL of webq8's worker script. Default: `worker.js` next to webq8's own module, which is right
+   * for the published package; override when your bundler moves files.
+   */
+  workerUrl?: string | URL;
+  /**
+   * Where onnxruntime-web's `.wasm`/`.mjs` files are served (a folder URL ending in `/`).
+   * Default: the `ort/` folder next to the worker.
+   */
+  wasmPaths?: string;
+  /** ORT WASM threads. Default: 1 unless the page is cross-origin isolated (threads need SharedArrayBuffer). */
+  numThreads?: number;
+  /** Log level for the worker: `'warning'` by default; `'verbose'` prints ORT's node placement. */
+  logLevel?: 'verbose' | 'info' | 'warning' | 'error';
+}
+
+/** A model to load: a URL, its bytes, or a URL with the expected SHA-256 (hex). */
+export type ModelSource = string | URL | ArrayBuffer | Uint8Array | { url: string | URL; sha256?: string };
+
+/** Options of `runtime.load`. */
+export interface LoadOptions {
+  /** `'auto'` (default) picks WebGPU only on a real (non-fallback) GPU adapter. */
+  backend?: BackendRequest;
+  /** Cancels the load. */
+  signal?: AbortSignal;
+  /** Download progress, in bytes; `total` is `undefined` when the server sends no length. */
+  onProgress?: (p: { phase: 'download' | 'compile'; loaded: number; total?: number }) => void;
+}
+
+/** Options of `model.run`. */
+export interface RunOptions {
+  /** Cancels the run. A run still queued never starts; a running one resolves into an `AbortError`. */
+  signal?: AbortSignal;
+}

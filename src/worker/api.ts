@@ -1,0 +1,25 @@
+/**
+ * The worker's whole RPC surface: one typed interface, called through comlink from
+ * src/runtime/. Tensor buffers are transferred both ways (see src/tensors.ts).
+ */
+import type { Plan } from '../graph/plan';
+import type { BackendRequest, TensorMap } from '../types';
+import type { LoadReply, LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
+
+/** What the worker exposes. Every method may reject with a {@link WebQ8Error} subclass. */
+export interface WorkerApi {
+  /** Configures ORT (wasm paths, threads, log level). Call once, first. */
+  init(config: WorkerConfig): Promise<void>;
+  /** Fetches (if a URL), checks and compiles a model. `onProgress` is a comlink proxy. */
+  load(request: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<LoadReply>;
+  /** Prepares an explicit execution plan (ORT sub-models and webq8 kernels). */
+  loadPlan(requestId: string, plan: Plan, backend: BackendRequest): Promise<LoadReply>;
+  /** Runs a model. Requests of one model run one at a time, in order. */
+  run(modelId: string, requestId: string, feeds: TensorMap): Promise<RunReply>;
+  /** Cancels a queued run or an ongoing load; a no-op for finished requests. */
+  cancel(requestId: string): void;
+  /** Frees a model's sessions and GPU memory. */
+  disposeModel(modelId: string): Promise<void>;
+  /** Frees everything. */
+  dispose(): Promise<void>;
+}

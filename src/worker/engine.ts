@@ -1,0 +1,180 @@
+/**
+ * The worker's implementation of {@link WorkerApi}: loads models into plan executors, runs them
+ * one request at a time per model, and owns the shared GPU context on ORT's device.
+ */
+import { transfer as comlinkTransfer } from 'comlink';
+import { AbortError, DeviceLostError, DisposedError, ModelFormatError } from '../errors';
+import { assertOnnx } from '../graph/sniff';
+import type { Plan } from '../graph/plan';
+import { GpuContext } from '../kernels/gpu-context';
+import { transferable } from '../tensors';
+import type { BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
+import type { WorkerApi } from './api';
+import { chooseBackend, probeGpu } from './backend';
+import { PlanExecutor } from './executor';
+import { fetchModel } from './fetch-model';
+import { configureOrt, ortDevice } from './ort';
+import type { LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
+import { validateFeeds } from './validate';
+
+interface LoadedModel {
+  info: ModelInfo;
+  plan: Plan;
+  decision: BackendDecision;
+  executor: PlanExecutor;
+  /** Tail of this model's request chain: runs execute one at a time, in order. */
+  tail: Promise<unknown>;
+  /** Set when the GPU device was lost under this model: the next run rebuilds its executor. */
+  stale: boolean;
+}
+
+/** Implements the worker API. One instance per worker. */
+export class Engine implements WorkerApi {
+  private readonly models = new Map<string, LoadedModel>();
+  private readonly loads = new Map<string, AbortController>();
+  private readonly cancelled = new Set<string>();
+  private gpu: GpuContext | null = null;
+  private nextId = 1;
+  private disposed = false;
+
+  async init(config: WorkerConfig): Promise<void> {
+    configureOrt(config);
+  }
+
+  async load(req: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo> {
+    this.assertOpen();
+    const abort = new AbortController();
+    this.loads.set(req.requestId, abort);
+    try {
+      const t0 = performance.now();
+      const label = req.source.kind === 'url' ? req.source.url : (req.source.label ?? 'bytes');
+      const bytes = req.source.kind === 'url' ? await fetchModel(req.source.url, abort.signal, onProgress) : req.source.bytes;
+      const fetchMs = performance.now() - t0;
+      assertOnnx(bytes, label);
+      if (abort.signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
+      onProgress?.({ phase: 'compile', loaded: 0 });
+      const plan: Plan = { inputs: [], outputs: [], steps: [{ kind: 'ort', model: bytes }] };
+      return await this.prepare(plan, req.backend, { source: label, bytes: bytes.byteLength, fetchMs }, abort.signal);
+    } finally {
+      this.loads.delete(req.requestId);
+    }
+  }
+
+  async loadPlan(requestId: string, plan: Plan, backend: BackendRequest): Promise<ModelInfo> {
+    this.assertOpen();
+    const abort = new AbortController();
+    this.loads.set(requestId, abort);
+    try {
+      const bytes = plan.steps.reduce((n, s) => n + (s.kind === 'ort' ? s.model.byteLength : 0), 0);
+      return await this.prepare(plan, backend, { source: 'plan', bytes, fetchMs: 0 }, abort.signal);
+    } finally {
+      this.loads.delete(requestId);
+    }
+  }
+
+  async run(modelId: string, requestId: string, feeds: TensorMap): Promise<RunReply> {
+    const model = this.model(modelId);
+    const queued = performance.now();
+    const result = model.tail.then(async () => {
+      if (this.cancelled.delete(requestId)) throw new AbortError('The run was aborted by its AbortSignal before it started.', { requestId });
+      if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this run was queued.`, { modelId });
+      validateFeeds(model.info.inputs, feeds);
+      if (model.stale) await this.rebuild(model);
+      const start = performance.now();
+      const { outputs, counters } = await this.raceDeviceLoss(model, model.executor.run(feeds));
+      const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start } };
+      return reply;
+    });
+    model.tail = result.catch(() => undefined);
+    const reply = await result;
+    const { tensors, transfer } = transferable(reply.outputs);
+    return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
+  }
+
+  cancel(requestId: string): void {
+    const load = this.loads.get(requestId);
+    if (load) load.abort();
+    else this.cancelled.add(requestId);
+  }
+
+  async disposeModel(modelId: string): Promise<void> {
+    const model = this.models.get(modelId);
+    if (!model) return;
+    this.models.delete(modelId);
+    await model.tail;
+    await model.executor.dispose();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const id of [...this.models.keys()]) await this.disposeModel(id);
+    this.gpu?.dispose();
+    this.gpu = null;
+  }
+
+  private async prepare(plan: Plan, backend: BackendRequest, meta: { source: string; bytes: number; fetchMs: number }, signal: AbortSignal): Promise<ModelInfo> {
+    const probe = await probeGpu();
+    const decision = chooseBackend(backend, probe);
+    const t0 = performance.now();
+    const executor = await PlanExecutor.create(plan, decision.backend, () => this.getGpu());
+    if (signal.aborted) {
+      await executor.dispose();
+      throw new AbortError('The load was aborted by its AbortSignal.');
+    }
+    const id = `m${this.nextId++}`;
+    const info: ModelInfo = {
+      id,
+      inputs: executor.inputInfo(),
+      outputs: executor.outputInfo(),
+      backend: decision,
+      adapter: probe.adapter,
+      bytes: meta.bytes,
+      source: meta.source,
+      loadTimings: { fetchMs: meta.fetchMs, compileMs: performance.now() - t0 },
+    };
+    if (info.outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
+    this.models.set(id, { info, plan, decision, executor, tail: Promise.resolve(), stale: false });
+    return info;
+  }
+
+  /** The GPU context on ORT's device, rebuilt if the device was lost. */
+  private async getGpu(): Promise<GpuContext> {
+    if (this.gpu && !this.gpu.lostInfo) return this.gpu;
+    this.gpu?.dispose();
+    const ctx = new GpuContext(await ortDevice(), {
+      onLost: () => {
+        for (const m of this.models.values()) if (m.decision.backend === 'webgpu') m.stale = true;
+      },
+    });
+    this.gpu = ctx;
+    return ctx;
+  }
+
+  private async rebuild(model: LoadedModel): Promise<void> {
+    await model.executor.dispose();
+    model.executor = await PlanExecutor.create(model.plan, model.decision.backend, () => this.getGpu());
+    model.stale = false;
+  }
+
+  /** Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight. */
+  private async raceDeviceLoss<T>(model: LoadedModel, work: Promise<T>): Promise<T> {
+    const gpu = model.decision.backend === 'webgpu' ? this.gpu : null;
+    if (!gpu) return work;
+    const lost = gpu.lost.then((info): never => {
+      throw new DeviceLostError(`The GPU device was lost during this run (${info.reason}: ${info.message}). Retry: the next run rebuilds GPU state.`, { reason: info.reason });
+    });
+    work.catch(() => undefined);
+    return Promise.race([work, lost]);
+  }
+
+  private model(modelId: string): LoadedModel {
+    this.assertOpen();
+    const model = this.models.get(modelId);
+    if (!model) throw new DisposedError(`Model ${modelId} is disposed (or was never loaded). Load it again with runtime.load().`, { modelId });
+    return model;
+  }
+
+  private assertOpen(): void {
+    if (this.disposed) throw new DisposedError('This runtime is disposed. Create a new one with createRuntime().');
+  }
+}

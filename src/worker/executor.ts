@@ -1,0 +1,248 @@
+/**
+ * Runs a {@link Plan}: ORT sessions and webq8 kernels in order, on ORT's GPUDevice when the backend
+ * is WebGPU. Values between steps stay where the producer left them: an ORT output consumed by a
+ * later step stays on the GPU (`preferredOutputLocation: 'gpu-buffer'`), kernels read and write
+ * pooled GPU buffers, and ORT reads ours through `Tensor.fromGpuBuffer`. Only plan inputs go up and
+ * plan outputs come down; every buffer is released right after its last consumer ran.
+ */
+import { KernelError, ModelFormatError } from '../errors';
+import type { Plan, PlanStep } from '../graph/plan';
+import { elementCount, prepareKernel, type GpuTensor, type PreparedKernel } from '../kernels/registry';
+import type { GpuContext } from '../kernels/gpu-context';
+import type { Backend, DType, TensorLike, ValueInfo } from '../types';
+import { ort } from './ort';
+import { bytesPerElement, typedArrayFor } from '../tensors';
+
+/** Per-run counters: how much crossed the CPU↔GPU boundary and what ran. */
+export interface RunCounters {
+  uploads: number;
+  readbacks: number;
+  ortSegments: number;
+  kernelDispatches: number;
+}
+
+type Value = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
+  type: DType;
+  dims: number[];
+};
+
+interface PreparedOrt {
+  step: PlanStep & { kind: 'ort' };
+  session: ort.InferenceSession;
+  gpuOutputs: Set<string>;
+}
+interface PreparedKernelStep {
+  step: PlanStep & { kind: 'kernel' };
+  kernel: PreparedKernel;
+}
+
+/** A plan prepared for one backend: sessions created, kernels prepacked. */
+export class PlanExecutor {
+  private constructor(
+    readonly plan: Plan,
+    readonly backend: Backend,
+    private readonly steps: (PreparedOrt | PreparedKernelStep)[],
+    private readonly lastUse: Map<string, number>,
+    private readonly gpu: GpuContext | null,
+  ) {}
+
+  /**
+   * Creates ORT sessions and prepares kernels. `getGpu` is called after the first WebGPU session
+   * exists (ORT's device is only available then) and only if the plan has kernel steps.
+   */
+  static async create(plan: Plan, backend: Backend, getGpu: () => Promise<GpuContext>): Promise<PlanExecutor> {
+    const lastUse = lastUses(plan);
+    const consumedLater = (name: string, i: number) => (lastUse.get(name) ?? -1) > i;
+    const prepared: (PreparedOrt | PreparedKernelStep)[] = [];
+    let gpu: GpuContext | null = null;
+    try {
+      for (const [i, step] of plan.steps.entries()) {
+        if (step.kind === 'ort') {
+          prepared.push(await createSession(step, backend, (name) => backend === 'webgpu' && consumedLater(name, i)));
+        } else {
+          if (backend !== 'webgpu') throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
+          gpu ??= await getGpu();
+          prepared.push({ step, kernel: prepareKernel(gpu, step) });
+        }
+      }
+    } catch (err) {
+      disposeSteps(prepared);
+      throw err;
+    }
+    return new PlanExecutor(plan, backend, prepared, lastUse, gpu);
+  }
+
+  /** Declared inputs of the plan, from the first ORT session that reads each (kernel-only inputs: unknown). */
+  inputInfo(): ValueInfo[] {
+    return this.plan.inputs.map((name) => this.findInfo(name, 'input'));
+  }
+
+  /** Declared outputs of the plan, from the ORT session that writes each. */
+  outputInfo(): ValueInfo[] {
+    return this.plan.outputs.map((name) => this.findInfo(name, 'output'));
+  }
+
+  /** Runs the plan on CPU feeds and returns CPU outputs plus counters. */
+  async run(feeds: Record<string, TensorLike>): Promise<{ outputs: Record<string, TensorLike>; counters: RunCounters }> {
+    this.gpu?.assertAlive();
+    const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0 };
+    const gpuBefore = this.gpu ? { ...this.gpu.counters } : null;
+    const env = new Map<string, Value>();
+    for (const [name, t] of Object.entries(feeds)) env.set(name, { where: 'cpu', type: t.type, dims: [...t.dims], data: t.data });
+    try {
+      for (const [i, s] of this.steps.entries()) {
+        if ('session' in s) await this.runOrt(s, env, counters);
+        else this.runKernel(s, env);
+        this.releaseAfter(i, env);
+      }
+      const outputs: Record<string, TensorLike> = {};
+      for (const name of this.plan.outputs) outputs[name] = await this.download(name, env, counters);
+      return { outputs, counters: this.withGpuCounters(counters, gpuBefore) };
+    } finally {
+      for (const v of env.values()) if (v.where === 'gpu') v.release();
+    }
+  }
+
+  /** Releases sessions and prepacked weights. */
+  async dispose(): Promise<void> {
+    disposeSteps(this.steps);
+  }
+
+  private async runOrt(s: PreparedOrt, env: Map<string, Value>, counters: RunCounters): Promise<void> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const subName of s.session.inputNames) {
+      const v = env.get(s.step.inputs?.[subName] ?? subName);
+      if (!v) throw new ModelFormatError(`Plan value "${subName}" is used before any step produced it.`);
+      if (v.where === 'gpu') {
+        // ORT's GPU tensors have no int8: int8 data travels as uint8 (same bytes).
+        const dataType = (v.type === 'int8' ? 'uint8' : v.type) as ort.Tensor.GpuBufferDataTypes;
+        feeds[subName] = ort.Tensor.fromGpuBuffer(v.buffer, { dataType, dims: v.dims });
+      } else {
+        feeds[subName] = new ort.Tensor(v.type, v.data as never, v.dims);
+        if (this.backend === 'webgpu') counters.uploads++;
+      }
+    }
+    const results = await s.session.run(feeds);
+    counters.ortSegments++;
+    for (const [subName, t] of Object.entries(results)) {
+      const name = s.step.outputs?.[subName] ?? subName;
+      if (!this.lastUse.has(name) && !this.plan.outputs.includes(name)) {
+        t.dispose();
+        continue;
+      }
+      const tensor = t as ort.Tensor;
+      if (tensor.location === 'gpu-buffer') {
+        env.set(name, { where: 'gpu', type: tensor.type as DType, dims: [...tensor.dims], buffer: tensor.gpuBuffer, release: () => tensor.dispose() });
+      } else {
+        if (this.backend === 'webgpu') counters.readbacks++;
+        env.set(name, { where: 'cpu', type: tensor.type as DType, dims: [...tensor.dims], data: tensor.data as TensorLike['data'] });
+      }
+    }
+  }
+
+  private runKernel(s: PreparedKernelStep, env: Map<string, Value>): void {
+    const gpu = this.gpu!;
+    const inputs: GpuTensor[] = s.step.inputs.map((name) => {
+      const v = env.get(name);
+      if (!v) throw new ModelFormatError(`Plan value "${name}" is used before any step produced it.`);
+      if (v.where === 'gpu') return { buffer: v.buffer, type: v.type, dims: v.dims };
+      const buffer = gpu.upload(v.data, name);
+      // Replace the CPU value so a second GPU consumer does not upload it again.
+      env.set(name, { where: 'gpu', type: v.type, dims: v.dims, buffer, release: () => gpu.buffers.release(buffer) });
+      return { buffer, type: v.type, dims: v.dims };
+    });
+    const outputs = s.kernel.run(inputs);
+    outputs.forEach((t, k) => {
+      const name = s.step.outputs[k];
+      if (name) env.set(name, { where: 'gpu', type: t.type, dims: t.dims, buffer: t.buffer, release: () => gpu.buffers.release(t.buffer) });
+      else gpu.buffers.release(t.buffer);
+    });
+  }
+
+  private releaseAfter(i: number, env: Map<string, Value>): void {
+    for (const [name, v] of env) {
+      if (this.plan.outputs.includes(name) || (this.lastUse.get(name) ?? -1) > i) continue;
+      if (v.where === 'gpu') v.release();
+      env.delete(name);
+    }
+  }
+
+  private async download(name: string, env: Map<string, Value>, counters: RunCounters): Promise<TensorLike> {
+    const v = env.get(name);
+    if (!v) throw new ModelFormatError(`Plan output "${name}" was not produced by any step.`);
+    if (v.where === 'cpu') return { type: v.type, dims: v.dims, data: v.data };
+    const bytes = elementCount(v.dims) * bytesPerElement(v.type);
+    const raw = await this.gpu!.readback(v.buffer, bytes);
+    counters.readbacks++;
+    this.gpu!.counters.readbacks--; // counted here, not twice
+    return { type: v.type, dims: v.dims, data: typedArrayFor(v.type, raw) };
+  }
+
+  private withGpuCounters(c: RunCounters, before: { dispatches: number; uploads: number } | null): RunCounters {
+    if (!this.gpu || !before) return c;
+    return { ...c, kernelDispatches: this.gpu.counters.dispatches - before.dispatches, uploads: c.uploads + this.gpu.counters.uploads - before.uploads };
+  }
+
+  private findInfo(name: string, role: 'input' | 'output'): ValueInfo {
+    for (const s of this.steps) {
+      if (!('session' in s)) continue;
+      const map = role === 'input' ? s.step.inputs : s.step.outputs;
+      const subName = Object.entries(map ?? {}).find(([, plan]) => plan === name)?.[0] ?? name;
+      const meta = (role === 'input' ? s.session.inputMetadata : s.session.outputMetadata).find((m) => m.name === subName);
+      if (meta) return toValueInfo(meta);
+    }
+    return { name, type: 'unknown', dims: [] };
+  }
+}
+
+async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend, onGpu: (planName: string) => boolean): Promise<PreparedOrt> {
+  // preferredOutputLocation must name outputs before the session exists, so only outputs named in
+  // the step's `outputs` mapping can stay on the GPU (multi-step plans always name them).
+  const gpuOutputs = new Set(Object.entries(step.outputs ?? {}).filter(([, plan]) => onGpu(plan)).map(([sub]) => sub));
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+  };
+  if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
+  try {
+    const session = await ort.InferenceSession.create(step.model, options);
+    return { step, session, gpuOutputs };
+  } catch (cause) {
+    throw new ModelFormatError(
+      `onnxruntime-web could not create a ${backend} session from this model: ${cause instanceof Error ? cause.message : String(cause)}. Check that the bytes are a valid ONNX model.`,
+      { backend },
+      { cause },
+    );
+  }
+}
+
+function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): void {
+  for (const s of steps) {
+    try {
+      if ('session' in s) void s.session.release();
+      else s.kernel.dispose();
+    } catch {
+      /* best effort: a lost device or released session */
+    }
+  }
+}
+
+/** For each value name, the index of the last step that reads it. */
+function lastUses(plan: Plan): Map<string, number> {
+  const last = new Map<string, number>();
+  plan.steps.forEach((step, i) => {
+    const reads = step.kind === 'kernel' ? step.inputs : Object.entries(step.inputs ?? {}).map(([, plan]) => plan);
+    for (const name of reads) last.set(name, i);
+  });
+  return last;
+}
+
+function toValueInfo(meta: ort.InferenceSession.ValueMetadata): ValueInfo {
+  if (!meta.isTensor) return { name: meta.name, type: 'unknown', dims: [] };
+  return {
+    name: meta.name,
+    type: meta.type as DType,
+    dims: meta.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d || null)),
+  };
+}
+

@@ -1,0 +1,46 @@
+/**
+ * onnxruntime-web, configured once per worker. We use the `/webgpu` build: ORT's native C++ WebGPU
+ * EP (its WASM EP serves the CPU backend from the same binary).
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import type { DType } from '../types';
+
+export { ort };
+
+/** Worker configuration the main thread sends once. */
+export interface OrtConfig {
+  wasmPaths?: string;
+  numThreads?: number;
+  logLevel?: 'verbose' | 'info' | 'warning' | 'error';
+}
+
+// A variable, not a literal: Vite's lib build rewrites `new URL('literal', import.meta.url)`
+// (it would resolve './ort/' to ort.ts and inline it as a data URL).
+const ORT_DIR = './ort/';
+
+let configured = false;
+
+/** Sets ORT's environment before the first session (later calls are ignored: ORT reads it once). */
+export function configureOrt(config: OrtConfig): void {
+  if (configured) return;
+  configured = true;
+  // The library build ships ORT's .wasm in dist/ort/ next to worker.js.
+  ort.env.wasm.wasmPaths = config.wasmPaths ?? new URL(ORT_DIR, import.meta.url).href;
+  // Threads need SharedArrayBuffer, which only cross-origin-isolated pages have.
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  ort.env.wasm.numThreads = config.numThreads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+  ort.env.logLevel = config.logLevel ?? 'warning';
+}
+
+/**
+ * ORT's own GPUDevice. Only valid after the first WebGPU session exists.
+ * ORT #26107: setting `ort.env.webgpu.device` is ignored in 1.30, so we share ORT's instead.
+ */
+export async function ortDevice(): Promise<GPUDevice> {
+  const device = await (ort.env.webgpu as unknown as { device: Promise<GPUDevice> | GPUDevice }).device;
+  if (!device) throw new Error('ORT has no WebGPU device yet: create a WebGPU session first.');
+  return device;
+}
+
+/** ORT tensor types that may live in a GPU buffer (`Tensor.fromGpuBuffer`); int8 must travel as uint8. */
+export const GPU_BUFFER_TYPES: ReadonlySet<DType> = new Set(['float32', 'float16', 'int32', 'int64', 'uint32', 'uint8', 'bool']);
