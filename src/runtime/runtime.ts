@@ -66,6 +66,12 @@ export class Runtime {
     return this.track(new Model(info, this.api, () => this.nextRequestId(), (m) => this.models.delete(m)));
   }
 
+  /** @internal Test hooks (see WorkerApi.debug). */
+  async _debug(command: 'lose-device'): Promise<void> {
+    await this.ready;
+    await this.api.debug(command);
+  }
+
   /** Models loaded and not yet disposed. */
   get loadedModels(): readonly Model[] {
     return [...this.models];

@@ -20,6 +20,11 @@ export interface WorkerApi {
   cancel(requestId: string): void;
   /** Frees a model's sessions and GPU memory. */
   disposeModel(modelId: string): Promise<void>;
+  /**
+   * @internal Test hooks. `'lose-device'` destroys the GPU device under the loaded models to
+   * exercise device-loss handling (there is no other way to make a device get lost on demand).
+   */
+  debug(command: 'lose-device'): Promise<void>;
   /** Frees everything. */
   dispose(): Promise<void>;
 }

@@ -97,6 +97,14 @@ export class Engine implements WorkerApi {
     else this.cancelled.add(requestId);
   }
 
+  async debug(command: 'lose-device'): Promise<void> {
+    if (command === 'lose-device') {
+      const gpu = await this.getGpu();
+      gpu.device.destroy();
+      await gpu.lost;
+    }
+  }
+
   async disposeModel(modelId: string): Promise<void> {
     const model = this.models.get(modelId);
     if (!model) return;

@@ -69,6 +69,11 @@ export class PlanExecutor {
       disposeSteps(prepared);
       throw err;
     }
+    const only = prepared.length === 1 ? prepared[0] : undefined;
+    if (only && 'session' in only && plan.inputs.length === 0 && plan.outputs.length === 0) {
+      // A whole model as one step: its graph inputs and outputs are the plan's.
+      plan = { ...plan, inputs: [...only.session.inputNames], outputs: [...only.session.outputNames] };
+    }
     return new PlanExecutor(plan, backend, prepared, lastUse, gpu);
   }
 

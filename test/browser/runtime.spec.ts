@@ -1,0 +1,157 @@
+// The runtime end to end in real Chromium: a real model (PP-OCRv4 cls) loaded and run in the
+// Worker on both backends, hardware-aware `auto`, and every named error — after which the
+// runtime keeps serving.
+import { MODELS, expect, test } from './fixtures';
+
+test('WebGPU adapter is present in the page and in a module Worker', async ({ webq8Page: page }) => {
+  const info = await page.evaluate(async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const src = `self.onmessage = async () => { const a = await navigator.gpu?.requestAdapter(); postMessage(!!a); };`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+    const inWorker = await new Promise((r) => { w.onmessage = (e) => r(e.data); w.postMessage(0); });
+    w.terminate();
+    return { page: !!adapter, inWorker, architecture: adapter?.info.architecture };
+  });
+  expect(info.page).toBe(true);
+  expect(info.inWorker).toBe(true);
+});
+
+test('PP-OCRv4 cls runs in the Worker on webgpu and wasm with equal outputs; auto picks WASM on a fallback adapter', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const { createRuntime } = await import('/dist/index.js');
+    const rt = createRuntime();
+    const progress: number[] = [];
+    const gpu = await rt.load(url, { backend: 'webgpu', onProgress: (p) => p.phase === 'download' && progress.push(p.loaded) });
+    const cpu = await rt.load(url, { backend: 'wasm' });
+    const auto = await rt.load(url);
+    const input = gpu.info.inputs[0]!;
+    const dims = input.dims.map((d, i) => (typeof d === 'number' ? d : [1, 3, 48, 192][i]!));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const make = () => ({ [input.name]: { type: 'float32' as const, dims, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.8) } });
+    const outName = gpu.info.outputs[0]!.name;
+    const a = (await gpu.run(make()))[outName]!;
+    const b = (await cpu.run(make()))[outName]!;
+    const c = (await auto.run(make()))[outName]!;
+    const fa = a.data as Float32Array, fb = b.data as Float32Array, fc = c.data as Float32Array;
+    const result = {
+      dims: a.dims, cpuDims: b.dims, type: a.type,
+      maxDiffGpuCpu: Math.max(...fa.map((v, i) => Math.abs(v - fb[i]!))),
+      maxDiffAutoCpu: Math.max(...fc.map((v, i) => Math.abs(v - fb[i]!))),
+      sum: fb.reduce((s, v) => s + v, 0),
+      backends: [gpu.info.backend, cpu.info.backend, auto.info.backend],
+      adapter: auto.info.adapter,
+      progress: progress.length, lastProgress: progress.at(-1), bytes: gpu.info.bytes,
+      inputs: gpu.info.inputs,
+    };
+    await rt.dispose();
+    return result;
+  }, MODELS.cls);
+  expect(r.dims).toEqual([1, 2]);
+  expect(r.cpuDims).toEqual([1, 2]);
+  expect(r.type).toBe('float32');
+  expect(Math.abs(r.sum - 1)).toBeLessThan(1e-3); // softmax over 2 orientations
+  expect(r.maxDiffGpuCpu).toBeLessThanOrEqual(1e-4);
+  expect(r.maxDiffAutoCpu).toBe(0);
+  expect(r.backends[0]).toMatchObject({ backend: 'webgpu', requested: 'webgpu' });
+  expect(r.backends[1]).toMatchObject({ backend: 'wasm', requested: 'wasm' });
+  expect(r.progress).toBeGreaterThan(0);
+  expect(r.lastProgress).toBe(r.bytes);
+  expect(r.inputs[0]).toMatchObject({ name: 'x', type: 'float32' });
+  // SwiftShader is a fallback adapter: auto must pick WASM and say why.
+  expect(r.adapter?.isFallbackAdapter).toBe(true);
+  expect(r.backends[2]).toMatchObject({ backend: 'wasm', requested: 'auto' });
+  expect(r.backends[2]!.reason).toMatch(/fallback/i);
+});
+
+test('every named error crosses the worker boundary with its class and code, and the runtime keeps serving', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const webq8 = await import('/dist/index.js');
+    const rt = webq8.createRuntime();
+    const catchErr = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+        return null;
+      } catch (e) {
+        const err = e as InstanceType<typeof webq8.WebQ8Error>;
+        return { name: err.name, code: err.code, message: err.message, details: err.details, isWebQ8: e instanceof webq8.WebQ8Error };
+      }
+    };
+    const model = await rt.load(url, { backend: 'wasm' });
+    const good = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
+    const errors = {
+      notFound: await catchErr(() => rt.load('/__status/404')),
+      network: await catchErr(() => rt.load('http://localhost:9/model.onnx')),
+      notOnnx: await catchErr(() => rt.load('/test/browser/blank.html')),
+      garbage: await catchErr(() => rt.load(new Uint8Array(4096).fill(7))),
+      unknownInput: await catchErr(() => model.run({ ...good(), y: good().x })),
+      missingInput: await catchErr(() => model.run({})),
+      wrongDtype: await catchErr(() => model.run({ x: { type: 'int32', dims: [1, 3, 48, 192], data: new Int32Array(3 * 48 * 192) } })),
+      wrongShape: await catchErr(() => model.run({ x: { type: 'float32', dims: [1, 4, 48, 192], data: new Float32Array(4 * 48 * 192) } })),
+      wrongLength: await catchErr(() => model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(10) } })),
+      aborted: await catchErr(() => model.run(good(), { signal: AbortSignal.abort() })),
+    };
+    const after = await model.run(good());
+    const other = await rt.load(url, { backend: 'wasm' });
+    await other.dispose();
+    const disposed = await catchErr(() => other.run(good()));
+    const stillServing = await model.run(good());
+    await rt.dispose();
+    const runtimeDisposed = await catchErr(() => rt.load(url));
+    return { errors, disposed, runtimeDisposed, after: after.y?.dims ?? Object.values(after)[0]!.dims, stillServing: Object.keys(stillServing) };
+  }, MODELS.cls);
+  const e = r.errors;
+  expect(e.notFound).toMatchObject({ name: 'ModelLoadError', code: 'MODEL_LOAD_FAILED', isWebQ8: true, details: { status: 404 } });
+  expect(e.notFound!.message).toContain('/__status/404');
+  expect(e.network).toMatchObject({ name: 'ModelLoadError', code: 'MODEL_LOAD_FAILED', details: { status: 0 } });
+  expect(e.notOnnx).toMatchObject({ name: 'ModelFormatError', code: 'MODEL_FORMAT' });
+  expect(e.garbage).toMatchObject({ name: 'ModelFormatError', code: 'MODEL_FORMAT' });
+  expect(e.unknownInput).toMatchObject({ name: 'InputError', code: 'INPUT_INVALID', details: { input: 'y' } });
+  expect(e.missingInput).toMatchObject({ name: 'InputError', details: { input: 'x' } });
+  expect(e.missingInput!.message).toContain('float32[');
+  expect(e.wrongDtype).toMatchObject({ name: 'InputError', details: { input: 'x', got: 'int32' } });
+  expect(e.wrongShape).toMatchObject({ name: 'InputError', details: { input: 'x', axis: 1 } });
+  expect(e.wrongLength).toMatchObject({ name: 'InputError', details: { input: 'x' } });
+  expect(e.aborted).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
+  expect(r.disposed).toMatchObject({ name: 'DisposedError', code: 'DISPOSED' });
+  expect(r.runtimeDisposed).toMatchObject({ name: 'DisposedError', code: 'DISPOSED' });
+  expect(r.after).toEqual([1, 2]);
+  expect(r.stillServing.length).toBe(1);
+});
+
+test('an abort cancels a queued run; the runs around it complete', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const { createRuntime } = await import('/dist/index.js');
+    const rt = createRuntime();
+    const model = await rt.load(url, { backend: 'wasm' });
+    const feed = () => ({ x: { type: 'float32' as const, dims: [4, 3, 48, 192], data: new Float32Array(4 * 3 * 48 * 192).fill(0.5) } });
+    const ctrl = new AbortController();
+    const first = model.run(feed());
+    const second = model.run(feed(), { signal: ctrl.signal });
+    const third = model.run(feed());
+    ctrl.abort();
+    const settled = await Promise.allSettled([first, second, third]);
+    await rt.dispose();
+    return settled.map((s) => (s.status === 'fulfilled' ? 'ok' : (s.reason as Error).name));
+  }, MODELS.cls);
+  expect(r).toEqual(['ok', 'AbortError', 'ok']);
+});
+
+test('the main thread stays responsive: no long task during load and runs', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const longTasks: number[] = [];
+    const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+    obs.observe({ type: 'longtask' });
+    const { createRuntime } = await import('/dist/index.js');
+    const rt = createRuntime();
+    const wasm = await rt.load(url, { backend: 'wasm' });
+    const gpu = await rt.load(url, { backend: 'webgpu' });
+    const feed = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.25) } });
+    for (let i = 0; i < 5; i++) await wasm.run(feed());
+    for (let i = 0; i < 2; i++) await gpu.run(feed());
+    await new Promise((res) => setTimeout(res, 100)); // let the observer deliver
+    obs.disconnect();
+    await rt.dispose();
+    return longTasks;
+  }, MODELS.cls);
+  expect(r.filter((d) => d > 50)).toEqual([]);
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../src/errors';
+
+describe('error serialization across the worker boundary', () => {
+  const named = Object.values(errors).filter(
+    (v): v is new (m: string, d?: Record<string, unknown>) => errors.WebQ8Error =>
+      typeof v === 'function' && v.prototype instanceof errors.WebQ8Error,
+  );
+
+  it('covers every named class', () => {
+    expect(named.length).toBeGreaterThanOrEqual(9);
+  });
+
+  it.each(named.map((C) => [C.name, C] as const))('%s keeps its class, code, message and details', (_, C) => {
+    const original = new C('what to do', { url: '/m.onnx', status: 404 });
+    const back = errors.deserializeError(structuredClone(errors.serializeError(original)));
+    expect(back).toBeInstanceOf(C);
+    expect(back).toBeInstanceOf(errors.WebQ8Error);
+    expect((back as errors.WebQ8Error).code).toBe(original.code);
+    expect(back.message).toBe('what to do');
+    expect((back as errors.WebQ8Error).details).toEqual({ url: '/m.onnx', status: 404 });
+    expect(back.name).toBe(original.name);
+  });
+
+  it('codes are unique per class', () => {
+    const codes = named.map((C) => new C('x').code);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it('plain errors keep name and message; non-errors become Error', () => {
+    const back = errors.deserializeError(errors.serializeError(new TypeError('bad')));
+    expect(back.name).toBe('TypeError');
+    expect(back.message).toBe('bad');
+    expect(errors.deserializeError(errors.serializeError('oops')).message).toBe('oops');
+  });
+
+  it('details that cannot be cloned are dropped rather than breaking the transfer', () => {
+    const d: Record<string, unknown> = {};
+    d.self = d;
+    expect(errors.serializeError(new errors.InputError('x', d)).details).toEqual({});
+  });
+});
