@@ -4,6 +4,9 @@
 //   GET  /__status/<code>         -> an empty response with that status (e.g. a 404 model URL)
 //   GET  /__requests              -> JSON {path: count} of the requests served so far
 //   POST /__requests/reset        -> clears the counts
+//   GET  /__cut/<path>?after=N&times=K -> serves <path> (Range honoured) but destroys the connection
+//                                    after N body bytes, for the first K requests of that URL (default 1);
+//                                    later requests are served whole (a flaky network, for resume tests)
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -31,6 +34,7 @@ const MIME = {
 export async function startServer(opts = {}) {
   const root = resolve(opts.root ?? process.cwd());
   const counts = new Map();
+  const cutsServed = new Map();
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = decodeURIComponent(url.pathname);
@@ -55,6 +59,14 @@ export async function startServer(opts = {}) {
       res.writeHead(204).end();
       return;
     }
+    if (path.startsWith('/__cut/')) {
+      const key = url.pathname + url.search;
+      const served = cutsServed.get(key) ?? 0;
+      cutsServed.set(key, served + 1);
+      const cut = served < Number(url.searchParams.get('times') ?? 1) ? Number(url.searchParams.get('after') ?? 0) : undefined;
+      await serveFile(root, path.slice('/__cut'.length), req, res, cut);
+      return;
+    }
     await serveFile(root, path, req, res);
   });
   const host = opts.host ?? '127.0.0.1';
@@ -69,7 +81,28 @@ export async function startServer(opts = {}) {
   return { url, port, close: () => new Promise((ok) => server.close(() => ok(undefined))) };
 }
 
-async function serveFile(root, path, req, res) {
+/** Pipes `stream` to `res`; with `cutAfter`, destroys the socket after that many bytes instead of ending. */
+function sendBody(stream, res, cutAfter) {
+  if (cutAfter === undefined) {
+    stream.pipe(res);
+    return;
+  }
+  let sent = 0;
+  stream.on('data', (buf) => {
+    const room = cutAfter - sent;
+    if (room > 0) res.write(room >= buf.length ? buf : buf.subarray(0, room));
+    sent += buf.length;
+    if (sent >= cutAfter) {
+      stream.destroy();
+      // Let the written bytes leave before the reset, so the client sees a partial body.
+      res.once('drain', () => res.socket?.destroy());
+      setTimeout(() => res.socket?.destroy(), 50);
+    }
+  });
+  stream.on('end', () => res.end());
+}
+
+async function serveFile(root, path, req, res, cutAfter) {
   let file = normalize(join(root, path));
   if (file !== root && !file.startsWith(root + sep)) {
     res.writeHead(403).end();
@@ -96,12 +129,12 @@ async function serveFile(root, path, req, res) {
         'Content-Range': `bytes ${start}-${end}/${stat.size}`,
         'Accept-Ranges': 'bytes',
       });
-      createReadStream(file, { start, end }).pipe(res);
+      sendBody(createReadStream(file, { start, end }), res, cutAfter);
       return;
     }
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': stat.size, 'Accept-Ranges': 'bytes' });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    else sendBody(createReadStream(file), res, cutAfter);
   } catch {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
   }

@@ -1,18 +1,20 @@
 // The model cache on real IndexedDB, Web Locks and fetch in real Chromium: persistence across a
 // browser restart, fault injection (cut body, flipped byte, wrong hash, max size, eviction), two
 // pages loading at once, and bad input. The page imports src/cache directly from a bundle this spec
-// builds (dist/test-cache/cache.js), so it needs neither the runtime nor the worker.
+// builds, so it needs neither the runtime nor the worker. The bundle goes to a directory of this
+// worker process under .cache/ (git-ignored), not dist/: `npm run build` empties dist/ and may run
+// concurrently in a shared tree.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { build } from 'vite';
 import { CHROMIUM_ARGS, findChromium } from './chromium';
 import { expect, MODELS, repoFile, test } from './fixtures';
 
-const BUNDLE = '/dist/test-cache/cache.js';
-// No other spec downloads the det model, so request counts of it here are ours alone.
+const BUNDLE_DIR = `.cache/test-cache-${process.pid}`;
+const BUNDLE = `/${BUNDLE_DIR}/cache.js`;
 const DET = MODELS.rec.replace('ch_PP-OCRv4_rec_infer', 'ch_PP-OCRv4_det_infer');
 const CLS = MODELS.cls;
 const detBytes = repoFile(DET);
@@ -24,13 +26,15 @@ test.beforeAll(async () => {
     configFile: false,
     logLevel: 'warn',
     build: {
-      outDir: 'dist/test-cache',
+      outDir: BUNDLE_DIR,
       emptyOutDir: true,
       minify: false,
       lib: { entry: 'src/cache/index.ts', formats: ['es'], fileName: () => 'cache.js' },
     },
   });
 });
+
+test.afterAll(() => rmSync(BUNDLE_DIR, { recursive: true, force: true }));
 
 /** Summary of a load in the page; errors come back as `{error: name, code}`. */
 interface LoadSummary {
@@ -61,10 +65,13 @@ function list(page: Page): Promise<{ url?: string; size: number; state: string }
   return page.evaluate(async (bundle) => (await import(bundle)).listEntries(), BUNDLE);
 }
 
-/** How many times the test server has served `path` so far (counts are shared: use deltas). */
-async function served(page: Page, path: string): Promise<number> {
-  const counts = (await (await page.request.get('/__requests')).json()) as Record<string, number>;
-  return counts[path] ?? 0;
+/** Counts the requests a browser context makes for URLs whose path is `path` (its own, not the server's). */
+function countRequests(ctx: BrowserContext, path: string): () => number {
+  let n = 0;
+  ctx.on('request', (r) => {
+    if (new URL(r.url()).pathname === path) n++;
+  });
+  return () => n;
 }
 
 test('a second browser session loads from IndexedDB without fetching the model', async ({ baseURL }) => {
@@ -72,14 +79,13 @@ test('a second browser session loads from IndexedDB without fetching the model',
   try {
     const session = async () => {
       const ctx = await chromium.launchPersistentContext(dir, { executablePath: findChromium(), args: CHROMIUM_ARGS, baseURL });
+      const fetched = countRequests(ctx, DET);
       const page = await ctx.newPage();
       await page.goto('/test/browser/blank.html');
-      const before = await served(page, DET);
       const result = await load(page, { url: DET, id: 'det', version: '4' });
-      const fetched = (await served(page, DET)) - before;
       const rows = await list(page);
       await ctx.close();
-      return { result, fetched, rows };
+      return { result, fetched: fetched(), rows };
     };
     const cold = await session();
     expect(cold.result).toMatchObject({ cache: 'miss', sha256: sha(detBytes), size: detBytes.length });
@@ -95,10 +101,10 @@ test('a second browser session loads from IndexedDB without fetching the model',
 
 test('a body cut mid-stream is resumed; a flipped byte in IndexedDB is caught and healed', async ({ webq8Page: page }) => {
   const cutPath = `/__cut${DET}`;
-  const url = `${cutPath}?after=1000000&times=1&run=${Date.now()}`;
-  const before = await served(page, cutPath);
+  const url = `${cutPath}?after=1000000&times=1&run=${Math.random()}`;
+  const fetched = countRequests(page.context(), cutPath);
   expect(await load(page, url, { expectedSha256: sha(detBytes) })).toMatchObject({ cache: 'miss', sha256: sha(detBytes) });
-  expect((await served(page, cutPath)) - before).toBe(2);
+  expect(fetched()).toBe(2);
 
   const flipped = await page.evaluate(async (sha256) => {
     const db = await new Promise<IDBDatabase>((ok, fail) => {
@@ -136,10 +142,9 @@ test('maxBytes below the model size bypasses the cache; LRU eviction makes room'
 test('two pages loading the same model at once download it once', async ({ webq8Page: page, context }) => {
   const other = await context.newPage();
   await other.goto('/test/browser/blank.html');
-  const path = DET;
-  const before = await served(page, path);
-  const [a, b] = await Promise.all([load(page, path), load(other, path)]);
-  expect((await served(page, path)) - before).toBe(1);
+  const fetched = countRequests(context, DET);
+  const [a, b] = await Promise.all([load(page, DET), load(other, DET)]);
+  expect(fetched()).toBe(1);
   expect([a.cache, b.cache].sort()).toEqual(['hit', 'miss']);
   expect(b.sha256).toBe(sha(detBytes));
 });

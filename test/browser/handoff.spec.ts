@@ -24,8 +24,8 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
       const runs = [];
       for (let r = 0; r < 3; r++) {
         const out = await model.run({ x: { type: 'float32', dims: [rows, cols], data: x.slice() } });
-        const z = out.z.data as Float32Array;
-        runs.push({ maxDiff: Math.max(...z.map((v, i) => Math.abs(v - expected[i]!))), dims: out.z.dims, counters: model.lastRun!.counters });
+        const z = out.z!.data as Float32Array;
+        runs.push({ maxDiff: Math.max(...z.map((v, i) => Math.abs(v - expected[i]!))), dims: out.z!.dims, counters: model.lastRun!.counters });
       }
       const info = model.info;
       await rt.dispose();

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as errors from '../../src/errors';
 
 describe('error serialization across the worker boundary', () => {
-  const named = Object.values(errors).filter(
-    (v): v is new (m: string, d?: Record<string, unknown>) => errors.WebQ8Error =>
+  const named = (Object.values(errors) as unknown[]).filter(
+    (v): v is (new (m: string, d?: Record<string, unknown>) => errors.WebQ8Error) & { name: string } =>
       typeof v === 'function' && v.prototype instanceof errors.WebQ8Error,
   );
 

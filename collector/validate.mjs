@@ -1,0 +1,88 @@
+// @ts-check
+// Parses an OTLP/HTTP JSON ExportMetricsServiceRequest into the points the collector aggregates,
+// or a reason it is malformed (sent back with 400). Exponential histograms (DELTA temporality) and
+// integer Sums (error counters) are read; other metric kinds are accepted and ignored.
+import { fromAttributes, fromPoint, parseUint, TEMPORALITY_DELTA } from '../src/telemetry/otlp-point.js';
+
+/**
+ * @typedef {import('../src/telemetry/types.js').HistogramState} HistogramState
+ * @typedef {{ metric: string, attrs: Record<string, string | number | boolean>, histogram: HistogramState }} HistogramPoint
+ * @typedef {{ metric: string, attrs: Record<string, string | number | boolean>, count: number }} CounterPoint
+ * @typedef {{ histograms: HistogramPoint[], counters: CounterPoint[] }} Parsed
+ */
+
+/** @param {unknown} v @param {string} where @returns {unknown[] | string} */
+function list(v, where) {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : `${where} must be an array`;
+}
+
+/**
+ * @param {any} metric
+ * @param {string} where
+ * @param {Record<string, string | number | boolean>} resource
+ * @param {Parsed} out
+ * @returns {string | undefined} a reason when malformed
+ */
+function readMetric(metric, where, resource, out) {
+  if (!metric || typeof metric !== 'object') return `${where} must be an object`;
+  if (typeof metric.name !== 'string' || metric.name === '') return `${where}.name must be a non-empty string`;
+  const eh = metric.exponentialHistogram;
+  if (eh) {
+    if (eh.aggregationTemporality !== TEMPORALITY_DELTA) {
+      return `${where}.exponentialHistogram.aggregationTemporality must be 1 (DELTA, enums as integers); cumulative points cannot be merged across clients`;
+    }
+    const points = list(eh.dataPoints, `${where}.exponentialHistogram.dataPoints`);
+    if (typeof points === 'string') return points;
+    for (const [i, p] of points.entries()) {
+      const h = fromPoint(p);
+      if (typeof h === 'string') return `${where}.exponentialHistogram.dataPoints[${i}]: ${h}`;
+      // @ts-ignore p is an object once fromPoint accepted it
+      out.histograms.push({ metric: metric.name, attrs: { ...resource, ...fromAttributes(p.attributes) }, histogram: h });
+    }
+  }
+  const sum = metric.sum;
+  if (sum && sum.isMonotonic === true) {
+    const points = list(sum.dataPoints, `${where}.sum.dataPoints`);
+    if (typeof points === 'string') return points;
+    for (const [i, p] of points.entries()) {
+      // @ts-ignore
+      const n = parseUint(p?.asInt);
+      if (Number.isNaN(n)) return `${where}.sum.dataPoints[${i}].asInt must be a non-negative integer`;
+      // @ts-ignore
+      out.counters.push({ metric: metric.name, attrs: { ...resource, ...fromAttributes(p.attributes) }, count: n });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * @param {unknown} body the parsed JSON
+ * @returns {Parsed | string}
+ */
+export function parseExport(body) {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'body must be a JSON object (ExportMetricsServiceRequest)';
+  /** @type {Parsed} */
+  const out = { histograms: [], counters: [] };
+  // @ts-ignore
+  const rms = list(body.resourceMetrics, 'resourceMetrics');
+  if (typeof rms === 'string') return rms;
+  for (const [r, rm] of rms.entries()) {
+    if (!rm || typeof rm !== 'object') return `resourceMetrics[${r}] must be an object`;
+    // @ts-ignore
+    const resource = fromAttributes(rm.resource?.attributes);
+    // @ts-ignore
+    const sms = list(rm.scopeMetrics, `resourceMetrics[${r}].scopeMetrics`);
+    if (typeof sms === 'string') return sms;
+    for (const [s, sm] of sms.entries()) {
+      // @ts-ignore
+      const metrics = list(sm?.metrics, `resourceMetrics[${r}].scopeMetrics[${s}].metrics`);
+      if (typeof metrics === 'string') return metrics;
+      for (const [m, metric] of metrics.entries()) {
+        const reason = readMetric(metric, `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`, resource, out);
+        if (reason) return reason;
+      }
+    }
+  }
+  return out;
+}

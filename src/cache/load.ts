@@ -1,0 +1,163 @@
+/**
+ * `loadModelBytes`: the one call the worker makes to get verified model bytes, from the cache when
+ * possible, from the network otherwise. Cache trouble (no IndexedDB, quota, a corrupt entry) never
+ * fails a load: the bytes come from the network and the result says what happened.
+ */
+import { IntegrityError, IntegrityRequiredError } from '../errors';
+import { CorruptEntry, DEFAULT_CHUNK_BYTES, defined, findEntry, readEntry, removeEntry, touchEntry, writeEntry, type EntryLabels } from './entries';
+import { evictOne, makeRoom } from './evict';
+import { fetchModelBytes } from './fetcher';
+import { collectOrphansOnce } from './gc';
+import { parseExpectedSha256, sha256Hex } from './hash';
+import { getDefaultStore } from './idb-store';
+import { LOCK, withLock } from './locks';
+import { report } from './progress';
+import { resolveSource, type ResolvedSource } from './source';
+import type { CacheStore } from './store';
+import type { CacheReason, LoadedModelBytes, LoadModelBytesOptions, ModelSource } from './types';
+
+/**
+ * Loads a model's bytes, verified against the expected SHA-256 when one is given.
+ *
+ * - `cache: 'default'` reads a complete entry (every chunk's hash checked) or downloads and stores;
+ *   concurrent loads of the same model in several tabs download once (Web Locks).
+ * - `cache: 'refresh'` downloads and replaces the entry; `cache: 'bypass'` neither reads nor writes.
+ *
+ * @throws `IntegrityRequiredError` when `requireIntegrity` is set without an expected hash;
+ *   `IntegrityError` when the bytes do not match (nothing is cached or returned) or the hash is
+ *   malformed; `ModelLoadError` on a non-OK status or network failure; `ContentLengthError` on a
+ *   wrong body length; `AbortError` when `signal` aborts.
+ */
+export async function loadModelBytes(source: ModelSource, options: LoadModelBytesOptions = {}, store: CacheStore = getDefaultStore()): Promise<LoadedModelBytes> {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const ref = await resolveSource(source, doFetch, options.signal);
+  const expectedRaw = options.expectedSha256 ?? ref.sha256;
+  if (options.requireIntegrity && !expectedRaw) {
+    throw new IntegrityRequiredError(`requireIntegrity is set but no expected SHA-256 was given for ${ref.url}. Pass {url, sha256} or expectedSha256 (hex or "sha256-<base64>").`, {
+      url: ref.url,
+    });
+  }
+  const expected = expectedRaw === undefined ? undefined : parseExpectedSha256(expectedRaw);
+  const labels: EntryLabels = { id: ref.id, version: ref.version, url: ref.url };
+  const mode = options.cache ?? 'default';
+  if (mode === 'bypass') return { ...(await download(ref, expected, options, doFetch)), ...defined(labels), cache: 'bypassed', reason: 'option' };
+
+  // Not awaited: Firefox asks the user, and the load must not wait for an answer.
+  if (options.persist) void requestPersist(store);
+  let corrupt = false;
+  if (mode === 'default') {
+    const hit = await readCached(store, expected, labels, options.onProgress);
+    if (hit.bytes) return { ...hit.bytes, ...defined(labels), cache: 'hit' };
+    corrupt = hit.corrupt;
+  }
+  const lockKey = expected ?? (ref.id !== undefined ? `${ref.id}@${ref.version ?? ''}` : ref.url);
+  // Holding the load lock while downloading makes other tabs wait for this download, then hit.
+  return withLock(LOCK.load(lockKey), { mode: 'exclusive' }, async () => {
+    if (mode === 'default') {
+      const again = await readCached(store, expected, labels, options.onProgress);
+      if (again.bytes) return { ...again.bytes, ...defined(labels), cache: 'hit' as const };
+      corrupt ||= again.corrupt;
+    }
+    const got = await download(ref, expected, options, doFetch);
+    const stored = await storeBytes(store, got.bytes, got.sha256, labels, options);
+    const result: LoadedModelBytes = { ...got, ...defined(labels), cache: mode === 'refresh' ? 'refreshed' : 'miss' };
+    if (!stored.ok) return { ...result, cache: 'bypassed', reason: stored.reason, detail: stored.detail };
+    return corrupt ? { ...result, reason: 'corrupt' } : result;
+  });
+}
+
+interface CachedRead {
+  bytes?: { bytes: Uint8Array; sha256: string };
+  /** A matching entry existed but failed verification; it was dropped. */
+  corrupt: boolean;
+}
+
+/** Reads a matching complete entry; a corrupt one is dropped, a storage failure reads as a miss. */
+async function readCached(store: CacheStore, expected: string | undefined, labels: EntryLabels, onProgress: LoadModelBytesOptions['onProgress']): Promise<CachedRead> {
+  await collectOrphansOnce(store);
+  try {
+    const rec = await findEntry(store, expected, labels);
+    if (!rec) return { corrupt: false };
+    try {
+      const bytes = await readEntry(store, rec, onProgress);
+      await touchEntry(store, rec);
+      return { bytes: { bytes, sha256: rec.sha256 }, corrupt: false };
+    } catch (err) {
+      if (!(err instanceof CorruptEntry)) throw err;
+      await removeEntry(store, rec.sha256, rec.chunkCount);
+      return { corrupt: true };
+    }
+  } catch {
+    return { corrupt: false };
+  }
+}
+
+/** Downloads and hashes; a mismatch throws before the bytes go anywhere. */
+async function download(ref: ResolvedSource, expected: string | undefined, options: LoadModelBytesOptions, doFetch: typeof fetch): Promise<{ bytes: Uint8Array; sha256: string }> {
+  const bytes = await fetchModelBytes(ref.url, {
+    signal: options.signal,
+    onProgress: options.onProgress,
+    maxRetries: options.maxRetries,
+    expectedSize: ref.size,
+    fetch: doFetch,
+  });
+  // WebCrypto has no incremental digest, so the assembled model is hashed once, after the download.
+  report(options.onProgress, { phase: 'verify', loaded: 0, total: bytes.length });
+  const sha256 = await sha256Hex(bytes);
+  report(options.onProgress, { phase: 'verify', loaded: bytes.length, total: bytes.length });
+  if (expected !== undefined && sha256 !== expected) {
+    throw new IntegrityError(`The model at ${ref.url} has SHA-256 ${sha256}, expected ${expected}. It was not cached or used; check the URL or the expected hash.`, {
+      url: ref.url,
+      expected,
+      actual: sha256,
+    });
+  }
+  return { bytes, sha256 };
+}
+
+type StoreResult = { ok: true } | { ok: false; reason: CacheReason; detail: string };
+
+/** Stores verified bytes, evicting as needed; reports why when it cannot. Never throws. */
+async function storeBytes(store: CacheStore, bytes: Uint8Array, sha256: string, labels: EntryLabels, options: LoadModelBytesOptions): Promise<StoreResult> {
+  try {
+    const existing = await store.entries.get(sha256);
+    if (existing?.state === 'complete' && options.cache !== 'refresh') {
+      // Same bytes already cached under other labels: relabel instead of rewriting.
+      await store.entries.set(sha256, { ...existing, ...defined(labels), lastUsed: Date.now() });
+      return { ok: true };
+    }
+    if (existing) await removeEntry(store, sha256, existing.chunkCount);
+    const room = await makeRoom(store, bytes.length, options.maxBytes, sha256);
+    if (!room.ok) return room;
+    for (;;) {
+      try {
+        await writeEntry(store, bytes, sha256, labels, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, options.onProgress);
+        return { ok: true };
+      } catch (err) {
+        if (!isQuotaError(err)) throw err;
+        if (!(await evictOne(store, sha256))) {
+          return { ok: false, reason: 'quota', detail: `Storage quota exceeded and nothing more can be evicted: ${String(err)}` };
+        }
+      }
+    }
+  } catch (err) {
+    return { ok: false, reason: 'unavailable', detail: `The cache could not store the model: ${String(err)}` };
+  }
+}
+
+function isQuotaError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'QuotaExceededError';
+}
+
+const persistRequested = new WeakSet<CacheStore>();
+
+/** Asks for persistent storage once per store; the browser may say no, which changes nothing else. */
+async function requestPersist(store: CacheStore): Promise<void> {
+  if (persistRequested.has(store)) return;
+  persistRequested.add(store);
+  try {
+    await store.persist?.();
+  } catch {
+    /* optional browser API */
+  }
+}

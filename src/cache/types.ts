@@ -1,0 +1,166 @@
+/**
+ * Public types of the model cache. The cache is content-addressed: a model entry is keyed by the
+ * SHA-256 of its bytes; id, version and URL are labels used to find it again.
+ */
+
+/** Lowercase hex SHA-256, 64 characters. */
+export type Sha256Hex = string;
+
+/** A model to load: a URL, a URL with labels and an expected hash, or a manifest JSON URL. */
+export type ModelSource = string | URL | ModelRef | ModelManifestRef;
+
+/** A model URL with optional expected hash, size and labels. */
+export interface ModelRef {
+  /** Where the model bytes are served (absolute, or relative to the page/worker location). */
+  url: string | URL;
+  /** Expected SHA-256: 64 hex characters or an SRI string `sha256-<base64>`. */
+  sha256?: string;
+  /** Expected size in bytes; a different body length is a `ContentLengthError`. */
+  size?: number;
+  /** Model id shown in `list()`, e.g. `'ppocr-rec'`. With `version`, it finds a cached entry without a hash. */
+  id?: string;
+  /** Model version label, e.g. `'4.0.1'`. Several versions of one id coexist in the cache. */
+  version?: string;
+}
+
+/** A small JSON manifest describing the model: `{id, version, url, sha256, size}`. */
+export interface ModelManifestRef {
+  /** URL of the manifest JSON; the model `url` inside it resolves relative to this URL. */
+  manifest: string | URL;
+}
+
+/** The manifest JSON format served at {@link ModelManifestRef.manifest}. */
+export interface ModelManifest {
+  id?: string;
+  version?: string;
+  url: string;
+  sha256?: string;
+  size?: number;
+}
+
+/** How a load uses the cache: read and write (`default`), neither (`bypass`), or write only (`refresh`). */
+export type CacheMode = 'default' | 'bypass' | 'refresh';
+
+/** Which stage a progress event reports. */
+export type LoadPhase = 'download' | 'verify' | 'store';
+
+/** A progress report; `total` is absent when the server sends no usable `Content-Length`. */
+export interface LoadProgress {
+  phase: LoadPhase;
+  loaded: number;
+  total?: number;
+}
+
+/** Options of `loadModelBytes`. */
+export interface LoadModelBytesOptions {
+  /** Expected SHA-256 (hex or SRI `sha256-<base64>`); overrides the one in the source. */
+  expectedSha256?: string;
+  /** Refuse to load without an expected hash (`IntegrityRequiredError`). */
+  requireIntegrity?: boolean;
+  /** Cache mode; default `'default'`. */
+  cache?: CacheMode;
+  /** Upper bound on the bytes the cache may hold; a model larger than this is not cached. */
+  maxBytes?: number;
+  /** Ask the browser to make the storage persistent (`navigator.storage.persist()`), once. */
+  persist?: boolean;
+  /** Chunk size of stored entries in bytes; default 4 MiB. */
+  chunkBytes?: number;
+  /** How many times a body cut mid-stream is resumed (HTTP Range) or retried; default 3. */
+  maxRetries?: number;
+  /** Called as bytes are downloaded, verified and stored. Exceptions in it are ignored. */
+  onProgress?: (p: LoadProgress) => void;
+  /** Aborts the download (an `AbortError`); an aborted load leaves no complete cache entry. */
+  signal?: AbortSignal;
+  /** The `fetch` to use; default `globalThis.fetch` (tests inject a fake). */
+  fetch?: typeof fetch;
+}
+
+/** What the cache did for a load. */
+export type CacheOutcome = 'hit' | 'miss' | 'bypassed' | 'refreshed';
+
+/**
+ * Why a load did not simply hit: `option` (cache: 'bypass'), `max-bytes` (model larger than
+ * `maxBytes`), `quota` (not enough storage even after eviction), `unavailable` (no IndexedDB or it
+ * failed), `corrupt` (a cached chunk failed its hash; the entry was dropped and re-fetched).
+ */
+export type CacheReason = 'option' | 'max-bytes' | 'quota' | 'unavailable' | 'corrupt';
+
+/** The result of `loadModelBytes`. */
+export interface LoadedModelBytes {
+  /** The verified model bytes (a fresh buffer owned by the caller; transferable). */
+  bytes: Uint8Array;
+  /** SHA-256 of `bytes`, lowercase hex. */
+  sha256: Sha256Hex;
+  cache: CacheOutcome;
+  /** Set when `cache` is `bypassed`, or when a `miss` followed a dropped corrupt entry. */
+  reason?: CacheReason;
+  /** A human-readable detail for `reason` (e.g. the storage error message). */
+  detail?: string;
+  id?: string;
+  version?: string;
+  url?: string;
+}
+
+/** Lifecycle of a stored entry: `pending` while chunks are written, `complete` once verified. */
+export type EntryState = 'pending' | 'complete';
+
+/** One model entry's manifest record, as stored. */
+export interface EntryRecord {
+  sha256: Sha256Hex;
+  size: number;
+  chunkBytes: number;
+  chunkCount: number;
+  /** SHA-256 (hex) of each chunk, checked on every read. */
+  chunkHashes: Sha256Hex[];
+  id?: string;
+  version?: string;
+  url?: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds of the last load that used the entry (LRU order). */
+  lastUsed: number;
+  state: EntryState;
+}
+
+/** A row of `list()`: the manifest record without its chunk table, plus whether it is pinned. */
+export interface CacheEntryInfo extends Omit<EntryRecord, 'chunkBytes' | 'chunkCount' | 'chunkHashes'> {
+  /** Whether some loaded model holds the entry (pinned entries are never evicted). */
+  pinned: boolean;
+}
+
+/** Totals returned by `usage()`. */
+export interface CacheUsage {
+  /** Complete model entries. */
+  entries: number;
+  /** Bytes of complete model entries. */
+  entryBytes: number;
+  /** Compiled artifacts. */
+  artifacts: number;
+  /** Bytes of compiled artifacts. */
+  artifactBytes: number;
+  /** Origin-wide figures from `navigator.storage.estimate()`, when available. */
+  originUsage?: number;
+  originQuota?: number;
+  /** Whether `navigator.storage.persisted()` says the storage is persistent, when known. */
+  persisted?: boolean;
+}
+
+/** Identifies one compiled artifact (partition plan, prepacked weights, ...) of a model. */
+export interface ArtifactKey {
+  modelSha256: Sha256Hex;
+  /** The webq8 version that produced it; another version invalidates it. */
+  webq8Version: string;
+  /** Identifies the backend/adapter it was built for (e.g. `'webgpu:swiftshader'`); another invalidates it. */
+  adapterKey: string;
+  /** What it is, e.g. `'partition-plan'`, `'prepacked-int8'`. */
+  kind: string;
+}
+
+/** A stored artifact value: bytes or any structured-clone-able JSON-like data. */
+export type ArtifactValue = Uint8Array | Record<string, unknown> | unknown[] | string | number | boolean;
+
+/** Metadata kept next to each artifact. */
+export interface ArtifactMeta extends ArtifactKey {
+  size: number;
+  createdAt: number;
+}
