@@ -90,7 +90,14 @@ export interface ModelInfo {
   bytes: number;
   /** Where the model came from: its URL, or `'bytes'`. */
   source: string;
-  /** Milliseconds spent in each load phase (measured in the worker). */
+  /** SHA-256 of the model bytes (lowercase hex): its key in the weight cache. */
+  sha256: string;
+  /** Model id and version labels, when the source or its manifest gave them. */
+  modelId?: string;
+  version?: string;
+  /** What the weight cache did. */
+  cache: CacheInfo;
+  /** Milliseconds spent in each load phase (measured in the worker; `fetchMs` includes cache reads and hashing). */
   loadTimings: { fetchMs: number; compileMs: number };
 }
 
@@ -110,10 +117,33 @@ export interface RuntimeOptions {
   numThreads?: number;
   /** Log level for the worker: `'warning'` by default; `'verbose'` prints ORT's node placement. */
   logLevel?: 'verbose' | 'info' | 'warning' | 'error';
+  /** Weight cache limits: `maxBytes` bounds what IndexedDB may hold; `persist` asks for persistent storage. */
+  cache?: { maxBytes?: number; persist?: boolean };
 }
 
-/** A model to load: a URL, its bytes, or a URL with the expected SHA-256 (hex). */
-export type ModelSource = string | URL | ArrayBuffer | Uint8Array | { url: string | URL; sha256?: string };
+/**
+ * A model to load: a URL, its bytes, a URL with its expected SHA-256 (hex or SRI `sha256-<base64>`)
+ * and labels, or the URL of a manifest JSON `{id, version, url, sha256, size}`.
+ */
+export type ModelSource =
+  | string
+  | URL
+  | ArrayBuffer
+  | Uint8Array
+  | { url: string | URL; sha256?: string; size?: number; id?: string; version?: string }
+  | { manifest: string | URL };
+
+/** Load phases reported by `onProgress`. */
+export type LoadPhase = 'download' | 'verify' | 'store' | 'compile';
+
+/** What the weight cache did for a load. */
+export interface CacheInfo {
+  /** `hit` (read from IndexedDB), `miss` (downloaded and stored), `refreshed`, `bypassed`, or `none` (bytes given). */
+  status: 'hit' | 'miss' | 'bypassed' | 'refreshed' | 'none';
+  /** Why it was bypassed or re-fetched: `option`, `max-bytes`, `quota`, `unavailable`, `corrupt`. */
+  reason?: string;
+  detail?: string;
+}
 
 /** Options of `runtime.load`. */
 export interface LoadOptions {
@@ -121,8 +151,15 @@ export interface LoadOptions {
   backend?: BackendRequest;
   /** Cancels the load. */
   signal?: AbortSignal;
-  /** Download progress, in bytes; `total` is `undefined` when the server sends no length. */
-  onProgress?: (p: { phase: 'download' | 'compile'; loaded: number; total?: number }) => void;
+  /** Progress per phase, in bytes; `total` is `undefined` when unknown. */
+  onProgress?: (p: { phase: LoadPhase; loaded: number; total?: number }) => void;
+  /**
+   * Weight cache use: `'default'` reads and writes IndexedDB, `'refresh'` re-downloads and replaces
+   * the entry, `'bypass'` neither reads nor writes.
+   */
+  cache?: 'default' | 'refresh' | 'bypass';
+  /** Refuse to load a URL without an expected SHA-256 (`IntegrityRequiredError`). */
+  requireIntegrity?: boolean;
 }
 
 /** Options of `model.run`. */

@@ -43,7 +43,7 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
         lastError = err;
         continue;
       }
-      throw new ModelLoadError(`Could not fetch the model at ${url}: ${String(err)}. Check the URL and the network.`, { url }, { cause: err });
+      throw new ModelLoadError(`Could not fetch the model at ${url}: network error (${String(err)}). Check the URL, CORS headers, and that the server is up.`, { url, status: 0 }, { cause: err });
     }
     const start = res.status === 206 ? rangeStart(res) : undefined;
     if (from > 0 && res.status === 206 && (start === undefined || start === from) && sink) {

@@ -8,7 +8,8 @@ import { DisposedError, ModelLoadError } from '../errors';
 import type { Plan } from '../graph/plan';
 import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
 import type { WorkerApi } from '../worker/api';
-import { installErrorTransfer, type WireSource } from '../worker/protocol';
+import { installErrorTransfer, type LoadRequest, type WireSource } from '../worker/protocol';
+import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, withAbort } from './model';
 
 // Kept in a variable so bundlers leave it alone: in the published package, worker.js sits next
@@ -25,8 +26,10 @@ export class Runtime {
   private disposed = false;
 
   /** @internal Use {@link createRuntime}. */
-  constructor(options: RuntimeOptions = {}) {
+  constructor(private readonly options: RuntimeOptions = {}) {
     installErrorTransfer();
+    // persist() exists only in windows, not in the worker that owns the cache.
+    if (options.cache?.persist) void globalThis.navigator?.storage?.persist?.().catch(() => false);
     const url = options.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
     this.worker = new Worker(url, { type: 'module', name: 'webq8' });
     this.api = wrap<WorkerApi>(this.worker);
@@ -41,12 +44,20 @@ export class Runtime {
    */
   async load(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
     this.assertOpen();
-    const { wire, sha256, transfers } = toWireSource(source);
+    const { wire, transfers } = toWireSource(source);
     const requestId = this.nextRequestId();
     const onProgress = options.onProgress;
     await this.ready;
+    const request: LoadRequest = {
+      requestId,
+      source: wire,
+      backend: options.backend ?? 'auto',
+      cache: options.cache,
+      requireIntegrity: options.requireIntegrity,
+      cacheMaxBytes: this.options.cache?.maxBytes,
+    };
     const info = await withAbort(
-      this.api.load(transfer({ requestId, source: wire, sha256, backend: options.backend ?? 'auto' }, transfers), onProgress ? proxy(onProgress) : undefined),
+      this.api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined),
       options.signal,
       () => void this.api.cancel(requestId),
     );
@@ -71,6 +82,17 @@ export class Runtime {
     await this.ready;
     await this.api.debug(command);
   }
+
+  /**
+   * The weight cache (IndexedDB, shared by every runtime of this origin): `list()` entries with
+   * size, last use and state; `delete({sha256} | {id, version?})`; `clear()`; `usage()`.
+   */
+  readonly cache = {
+    list: async (): Promise<CacheEntryInfo[]> => (await this.ready, this.api.cacheList()),
+    delete: async (selector: EntrySelector): Promise<number> => (await this.ready, this.api.cacheDelete(selector)),
+    clear: async (): Promise<void> => (await this.ready, this.api.cacheClear()),
+    usage: async (): Promise<CacheUsage> => (await this.ready, this.api.cacheUsage()),
+  };
 
   /** Models loaded and not yet disposed. */
   get loadedModels(): readonly Model[] {
@@ -120,7 +142,7 @@ export function createRuntime(options?: RuntimeOptions): Runtime {
   return new Runtime(options);
 }
 
-function toWireSource(source: ModelSource): { wire: WireSource; sha256?: string; transfers: Transferable[] } {
+function toWireSource(source: ModelSource): { wire: WireSource; transfers: Transferable[] } {
   if (typeof source === 'string' || source instanceof URL) return { wire: { kind: 'url', url: absolute(source) }, transfers: [] };
   if (source instanceof ArrayBuffer) return { wire: { kind: 'bytes', bytes: new Uint8Array(source.slice(0)) }, transfers: [] };
   if (source instanceof Uint8Array) {
@@ -128,8 +150,12 @@ function toWireSource(source: ModelSource): { wire: WireSource; sha256?: string;
     const bytes = source.slice();
     return { wire: { kind: 'bytes', bytes }, transfers: [bytes.buffer] };
   }
-  if (source && typeof source === 'object' && 'url' in source) return { wire: { kind: 'url', url: absolute(source.url) }, sha256: source.sha256, transfers: [] };
-  throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, or {url, sha256}.`);
+  if (source && typeof source === 'object' && 'url' in source) {
+    const { sha256, size, id, version } = source;
+    return { wire: { kind: 'url', url: absolute(source.url), sha256, size, id, version }, transfers: [] };
+  }
+  if (source && typeof source === 'object' && 'manifest' in source) return { wire: { kind: 'manifest', url: absolute(source.manifest) }, transfers: [] };
+  throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, {url, sha256}, or {manifest}.`);
 }
 
 /** Resolves relative URLs against the page, since the worker's base URL differs. */

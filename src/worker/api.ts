@@ -2,6 +2,7 @@
  * The worker's whole RPC surface: one typed interface, called through comlink from
  * src/runtime/. Tensor buffers are transferred both ways (see src/tensors.ts).
  */
+import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import type { Plan } from '../graph/plan';
 import type { BackendRequest, TensorMap } from '../types';
 import type { LoadReply, LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
@@ -18,6 +19,11 @@ export interface WorkerApi {
   run(modelId: string, requestId: string, feeds: TensorMap): Promise<RunReply>;
   /** Cancels a queued run or an ongoing load; a no-op for finished requests. */
   cancel(requestId: string): void;
+  /** Weight cache management (IndexedDB, shared by every runtime of the origin). */
+  cacheList(): Promise<CacheEntryInfo[]>;
+  cacheDelete(selector: EntrySelector): Promise<number>;
+  cacheClear(): Promise<void>;
+  cacheUsage(): Promise<CacheUsage>;
   /** Frees a model's sessions and GPU memory. */
   disposeModel(modelId: string): Promise<void>;
   /**

@@ -12,7 +12,8 @@ import type { BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../t
 import type { WorkerApi } from './api';
 import { chooseBackend, probeGpu } from './backend';
 import { PlanExecutor } from './executor';
-import { fetchModel } from './fetch-model';
+import { cacheUsage, clearCache, deleteEntries, listEntries, loadModelBytes, pin, sha256Hex } from '../cache';
+import type { CacheEntryInfo, CacheUsage, EntrySelector, LoadedModelBytes } from '../cache';
 import { configureOrt, ortDevice } from './ort';
 import type { LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
 import { validateFeeds } from './validate';
@@ -33,6 +34,7 @@ export class Engine implements WorkerApi {
   private readonly models = new Map<string, LoadedModel>();
   private readonly loads = new Map<string, AbortController>();
   private readonly cancelled = new Set<string>();
+  private readonly pins = new Map<string, () => void>();
   private gpu: GpuContext | null = null;
   private nextId = 1;
   private disposed = false;
@@ -47,14 +49,19 @@ export class Engine implements WorkerApi {
     this.loads.set(req.requestId, abort);
     try {
       const t0 = performance.now();
-      const label = req.source.kind === 'url' ? req.source.url : (req.source.label ?? 'bytes');
-      const bytes = req.source.kind === 'url' ? await fetchModel(req.source.url, abort.signal, onProgress) : req.source.bytes;
+      const got = await this.fetchBytes(req, abort.signal, onProgress);
+      const label = req.source.kind === 'bytes' ? (req.source.label ?? 'bytes') : (got.url ?? req.source.url);
       const fetchMs = performance.now() - t0;
-      assertOnnx(bytes, label);
+      assertOnnx(got.bytes, label);
       if (abort.signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
       onProgress?.({ phase: 'compile', loaded: 0 });
-      const plan: Plan = { inputs: [], outputs: [], steps: [{ kind: 'ort', model: bytes }] };
-      return await this.prepare(plan, req.backend, { source: label, bytes: bytes.byteLength, fetchMs }, abort.signal);
+      const plan: Plan = { inputs: [], outputs: [], steps: [{ kind: 'ort', model: got.bytes }] };
+      const cache = got.cache === 'none' ? { status: 'none' as const } : { status: got.cache, reason: got.reason, detail: got.detail };
+      const meta = { source: label, bytes: got.bytes.byteLength, fetchMs, sha256: got.sha256, cache, modelId: got.id, version: got.version };
+      const info = await this.prepare(plan, req.backend, meta, abort.signal);
+      // Pinned while loaded: eviction never removes a model in use (in any tab).
+      if (got.cache !== 'none') this.pins.set(info.id, await pin(got.sha256));
+      return info;
     } finally {
       this.loads.delete(req.requestId);
     }
@@ -66,7 +73,7 @@ export class Engine implements WorkerApi {
     this.loads.set(requestId, abort);
     try {
       const bytes = plan.steps.reduce((n, s) => n + (s.kind === 'ort' ? s.model.byteLength : 0), 0);
-      return await this.prepare(plan, backend, { source: 'plan', bytes, fetchMs: 0 }, abort.signal);
+      return await this.prepare(plan, backend, { source: 'plan', bytes, fetchMs: 0, sha256: '', cache: { status: 'none' } }, abort.signal);
     } finally {
       this.loads.delete(requestId);
     }
@@ -109,6 +116,8 @@ export class Engine implements WorkerApi {
     const model = this.models.get(modelId);
     if (!model) return;
     this.models.delete(modelId);
+    this.pins.get(modelId)?.();
+    this.pins.delete(modelId);
     await model.tail;
     await model.executor.dispose();
   }
@@ -120,7 +129,35 @@ export class Engine implements WorkerApi {
     this.gpu = null;
   }
 
-  private async prepare(plan: Plan, backend: BackendRequest, meta: { source: string; bytes: number; fetchMs: number }, signal: AbortSignal): Promise<ModelInfo> {
+  async cacheList(): Promise<CacheEntryInfo[]> {
+    return listEntries();
+  }
+
+  async cacheDelete(selector: EntrySelector): Promise<number> {
+    return deleteEntries(selector);
+  }
+
+  async cacheClear(): Promise<void> {
+    return clearCache();
+  }
+
+  async cacheUsage(): Promise<CacheUsage> {
+    return cacheUsage();
+  }
+
+  /** Model bytes from the weight cache or the network (URLs), or as given (bytes, hashed for the record). */
+  private async fetchBytes(
+    req: LoadRequest,
+    signal: AbortSignal,
+    onProgress?: (p: WireProgress) => void,
+  ): Promise<Omit<LoadedModelBytes, 'cache'> & { cache: LoadedModelBytes['cache'] | 'none' }> {
+    const s = req.source;
+    if (s.kind === 'bytes') return { bytes: s.bytes, sha256: await sha256Hex(s.bytes), cache: 'none' };
+    const source = s.kind === 'manifest' ? { manifest: s.url } : { url: s.url, sha256: s.sha256, size: s.size, id: s.id, version: s.version };
+    return loadModelBytes(source, { cache: req.cache, requireIntegrity: req.requireIntegrity, maxBytes: req.cacheMaxBytes, onProgress, signal });
+  }
+
+  private async prepare(plan: Plan, backend: BackendRequest, meta: Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number }, signal: AbortSignal): Promise<ModelInfo> {
     const probe = await probeGpu();
     const decision = chooseBackend(backend, probe);
     const t0 = performance.now();
@@ -138,6 +175,10 @@ export class Engine implements WorkerApi {
       adapter: probe.adapter,
       bytes: meta.bytes,
       source: meta.source,
+      sha256: meta.sha256,
+      cache: meta.cache,
+      ...(meta.modelId !== undefined ? { modelId: meta.modelId } : {}),
+      ...(meta.version !== undefined ? { version: meta.version } : {}),
       loadTimings: { fetchMs: meta.fetchMs, compileMs: performance.now() - t0 },
     };
     if (info.outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);

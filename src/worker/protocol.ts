@@ -5,27 +5,33 @@
  */
 import { transferHandlers } from 'comlink';
 import { deserializeError, serializeError, type SerializedError } from '../errors';
-import type { BackendRequest, ModelInfo, TensorMap } from '../types';
+import type { BackendRequest, LoadPhase, ModelInfo, TensorMap } from '../types';
 import type { RunCounters } from './executor';
 import type { OrtConfig } from './ort';
 
 /** Sent once when the worker starts. */
 export type WorkerConfig = OrtConfig;
 
-/** Where the model bytes come from. URLs are fetched inside the worker. */
-export type WireSource = { kind: 'url'; url: string } | { kind: 'bytes'; bytes: Uint8Array; label?: string };
+/** Where the model bytes come from. URLs are fetched (or read from the cache) inside the worker. */
+export type WireSource =
+  | { kind: 'url'; url: string; sha256?: string; size?: number; id?: string; version?: string }
+  | { kind: 'manifest'; url: string }
+  | { kind: 'bytes'; bytes: Uint8Array; label?: string };
 
 /** `runtime.load` as the worker receives it. */
 export interface LoadRequest {
   requestId: string;
   source: WireSource;
-  sha256?: string;
   backend: BackendRequest;
+  cache?: 'default' | 'refresh' | 'bypass';
+  requireIntegrity?: boolean;
+  /** Upper bound on the bytes the weight cache may hold. */
+  cacheMaxBytes?: number;
 }
 
 /** Progress events forwarded from the worker. */
 export interface WireProgress {
-  phase: 'download' | 'compile';
+  phase: LoadPhase;
   loaded: number;
   total?: number;
 }
