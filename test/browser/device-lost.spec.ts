@@ -1,22 +1,15 @@
 // Device loss: the in-flight request fails with a named error, the next request rebuilds GPU
 // state on ORT's (new) device and gets correct results again.
-import { addModel, expect, mulModel, test } from './fixtures';
+import { expect, handoffPlan, test } from './fixtures';
 
 test('a lost GPU device fails the in-flight run with DeviceLostError, and the next run rebuilds', async ({ webq8Page: page }) => {
   const rows = 64, cols = 256;
   const c = Float32Array.from({ length: cols }, (_, i) => (i % 7) - 3);
-  const r = await page.evaluate(async ({ a, b, rows, cols, c }) => {
+  const r = await page.evaluate(async ({ plan, rows, cols, c }) => {
     const { createRuntime } = await import('/dist/index.js');
     const rt = createRuntime();
-    const model = await rt.loadPlan({
-      inputs: ['x'],
-      outputs: ['z'],
-      steps: [
-        { kind: 'ort', model: new Uint8Array(a), inputs: { x: 'x' }, outputs: { y: 'a' } },
-        { kind: 'kernel', op: 'affine', attrs: { scale: 2, bias: 1 }, inputs: ['a'], outputs: ['b'] },
-        { kind: 'ort', model: new Uint8Array(b), inputs: { u: 'b' }, outputs: { z: 'z' } },
-      ],
-    }, { backend: 'webgpu' });
+    const steps = plan.steps.map((s) => (s.kind === 'ort' ? { ...s, model: new Uint8Array(s.model) } : s));
+    const model = await rt.loadPlan({ ...plan, steps }, { backend: 'webgpu' });
     const x = Float32Array.from({ length: rows * cols }, (_, i) => (i % 11) * 0.5);
     const expected = x.map((v, i) => ((v + c[i % cols]!) * 2 + 1) * c[i % cols]!);
     const check = async () => {
@@ -30,7 +23,7 @@ test('a lost GPU device fails the in-flight run with DeviceLostError, and the ne
     const after = [await check(), await check()];
     await rt.dispose();
     return { before, during, after };
-  }, { a: addModel(rows, cols, c), b: mulModel(rows, cols, c), rows, cols, c: [...c] });
+  }, { plan: handoffPlan(rows, cols, c, c), rows, cols, c: [...c] });
   expect(r.before).toBeLessThan(1e-4);
   expect(r.during).toBe('DeviceLostError:DEVICE_LOST');
   for (const d of r.after) expect(d).toBeLessThan(1e-4);

@@ -36,6 +36,27 @@ export function mulModel(rows: number, cols: number, c: Float32Array): number[] 
   })];
 }
 
+/** A plan step as it crosses into the page: ORT models as number arrays (JSON-safe). */
+export type WirePlanStep =
+  | { kind: 'ort'; model: number[]; inputs: Record<string, string>; outputs: Record<string, string> }
+  | { kind: 'kernel'; op: string; attrs: Record<string, number>; inputs: string[]; outputs: string[] };
+
+/**
+ * The hand-off plan: ORT `x + c1` → WGSL `affine(2, 1)` → ORT `· c2`, on float32[rows, cols].
+ * In the page, turn each ORT step's `model` into a Uint8Array before `runtime.loadPlan`.
+ */
+export function handoffPlan(rows: number, cols: number, c1: Float32Array, c2: Float32Array): { inputs: string[]; outputs: string[]; steps: WirePlanStep[] } {
+  return {
+    inputs: ['x'],
+    outputs: ['z'],
+    steps: [
+      { kind: 'ort', model: addModel(rows, cols, c1), inputs: { x: 'x' }, outputs: { y: 'a' } },
+      { kind: 'kernel', op: 'affine', attrs: { scale: 2, bias: 1 }, inputs: ['a'], outputs: ['b'] },
+      { kind: 'ort', model: mulModel(rows, cols, c2), inputs: { u: 'b' }, outputs: { z: 'z' } },
+    ],
+  };
+}
+
 /** A test whose page is served from localhost (a secure context: navigator.gpu exists). */
 export const test = base.extend<{ webq8Page: Page }>({
   webq8Page: async ({ page }, use) => {

@@ -1,37 +1,29 @@
 // The riskiest joint: ORT output kept on the GPU → webq8's WGSL kernel on ORT's own device →
 // the next ORT session via Tensor.fromGpuBuffer, with no readback in between.
-import { addModel, expect, mulModel, test } from './fixtures';
+import { expect, handoffPlan, test } from './fixtures';
 
 test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', async ({ webq8Page: page }) => {
   const rows = 3, cols = 37; // odd sizes: not a multiple of the workgroup
   const c1 = Float32Array.from({ length: cols }, (_, i) => i * 0.25 - 3);
   const c2 = Float32Array.from({ length: cols }, (_, i) => 1.5 - i * 0.125);
   const result = await page.evaluate(
-    async ({ a, b, rows, cols, c1, c2 }) => {
+    async ({ plan, rows, cols, c1, c2 }) => {
       const { createRuntime } = await import('/dist/index.js');
       const rt = createRuntime();
-      const model = await rt.loadPlan({
-        inputs: ['x'],
-        outputs: ['z'],
-        steps: [
-          { kind: 'ort', model: new Uint8Array(a), inputs: { x: 'x' }, outputs: { y: 'a' } },
-          { kind: 'kernel', op: 'affine', attrs: { scale: 2, bias: 1 }, inputs: ['a'], outputs: ['b'] },
-          { kind: 'ort', model: new Uint8Array(b), inputs: { u: 'b' }, outputs: { z: 'z' } },
-        ],
-      }, { backend: 'webgpu' });
+      const steps = plan.steps.map((s) => (s.kind === 'ort' ? { ...s, model: new Uint8Array(s.model) } : s));
+      const model = await rt.loadPlan({ ...plan, steps }, { backend: 'webgpu' });
       const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 10);
       const expected = x.map((v, i) => ((v + c1[i % cols]!) * 2 + 1) * c2[i % cols]!);
       const runs = [];
       for (let r = 0; r < 3; r++) {
-        const out = await model.run({ x: { type: 'float32', dims: [rows, cols], data: x.slice() } });
-        const z = out.z!.data as Float32Array;
-        runs.push({ maxDiff: Math.max(...z.map((v, i) => Math.abs(v - expected[i]!))), dims: out.z!.dims, counters: model.lastRun!.counters });
+        const z = (await model.run({ x: { type: 'float32', dims: [rows, cols], data: x.slice() } })).z!;
+        runs.push({ maxDiff: Math.max(...(z.data as Float32Array).map((v, i) => Math.abs(v - expected[i]!))), dims: z.dims, counters: model.lastRun!.counters });
       }
       const info = model.info;
       await rt.dispose();
       return { runs, backend: info.backend.backend, inputs: info.inputs };
     },
-    { a: addModel(rows, cols, c1), b: mulModel(rows, cols, c2), rows, cols, c1: [...c1], c2: [...c2] },
+    { plan: handoffPlan(rows, cols, c1, c2), rows, cols, c1: [...c1], c2: [...c2] },
   );
   expect(result.backend).toBe('webgpu');
   expect(result.inputs).toEqual([{ name: 'x', type: 'float32', dims: [rows, cols] }]);
