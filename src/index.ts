@@ -20,4 +20,7 @@ export {
 export type { ErrorCode } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
-export type { RunCounters } from './worker/executor';
+export type { RunCounters, RunPhases } from './worker/executor';
+export type { TelemetryStats, ExportStats, LatencyMetric } from './telemetry';
+export type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
+export { VERSION } from './version';

@@ -117,6 +117,13 @@ export interface RuntimeOptions {
   numThreads?: number;
   /** Log level for the worker: `'warning'` by default; `'verbose'` prints ORT's node placement. */
   logLevel?: 'verbose' | 'info' | 'warning' | 'error';
+  /**
+   * On-device latency telemetry. Recording is always on (see `model.stats()`); export happens only
+   * with an `endpoint` (an OTLP/HTTP collector base URL; `/v1/metrics` is appended). Only latencies,
+   * error codes, model labels/hash, backend, adapter vendor/architecture, webq8 version and page
+   * origin are sent — never inputs, outputs or user data.
+   */
+  telemetry?: { endpoint?: string; headers?: Record<string, string>; intervalMs?: number; sampleRate?: number };
   /** Weight cache limits: `maxBytes` bounds what IndexedDB may hold; `persist` asks for persistent storage. */
   cache?: { maxBytes?: number; persist?: boolean };
 }

@@ -9,12 +9,21 @@ import type { ModelInfo, RunOptions, TensorLike, TensorMap } from '../types';
 import type { WorkerApi } from '../worker/api';
 import type { RunReply } from '../worker/protocol';
 import { transfer } from 'comlink';
+import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
 /** Counters and timings of the most recent run (see {@link Model.lastRun}). */
 export type RunStats = Pick<RunReply, 'counters' | 'timings'> & {
   /** Milliseconds from `run()` to its result, as the caller saw it. */
   totalMs: number;
 };
+
+/** @internal What a model needs from its runtime. */
+export interface ModelHost {
+  worker: Remote<WorkerApi>;
+  telemetry: Telemetry;
+  nextRequestId(): string;
+  onDispose(m: Model): void;
+}
 
 /** A model loaded by `runtime.load`. */
 export class Model {
@@ -23,15 +32,24 @@ export class Model {
   /** Stats of the last successful run, or `null` before the first. */
   lastRun: RunStats | null = null;
   private disposed = false;
+  private readonly attrs: SeriesAttributes;
 
   /** @internal Created by the runtime. */
-  constructor(
-    info: ModelInfo,
-    private readonly worker: Remote<WorkerApi>,
-    private readonly nextRequestId: () => string,
-    private readonly onDispose: (m: Model) => void,
-  ) {
+  constructor(info: ModelInfo, private readonly host: ModelHost) {
     this.info = info;
+    this.attrs = seriesAttributes(info);
+    const t = host.telemetry;
+    t.record('load.download', info.loadTimings.fetchMs, this.attrs);
+    t.record('load.compile', info.loadTimings.compileMs, this.attrs);
+  }
+
+  /**
+   * Local latency percentiles (ms) of this model since it loaded: `metric` `'run'` (default; the
+   * whole call as you see it) or a phase (`'run.queue'`, `'run.transfer'`, `'run.ort'`,
+   * `'run.kernels'`, `'run.readback'`, `'load.*'`), plus error counts by code.
+   */
+  stats(metric: LatencyMetric = 'run'): TelemetryStats {
+    return this.host.telemetry.stats({ metric, modelSha256: this.attrs.modelSha256, backend: this.attrs.backend });
   }
 
   /**
@@ -53,21 +71,52 @@ export class Model {
       }
     }
     const { tensors, transfer: list } = transferable(plain);
-    const requestId = this.nextRequestId();
+    const requestId = this.host.nextRequestId();
     const t0 = performance.now();
-    const reply = this.worker.run(this.info.id, requestId, transfer(tensors, list));
-    const result = await withAbort(reply, signal, () => void this.worker.cancel(requestId));
-    this.lastRun = { counters: result.counters, timings: result.timings, totalMs: performance.now() - t0 };
+    let result: RunReply;
+    try {
+      const reply = this.host.worker.run(this.info.id, requestId, transfer(tensors, list));
+      result = await withAbort(reply, signal, () => void this.host.worker.cancel(requestId));
+    } catch (err) {
+      this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', this.attrs);
+      throw err;
+    }
+    const totalMs = performance.now() - t0;
+    this.record(totalMs, result.timings);
+    this.lastRun = { counters: result.counters, timings: result.timings, totalMs };
     return result.outputs;
+  }
+
+  private record(totalMs: number, t: RunReply['timings']): void {
+    const rec = this.host.telemetry.record;
+    if (this.lastRun === null) rec('load.first_run', totalMs, this.attrs);
+    rec('run', totalMs, this.attrs);
+    rec('run.queue', t.queueMs, this.attrs);
+    rec('run.transfer', Math.max(0, totalMs - t.queueMs - t.runMs), this.attrs);
+    rec('run.ort', t.ortMs, this.attrs);
+    if (t.kernelsMs > 0) rec('run.kernels', t.kernelsMs, this.attrs);
+    rec('run.readback', t.readbackMs, this.attrs);
   }
 
   /** Frees the model's sessions and GPU memory in the worker. Later `run` calls throw {@link DisposedError}. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.onDispose(this);
-    await this.worker.disposeModel(this.info.id);
+    this.host.onDispose(this);
+    await this.host.worker.disposeModel(this.info.id);
   }
+}
+
+/** Telemetry attributes of a model: labels and hash, backend — never inputs or outputs. */
+export function seriesAttributes(info: ModelInfo): SeriesAttributes {
+  const name = info.modelId ?? info.source.split(/[?#]/)[0]!.split('/').pop() ?? info.id;
+  return {
+    modelId: name,
+    ...(info.version !== undefined ? { modelVersion: info.version } : {}),
+    ...(info.sha256 ? { modelSha256: info.sha256 } : {}),
+    backend: info.backend.backend,
+    planStrategy: 'ort',
+  };
 }
 
 /** Resolves like `work`, or rejects with {@link AbortError} as soon as `signal` aborts (calling `onAbort`). */

@@ -10,7 +10,9 @@ import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
 import type { WorkerApi } from '../worker/api';
 import { installErrorTransfer, type LoadRequest, type WireSource } from '../worker/protocol';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import { Model, withAbort } from './model';
+import { Model, withAbort, type ModelHost } from './model';
+import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
+import { VERSION } from '../version';
 
 // Kept in a variable so bundlers leave it alone: in the published package, worker.js sits next
 // to index.js. Apps whose bundler moves files pass `workerUrl`.
@@ -22,6 +24,8 @@ export class Runtime {
   private readonly api: Remote<WorkerApi>;
   private readonly ready: Promise<void>;
   private readonly models = new Set<Model>();
+  private readonly telemetry: Telemetry;
+  private readonly host: ModelHost;
   private requests = 0;
   private disposed = false;
 
@@ -34,6 +38,26 @@ export class Runtime {
     this.worker = new Worker(url, { type: 'module', name: 'webq8' });
     this.api = wrap<WorkerApi>(this.worker);
     this.ready = this.api.init({ wasmPaths: options.wasmPaths, numThreads: options.numThreads, logLevel: options.logLevel });
+    this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
+    this.host = {
+      worker: this.api,
+      telemetry: this.telemetry,
+      nextRequestId: () => this.nextRequestId(),
+      onDispose: (m) => this.models.delete(m),
+    };
+  }
+
+  /**
+   * Latency and error statistics of every model of this runtime (see `model.stats()` for one),
+   * and the exporter's counters (`sent`, `retries`, `pending`, `dropped` by reason).
+   */
+  stats(metric: LatencyMetric = 'run'): { latency: TelemetryStats; export: ExportStats } {
+    return { latency: this.telemetry.stats({ metric }), export: this.telemetry.exportStats() };
+  }
+
+  /** Sends recorded telemetry now (it is also sent every interval and when the page is hidden). Never rejects. */
+  flushTelemetry(): Promise<void> {
+    return this.telemetry.flush();
   }
 
   /**
@@ -56,12 +80,12 @@ export class Runtime {
       requireIntegrity: options.requireIntegrity,
       cacheMaxBytes: this.options.cache?.maxBytes,
     };
-    const info = await withAbort(
-      this.api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined),
-      options.signal,
-      () => void this.api.cancel(requestId),
+    const info = await this.recordLoadErrors(
+      withAbort(this.api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined), options.signal, () => void this.api.cancel(requestId)),
     );
-    return this.track(new Model(info, this.api, () => this.nextRequestId(), (m) => this.models.delete(m)));
+    const a = info.adapter;
+    if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
+    return this.track(new Model(info, this.host));
   }
 
   /**
@@ -73,8 +97,8 @@ export class Runtime {
     this.assertOpen();
     const requestId = this.nextRequestId();
     await this.ready;
-    const info = await withAbort(this.api.loadPlan(requestId, plan, options.backend ?? 'webgpu'), options.signal, () => void this.api.cancel(requestId));
-    return this.track(new Model(info, this.api, () => this.nextRequestId(), (m) => this.models.delete(m)));
+    const info = await this.recordLoadErrors(withAbort(this.api.loadPlan(requestId, plan, options.backend ?? 'webgpu'), options.signal, () => void this.api.cancel(requestId)));
+    return this.track(new Model(info, this.host));
   }
 
   /** @internal Test hooks (see WorkerApi.debug). */
@@ -108,9 +132,19 @@ export class Runtime {
     } catch {
       /* the worker may already be gone */
     }
+    await this.telemetry.dispose();
     this.api[releaseProxy]();
     this.worker.terminate();
     this.models.clear();
+  }
+
+  private async recordLoadErrors<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      this.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL');
+      throw err;
+    }
   }
 
   private track(model: Model): Model {

@@ -34,6 +34,8 @@ export interface ExporterOptions {
 export interface Exporter {
   /** Persists bodies in the outbox, then delivers what is due. `unloading` sends with keepalive at once. */
   send(bodies: string[], unloading?: boolean): Promise<void>;
+  /** Persists bodies in the outbox without sending (a checkpoint; the next drain delivers them). */
+  persist(bodies: string[]): Promise<void>;
   /** Delivers what is due from the outbox (previous pages' leftovers, backed-off batches). */
   drain(): Promise<void>;
   /** Counters. */
@@ -194,6 +196,14 @@ export function createExporter(options: ExporterOptions, store: OutboxStore = de
         for (const e of fresh) await store.put(e);
         await enforceCap();
         await drain();
+      } catch {
+        /* never throws into the caller */
+      }
+    },
+    async persist(bodies) {
+      try {
+        for (const body of bodies) await store.put({ id: outboxId(clock.now(), random), body, attempts: 0, notBefore: 0 });
+        await enforceCap();
       } catch {
         /* never throws into the caller */
       }

@@ -24,6 +24,8 @@ export interface Telemetry {
   flush(): Promise<void>;
   /** Stops timers and listeners after a final flush. Never rejects. */
   dispose(): Promise<void>;
+  /** Adds resource attributes learnt later (the adapter is known only after the first load). */
+  setResource(resource: ResourceAttributes): void;
 }
 
 /** `endpoint` → the metrics URL: `/v1/metrics` is appended unless the URL already ends with it. */
@@ -69,7 +71,8 @@ export function createTelemetry(options: TelemetryOptions = {}, store?: OutboxSt
     random: options.random,
   });
   const intervalMs = Math.max(1000, options.intervalMs ?? 15_000);
-  const resource = resourceAttributes(options.resource ?? {}, sampleRate);
+  let resourceSpec: ResourceAttributes = options.resource ?? {};
+  const resource = resourceAttributes(resourceSpec, sampleRate);
   const encodeOptions = {
     resource,
     scopeVersion: options.resource?.webq8Version,
@@ -122,16 +125,48 @@ export function createTelemetry(options: TelemetryOptions = {}, store?: OutboxSt
     }
   }
 
+  // Checkpoints: recorded samples are moved into the persistent outbox shortly after they are
+  // recorded (see TelemetryOptions.checkpointMs); the network send still happens every interval.
+  const checkpointMs = Math.max(0, options.checkpointMs ?? 1000);
+  let checkpointTimer: unknown;
+  function scheduleCheckpoint(): void {
+    if (!exporter || checkpointTimer !== undefined || disposed) return;
+    checkpointTimer = clock.setTimeout(() => {
+      checkpointTimer = undefined;
+      try {
+        const bodies = encodeMetrics(recorder.collect(), encodeOptions);
+        if (bodies.length > 0) void exporter?.persist(bodies);
+      } catch {
+        /* never throws */
+      }
+    }, checkpointMs);
+  }
+
   return {
-    record: recorder.record,
-    recordError: recorder.recordError,
+    record(metric, ms, attrs) {
+      recorder.record(metric, ms, attrs);
+      if (checkpointTimer === undefined) scheduleCheckpoint();
+    },
+    recordError(code, attrs) {
+      recorder.recordError(code, attrs);
+      if (checkpointTimer === undefined) scheduleCheckpoint();
+    },
     stats: recorder.stats,
     exportStats: () => exporter?.stats() ?? { ...NO_EXPORT, dropped: {} },
     flush: () => flush(false),
+    setResource(r) {
+      try {
+        resourceSpec = { ...resourceSpec, ...r };
+        encodeOptions.resource = resourceAttributes(resourceSpec, sampleRate);
+      } catch {
+        /* never throws */
+      }
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;
       if (timer !== undefined) clock.clearTimeout(timer);
+      if (checkpointTimer !== undefined) clock.clearTimeout(checkpointTimer);
       for (const off of unsubscribe) off();
       await flush(false);
       exporter?.dispose();

@@ -156,6 +156,12 @@ export interface TelemetryOptions {
   maxBuckets?: number;
   /** Flush with `fetch(…, {keepalive})` on visibilitychange→hidden and pagehide; default true. */
   flushOnHide?: boolean;
+  /**
+   * Milliseconds after a sample before it is checkpointed into the outbox (IndexedDB), default 1000.
+   * IndexedDB writes started while a page unloads often never commit, so samples are put at rest
+   * early: an abrupt close loses at most this window (the unload keepalive send still tries).
+   */
+  checkpointMs?: number;
   /** Injected for tests; default `globalThis.fetch`. */
   fetch?: FetchLike;
   /** Injected for tests; default Date.now / setTimeout. */

@@ -88,8 +88,8 @@ export class Engine implements WorkerApi {
       validateFeeds(model.info.inputs, feeds);
       if (model.stale) await this.rebuild(model);
       const start = performance.now();
-      const { outputs, counters } = await this.raceDeviceLoss(model, model.executor.run(feeds));
-      const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start } };
+      const { outputs, counters, phases } = await this.raceDeviceLoss(model, model.executor.run(feeds));
+      const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
       return reply;
     });
     model.tail = result.catch(() => undefined);

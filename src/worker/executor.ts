@@ -13,6 +13,13 @@ import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 
+/** Milliseconds of one run spent in ORT sessions, in encoding our kernels, and in reading outputs back. */
+export interface RunPhases {
+  ortMs: number;
+  kernelsMs: number;
+  readbackMs: number;
+}
+
 /** Per-run counters: how much crossed the CPU↔GPU boundary and what ran. */
 export interface RunCounters {
   uploads: number;
@@ -88,21 +95,30 @@ export class PlanExecutor {
   }
 
   /** Runs the plan on CPU feeds and returns CPU outputs plus counters. */
-  async run(feeds: Record<string, TensorLike>): Promise<{ outputs: Record<string, TensorLike>; counters: RunCounters }> {
+  async run(feeds: Record<string, TensorLike>): Promise<{ outputs: Record<string, TensorLike>; counters: RunCounters; phases: RunPhases }> {
     this.gpu?.assertAlive();
     const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0 };
     const gpuBefore = this.gpu ? { ...this.gpu.counters } : null;
     const env = new Map<string, Value>();
     for (const [name, t] of Object.entries(feeds)) env.set(name, { where: 'cpu', type: t.type, dims: [...t.dims], data: t.data });
+    const phases: RunPhases = { ortMs: 0, kernelsMs: 0, readbackMs: 0 };
     try {
       for (const [i, s] of this.steps.entries()) {
-        if ('session' in s) await this.runOrt(s, env, counters);
-        else this.runKernel(s, env);
+        const t0 = performance.now();
+        if ('session' in s) {
+          await this.runOrt(s, env, counters);
+          phases.ortMs += performance.now() - t0;
+        } else {
+          this.runKernel(s, env);
+          phases.kernelsMs += performance.now() - t0;
+        }
         this.releaseAfter(i, env);
       }
+      const t1 = performance.now();
       const outputs: Record<string, TensorLike> = {};
       for (const name of this.plan.outputs) outputs[name] = await this.download(name, env, counters);
-      return { outputs, counters: this.withGpuCounters(counters, gpuBefore) };
+      phases.readbackMs = performance.now() - t1;
+      return { outputs, counters: this.withGpuCounters(counters, gpuBefore), phases };
     } finally {
       for (const v of env.values()) if (v.where === 'gpu') v.release();
     }

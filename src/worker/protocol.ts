@@ -6,7 +6,7 @@
 import { transferHandlers } from 'comlink';
 import { deserializeError, serializeError, type SerializedError } from '../errors';
 import type { BackendRequest, LoadPhase, ModelInfo, TensorMap } from '../types';
-import type { RunCounters } from './executor';
+import type { RunCounters, RunPhases } from './executor';
 import type { OrtConfig } from './ort';
 
 /** Sent once when the worker starts. */
@@ -40,8 +40,11 @@ export interface WireProgress {
 export interface RunReply {
   outputs: TensorMap;
   counters: RunCounters;
-  /** Milliseconds the request waited behind earlier runs of the same model, and ran. */
-  timings: { queueMs: number; runMs: number };
+  /**
+   * Milliseconds the request waited behind earlier runs of the same model (`queueMs`), ran
+   * (`runMs`), and of that, spent in ORT, encoding our kernels, and reading outputs back.
+   */
+  timings: { queueMs: number; runMs: number } & RunPhases;
 }
 
 /** The answer to `load`. */
