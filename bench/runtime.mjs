@@ -44,7 +44,7 @@ async function benchOne({ url, dims, backend, iters }) {
   const session = await ort.InferenceSession.create(url, { executionProviders: [backend] });
   const inName = model.info.inputs[0].name;
   const a = [], b = [];
-  for (let i = 0; i <= iters; i++) {
+  for (let i = -2; i <= iters; i++) {
     let t0 = performance.now();
     await model.run({ [inName]: { type: 'float32', dims, data: data.slice() } });
     const ta = performance.now() - t0;
@@ -52,7 +52,7 @@ async function benchOne({ url, dims, backend, iters }) {
     const out = await session.run({ [inName]: new ort.Tensor('float32', data.slice(), dims) });
     for (const t of Object.values(out)) if (t.location === 'cpu') t.data; // outputs on the CPU, as webq8 returns them
     const tb = performance.now() - t0;
-    if (i > 0) { a.push(ta); b.push(tb); } // the first run of each is warm-up
+    if (i > 0) { a.push(ta); b.push(tb); } // the first three runs of each are warm-up
   }
   const q = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]; };
   const adapterInfo = model.info.adapter;
