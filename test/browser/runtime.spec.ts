@@ -155,3 +155,20 @@ test('the main thread stays responsive: no long task during load and runs', asyn
   }, MODELS.cls);
   expect(r.filter((d) => d > 50)).toEqual([]);
 });
+
+test('ort.Tensor in, ORT-compatible tensors out', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const { createRuntime } = await import('/dist/index.js');
+    // @ts-expect-error: served file, no types at this path
+    const ort = await import('/node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs');
+    const rt = createRuntime();
+    const model = await rt.load(url, { backend: 'wasm' });
+    const data = Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => (i % 13) / 13);
+    const out = Object.values(await model.run({ x: new ort.Tensor('float32', data.slice(), [1, 3, 48, 192]) }))[0]!;
+    const plain = Object.values(await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: data.slice() } }))[0]!;
+    const asOrt = new ort.Tensor(out.type, out.data, out.dims);
+    await rt.dispose();
+    return { same: Array.from(out.data as Float32Array).join() === Array.from(plain.data as Float32Array).join(), ortDims: asOrt.dims, ortType: asOrt.type };
+  }, MODELS.cls);
+  expect(r).toEqual({ same: true, ortDims: [1, 2], ortType: 'float32' });
+});
