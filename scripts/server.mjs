@@ -7,6 +7,8 @@
 //   GET  /__cut/<path>?after=N&times=K -> serves <path> (Range honoured) but destroys the connection
 //                                    after N body bytes, for the first K requests of that URL (default 1);
 //                                    later requests are served whole (a flaky network, for resume tests)
+//   GET  /__lie-length/<path>?delta=N -> serves <path> whole with 200 (Range ignored) but declares
+//                                    Content-Length = size + N (default 1000), then closes the connection
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -65,6 +67,10 @@ export async function startServer(opts = {}) {
       cutsServed.set(key, served + 1);
       const cut = served < Number(url.searchParams.get('times') ?? 1) ? Number(url.searchParams.get('after') ?? 0) : undefined;
       await serveFile(root, path.slice('/__cut'.length), req, res, cut);
+      return;
+    }
+    if (path.startsWith('/__lie-length/')) {
+      await serveLyingLength(root, path.slice('/__lie-length'.length), Number(url.searchParams.get('delta') ?? 1000), res);
       return;
     }
     await serveFile(root, path, req, res);
@@ -138,4 +144,22 @@ async function serveFile(root, path, req, res, cutAfter) {
   } catch {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
   }
+}
+
+/**
+ * Serves a file with a Content-Length off by `delta`. Node does not check the length unless
+ * `res.strictContentLength` is set, so the body goes out as is; closing the socket after it ends
+ * turns a longer declared length into a truncated body on the client instead of a hang.
+ */
+async function serveLyingLength(root, path, delta, res) {
+  const file = normalize(join(root, path));
+  const stat = file.startsWith(root + sep) ? await fs.stat(file).catch(() => undefined) : undefined;
+  if (!stat?.isFile()) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': stat.size + delta, Connection: 'close' });
+  const stream = createReadStream(file);
+  stream.pipe(res, { end: false });
+  stream.on('end', () => res.socket?.end());
 }
