@@ -1,6 +1,8 @@
 // Shared by the benchmarks: serve the repo on localhost and open a headless Chromium page on it
 // (WebGPU enabled; SwiftShader where there is no GPU). The same flags as the browser tests.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { chromium } from '@playwright/test';
 import { startServer } from '../scripts/server.mjs';
 
@@ -36,4 +38,22 @@ export function table(header, rows) {
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
   return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+let builder;
+/**
+ * webq8's ONNX builder (src/graph/onnx-builder.ts) in plain Node: transpiled once per process into
+ * .cache/bench/ (git-ignored) and imported. Benches use it to make one-node and synthetic models.
+ */
+export function importOnnxBuilder() {
+  if (!builder) {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const source = readFileSync(`${root}src/graph/onnx-builder.ts`, 'utf8');
+    const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true };
+    mkdirSync(`${root}.cache/bench`, { recursive: true });
+    const file = `${root}.cache/bench/onnx-builder.mjs`;
+    writeFileSync(file, ts.transpileModule(source, { compilerOptions: options }).outputText);
+    builder = import(pathToFileURL(file).href);
+  }
+  return builder;
 }

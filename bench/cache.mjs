@@ -11,30 +11,15 @@
 // the per-chunk hash checks), and peak heap of the page and of the Worker (CDP Runtime.getHeapUsage,
 // JS heap + ArrayBuffer backing stores, sampled every 50 ms — a sample can miss a short peak), and
 // how many HTTP requests each timed load made (the page's and its Worker's).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
-import { openBenchPage, table } from './browser.mjs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { importOnnxBuilder, openBenchPage, table } from './browser.mjs';
 
 const THROTTLE_MBPS = Number(process.env.WEBQ8_BENCH_THROTTLE_MBPS ?? 50);
 const SYN = { width: 2048, layers: 7 }; // 7 × 2048² float32 = 117 MB of weights
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OUT = '.cache/bench';
 const REPEATS = Number(process.env.WEBQ8_BENCH_REPEATS ?? 3);
-
-let builder;
-/** webq8's ONNX builder (TypeScript) for plain Node: transpiled into .cache/bench/ and imported. */
-function importOnnxBuilder() {
-  if (!builder) {
-    const source = readFileSync(`${root}src/graph/onnx-builder.ts`, 'utf8');
-    const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true };
-    const file = `${root}${OUT}/onnx-builder.mjs`;
-    mkdirSync(`${root}${OUT}`, { recursive: true });
-    writeFileSync(file, ts.transpileModule(source, { compilerOptions: options }).outputText);
-    builder = import(pathToFileURL(file).href);
-  }
-  return builder;
-}
 
 /** Writes the synthetic model once (deterministic bytes); returns its served URL and input shape. */
 async function syntheticModel() {

@@ -12,3 +12,24 @@ export { affine, affineProgram } from './affine';
 export type { AffineAttrs } from './affine';
 export { registerKernel, prepareKernel, elementCount } from './registry';
 export type { GpuTensor, KernelStepDef, PreparedKernel, KernelFactory } from './registry';
+export { dynamicQuantizeLinear, dynamicQuantizePrograms } from './dynamic-quantize';
+export type { DynamicQuantizeResult } from './dynamic-quantize';
+export { packInt8Weights, uploadInt8Weights } from './int8-weights';
+export type { PackedInt8Weights, GpuInt8Weights } from './int8-weights';
+export { int8Matmul, int8MatmulProgram, hasDp4a, resolveVariant, defaultInt8Kernel, int8KernelName, zeroBuffer } from './int8-matmul';
+export type { Int8Variant, Int8VariantRequest, Int8Kernel, Int8Epilogue, Int8MatmulArgs, Int8MatmulOutput } from './int8-matmul';
+export { tuneInt8Matmul, chooseInt8Kernel, int8KernelChoices, int8ShapeClass, int8Candidates } from './int8-tuning';
+export type { Int8ShapeClass, Int8Choice, Int8Measurement } from './int8-tuning';
+export { INT8_OPS } from './int8-ops';
+export {
+  roundHalfEven,
+  saturate,
+  dynamicQuantizeLinearRef,
+  matMulIntegerRef,
+  dequantizeRef,
+  qlinearMatMulRef,
+  requantMultiplier,
+  matmulShape,
+  zeroPointAt,
+} from './reference';
+export type { Int8Type, DynamicQuantized, IntTensor, ZeroPoints, MatmulShape, DequantParams, QLinearParams } from './reference';

@@ -30,6 +30,11 @@ export interface PreparedKernel {
   run(inputs: GpuTensor[]): GpuTensor[];
   /** Frees prepacked weights. */
   dispose(): void;
+  /**
+   * Optional one-time measurement (e.g. which int8 kernel variant is fastest on this adapter for
+   * this shape class). The executor may await it once after load; `run` works without it.
+   */
+  tune?(): Promise<void>;
 }
 
 /** Prepares a {@link KernelStepDef} on a context. */

@@ -8,6 +8,8 @@
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan, PlanStep } from '../graph/plan';
 import { elementCount, prepareKernel, type GpuTensor, type PreparedKernel } from '../kernels/registry';
+// Registers the int8 plan ops (DynamicQuantizeLinear, MatMulInteger, QuantizedMatMul, QLinearMatMul).
+import '../kernels/int8-ops';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort } from './ort';

@@ -1,0 +1,116 @@
+// Shared part of every int8 matmul kernel, appended by the host after the arithmetic
+// (int8-dp4a.wgsl | int8-portable.wgsl) and the loop (int8-matmul-tiled.wgsl | int8-gemv.wgsl):
+// bindings, loading A, and the epilogue.
+//
+// Math (see ../shared PLATFORM notes): everything runs in the int8 domain. A uint8 operand is
+// shifted to int8 by XOR 0x80 per byte (A' = A - 128, za' = za - 128); B is prepacked on the host
+// (B' = B - 128 for uint8, or B'' = B - zb when that fits int8, making zb' = 0). Then
+//   Y = sum(A' - za')(B' - zb') = acc - zb' * rowsum(A') - za' * (colsum(B') - K * zb'),
+// with acc = sum A'B' accumulated by the core loop, rowsum(A') accumulated alongside it only when
+// ROWSUM (some zb' != 0), and (zb', colsum(B') - K*zb') precomputed per column at prepare time.
+// int32 arithmetic wraps, so the identity is exact whenever Y itself fits (K <= 131071).
+//
+// Layout:
+//   a      A bytes, row-major [matrices][m][k], 4 per u32 word, rows NOT word-aligned when k % 4 != 0:
+//          a_word() funnel-shifts two words. Bytes past k are masked to 0 (after the XOR).
+//   b      prepacked B: vec4<u32> at [(z * kw + j) * n4 + col4] holds k = 4j..4j+3 (one byte each,
+//          k-ascending from the low byte) of columns 4*col4 + 0..3; padding is 0.
+//   col_i  (zb', colsum(B') - K*zb') per column, [z][n4 * 4].
+//   azp    A's zero point bytes: one, or one per row (azp_mod = m).
+//   ascale A's scale (MODE 1; DynamicQuantizeLinear's y_scale output, never read back).
+//   col_f  MODE 1: b_scale[n] then bias[n]; MODE 2: requant multiplier[n].
+//   out    MODE 0: int32; MODE 1: float32; MODE 2: uint8/int8 packed 4 per word, OR-ed in
+//          atomically (rows are not word-aligned), so the host zeroes it first.
+
+override MODE: u32 = 0u;
+// K % 4 == 0: rows start on word boundaries and no word is partial, so a_word() needs one load and
+// no funnel shift or mask (the common case; set by the host).
+override K_ALIGNED: bool = false;
+
+struct Params {
+  m: u32,         // rows per matrix
+  n: u32,
+  k: u32,
+  n4: u32,        // ceil(n / 4)
+  kw: u32,        // ceil(k / 4): packed words per row
+  a_xor: u32,     // 0x80808080 when A is uint8, else 0
+  azp_mod: u32,   // 1: scalar a_zp; m: one per row
+  b_batched: u32, // 1: matrix z has its own B
+  flags: u32,     // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2)
+  y_zp: i32,      // output zero point (MODE 2)
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<u32>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> col_i: array<vec2<i32>>;
+@group(0) @binding(3) var<storage, read> azp: array<u32>;
+@group(0) @binding(4) var<storage, read> ascale: array<f32>;
+@group(0) @binding(5) var<storage, read> col_f: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<atomic<u32>>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+// Where row `row` of matrix `z` starts: x = first word, y = bit shift of the funnel.
+fn a_row(z: u32, row: u32) -> vec2<u32> {
+  let o = (z * params.m + min(row, params.m - 1u)) * params.k;
+  return vec2<u32>(o >> 2u, (o & 3u) * 8u);
+}
+
+// The mask that zeroes bytes past k in word j (only the last word of a row is partial).
+fn k_mask(j: u32) -> u32 {
+  let rem = params.k - j * 4u;
+  return select(0xffffffffu, (1u << (rem * 8u)) - 1u, rem < 4u);
+}
+
+// Word j of a row (4 A' bytes), shifted to int8 and masked. `<< (31 - s) << 1` is 0 when s = 0.
+fn a_word(r: vec2<u32>, j: u32, mask: u32) -> u32 {
+  let i = r.x + j;
+  if (K_ALIGNED) {
+    return a[i] ^ params.a_xor;
+  }
+  let w = (a[i] >> r.y) | ((a[i + 1u] << (31u - r.y)) << 1u);
+  return (w ^ params.a_xor) & mask;
+}
+
+// Index of word j of column group col4 in b.
+fn b_index(z: u32, j: u32, col4: u32) -> u32 {
+  return (z * params.b_batched * params.kw + j) * params.n4 + col4;
+}
+
+fn sign_extend8(v: u32) -> i32 {
+  return bitcast<i32>(v << 24u) >> 24u;
+}
+
+// Writes the 4 outputs of (z, row, columns 4*col4..) from acc = sum A'B' and rs = rowsum(A').
+fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
+  if (row >= params.m) {
+    return;
+  }
+  let zbyte = (azp[(row % params.azp_mod) >> 2u] >> (((row % params.azp_mod) & 3u) * 8u)) & 0xffu;
+  let za = sign_extend8(zbyte ^ (params.a_xor & 0xffu));
+  let cbase = z * params.b_batched * params.n4 * 4u;
+  let obase = (z * params.m + row) * params.n;
+  for (var c = 0u; c < 4u; c++) {
+    let col = col4 * 4u + c;
+    if (col >= params.n) {
+      break;
+    }
+    let ci = col_i[cbase + col];
+    let v = acc[c] - ci.x * rs - za * ci.y;
+    let o = obase + col;
+    if (MODE == 0u) {
+      atomicStore(&out[o], bitcast<u32>(v));
+    } else if (MODE == 1u) {
+      var f = f32(v) * (ascale[0] * col_f[col]);
+      if ((params.flags & 1u) != 0u) {
+        f = f + col_f[params.n + col];
+      }
+      atomicStore(&out[o], bitcast<u32>(f));
+    } else {
+      let lim = select(vec2<f32>(0.0, 255.0), vec2<f32>(-128.0, 127.0), (params.flags & 2u) != 0u);
+      let q = clamp(round(f32(v) * col_f[col]) + f32(params.y_zp), lim.x, lim.y);
+      atomicOr(&out[o >> 2u], (bitcast<u32>(i32(q)) & 0xffu) << ((o & 3u) * 8u));
+    }
+  }
+}

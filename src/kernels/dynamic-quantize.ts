@@ -1,0 +1,69 @@
+/**
+ * Host side of DynamicQuantizeLinear: float32 → uint8 + scale + zero point, per tensor, in three
+ * dispatches with nothing read back (shaders/dynamic-quantize-minmax.wgsl → partial ranges,
+ * dynamic-quantize-params.wgsl → scale and zero point, dynamic-quantize.wgsl → y; each with
+ * dynamic-quantize-common.wgsl). Bit-exact with ONNX's reference (`dynamicQuantizeLinearRef`).
+ */
+import minmaxCode from '../../shaders/dynamic-quantize-minmax.wgsl?raw';
+import commonCode from '../../shaders/dynamic-quantize-common.wgsl?raw';
+import paramsCode from '../../shaders/dynamic-quantize-params.wgsl?raw';
+import quantizeCode from '../../shaders/dynamic-quantize.wgsl?raw';
+import { KernelError } from '../errors';
+import { STORAGE_USAGE, type GpuContext } from './gpu-context';
+import { spreadWorkgroups, type Program } from './program';
+
+const WG = 256;
+/** Elements per min/max workgroup at least; beyond 256 workgroups the chunks grow instead. */
+const MIN_CHUNK = 4096;
+const MAX_PARTS = 256;
+
+/** The three outputs of DynamicQuantizeLinear, each in its own pooled buffer the caller owns. */
+export interface DynamicQuantizeResult {
+  /** uint8 elements, 4 per word, zero-padded to a multiple of 4 bytes. */
+  y: GPUBuffer;
+  /** One float32: `y_scale`. */
+  scale: GPUBuffer;
+  /** One uint8 (in a 4-byte word): `y_zero_point`. */
+  zeroPoint: GPUBuffer;
+}
+
+/** The three programs for `n` elements (exposed for tests and benchmarks). */
+export function dynamicQuantizePrograms(n: number): { minmax: Program; params: Program; quantize: Program; parts: number; chunk: number } {
+  const parts = Math.min(MAX_PARTS, Math.ceil(n / MIN_CHUNK));
+  const chunk = Math.ceil(n / parts);
+  return {
+    parts,
+    chunk,
+    minmax: { shaderKey: 'dql-minmax', label: 'webq8:dql.minmax', code: `${minmaxCode}\n${commonCode}`, constants: { WG }, workgroups: [parts] },
+    params: { shaderKey: 'dql-params', label: 'webq8:dql.params', code: `${paramsCode}\n${commonCode}`, constants: { WG }, workgroups: [1] },
+    quantize: {
+      shaderKey: 'dql-quantize',
+      label: 'webq8:dql.quantize',
+      code: `${quantizeCode}\n${commonCode}`,
+      constants: { WG },
+      workgroups: spreadWorkgroups(Math.ceil(Math.ceil(n / 4) / WG)),
+    },
+  };
+}
+
+/**
+ * Quantizes `n` float32 elements of `x` (ONNX DynamicQuantizeLinear). Non-finite inputs follow the
+ * NaN/Inf policy documented in src/kernels/reference.ts. Release the results to `ctx.buffers`.
+ */
+export function dynamicQuantizeLinear(ctx: GpuContext, x: GPUBuffer, n: number): DynamicQuantizeResult {
+  if (!Number.isInteger(n) || n <= 0) throw new KernelError(`DynamicQuantizeLinear: the input has ${n} elements, and it needs at least one.`, { n });
+  if (x.size < n * 4) throw new KernelError(`DynamicQuantizeLinear: the input buffer holds ${x.size} bytes, and ${n} float32 elements need ${n * 4}.`, { n });
+  const p = dynamicQuantizePrograms(n);
+  const partials = ctx.buffers.acquire(p.parts * 8, STORAGE_USAGE, 'dql.partials');
+  const y = ctx.buffers.acquire(Math.ceil(n / 4) * 4, STORAGE_USAGE, 'dql.y');
+  const scale = ctx.buffers.acquire(4, STORAGE_USAGE, 'dql.scale');
+  const zeroPoint = ctx.buffers.acquire(4, STORAGE_USAGE, 'dql.zero_point');
+  const xb = { buffer: x, size: n * 4 };
+  const params = new Uint32Array([n, p.chunk, p.parts, Math.ceil(n / 4)]);
+  ctx.dispatch(p.minmax, [xb, { buffer: partials, size: p.parts * 8 }], params);
+  ctx.dispatch(p.params, [{ buffer: partials, size: p.parts * 8 }, scale, zeroPoint], params);
+  ctx.dispatch(p.quantize, [xb, scale, zeroPoint, y], params);
+  // Safe to pool right away: later uses of the buffer are ordered after this submit.
+  ctx.buffers.release(partials);
+  return { y, scale, zeroPoint };
+}

@@ -1,0 +1,172 @@
+/**
+ * Host side of the int8 matmul kernels: MatMulInteger (int32 out), the fused dequantize epilogue
+ * (float32 out) and QLinearMatMul's requantization (uint8/int8 out) share one kernel family,
+ * selected by the `MODE` override. A kernel's WGSL is three files: the arithmetic (`int8-dp4a.wgsl` or
+ * `int8-portable.wgsl`), the loop (`int8-matmul-tiled.wgsl` or `int8-gemv.wgsl`) and the shared
+ * bindings and epilogue. Which member runs is an {@link Int8Kernel}: see int8-tuning.ts for how it
+ * is chosen (by measurement, per adapter and shape class).
+ */
+import dp4a from '../../shaders/int8-dp4a.wgsl?raw';
+import gemv from '../../shaders/int8-gemv.wgsl?raw';
+import common from '../../shaders/int8-matmul-common.wgsl?raw';
+import tiled from '../../shaders/int8-matmul-tiled.wgsl?raw';
+import portable from '../../shaders/int8-portable.wgsl?raw';
+import { KernelError } from '../errors';
+import { STORAGE_USAGE, type GpuContext } from './gpu-context';
+import type { GpuInt8Weights } from './int8-weights';
+import { MAX_WORKGROUPS_PER_DIM, type BufferBinding, type Program } from './program';
+import { matmulShape, type Int8Type } from './reference';
+
+/** The two code paths: `dot4I8Packed` (WGSL `packed_4x8_integer_dot_product`) or unpack + i32 multiply. */
+export type Int8Variant = 'dp4a' | 'portable';
+
+/** A variant request: a fixed variant, or `'auto'` (measured choice, else dp4a when the adapter has it). */
+export type Int8VariantRequest = Int8Variant | 'auto';
+
+/** One member of the kernel family with its tile/workgroup override constants. */
+export interface Int8Kernel {
+  variant: Int8Variant;
+  /** `tiled`: 8×4 outputs per invocation; `gemv`: 4 columns of one row, split-K in the workgroup. */
+  layout: 'tiled' | 'gemv';
+  /** Invocations along N (each owns 4 columns). */
+  wgX: number;
+  /** `tiled`: invocations along M (each owns 8 rows); `gemv`: SPLIT_K. */
+  wgY: number;
+}
+
+/** What the epilogue writes. */
+export type Int8Epilogue =
+  | { kind: 'int32' }
+  /** `f32(Y) · (a_scale · b_scale[j]) (+ bias[j])`; `colF` = b_scale[N] then bias[N] (when `bias`). */
+  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean }
+  /** `saturate(round(f32(Y) · multiplier[j]) + y_zp)`; `colF` = multiplier[N]. */
+  | { kind: 'requant'; colF: GPUBuffer; yZp: number; yType: Int8Type };
+
+/** Arguments of {@link int8Matmul}. */
+export interface Int8MatmulArgs {
+  /** A's bytes, row-major `[...batch, M, K]` (or `[K]`). */
+  a: GPUBuffer;
+  aType: Int8Type;
+  aDims: readonly number[];
+  /** A's zero point bytes (4-byte aligned buffer): one value, or one per row when `aZpPerRow`. Absent = 0. */
+  aZp?: GPUBuffer;
+  aZpPerRow?: boolean;
+  weights: GpuInt8Weights;
+  epilogue: Int8Epilogue;
+  /** Which kernel; default {@link defaultInt8Kernel}. */
+  kernel?: Int8Kernel;
+}
+
+/** Whether this browser's WGSL has `dot4I8Packed` (`packed_4x8_integer_dot_product`). */
+export function hasDp4a(): boolean {
+  const features = (globalThis.navigator as Navigator | undefined)?.gpu?.wgslLanguageFeatures;
+  return features?.has('packed_4x8_integer_dot_product') ?? false;
+}
+
+/** Resolves a request to a variant this browser can compile; forcing dp4a without support throws. */
+export function resolveVariant(request: Int8VariantRequest = 'auto'): Int8Variant {
+  if (request === 'portable') return 'portable';
+  if (request === 'dp4a' && !hasDp4a()) {
+    throw new KernelError('The dp4a kernels need the WGSL language feature packed_4x8_integer_dot_product, which this browser lacks; use variant "portable" or "auto".');
+  }
+  return request === 'dp4a' || hasDp4a() ? 'dp4a' : 'portable';
+}
+
+/** The kernel used before (or without) measuring: GEMV for ≤ 4 rows, else 8×4 tiles. */
+export function defaultInt8Kernel(rows: number, variant: Int8Variant): Int8Kernel {
+  return rows <= 4 ? { variant, layout: 'gemv', wgX: 64, wgY: 4 } : { variant, layout: 'tiled', wgX: 16, wgY: 4 };
+}
+
+/** A short name of a kernel, e.g. `dp4a/tiled 16x4`. */
+export function int8KernelName(k: Int8Kernel): string {
+  return `${k.variant}/${k.layout} ${k.wgX}x${k.wgY}`;
+}
+
+const ARITHMETIC = { dp4a, portable } as const;
+const LOOPS = { tiled, gemv } as const;
+
+const MODES = { int32: 0, float32: 1, requant: 2 } as const;
+
+/** Rows per invocation of the tiled loop (`TILE_ROWS` in int8-matmul-tiled.wgsl). */
+const TILE_ROWS = 8;
+
+/** The program of `kernel` for `m` rows per matrix, inner size `k`, `n4` column groups and `matrices` matrices. */
+export function int8MatmulProgram(kernel: Int8Kernel, mode: Int8Epilogue['kind'], rowsum: boolean, m: number, k: number, n4: number, matrices: number): Program {
+  const key = `${kernel.layout}-${kernel.variant}` as const;
+  const gemv = kernel.layout === 'gemv';
+  const workgroups: [number, number, number] = [Math.ceil(n4 / kernel.wgX), gemv ? m : Math.ceil(Math.ceil(m / TILE_ROWS) / kernel.wgY), matrices];
+  if (workgroups.some((w) => w > MAX_WORKGROUPS_PER_DIM)) {
+    throw new KernelError(`int8 matmul: ${m} rows x ${matrices} matrices need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch.`, { m, matrices });
+  }
+  return {
+    shaderKey: `int8-${key}`,
+    label: `webq8:int8.${key}`,
+    // The arithmetic file goes first: a `requires` directive must open the module.
+    code: `${ARITHMETIC[kernel.variant]}\n${LOOPS[kernel.layout]}\n${common}`,
+    constants: { MODE: MODES[mode], WG_X: kernel.wgX, [gemv ? 'SPLIT_K' : 'WG_Y']: kernel.wgY, ROWSUM: rowsum ? 1 : 0, K_ALIGNED: k % 4 === 0 ? 1 : 0 },
+    workgroups,
+  };
+}
+
+const dummies = new WeakMap<GpuContext, GPUBuffer>();
+
+/** A small zeroed buffer bound where a kernel has nothing to read (kept until the context is disposed). */
+export function zeroBuffer(ctx: GpuContext): GPUBuffer {
+  let b = dummies.get(ctx);
+  if (!b) {
+    b = ctx.upload(new Uint32Array(4), 'int8.zeros');
+    dummies.set(ctx, b);
+  }
+  return b;
+}
+
+/** Output element type and dims of {@link int8Matmul}. */
+export interface Int8MatmulOutput {
+  buffer: GPUBuffer;
+  type: 'int32' | 'float32' | Int8Type;
+  dims: number[];
+}
+
+/**
+ * Runs one int8 matmul `A × B` with `args.epilogue` into a new pooled buffer the caller owns.
+ * Throws {@link KernelError} for shapes B's packing or WebGPU's limits do not allow.
+ */
+export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOutput {
+  const w = args.weights;
+  const s = matmulShape('int8 matmul', args.aDims, w.dims);
+  const aBytes = s.batch * s.m * s.k;
+  if (args.a.size < aBytes) throw new KernelError(`int8 matmul: A's buffer holds ${args.a.size} bytes, and A ${JSON.stringify(args.aDims)} needs ${aBytes}.`);
+  // A batch of A matrices against one B is a single taller matrix; a batched B needs grid z.
+  const m = s.bBatched ? s.m : s.batch * s.m;
+  const matrices = s.bBatched ? s.batch : 1;
+  const kernel = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'));
+  const ep = args.epilogue;
+  const program = int8MatmulProgram(kernel, ep.kind, w.rowsum, m, s.k, w.n4, matrices);
+  const count = s.batch * s.m * s.n;
+  const bytes = ep.kind === 'requant' ? Math.ceil(count / 4) * 4 : count * 4;
+  const out = ctx.buffers.acquire(bytes, STORAGE_USAGE, `int8.${ep.kind}`);
+  if (ep.kind === 'requant') {
+    // Bytes are OR-ed in atomically, so the (pooled, stale) buffer must start at zero.
+    const enc = ctx.device.createCommandEncoder({ label: 'webq8:int8.clear' });
+    enc.clearBuffer(out, 0, bytes);
+    ctx.device.queue.submit([enc.finish()]);
+  }
+  const zeros = zeroBuffer(ctx);
+  const params = new ArrayBuffer(48);
+  const u = new Uint32Array(params);
+  u.set([m, s.n, s.k, w.n4, w.kw, args.aType === 'uint8' ? 0x80808080 : 0, args.aZpPerRow ? s.m : 1, s.bBatched ? 1 : 0]);
+  u[8] = (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0);
+  new Int32Array(params)[9] = ep.kind === 'requant' ? ep.yZp : 0;
+  const bindings: (GPUBuffer | BufferBinding)[] = [
+    args.a,
+    w.b,
+    w.colInfo,
+    args.aZp ?? zeros,
+    ep.kind === 'float32' ? ep.aScale : zeros,
+    ep.kind === 'int32' ? zeros : ep.colF,
+    { buffer: out, size: bytes },
+  ];
+  ctx.dispatch(program, bindings, new Uint8Array(params));
+  const type = ep.kind === 'int32' ? 'int32' : ep.kind === 'float32' ? 'float32' : ep.yType;
+  return { buffer: out, type, dims: s.outDims };
+}

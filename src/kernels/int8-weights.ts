@@ -1,0 +1,105 @@
+/**
+ * Prepacking of a constant int8/uint8 B matrix (the weights) into the layout the int8 matmul
+ * kernels read (shaders/int8-matmul-common.wgsl), done once at load:
+ * - values shifted to int8: `B − zb` when every column fits int8 after subtracting its zero point
+ *   (then zb' = 0 and the kernels skip A's row sums), else `B − 128` for uint8 (zb' = zb − 128) or
+ *   B itself for int8 (zb' = zb);
+ * - 4 k-values per u32 (low byte first), 4 columns per vec4<u32>, `[matrix][ceil(K/4)][ceil(N/4)]`,
+ *   zero padding past K and N;
+ * - per column `(zb', Σ_k B' − K·zb')`, the zero-point terms of the epilogue.
+ */
+import { KernelError } from '../errors';
+import type { GpuContext } from './gpu-context';
+import { matmulShape, zeroPointAt, type IntTensor, type ZeroPoints } from './reference';
+
+/** B in the kernels' layout, on the CPU (see the module comment). */
+export interface PackedInt8Weights {
+  k: number;
+  n: number;
+  /** Packed k-words per column: ceil(K / 4). */
+  kw: number;
+  /** Column groups of 4: ceil(N / 4). */
+  n4: number;
+  /** Number of B matrices (1 unless B is batched). */
+  matrices: number;
+  /** B's own dims, for shape checks at run time. */
+  dims: number[];
+  /** `[matrices][kw][n4][4]` words. */
+  words: Uint32Array;
+  /** `[matrices][n4 * 4][2]`: (zb', colsum(B') − K·zb'). */
+  colInfo: Int32Array;
+  /** Whether some zb' ≠ 0, so the kernels must accumulate A's row sums. */
+  rowsum: boolean;
+}
+
+/**
+ * Packs `b` (`[K, N]`, or `[...batch, K, N]`) with zero point(s) `bZp` (scalar or one per column).
+ * Throws {@link KernelError} for a bad shape or zero-point count.
+ */
+export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weights {
+  if (b.dims.length < 2) throw new KernelError(`B has dims ${JSON.stringify(b.dims)}, and it must be [K, N] (or batched [..., K, N]).`, { dims: b.dims });
+  const k = b.dims[b.dims.length - 2] as number;
+  const n = b.dims[b.dims.length - 1] as number;
+  matmulShape('MatMulInteger', [1, k], [k, n]);
+  const matrices = b.dims.slice(0, -2).reduce((x, y) => x * y, 1);
+  if (b.data.length !== matrices * k * n) throw new KernelError(`B holds ${b.data.length} values, and dims ${JSON.stringify(b.dims)} need ${matrices * k * n}.`);
+  if (bZp !== undefined && typeof bZp !== 'number' && bZp.length !== 1 && bZp.length !== n) {
+    throw new KernelError(`b_zero_point has ${bZp.length} values, and it must have 1 or N = ${n} (one per column).`, { n });
+  }
+  const kw = Math.ceil(k / 4);
+  const n4 = Math.ceil(n / 4);
+  const shift = b.type === 'uint8' ? 128 : 0;
+  // Subtract each column's zero point when the result fits int8 everywhere: zb' = 0, no row sums.
+  let fits = true;
+  for (let i = 0; fits && i < b.data.length; i++) {
+    const d = (b.data[i] as number) - zeroPointAt(bZp, i % n);
+    if (d < -128 || d > 127) fits = false;
+  }
+  const shifted = (v: number, j: number) => v - (fits ? zeroPointAt(bZp, j) : shift);
+  const zbPrime = (j: number) => (fits ? 0 : zeroPointAt(bZp, j) - shift);
+  const words = new Uint32Array(matrices * kw * n4 * 4);
+  const colInfo = new Int32Array(matrices * n4 * 4 * 2);
+  let rowsum = false;
+  for (let t = 0; t < matrices; t++) {
+    for (let j = 0; j < n; j++) {
+      const zb = zbPrime(j);
+      if (zb !== 0) rowsum = true;
+      let sum = 0;
+      for (let kk = 0; kk < k; kk++) {
+        const v = shifted(b.data[(t * k + kk) * n + j] as number, j);
+        sum += v;
+        const w = ((t * kw + (kk >> 2)) * n4 + (j >> 2)) * 4 + (j & 3);
+        words[w] = ((words[w] as number) | ((v & 0xff) << ((kk & 3) * 8))) >>> 0;
+      }
+      colInfo[(t * n4 * 4 + j) * 2] = zb;
+      colInfo[(t * n4 * 4 + j) * 2 + 1] = sum - k * zb;
+    }
+  }
+  return { k, n, kw, n4, matrices, dims: [...b.dims], words, colInfo, rowsum };
+}
+
+/** Packed weights resident on the GPU. */
+export interface GpuInt8Weights extends Omit<PackedInt8Weights, 'words' | 'colInfo'> {
+  /** The packed words (binding `b`). */
+  b: GPUBuffer;
+  /** The per-column zero-point terms (binding `col_i`). */
+  colInfo: GPUBuffer;
+  /** Returns both buffers to the pool. */
+  dispose(): void;
+}
+
+/** Uploads packed weights once; release them with `dispose()`. */
+export function uploadInt8Weights(ctx: GpuContext, packed: PackedInt8Weights): GpuInt8Weights {
+  const { words, colInfo, ...shape } = packed;
+  const b = ctx.upload(words, 'int8.weights');
+  const ci = ctx.upload(colInfo, 'int8.colinfo');
+  return {
+    ...shape,
+    b,
+    colInfo: ci,
+    dispose() {
+      ctx.buffers.release(b);
+      ctx.buffers.release(ci);
+    },
+  };
+}

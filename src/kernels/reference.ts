@@ -1,0 +1,205 @@
+/**
+ * CPU reference of the ONNX int8 formulas webq8's WGSL kernels implement, in plain TypeScript with
+ * float32 rounding where ONNX computes in float32. The kernel tests (Node and browser) and the
+ * benchmarks compare against these; they are written for clarity, not speed.
+ *
+ * NaN/Inf policy of DynamicQuantizeLinear (ONNX leaves it undefined; numpy would make the whole
+ * tensor NaN): non-finite inputs are left out of the min/max range; then NaN quantizes to the zero
+ * point, +Inf to 255 and −Inf to 0 (saturation). The GPU kernel does exactly the same.
+ */
+import { KernelError } from '../errors';
+
+/** The integer element types of the int8 ops. */
+export type Int8Type = 'uint8' | 'int8';
+
+/** Rounds to the nearest integer, ties to even (ONNX's rounding, and WGSL's `round`). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds ties up; move the ties that landed on an odd integer back down.
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Clamps to the range of `type`. */
+export function saturate(x: number, type: Int8Type): number {
+  return type === 'uint8' ? Math.min(255, Math.max(0, x)) : Math.min(127, Math.max(-128, x));
+}
+
+/** Output of {@link dynamicQuantizeLinearRef}. */
+export interface DynamicQuantized {
+  y: Uint8Array;
+  scale: number;
+  zeroPoint: number;
+}
+
+/**
+ * ONNX DynamicQuantizeLinear (opset 11), as ONNX's reference implementation computes it:
+ * `scale = (max(0,max x) − min(0,min x)) / 255` (`1/255` when that range is 0),
+ * `zp = round(clamp(0 − min/scale, 0, 255))`, `y = saturate(round(x/scale) + zp)`; float32
+ * arithmetic, ties to even. Non-finite inputs follow the module's NaN/Inf policy.
+ */
+export function dynamicQuantizeLinearRef(x: Float32Array): DynamicQuantized {
+  if (x.length === 0) throw new KernelError('DynamicQuantizeLinear: the input is empty, and it needs at least one element.');
+  let lo = 0;
+  let hi = 0;
+  for (const v of x) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const f = Math.fround;
+  const scale = f(f(hi === lo ? 1 : f(hi - lo)) / 255);
+  const zeroPoint = roundHalfEven(Math.min(255, Math.max(0, f(0 - f(lo / scale)))));
+  const y = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number;
+    if (Number.isNaN(v)) y[i] = zeroPoint;
+    else y[i] = Math.min(255, Math.max(0, roundHalfEven(f(v / scale)) + zeroPoint));
+  }
+  return { y, scale, zeroPoint };
+}
+
+/** An integer matrix operand of the reference matmuls: `[...batch, rows, cols]` in row-major order. */
+export interface IntTensor {
+  data: Uint8Array | Int8Array;
+  type: Int8Type;
+  dims: readonly number[];
+}
+
+/** Zero point(s): one value, or one per row of A / per column of B. */
+export type ZeroPoints = number | ArrayLike<number>;
+
+/** Shape facts shared by the reference and the GPU host code. */
+export interface MatmulShape {
+  /** Rows of A per batch. */
+  m: number;
+  k: number;
+  n: number;
+  /** Number of A matrices (product of A's leading dims). */
+  batch: number;
+  /** Whether B has the same batch dims as A (else B is one 2-D matrix shared by all). */
+  bBatched: boolean;
+  /** Output dims: A's leading dims, then M, N (a 1-D A gives `[N]`). */
+  outDims: number[];
+}
+
+/**
+ * Checks the shapes of A (`[K]`, `[M, K]` or `[...batch, M, K]`) and B (`[K, N]`, or batched with
+ * exactly A's batch dims) and derives the loop bounds. Throws {@link KernelError} saying what to fix.
+ */
+export function matmulShape(op: string, aDims: readonly number[], bDims: readonly number[]): MatmulShape {
+  if (aDims.length < 1) throw new KernelError(`${op}: A is a scalar, and it must have at least one dimension [K].`);
+  if (bDims.length < 2) throw new KernelError(`${op}: B has ${bDims.length} dimensions, and it must be [K, N] (or batched like A).`, { bDims });
+  const k = aDims[aDims.length - 1] as number;
+  const m = aDims.length >= 2 ? (aDims[aDims.length - 2] as number) : 1;
+  const kb = bDims[bDims.length - 2] as number;
+  const n = bDims[bDims.length - 1] as number;
+  const aBatch = aDims.slice(0, -2);
+  const bBatch = bDims.slice(0, -2);
+  if (k < 1) throw new KernelError(`${op}: K is ${k}, and the inner dimension must be at least 1.`, { aDims });
+  if (kb !== k) throw new KernelError(`${op}: A has K = ${k} but B has K = ${kb}; A's last dimension must equal B's second-to-last.`, { aDims, bDims });
+  if (m < 1 || n < 1 || aBatch.some((d) => d < 1)) throw new KernelError(`${op}: the output would be empty (A ${JSON.stringify(aDims)}, B ${JSON.stringify(bDims)}); every dimension must be at least 1.`, { aDims, bDims });
+  if (k > 131071) throw new KernelError(`${op}: K is ${k}, and int32 accumulation is exact only up to K = 131071; split the matmul.`, { k });
+  const bBatched = bBatch.length > 0;
+  if (bBatched && (bBatch.length !== aBatch.length || bBatch.some((d, i) => d !== aBatch[i]))) {
+    throw new KernelError(`${op}: B's batch dims ${JSON.stringify(bBatch)} must equal A's ${JSON.stringify(aBatch)} (broadcasting is not supported), or B must be 2-D.`, { aDims, bDims });
+  }
+  const batch = aBatch.reduce((x, y) => x * y, 1);
+  const outDims = aDims.length === 1 ? [n] : [...aBatch, m, n];
+  return { m, k, n, batch, bBatched, outDims };
+}
+
+/** The zero point of `index` (one value broadcast, or one per index). */
+export function zeroPointAt(zp: ZeroPoints | undefined, index: number): number {
+  if (zp === undefined) return 0;
+  if (typeof zp === 'number') return zp;
+  return (zp.length === 1 ? zp[0] : zp[index]) as number;
+}
+
+/**
+ * ONNX MatMulInteger: `Y[b,i,j] = Σ_k (A[b,i,k] − a_zp[i]) · (B[b?,k,j] − b_zp[j])`, int32.
+ * `aZp` is scalar or per row (length M), `bZp` scalar or per column (length N).
+ */
+export function matMulIntegerRef(a: IntTensor, b: IntTensor, aZp?: ZeroPoints, bZp?: ZeroPoints): { data: Int32Array; dims: number[] } {
+  const s = matmulShape('MatMulInteger', a.dims, b.dims);
+  const out = new Int32Array(s.batch * s.m * s.n);
+  for (let t = 0; t < s.batch; t++) {
+    const aOff = t * s.m * s.k;
+    const bOff = s.bBatched ? t * s.k * s.n : 0;
+    for (let i = 0; i < s.m; i++) {
+      const za = zeroPointAt(aZp, i);
+      for (let j = 0; j < s.n; j++) {
+        const zb = zeroPointAt(bZp, j);
+        let acc = 0;
+        for (let kk = 0; kk < s.k; kk++) acc += ((a.data[aOff + i * s.k + kk] as number) - za) * ((b.data[bOff + kk * s.n + j] as number) - zb);
+        out[(t * s.m + i) * s.n + j] = acc;
+      }
+    }
+  }
+  return { data: out, dims: s.outDims };
+}
+
+/** Per-column float parameters of {@link quantizedMatMulRef}. */
+export interface DequantParams {
+  /** Scale of A (DynamicQuantizeLinear's `y_scale`). */
+  aScale: number;
+  /** Scale of B: one value or one per column. */
+  bScale: number | ArrayLike<number>;
+  /** Optional bias, one per column. */
+  bias?: ArrayLike<number>;
+}
+
+/**
+ * The chain ORT's `quantize_dynamic` writes after MatMulInteger: `Cast(float)`, `Mul` by
+ * `a_scale · b_scale[j]` (itself a float32 `Mul`), then optionally `Add` bias, each rounded to
+ * float32: `y = f32(f32(f32(Y) · f32(a_scale · b_scale[j])) + bias[j])`.
+ */
+export function dequantizeRef(y: Int32Array, n: number, p: DequantParams): Float32Array {
+  const f = Math.fround;
+  const out = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const j = i % n;
+    const s = f(p.aScale * f(typeof p.bScale === 'number' ? p.bScale : zeroPointAt(p.bScale, j)));
+    const v = f(f(y[i] as number) * s);
+    out[i] = p.bias ? f(v + (p.bias[j] as number)) : v;
+  }
+  return out;
+}
+
+/** Scalars and per-column values of {@link qlinearMatMulRef}. */
+export interface QLinearParams {
+  aScale: number;
+  aZp: number;
+  /** One value or one per column. */
+  bScale: number | ArrayLike<number>;
+  /** One value or one per column. */
+  bZp: ZeroPoints;
+  yScale: number;
+  yZp: number;
+  /** Output type (that of `y_zero_point`). */
+  yType: Int8Type;
+}
+
+/**
+ * The float32 requantization multiplier of output column `j`: `f32(f32(a_scale · b_scale[j]) / y_scale)`,
+ * as ORT's CPU QLinearMatMul computes it. Shared with the GPU host code so both use the same value.
+ */
+export function requantMultiplier(aScale: number, bScale: number | ArrayLike<number>, yScale: number, j: number): number {
+  const f = Math.fround;
+  const bs = typeof bScale === 'number' ? bScale : zeroPointAt(bScale, j);
+  return f(f(f(aScale) * f(bs)) / f(yScale));
+}
+
+/**
+ * ONNX QLinearMatMul: `y = saturate(round(f32(Y) · multiplier[j]) + y_zp)` where `Y` is the
+ * MatMulInteger of A and B with their zero points (float32 multiply, ties to even).
+ */
+export function qlinearMatMulRef(a: IntTensor, b: IntTensor, p: QLinearParams): { data: Uint8Array | Int8Array; dims: number[] } {
+  const { data: acc, dims } = matMulIntegerRef(a, b, p.aZp, p.bZp);
+  const n = dims[dims.length - 1] as number;
+  const out = p.yType === 'uint8' ? new Uint8Array(acc.length) : new Int8Array(acc.length);
+  for (let i = 0; i < acc.length; i++) {
+    const v = Math.fround(Math.fround(acc[i] as number) * requantMultiplier(p.aScale, p.bScale, p.yScale, i % n));
+    out[i] = saturate(roundHalfEven(v) + p.yZp, p.yType);
+  }
+  return { data: out, dims };
+}

@@ -1,0 +1,48 @@
+// Node-side checks of how int8 kernel programs are assembled and chosen (no GPU needed).
+import { describe, expect, it } from 'vitest';
+import { KernelError } from '../../../src/errors';
+import { dynamicQuantizePrograms } from '../../../src/kernels/dynamic-quantize';
+import { defaultInt8Kernel, int8MatmulProgram, resolveVariant } from '../../../src/kernels/int8-matmul';
+import { int8Candidates, int8ShapeClass } from '../../../src/kernels/int8-tuning';
+
+describe('int8 matmul programs', () => {
+  it('puts the dp4a arithmetic (with its `requires`) first, then the loop, then the common part', () => {
+    const p = int8MatmulProgram(defaultInt8Kernel(64, 'dp4a'), 'float32', true, 64, 768, 192, 1);
+    expect(p.code.startsWith('requires packed_4x8_integer_dot_product;')).toBe(true);
+    expect(p.code).toContain('fn finish(');
+    expect(p.constants).toEqual({ MODE: 1, WG_X: 16, WG_Y: 4, ROWSUM: 1, K_ALIGNED: 1 });
+    expect(p.workgroups).toEqual([12, 2, 1]);
+  });
+  it('builds the portable GEMV without the language feature, split-K as an override', () => {
+    const p = int8MatmulProgram(defaultInt8Kernel(1, 'portable'), 'int32', false, 1, 770, 193, 3);
+    expect(p.code).not.toContain('requires');
+    expect(p.code).not.toContain('dot4I8Packed');
+    expect(p.constants).toEqual({ MODE: 0, WG_X: 64, SPLIT_K: 4, ROWSUM: 0, K_ALIGNED: 0 });
+    expect(p.workgroups).toEqual([4, 1, 3]);
+  });
+  it('refuses dispatches over the per-dimension workgroup limit', () => {
+    expect(() => int8MatmulProgram(defaultInt8Kernel(1, 'portable'), 'int32', false, 70000, 8, 1, 1)).toThrow(KernelError);
+  });
+  it('resolves variants: auto falls back to portable without WebGPU; forcing dp4a there throws', () => {
+    expect(resolveVariant('auto')).toBe('portable');
+    expect(resolveVariant('portable')).toBe('portable');
+    expect(() => resolveVariant('dp4a')).toThrow(/packed_4x8_integer_dot_product/);
+  });
+  it('classes shapes and offers GEMV for few rows, tiles for many', () => {
+    expect([1, 2, 32, 33, 512].map(int8ShapeClass)).toEqual(['m1', 'small', 'small', 'large', 'large']);
+    expect(new Set(int8Candidates('m1', ['dp4a']).map((k) => k.layout))).toEqual(new Set(['gemv']));
+    expect(new Set(int8Candidates('large', ['portable']).map((k) => k.layout))).toEqual(new Set(['tiled']));
+  });
+});
+
+describe('DynamicQuantizeLinear programs', () => {
+  it('uses at most 256 min/max partials and one word of output per invocation', () => {
+    const small = dynamicQuantizePrograms(10);
+    expect(small.params.workgroups).toEqual([1]);
+    expect([small.parts, small.chunk, small.quantize.workgroups[0]]).toEqual([1, 10, 1]);
+    const big = dynamicQuantizePrograms(10_000_000);
+    expect(big.parts).toBe(256);
+    expect(big.parts * big.chunk).toBeGreaterThanOrEqual(10_000_000);
+    expect(big.quantize.code).toContain('fn reduce_range(');
+  });
+});
