@@ -1,4 +1,5 @@
 import { IntegrityError } from '../errors';
+import { sha256 } from './sha256-js';
 import type { Sha256Hex } from './types';
 
 /**
@@ -6,7 +7,10 @@ import type { Sha256Hex } from './types';
  * API, so callers hash a whole buffer at once (the assembled model, or one chunk).
  */
 export async function sha256Hex(bytes: Uint8Array): Promise<Sha256Hex> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  const subtle = globalThis.crypto?.subtle;
+  // crypto.subtle exists only in secure contexts; plain-http pages get the (slower) JS version.
+  if (!subtle) return toHex(sha256(bytes));
+  const digest = await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return toHex(new Uint8Array(digest));
 }
 

@@ -22,7 +22,7 @@ test('without WebGPU, forcing webgpu throws BackendUnavailableError and auto fal
     const auto = await rt.load(url);
     const out = await auto.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
     await rt.dispose();
-    return { hasGpu: 'gpu' in navigator, secure: isSecureContext, forced, backend: auto.info.backend, adapter: auto.info.adapter, outDims: Object.values(out)[0]!.dims };
+    return { sha256: auto.info.sha256, hasGpu: 'gpu' in navigator, secure: isSecureContext, forced, backend: auto.info.backend, adapter: auto.info.adapter, outDims: Object.values(out)[0]!.dims };
   }, MODELS.cls);
   expect(r.secure).toBe(false);
   expect(r.hasGpu).toBe(false);
@@ -32,4 +32,6 @@ test('without WebGPU, forcing webgpu throws BackendUnavailableError and auto fal
   expect(r.backend.reason).toMatch(/no WebGPU/);
   expect(r.adapter).toBeNull();
   expect(r.outDims).toEqual([1, 2]);
+  // No crypto.subtle outside a secure context: the cache hashes with its JS SHA-256 instead.
+  expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
 });
