@@ -43,6 +43,7 @@ export default defineConfig({
         index: resolve(here, 'src/index.ts'),
         worker: resolve(here, 'src/worker/worker.ts'),
         kernels: resolve(here, 'src/kernels/index.ts'),
+        quantize: resolve(here, 'src/graph/quantize.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

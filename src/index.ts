@@ -20,6 +20,8 @@ export {
 export type { ErrorCode } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
+export type { Placement, KernelPlacement } from './graph/placement';
+export type { Fallback } from './graph/patterns';
 export type { RunCounters, RunPhases } from './worker/executor';
 export type { TelemetryStats, ExportStats, LatencyMetric } from './telemetry';
 export type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';

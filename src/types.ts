@@ -3,6 +3,7 @@
  * (an `ort.Tensor` qualifies) can be fed, and outputs come back in that shape, so they can be
  * passed straight to `new ort.Tensor(out.type, out.data, out.dims)`.
  */
+import type { Placement } from './graph/placement';
 
 /** Element types webq8 accepts and returns (ONNX names as ORT spells them). */
 export type DType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint32' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'bool' | 'float64' | 'uint64';
@@ -99,6 +100,10 @@ export interface ModelInfo {
   cache: CacheInfo;
   /** Milliseconds spent in each load phase (measured in the worker; `fetchMs` includes cache reads and hashing). */
   loadTimings: { fetchMs: number; compileMs: number };
+  /** Kernels-vs-ORT choice for this model, and the figures behind it (absent for explicit plans). */
+  strategy?: StrategyDecision;
+  /** Where each node runs: kernel steps, ORT ops, fallbacks and their reasons (absent for explicit plans). */
+  placement?: Placement;
 }
 
 /** Options of {@link createRuntime}. */
@@ -156,6 +161,11 @@ export interface CacheInfo {
 export interface LoadOptions {
   /** `'auto'` (default) picks WebGPU only on a real (non-fallback) GPU adapter. */
   backend?: BackendRequest;
+  /**
+   * Int8 matmuls on webq8's WGSL kernels (`'kernels'`) or everything in ORT (`'ort'`). `'auto'`
+   * (default) measures both once at load on the WebGPU backend; on WASM it is always `'ort'`.
+   */
+  strategy?: StrategyRequest;
   /** Cancels the load. */
   signal?: AbortSignal;
   /** Progress per phase, in bytes; `total` is `undefined` when unknown. */
@@ -173,4 +183,22 @@ export interface LoadOptions {
 export interface RunOptions {
   /** Cancels the run. A run still queued never starts; a running one resolves into an `AbortError`. */
   signal?: AbortSignal;
+}
+
+/** Plan strategy request: webq8's int8 kernels, plain ORT, or measure both (`'auto'`). */
+export type StrategyRequest = 'auto' | 'kernels' | 'ort';
+
+/** The plan strategy chosen for a model, and why. */
+export interface StrategyDecision {
+  strategy: 'kernels' | 'ort';
+  requested: StrategyRequest;
+  /** Human-readable reason, with the measured figures when `'auto'` measured. */
+  reason: string;
+  /** Median ms per run of each plan in the `'auto'` measurement (NaN when that plan failed). */
+  measured?: { kernelsMs: number; ortMs: number; runs: number };
+  /**
+   * True when the decision (and the partitioned plan) came from the compiled-artifact cache of an
+   * earlier load on this adapter and webq8 version: parsing, partitioning and measuring were skipped.
+   */
+  cached?: boolean;
 }

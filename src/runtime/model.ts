@@ -115,7 +115,7 @@ export function seriesAttributes(info: ModelInfo): SeriesAttributes {
     ...(info.version !== undefined ? { modelVersion: info.version } : {}),
     ...(info.sha256 ? { modelSha256: info.sha256 } : {}),
     backend: info.backend.backend,
-    planStrategy: 'ort',
+    planStrategy: info.strategy?.strategy ?? 'ort',
   };
 }
 

@@ -76,6 +76,7 @@ export class Runtime {
       requestId,
       source: wire,
       backend: options.backend ?? 'auto',
+      strategy: options.strategy,
       cache: options.cache,
       requireIntegrity: options.requireIntegrity,
       cacheMaxBytes: this.options.cache?.maxBytes,

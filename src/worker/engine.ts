@@ -8,13 +8,14 @@ import { assertOnnx } from '../graph/sniff';
 import type { Plan } from '../graph/plan';
 import { GpuContext } from '../kernels/gpu-context';
 import { transferable } from '../tensors';
-import type { BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
+import type { BackendDecision, BackendRequest, ModelInfo, StrategyRequest, TensorMap } from '../types';
 import type { WorkerApi } from './api';
 import { chooseBackend, probeGpu } from './backend';
 import { PlanExecutor } from './executor';
+import { preparePlan } from './plan-choice';
 import { cacheUsage, clearCache, deleteEntries, listEntries, loadModelBytes, pin, sha256Hex } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector, LoadedModelBytes } from '../cache';
-import { configureOrt, ortDevice } from './ort';
+import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import type { LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
 import { validateFeeds } from './validate';
 
@@ -58,7 +59,7 @@ export class Engine implements WorkerApi {
       const plan: Plan = { inputs: [], outputs: [], steps: [{ kind: 'ort', model: got.bytes }] };
       const cache = got.cache === 'none' ? { status: 'none' as const } : { status: got.cache, reason: got.reason, detail: got.detail };
       const meta = { source: label, bytes: got.bytes.byteLength, fetchMs, sha256: got.sha256, cache, modelId: got.id, version: got.version };
-      const info = await this.prepare(plan, req.backend, meta, abort.signal);
+      const info = await this.prepare(plan, req.backend, meta, abort.signal, req.strategy ?? 'auto');
       // Pinned while loaded: eviction never removes a model in use (in any tab).
       if (got.cache !== 'none') this.pins.set(info.id, await pin(got.sha256));
       return info;
@@ -157,11 +158,19 @@ export class Engine implements WorkerApi {
     return loadModelBytes(source, { cache: req.cache, requireIntegrity: req.requireIntegrity, maxBytes: req.cacheMaxBytes, onProgress, signal });
   }
 
-  private async prepare(plan: Plan, backend: BackendRequest, meta: Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number }, signal: AbortSignal): Promise<ModelInfo> {
+  private async prepare(plan: Plan, backend: BackendRequest, meta: Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number }, signal: AbortSignal, strategy?: StrategyRequest): Promise<ModelInfo> {
     const probe = await probeGpu();
     const decision = chooseBackend(backend, probe);
     const t0 = performance.now();
-    const executor = await PlanExecutor.create(plan, decision.backend, () => this.getGpu());
+    // Models loaded from bytes/URLs get a partitioned plan and a strategy (src/worker/plan-choice.ts);
+    // explicit plans (loadPlan) run as given.
+    const onlyStep = plan.steps[0];
+    const chosen =
+      strategy && onlyStep?.kind === 'ort'
+        ? await preparePlan(onlyStep.model, meta.sha256, decision.backend, probe.adapter, strategy, () => this.getGpu(), meta.source)
+        : null;
+    if (chosen) plan = chosen.plan;
+    const executor = chosen?.executor ?? (await PlanExecutor.create(plan, decision.backend, () => this.getGpu()));
     if (signal.aborted) {
       await executor.dispose();
       throw new AbortError('The load was aborted by its AbortSignal.');
@@ -180,6 +189,8 @@ export class Engine implements WorkerApi {
       ...(meta.modelId !== undefined ? { modelId: meta.modelId } : {}),
       ...(meta.version !== undefined ? { version: meta.version } : {}),
       loadTimings: { fetchMs: meta.fetchMs, compileMs: performance.now() - t0 },
+      ...(chosen ? { strategy: chosen.strategy } : {}),
+      ...(chosen?.placement ? { placement: chosen.placement } : {}),
     };
     if (info.outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
     this.models.set(id, { info, plan, decision, executor, tail: Promise.resolve(), stale: false });
@@ -189,6 +200,16 @@ export class Engine implements WorkerApi {
   /** The GPU context on ORT's device, rebuilt if the device was lost. */
   private async getGpu(): Promise<GpuContext> {
     if (this.gpu && !this.gpu.lostInfo) return this.gpu;
+    if (this.gpu) {
+      // ORT keeps a device while any WebGPU session lives: release every session on the lost one
+      // (their models rebuild on their next run) and the anchor, so ORT creates a fresh device.
+      for (const m of this.models.values()) {
+        if (m.decision.backend !== 'webgpu') continue;
+        m.stale = true;
+        await m.executor.dispose();
+      }
+      await releaseOrtDevice();
+    }
     this.gpu?.dispose();
     const ctx = new GpuContext(await ortDevice(), {
       onLost: () => {
@@ -200,6 +221,8 @@ export class Engine implements WorkerApi {
   }
 
   private async rebuild(model: LoadedModel): Promise<void> {
+    // A fresh GPU context first: it releases every session on the lost device (this one's too).
+    if (model.decision.backend === 'webgpu') await this.getGpu();
     await model.executor.dispose();
     model.executor = await PlanExecutor.create(model.plan, model.decision.backend, () => this.getGpu());
     model.stale = false;
@@ -207,7 +230,8 @@ export class Engine implements WorkerApi {
 
   /** Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight. */
   private async raceDeviceLoss<T>(model: LoadedModel, work: Promise<T>): Promise<T> {
-    const gpu = model.decision.backend === 'webgpu' ? this.gpu : null;
+    // A context already lost belongs to a device ORT replaced (e.g. after its last session was released).
+    const gpu = model.decision.backend === 'webgpu' && !this.gpu?.lostInfo ? this.gpu : null;
     if (!gpu) return work;
     const lost = gpu.lost.then((info): never => {
       throw new DeviceLostError(`The GPU device was lost during this run (${info.reason}: ${info.message}). Retry: the next run rebuilds GPU state.`, { reason: info.reason });

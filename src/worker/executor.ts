@@ -75,7 +75,7 @@ export class PlanExecutor {
         }
       }
     } catch (err) {
-      disposeSteps(prepared);
+      await disposeSteps(prepared);
       throw err;
     }
     const only = prepared.length === 1 ? prepared[0] : undefined;
@@ -128,7 +128,7 @@ export class PlanExecutor {
 
   /** Releases sessions and prepacked weights. */
   async dispose(): Promise<void> {
-    disposeSteps(this.steps);
+    await disposeSteps(this.steps);
   }
 
   private async runOrt(s: PreparedOrt, env: Map<string, Value>, counters: RunCounters): Promise<void> {
@@ -239,10 +239,10 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
   }
 }
 
-function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): void {
+async function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): Promise<void> {
   for (const s of steps) {
     try {
-      if ('session' in s) void s.session.release();
+      if ('session' in s) await s.session.release();
       else s.kernel.dispose();
     } catch {
       /* best effort: a lost device or released session */

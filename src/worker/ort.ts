@@ -3,6 +3,7 @@
  * EP (its WASM EP serves the CPU backend from the same binary).
  */
 import * as ort from 'onnxruntime-web/webgpu';
+import { buildModel } from '../graph/onnx-builder';
 import type { DType } from '../types';
 
 export { ort };
@@ -32,14 +33,46 @@ export function configureOrt(config: OrtConfig): void {
   ort.env.logLevel = config.logLevel ?? 'warning';
 }
 
+let anchor: Promise<ort.InferenceSession> | null = null;
+
 /**
- * ORT's own GPUDevice. Only valid after the first WebGPU session exists.
- * ORT #26107: setting `ort.env.webgpu.device` is ignored in 1.30, so we share ORT's instead.
+ * ORT's own GPUDevice, kept alive by a one-node "anchor" WebGPU session.
+ * ORT #26107: setting `ort.env.webgpu.device` is ignored in 1.30, so we share ORT's instead. ORT
+ * creates its device with its first WebGPU session and destroys it when its last one is
+ * released, so the anchor lets kernel-only plans (and plans that start with a kernel) get a device
+ * and keeps it while models come and go.
  */
 export async function ortDevice(): Promise<GPUDevice> {
+  anchor ??= ort.InferenceSession.create(anchorModel(), { executionProviders: ['webgpu'] });
+  try {
+    await anchor;
+  } catch (err) {
+    anchor = null;
+    throw err;
+  }
   const device = await (ort.env.webgpu as unknown as { device: Promise<GPUDevice> | GPUDevice }).device;
-  if (!device) throw new Error('ORT has no WebGPU device yet: create a WebGPU session first.');
+  if (!device) throw new Error('ORT has no WebGPU device although a WebGPU session exists.');
   return device;
+}
+
+/** Releases the anchor session (after a device loss, so the next {@link ortDevice} gets a fresh device). */
+export async function releaseOrtDevice(): Promise<void> {
+  const a = anchor;
+  anchor = null;
+  try {
+    await (await a)?.release();
+  } catch {
+    /* the session may be unusable after a device loss */
+  }
+}
+
+function anchorModel(): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: [1] }],
+    outputs: [{ name: 'y', type: 'float32', dims: [1] }],
+    nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    name: 'webq8-anchor',
+  });
 }
 
 /** ORT tensor types that may live in a GPU buffer (`Tensor.fromGpuBuffer`); int8 must travel as uint8. */

@@ -5,7 +5,7 @@
  */
 import { transferHandlers } from 'comlink';
 import { deserializeError, serializeError, type SerializedError } from '../errors';
-import type { BackendRequest, LoadPhase, ModelInfo, TensorMap } from '../types';
+import type { BackendRequest, LoadPhase, ModelInfo, StrategyRequest, TensorMap } from '../types';
 import type { RunCounters, RunPhases } from './executor';
 import type { OrtConfig } from './ort';
 
@@ -23,6 +23,8 @@ export interface LoadRequest {
   requestId: string;
   source: WireSource;
   backend: BackendRequest;
+  /** Kernels-vs-ORT plan strategy (see LoadOptions.strategy). */
+  strategy?: StrategyRequest;
   cache?: 'default' | 'refresh' | 'bypass';
   requireIntegrity?: boolean;
   /** Upper bound on the bytes the weight cache may hold. */

@@ -34,3 +34,21 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
     expect(run.counters).toEqual({ uploads: 1, readbacks: 1, ortSegments: 2, kernelDispatches: 1 });
   }
 });
+
+test('a plan made only of a kernel step gets ORT\'s device even with no model loaded', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async () => {
+    const { createRuntime } = await import('/dist/index.js');
+    const rt = createRuntime();
+    const plan = { inputs: ['x'], outputs: ['y'], steps: [{ kind: 'kernel' as const, op: 'affine', attrs: { scale: 3, bias: -1 }, inputs: ['x'], outputs: ['y'] }] };
+    const m1 = await rt.loadPlan(plan, { backend: 'webgpu' });
+    const x = () => ({ x: { type: 'float32' as const, dims: [5], data: Float32Array.from([0, 1, 2, 3, 4]) } });
+    const first = Array.from((await m1.run(x())).y!.data as Float32Array);
+    await m1.dispose(); // no model left: the runtime still holds ORT's device
+    const m2 = await rt.loadPlan(plan, { backend: 'webgpu' });
+    const second = Array.from((await m2.run(x())).y!.data as Float32Array);
+    await rt.dispose();
+    return { first, second };
+  });
+  expect(r.first).toEqual([-1, 2, 5, 8, 11]);
+  expect(r.second).toEqual([-1, 2, 5, 8, 11]);
+});

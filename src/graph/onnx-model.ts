@@ -1,0 +1,206 @@
+/**
+ * Reading ONNX models for the partitioner and the quantizer: decode a ModelProto, index its
+ * values (producers, consumers, constants) and turn TensorProtos into {@link TensorLike}s.
+ *
+ * Memory: protobufjs decodes `bytes` fields as `subarray` views of the input, so the weights of a
+ * decoded model (`raw_data`, which every exporter we know writes) are not copied; only the graph
+ * structure is materialised. Models that store weights in the typed repeated fields (`float_data`,
+ * …) cost a JS number array per tensor instead — still correct, just heavier.
+ */
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+import { ModelFormatError } from '../errors';
+import type { DType, TensorData, TensorLike } from '../types';
+
+// onnx-proto is CommonJS: a default import works in Node ESM, Vite and Playwright alike.
+const { onnx } = onnxProto;
+
+export { onnx };
+/** Decoded protobuf message types, re-exported for the other graph modules. */
+export type ModelProto = OnnxTypes.ModelProto;
+/** A decoded NodeProto. */
+export type NodeProto = OnnxTypes.INodeProto;
+/** A decoded TensorProto. */
+export type TensorProto = OnnxTypes.ITensorProto;
+/** A decoded GraphProto. */
+export type GraphProto = OnnxTypes.IGraphProto;
+/** A decoded ValueInfoProto. */
+export type ValueInfoProto = OnnxTypes.IValueInfoProto;
+
+/** A protobufjs 64-bit integer (Long) or a plain number. */
+export type IntLike = number | { toNumber(): number };
+
+/** `x` as a JS number (int64 fields decode as Long objects). */
+export function num(x: IntLike | null | undefined): number {
+  if (x === null || x === undefined) return 0;
+  return typeof x === 'number' ? x : x.toNumber();
+}
+
+/** ONNX TensorProto.DataType number → webq8 dtype (undefined for types we do not carry). */
+export const DTYPE_OF: Record<number, DType | undefined> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
+};
+
+/** Decodes ONNX bytes; throws {@link ModelFormatError} with the decoder's reason. */
+export function decodeModel(bytes: Uint8Array, source = 'model'): ModelProto {
+  try {
+    return onnx.ModelProto.decode(bytes);
+  } catch (cause) {
+    throw new ModelFormatError(`${source} could not be decoded as an ONNX ModelProto: ${cause instanceof Error ? cause.message : String(cause)}.`, { source }, { cause });
+  }
+}
+
+/** The opset version of the default (`ai.onnx`) domain. */
+export function defaultOpset(model: ModelProto): number {
+  const o = (model.opsetImport ?? []).find((x) => !x.domain || x.domain === 'ai.onnx');
+  return o ? num(o.version as IntLike) : 1;
+}
+
+/** An attribute of `node` by name. */
+export function attr(node: NodeProto, name: string): OnnxTypes.IAttributeProto | undefined {
+  return (node.attribute ?? []).find((a) => a.name === name);
+}
+
+/** An INT attribute (or `fallback`). */
+export function attrInt(node: NodeProto, name: string, fallback: number): number {
+  const a = attr(node, name);
+  return a ? num(a.i as IntLike) : fallback;
+}
+
+/** The tensor's dims as numbers. */
+export function dimsOf(t: TensorProto): number[] {
+  return (t.dims ?? []).map((d) => num(d as IntLike));
+}
+
+const CTORS: Partial<Record<DType, new (n: number) => TensorData>> = {
+  float32: Float32Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, int32: Int32Array,
+  int64: BigInt64Array, bool: Uint8Array, float16: Uint16Array, float64: Float64Array, uint32: Uint32Array, uint64: BigUint64Array,
+};
+
+/**
+ * A TensorProto as a {@link TensorLike} with its own (aligned, copied) typed array, so it keeps
+ * no reference to the model bytes. Throws {@link ModelFormatError} for external data or unknown types.
+ */
+export function toTensor(t: TensorProto): TensorLike {
+  const type = DTYPE_OF[t.dataType ?? 0];
+  const Ctor = type ? CTORS[type] : undefined;
+  const name = t.name ?? '(unnamed)';
+  if (!type || !Ctor) throw new ModelFormatError(`Tensor "${name}" has ONNX data type ${t.dataType}, which webq8 does not read.`, { tensor: name });
+  if ((t.externalData ?? []).length > 0 || t.dataLocation === 1) {
+    throw new ModelFormatError(`Tensor "${name}" uses external data; embed the weights in the .onnx file.`, { tensor: name });
+  }
+  const dims = dimsOf(t);
+  const count = dims.reduce((a, b) => a * b, 1);
+  const out = new Ctor(count);
+  const raw = t.rawData;
+  if (raw && raw.byteLength > 0) {
+    const bytes = new Uint8Array(out.buffer);
+    if (raw.byteLength !== bytes.byteLength) throw new ModelFormatError(`Tensor "${name}" has ${raw.byteLength} raw bytes, and dims ${JSON.stringify(dims)} need ${bytes.byteLength}.`, { tensor: name });
+    bytes.set(raw);
+    return { type, dims, data: out };
+  }
+  const field = typedField(t, type);
+  if (field.length !== count) throw new ModelFormatError(`Tensor "${name}" has ${field.length} values, and dims ${JSON.stringify(dims)} need ${count}.`, { tensor: name });
+  if (out instanceof BigInt64Array || out instanceof BigUint64Array) field.forEach((v, i) => (out[i] = BigInt(num(v as IntLike))));
+  else if (type === 'float16') field.forEach((v, i) => (out[i] = num(v as IntLike) & 0xffff)); // int32_data holds the bits
+  else field.forEach((v, i) => (out[i] = num(v as IntLike)));
+  return { type, dims, data: out };
+}
+
+function typedField(t: TensorProto, type: DType): unknown[] {
+  switch (type) {
+    case 'float32': return t.floatData ?? [];
+    case 'float64': return t.doubleData ?? [];
+    case 'int64': return t.int64Data ?? [];
+    case 'uint32': case 'uint64': return t.uint64Data ?? [];
+    default: return t.int32Data ?? [];
+  }
+}
+
+/** The tensor a `Constant` node holds (its `value` attribute, or a scalar/list attribute), or undefined. */
+export function constantNodeTensor(node: NodeProto): TensorProto | undefined {
+  const out = node.output?.[0] ?? '';
+  for (const a of node.attribute ?? []) {
+    if (a.name === 'value' && a.t) return { ...a.t, name: out };
+    if (a.name === 'value_float') return onnx.TensorProto.create({ name: out, dataType: 1, dims: [], floatData: [a.f ?? 0] });
+    if (a.name === 'value_floats') return onnx.TensorProto.create({ name: out, dataType: 1, dims: [(a.floats ?? []).length], floatData: a.floats ?? [] });
+    if (a.name === 'value_int') return onnx.TensorProto.create({ name: out, dataType: 7, dims: [], int64Data: [a.i ?? 0] });
+    if (a.name === 'value_ints') return onnx.TensorProto.create({ name: out, dataType: 7, dims: [(a.ints ?? []).length], int64Data: a.ints ?? [] });
+  }
+  return undefined;
+}
+
+/** An index of one graph: constants, producers and consumers by value name. */
+export interface GraphIndex {
+  graph: GraphProto;
+  nodes: NodeProto[];
+  /** Constant values by name: initializers and `Constant` node outputs. */
+  constants: Map<string, TensorProto>;
+  /** Index of the `Constant` node that produces a value (absent for initializers). */
+  constantNode: Map<string, number>;
+  /** Index of the node producing each value. */
+  producer: Map<string, number>;
+  /** Indices of the nodes reading each value (a node reading it twice is listed once). */
+  consumers: Map<string, number[]>;
+  graphInputs: Set<string>;
+  graphOutputs: Set<string>;
+}
+
+/** Builds the {@link GraphIndex} of `graph`; inputs include outer-scope names read by subgraphs. */
+export function indexGraph(graph: GraphProto): GraphIndex {
+  const nodes = graph.node ?? [];
+  const constants = new Map<string, TensorProto>();
+  const constantNode = new Map<string, number>();
+  for (const t of graph.initializer ?? []) constants.set(t.name ?? '', t);
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const o of n.output ?? []) if (o) producer.set(o, i);
+    if (n.opType === 'Constant' && !n.domain) {
+      const t = constantNodeTensor(n);
+      const o = n.output?.[0];
+      if (t && o) {
+        constants.set(o, t);
+        constantNode.set(o, i);
+      }
+    }
+    for (const v of new Set(nodeReads(n))) {
+      const list = consumers.get(v) ?? [];
+      list.push(i);
+      consumers.set(v, list);
+    }
+  });
+  return {
+    graph,
+    nodes,
+    constants,
+    constantNode,
+    producer,
+    consumers,
+    graphInputs: new Set((graph.input ?? []).map((v) => v.name ?? '').filter((n) => !constants.has(n))),
+    graphOutputs: new Set((graph.output ?? []).map((v) => v.name ?? '')),
+  };
+}
+
+/** Every value name a node reads: its inputs plus outer-scope names its subgraphs use. */
+export function nodeReads(node: NodeProto): string[] {
+  const reads = (node.input ?? []).filter((s) => s !== '');
+  for (const a of node.attribute ?? []) for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) reads.push(...outerReads(g));
+  return reads;
+}
+
+function outerReads(g: GraphProto): string[] {
+  const defined = new Set<string>([...(g.input ?? []).map((v) => v.name ?? ''), ...(g.initializer ?? []).map((t) => t.name ?? '')]);
+  const reads: string[] = [];
+  for (const n of g.node ?? []) {
+    for (const v of nodeReads(n)) if (!defined.has(v)) reads.push(v);
+    for (const o of n.output ?? []) defined.add(o);
+  }
+  return reads;
+}
+
+/** True when `name` is a graph output or read by any node outside `inside`. */
+export function usedOutside(ix: GraphIndex, name: string, inside: ReadonlySet<number>): boolean {
+  if (ix.graphOutputs.has(name)) return true;
+  return (ix.consumers.get(name) ?? []).some((c) => !inside.has(c));
+}

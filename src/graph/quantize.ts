@@ -1,0 +1,142 @@
+/**
+ * A JS port of the part of ORT's `quantize_dynamic` (QInt8 weights, `MatMul` only) that webq8 runs:
+ * every `MatMul` whose second input is a constant float32 `[K, N]` weight becomes
+ *
+ *   X → DynamicQuantizeLinear → (X_quantized, X_scale, X_zero_point)         (once per activation)
+ *   MatMulInteger(X_quantized, W_quantized, X_zero_point, W_zero_point) → Cast(to float)
+ *   → Mul(·, Mul(X_scale, W_scale))                                           = the MatMul's output
+ *
+ * with ORT's names (`W_quantized`, `W_scale`, `W_zero_point`, `<node>_scales_mul`, …) and ORT's
+ * weight math: symmetric int8 in [−127, 127], `scale = max|W| / 127` per tensor (or per output column
+ * with `perChannel`), zero point 0, round half to even. The default-domain opset is raised to 11
+ * when lower (see ./opset.ts). Runs in Node and in browsers; `bin/webq8.mjs` is its CLI.
+ */
+import { decodeModel, dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
+import { upgradeOpset } from './opset';
+import { roundHalfEven } from '../kernels/reference';
+
+/** Options of {@link quantizeDynamic}. */
+export interface QuantizeOptions {
+  /** One scale per output column (ORT's `per_channel=True`) instead of one per weight. */
+  perChannel?: boolean;
+  /** Node names or weight names to leave in float. */
+  exclude?: string[];
+}
+
+/** What {@link quantizeDynamic} did. */
+export interface QuantizeReport {
+  /** Names of the MatMul nodes replaced. */
+  quantized: string[];
+  /** MatMuls left in float, with the reason. */
+  skipped: { node: string; reason: string }[];
+  /** Default-domain opset before and after. */
+  opset: { from: number; to: number };
+  /** Float weight bytes replaced, and the int8 bytes that replaced them. */
+  weightBytes: { float: number; int8: number };
+}
+
+/** Quantizes `bytes` (an ONNX model) as described in the module comment. */
+export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}): { bytes: Uint8Array; report: QuantizeReport } {
+  const model = decodeModel(bytes);
+  const graph = model.graph ?? onnx.GraphProto.create();
+  const ix = indexGraph(graph);
+  const exclude = new Set(options.exclude ?? []);
+  const report: QuantizeReport = { quantized: [], skipped: [], opset: { from: 0, to: 0 }, weightBytes: { float: 0, int8: 0 } };
+  const newInit: TensorProto[] = [];
+  const weights = new Map<string, { q: string; scale: string; zp: string }>();
+  const dqls = new Map<string, { y: string; scale: string; zp: string }>();
+  const out: NodeProto[] = [];
+  const replacedWeights = new Set<string>();
+  ix.nodes.forEach((node, i) => {
+    const name = node.name || `MatMul_${i}`;
+    const [x = '', w = ''] = node.input ?? [];
+    const why = node.opType !== 'MatMul' || (node.domain && node.domain !== 'ai.onnx') ? null : skipReason(ix.constants.get(w), name, w, exclude);
+    if (why !== undefined) {
+      if (why) report.skipped.push({ node: name, reason: why });
+      out.push(node);
+      return;
+    }
+    const y = node.output?.[0] ?? '';
+    let wq = weights.get(w);
+    if (!wq) {
+      const t = toTensor(ix.constants.get(w)!);
+      const q = quantizeWeight(t.data as Float32Array, dimsOf(ix.constants.get(w)!), options.perChannel ?? false);
+      wq = { q: `${w}_quantized`, scale: `${w}_scale`, zp: `${w}_zero_point` };
+      const n = q.scale.length;
+      newInit.push(
+        raw(wq.q, 3, t.dims as number[], new Uint8Array(q.data.buffer)),
+        raw(wq.scale, 1, n > 1 ? [n] : [], new Uint8Array(q.scale.buffer)),
+        raw(wq.zp, 3, n > 1 ? [n] : [], new Uint8Array(n)),
+      );
+      weights.set(w, wq);
+      replacedWeights.add(w);
+      report.weightBytes.float += t.data.byteLength;
+      report.weightBytes.int8 += q.data.byteLength;
+    }
+    let a = dqls.get(x);
+    if (!a) {
+      a = { y: `${x}_quantized`, scale: `${x}_scale`, zp: `${x}_zero_point` };
+      out.push(make('DynamicQuantizeLinear', `${x}_QuantizeLinear`, [x], [a.y, a.scale, a.zp]));
+      dqls.set(x, a);
+    }
+    const mmOut = `${y}_output_quantized`;
+    const castOut = `${mmOut}_cast_output`;
+    const scales = `${name}_scales_mul`;
+    out.push(
+      make('MatMulInteger', `${name}_quant`, [a.y, wq.q, a.zp, wq.zp], [mmOut]),
+      make('Cast', `${mmOut}_cast`, [mmOut], [castOut], { name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: 1 }),
+      make('Mul', scales, [a.scale, wq.scale], [`${scales}:0`]),
+      make('Mul', `${name}_output_scale_mul`, [castOut, `${scales}:0`], [y]),
+    );
+    report.quantized.push(name);
+  });
+  // Drop float weights nothing reads any more (initializers and Constant nodes).
+  const stillRead = new Set(out.flatMap((n) => n.input ?? []));
+  const dead = (v: string) => replacedWeights.has(v) && !stillRead.has(v) && !ix.graphOutputs.has(v);
+  graph.node = out.filter((n) => !(n.opType === 'Constant' && dead(n.output?.[0] ?? '')));
+  graph.initializer = [...(graph.initializer ?? []).filter((t) => !dead(t.name ?? '')), ...newInit];
+  graph.input = (graph.input ?? []).filter((v) => !dead(v.name ?? ''));
+  const target = report.quantized.length > 0 ? 11 : 0;
+  report.opset.from = upgradeOpset(model, target);
+  report.opset.to = Math.max(report.opset.from, target);
+  return { bytes: onnx.ModelProto.encode(model).finish(), report };
+}
+
+/** `undefined`: quantize; `null`: not a candidate at all; a string: a MatMul left in float, and why. */
+function skipReason(w: TensorProto | undefined, name: string, wName: string, exclude: Set<string>): string | null | undefined {
+  if (exclude.has(name) || exclude.has(wName)) return 'excluded';
+  if (!w) return 'the weight is not a constant';
+  if (w.dataType !== 1) return 'the weight is not float32';
+  if (dimsOf(w).length !== 2) return `the weight has dims ${JSON.stringify(dimsOf(w))}, not [K, N]`;
+  return undefined;
+}
+
+/**
+ * ORT's symmetric QInt8 weight quantization of a row-major `[K, N]` weight: `scale = max|W| / 127`
+ * (per tensor, or per column when `perChannel`), `q = clamp(round_half_even(W / scale), −127, 127)`.
+ * An all-zero range uses scale 1 (as ORT does).
+ */
+export function quantizeWeight(w: Float32Array, dims: number[], perChannel: boolean): { data: Int8Array; scale: Float32Array } {
+  const [k = 0, n = 0] = dims;
+  const cols = perChannel ? n : 1;
+  const absmax = new Float32Array(cols);
+  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) {
+    const j = perChannel ? c : 0;
+    absmax[j] = Math.max(absmax[j]!, Math.abs(w[r * n + c]!));
+  }
+  const scale = absmax.map((m) => (m === 0 ? 1 : Math.fround(Math.fround(2 * m) / 254)));
+  const data = new Int8Array(k * n);
+  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) {
+    const s = scale[perChannel ? c : 0]!;
+    data[r * n + c] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[r * n + c]! / s))));
+  }
+  return { data, scale };
+}
+
+function raw(name: string, dataType: number, dims: number[], rawData: Uint8Array): TensorProto {
+  return onnx.TensorProto.create({ name, dataType, dims, rawData });
+}
+
+function make(opType: string, name: string, input: string[], output: string[], ...attribute: object[]): NodeProto {
+  return onnx.NodeProto.create({ opType, name, input, output, domain: '', attribute: attribute.map((a) => onnx.AttributeProto.create(a)) });
+}
