@@ -114,7 +114,8 @@ const dummies = new WeakMap<GpuContext, GPUBuffer>();
 export function zeroBuffer(ctx: GpuContext): GPUBuffer {
   let b = dummies.get(ctx);
   if (!b) {
-    b = ctx.upload(new Uint32Array(4), 'int8.zeros');
+    // WebGPU zero-initializes new buffers: no upload (which would count as a per-run copy).
+    b = ctx.device.createBuffer({ label: 'webq8:int8.zeros', size: 16, usage: STORAGE_USAGE });
     dummies.set(ctx, b);
   }
   return b;
