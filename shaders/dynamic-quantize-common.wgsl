@@ -92,3 +92,28 @@ fn round_div(x: f32, d: f32) -> f32 {
   }
   return round(div_rn(x, d));
 }
+
+// y = clamp(round(v / scale) + zp, 0, 255) as a u32 byte value, via round_div. NaN maps to zp, +Inf
+// to 255, -Inf to 0 (webq8's policy; see src/kernels/reference.ts), detected from the bit pattern.
+fn quantize_value(v: f32, scale: f32, zp: f32) -> u32 {
+  let bits = bitcast<u32>(v);
+  if ((bits & 0x7f800000u) != 0x7f800000u) {
+    return u32(clamp(round_div(v, scale) + zp, 0.0, 255.0));
+  }
+  if ((bits & 0x7fffffu) != 0u) {
+    return u32(zp);
+  }
+  return select(255u, 0u, (bits >> 31u) == 1u);
+}
+
+// Whether v is finite (WGSL lets compilers assume NaN and Inf never occur, so test the bits).
+fn is_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+// (scale, zp) from the range (lo, hi) = (min(0, min x), max(0, max x)), exactly as ONNX's reference
+// computes them in float32: scale = (hi == lo ? 1 : hi - lo) / 255, zp = round(clamp(-lo / scale)).
+fn quant_params(range: vec2<f32>) -> vec2<f32> {
+  let scale = div_rn(select(range.y - range.x, 1.0, range.y == range.x), 255.0);
+  return vec2<f32>(scale, round(clamp(0.0 - div_rn(range.x, scale), 0.0, 255.0)));
+}

@@ -4,16 +4,12 @@
 // workgroup folds one contiguous chunk of `chunk` elements (grid-stride over its invocations) and
 // tree-reduces in workgroup memory (reduce_range, dynamic-quantize-common.wgsl, appended by the
 // host): partials[wid] = (lo, hi). Pass 2 (dynamic-quantize-params.wgsl) reduces the partials.
-// Non-finite inputs are skipped (webq8's NaN/Inf policy, see src/kernels/reference.ts); they are
-// detected from the bit pattern because WGSL lets compilers assume NaN and Inf never occur.
+// Non-finite inputs are skipped (webq8's NaN/Inf policy, see src/kernels/reference.ts; is_finite
+// tests the bit pattern).
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<vec2<f32>>;
 @group(0) @binding(2) var<uniform> params: Params;
-
-fn is_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -5,7 +5,7 @@
 //   scale = (hi == lo ? 1 : hi - lo) / 255,   zp = round(clamp(0 - lo / scale, 0, 255))
 // (ties to even). They go to their own buffers: DQL's 2nd and 3rd outputs, which pass 3 and the
 // int8 matmul epilogue read directly. A separate pass keeps barriers out of the big pass 3.
-// WG, Params, reduce_range and div_rn come from dynamic-quantize-common.wgsl (appended by the host).
+// WG, Params, reduce_range and quant_params come from dynamic-quantize-common.wgsl (appended by the host).
 
 @group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
 @group(0) @binding(1) var<storage, read_write> scale_out: array<f32>;
@@ -23,8 +23,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   let range = reduce_range(lid, l, h);
   if (lid == 0u) {
-    let scale = div_rn(select(range.y - range.x, 1.0, range.y == range.x), 255.0);
-    scale_out[0] = scale;
-    zp_out[0] = u32(round(clamp(0.0 - div_rn(range.x, scale), 0.0, 255.0)));
+    let q = quant_params(range);
+    scale_out[0] = q.x;
+    zp_out[0] = u32(q.y);
   }
 }

@@ -4,9 +4,8 @@
 // Each invocation packs 4 consecutive y bytes into one u32 word (the tail word is zero-padded). No
 // barriers and no workgroup memory: on SwiftShader a barrier is expensive, and elsewhere the
 // redundant per-workgroup reduction it would need is wasted work.
-// x / scale uses round_div: the fast `/` unless the quotient is near a tie (see
-// dynamic-quantize-common.wgsl, appended by the host with WG, Params and div_rn).
-// NaN maps to zp, +Inf to 255, -Inf to 0 (webq8's policy; see src/kernels/reference.ts).
+// quantize_value (dynamic-quantize-common.wgsl, appended by the host with WG and Params) does the
+// arithmetic and the NaN/Inf policy.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> scale_in: array<f32>;
@@ -27,17 +26,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var c = 0u; c < 4u; c++) {
     let i = w * 4u + c;
     if (i < params.n) {
-      let v = x[i];
-      let bits = bitcast<u32>(v);
-      var q: f32;
-      if ((bits & 0x7f800000u) != 0x7f800000u) {
-        q = clamp(round_div(v, scale) + zp, 0.0, 255.0);
-      } else if ((bits & 0x7fffffu) != 0u) {
-        q = zp;
-      } else {
-        q = select(255.0, 0.0, (bits >> 31u) == 1u);
-      }
-      word |= u32(q) << (c * 8u);
+      word |= quantize_value(x[i], scale, zp) << (c * 8u);
     }
   }
   y[w] = word;

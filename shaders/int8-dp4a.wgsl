@@ -2,7 +2,7 @@ requires packed_4x8_integer_dot_product;
 
 // Int8 arithmetic of the dp4a path: dot4I8Packed does 4 int8 multiply-accumulates per call on the
 // packed words as they are, so operands need no preparation. The host puts this file first (a
-// `requires` directive must open the module), then a loop (int8-matmul-tiled.wgsl or
+// `requires` directive must open the module), then a loop (int8-matmul-tiled.wgsl, int8-matmul-wide.wgsl or
 // int8-gemv.wgsl), then int8-matmul-common.wgsl. int8-portable.wgsl defines the same interface.
 
 // An A' word (4 k-values of one row) as the loop keeps it.

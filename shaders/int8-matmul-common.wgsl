@@ -1,5 +1,5 @@
 // Shared part of every int8 matmul kernel, appended by the host after the arithmetic
-// (int8-dp4a.wgsl | int8-portable.wgsl) and the loop (int8-matmul-tiled.wgsl | int8-gemv.wgsl):
+// (int8-dp4a.wgsl | int8-portable.wgsl) and the loop (int8-matmul-tiled.wgsl | -wide.wgsl | int8-gemv.wgsl):
 // bindings, loading A, and the epilogue.
 //
 // Math (see ../shared PLATFORM notes): everything runs in the int8 domain. A uint8 operand is
@@ -19,6 +19,8 @@
 //   azp    A's zero point bytes: one, or one per row (azp_mod = m).
 //   ascale A's scale (MODE 1; DynamicQuantizeLinear's y_scale output, never read back).
 //   col_f  MODE 1: b_scale[n] then bias[n]; MODE 2: requant multiplier[n].
+//   MODE 1 may end with an activation (flags bits 2-3: Relu or Tanh), fused by the partitioner so
+//   the chain's next op needs no ORT segment of its own.
 //   out    MODE 0: int32; MODE 1: float32; MODE 2: uint8/int8 packed 4 per word, OR-ed in
 //          atomically (rows are not word-aligned), so the host zeroes it first.
 
@@ -36,7 +38,7 @@ struct Params {
   a_xor: u32,     // 0x80808080 when A is uint8, else 0
   azp_mod: u32,   // 1: scalar a_zp; m: one per row
   b_batched: u32, // 1: matrix z has its own B
-  flags: u32,     // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2)
+  flags: u32,     // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2); bits 2-3: 1 Relu, 2 Tanh (MODE 1)
   y_zp: i32,      // output zero point (MODE 2)
   _pad0: u32,
   _pad1: u32,
@@ -82,6 +84,18 @@ fn sign_extend8(v: u32) -> i32 {
   return bitcast<i32>(v << 24u) >> 24u;
 }
 
+// The fused activation of MODE 1: 0 none, 1 Relu, 2 Tanh. Tanh's argument is clamped because some
+// implementations compute it from exp() and overflow to NaN for large |x|; tanh(±10) is ±1 in f32.
+fn activate(f: f32, act: u32) -> f32 {
+  if (act == 1u) {
+    return max(f, 0.0);
+  }
+  if (act == 2u) {
+    return tanh(clamp(f, -10.0, 10.0));
+  }
+  return f;
+}
+
 // Writes the 4 outputs of (z, row, columns 4*col4..) from acc = sum A'B' and rs = rowsum(A').
 fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
   if (row >= params.m) {
@@ -106,6 +120,7 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
       if ((params.flags & 1u) != 0u) {
         f = f + col_f[params.n + col];
       }
+      f = activate(f, (params.flags >> 2u) & 3u);
       atomicStore(&out[o], bitcast<u32>(f));
     } else {
       let lim = select(vec2<f32>(0.0, 255.0), vec2<f32>(-128.0, 127.0), (params.flags & 2u) != 0u);

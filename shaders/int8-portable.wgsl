@@ -1,7 +1,7 @@
 // Int8 arithmetic of the portable path, for adapters without packed_4x8_integer_dot_product: each
 // packed word is unpacked once to a vec4<i32> (shift left, arithmetic shift right) and multiplied
 // with the i32 `dot`. B is unpacked once per k-word and reused for every row of the tile. The host
-// puts this file first, then a loop (int8-matmul-tiled.wgsl or int8-gemv.wgsl), then
+// puts this file first, then a loop (int8-matmul-tiled.wgsl, -wide.wgsl or int8-gemv.wgsl), then
 // int8-matmul-common.wgsl. int8-dp4a.wgsl defines the same interface.
 
 // An A' word (4 k-values of one row), unpacked.

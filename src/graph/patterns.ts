@@ -2,8 +2,8 @@
  * Finds the int8 matmul patterns webq8's kernels run (src/kernels/int8-ops.ts) in an indexed graph:
  *
  * - ORT `quantize_dynamic` output: `DynamicQuantizeLinear → MatMulInteger(const B, zero points) →
- *   Cast(float) → Mul(Mul(a_scale, const b_scale)) [→ Add(const bias)]` → one `QuantizedMatMul`
- *   step, with the DynamicQuantizeLinear as its own step shared by every matmul reading it;
+ *   Cast(float) → Mul(Mul(a_scale, const b_scale)) [→ Add(const bias)] [→ Relu | Tanh]` → one
+ *   `QuantizedMatMul` step, with the DynamicQuantizeLinear as its own step shared by every matmul reading it;
  * - a `MatMulInteger` with a constant weight that is not part of that chain → `MatMulInteger` step;
  * - `QLinearMatMul` with constant scales, zero points and weight → `QLinearMatMul` step;
  * - QDQ `QuantizeLinear → DequantizeLinear → MatMul(·, DequantizeLinear(const W))` → a
@@ -156,7 +156,7 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
     const fused = matchDequantChain(ix, i, dql, n);
     if (!('reason' in fused)) {
       const inputs = [a, dql.output?.[1] ?? '', ...(aZp ? [aZp] : [])];
-      return { pattern: 'quantize_dynamic', nodes: [i, ...fused.nodes], steps: [{ kind: 'kernel', op: 'QuantizedMatMul', attrs: {}, constants: { ...constants, b_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) }, inputs, outputs: [fused.output] }] };
+      return { pattern: 'quantize_dynamic', nodes: [i, ...fused.nodes], steps: [{ kind: 'kernel', op: 'QuantizedMatMul', attrs: fused.activation ? { activation: fused.activation } : {}, constants: { ...constants, b_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) }, inputs, outputs: [fused.output] }] };
     }
   }
   if (types.get(a) !== 2) return { reason: `activation A "${a}" is not uint8 (int8 cannot cross between ORT and a kernel)` };
@@ -170,8 +170,8 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
   return { pattern: 'MatMulInteger', nodes: [i], steps: [{ kind: 'kernel', op: 'MatMulInteger', attrs: {}, constants, inputs, outputs: [m.output?.[0] ?? ''] }] };
 }
 
-/** `MatMulInteger → Cast(float) → Mul(Mul(a_scale, const b_scale)) [→ Add(const bias)]`. */
-function matchDequantChain(ix: GraphIndex, i: number, dql: NodeProto, n: number): { nodes: number[]; bScale: TensorLike; bias?: TensorLike; output: string } | { reason: string } {
+/** `MatMulInteger → Cast(float) → Mul(Mul(a_scale, const b_scale)) [→ Add(const bias)] [→ Relu | Tanh]`. */
+function matchDequantChain(ix: GraphIndex, i: number, dql: NodeProto, n: number): { nodes: number[]; bScale: TensorLike; bias?: TensorLike; activation?: 'relu' | 'tanh'; output: string } | { reason: string } {
   const m = ix.nodes[i]!;
   const c = soleConsumer(ix, m.output?.[0] ?? '');
   const cast = c === undefined ? undefined : ix.nodes[c];
@@ -207,8 +207,19 @@ function matchDequantChain(ix: GraphIndex, i: number, dql: NodeProto, n: number)
       output = add.output?.[0] ?? '';
     }
   }
-  return { nodes, bScale, ...(bias ? { bias } : {}), output };
+  // A lone Relu/Tanh after the chain folds into the epilogue too: one ORT segment fewer per layer.
+  const actIdx = soleConsumer(ix, output);
+  const act = actIdx === undefined ? undefined : ix.nodes[actIdx];
+  const activation = act && !act.domain ? FUSED_ACTIVATIONS[act.opType ?? ''] : undefined;
+  if (actIdx !== undefined && activation) {
+    nodes.push(actIdx);
+    output = act?.output?.[0] ?? '';
+  }
+  return { nodes, bScale, ...(bias ? { bias } : {}), ...(activation ? { activation } : {}), output };
 }
+
+/** Activations the `QuantizedMatMul` epilogue computes (src/kernels/int8-ops.ts), by ONNX op type. */
+const FUSED_ACTIVATIONS: Readonly<Record<string, 'relu' | 'tanh'>> = { Relu: 'relu', Tanh: 'tanh' };
 
 function matchQLinearMatMul(ix: GraphIndex, i: number): MatchResult {
   const q = ix.nodes[i]!;

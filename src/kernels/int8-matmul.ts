@@ -2,7 +2,7 @@
  * Host side of the int8 matmul kernels: MatMulInteger (int32 out), the fused dequantize epilogue
  * (float32 out) and QLinearMatMul's requantization (uint8/int8 out) share one kernel family,
  * selected by the `MODE` override. A kernel's WGSL is three files: the arithmetic (`int8-dp4a.wgsl` or
- * `int8-portable.wgsl`), the loop (`int8-matmul-tiled.wgsl` or `int8-gemv.wgsl`) and the shared
+ * `int8-portable.wgsl`), the loop (`int8-matmul-tiled.wgsl`, `int8-matmul-wide.wgsl` or `int8-gemv.wgsl`) and the shared
  * bindings and epilogue. Which member runs is an {@link Int8Kernel}: see int8-tuning.ts for how it
  * is chosen (by measurement, per adapter and shape class).
  */
@@ -10,6 +10,7 @@ import dp4a from '../../shaders/int8-dp4a.wgsl?raw';
 import gemv from '../../shaders/int8-gemv.wgsl?raw';
 import common from '../../shaders/int8-matmul-common.wgsl?raw';
 import tiled from '../../shaders/int8-matmul-tiled.wgsl?raw';
+import wide from '../../shaders/int8-matmul-wide.wgsl?raw';
 import portable from '../../shaders/int8-portable.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
@@ -26,19 +27,33 @@ export type Int8VariantRequest = Int8Variant | 'auto';
 /** One member of the kernel family with its tile/workgroup override constants. */
 export interface Int8Kernel {
   variant: Int8Variant;
-  /** `tiled`: 8×4 outputs per invocation; `gemv`: 4 columns of one row, split-K in the workgroup. */
-  layout: 'tiled' | 'gemv';
-  /** Invocations along N (each owns 4 columns). */
+  /**
+   * `tiled`: 8×4 outputs per invocation; `gemv`: 4 columns of one row, split-K in the workgroup;
+   * `wide`: `wgY` rows × `cols` columns per invocation (few rows; int8-matmul-wide.wgsl).
+   */
+  layout: 'tiled' | 'gemv' | 'wide';
+  /** Invocations along N (each owns 4 columns; `wide`: `cols`). */
   wgX: number;
-  /** `tiled`: invocations along M (each owns 8 rows); `gemv`: SPLIT_K. */
+  /** `tiled`: invocations along M (each owns 8 rows); `gemv`: SPLIT_K; `wide`: rows per invocation (4, 8, 12 or 16). */
   wgY: number;
+  /** `wide` only: columns per invocation, 8 (default) or 16. */
+  cols?: 8 | 16;
 }
+
+/** An activation fused into the float32 epilogue. */
+export type Int8Activation = 'relu' | 'tanh';
+
+/** The activation codes of `params.flags` bits 2-3 (int8-matmul-common.wgsl). */
+const ACTIVATIONS: Record<Int8Activation, number> = { relu: 1, tanh: 2 };
 
 /** What the epilogue writes. */
 export type Int8Epilogue =
   | { kind: 'int32' }
-  /** `f32(Y) · (a_scale · b_scale[j]) (+ bias[j])`; `colF` = b_scale[N] then bias[N] (when `bias`). */
-  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean }
+  /**
+   * `act(f32(Y) · (a_scale · b_scale[j]) (+ bias[j]))`; `colF` = b_scale[N] then bias[N] (when
+   * `bias`); `activation` (default none) is the Relu or Tanh that followed the chain in the graph.
+   */
+  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean; activation?: Int8Activation }
   /** `saturate(round(f32(Y) · multiplier[j]) + y_zp)`; `colF` = multiplier[N]. */
   | { kind: 'requant'; colF: GPUBuffer; yZp: number; yType: Int8Type };
 
@@ -72,18 +87,39 @@ export function resolveVariant(request: Int8VariantRequest = 'auto'): Int8Varian
   return request === 'dp4a' || hasDp4a() ? 'dp4a' : 'portable';
 }
 
-/** The kernel used before (or without) measuring: GEMV for ≤ 4 rows, else 8×4 tiles. */
-export function defaultInt8Kernel(rows: number, variant: Int8Variant): Int8Kernel {
+/**
+ * The kernel used before (or without) measuring: GEMV for ≤ 4 rows, else 8×4 tiles. On an emulated
+ * adapter (`emulated`, see {@link isEmulatedAdapter}) workgroups are small, because SwiftShader runs
+ * a workgroup on one CPU thread, and more than one row takes the wide tiles (up to 16 rows × 16
+ * columns per invocation), which load the least per multiply-accumulate. Measured there (2 cores,
+ * K = N = 768, per dispatch): M = 1, GEMV 64×4 ≈ 3.0 ms vs 16×1 ≈ 0.9 ms; M = 4, GEMV 16×1 ≈ 2.9 ms
+ * vs wide 4×8 ≈ 1.7 ms (4×16 ≈ 2.0); M = 16, tiled ≈ 5.8 ms (any workgroup shape) vs wide 16×8
+ * ≈ 4.0 ms vs 16×16 ≈ 3.5 ms. These are only the defaults: {@link tuneInt8Matmul} measures.
+ */
+export function defaultInt8Kernel(rows: number, variant: Int8Variant, emulated = false): Int8Kernel {
+  if (emulated) {
+    if (rows <= 1) return { variant, layout: 'gemv', wgX: 16, wgY: 1 };
+    return { variant, layout: 'wide', wgX: 8, wgY: Math.min(16, Math.ceil(rows / 4) * 4), cols: rows <= 4 ? 8 : 16 };
+  }
   return rows <= 4 ? { variant, layout: 'gemv', wgX: 64, wgY: 4 } : { variant, layout: 'tiled', wgX: 16, wgY: 4 };
 }
 
-/** A short name of a kernel, e.g. `dp4a/tiled 16x4`. */
+/**
+ * Whether `device` runs on a CPU-emulated adapter (SwiftShader: `architecture === 'swiftshader'`,
+ * or any fallback adapter). `GPUDevice.adapterInfo` is missing in older browsers: then false.
+ */
+export function isEmulatedAdapter(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+  return info?.architecture === 'swiftshader' || info?.isFallbackAdapter === true;
+}
+
+/** A short name of a kernel, e.g. `dp4a/tiled 16x4` or `portable/wide16 8x16` (16 columns, 16 rows). */
 export function int8KernelName(k: Int8Kernel): string {
-  return `${k.variant}/${k.layout} ${k.wgX}x${k.wgY}`;
+  return `${k.variant}/${k.layout}${k.layout === 'wide' ? (k.cols ?? 8) : ''} ${k.wgX}x${k.wgY}`;
 }
 
 const ARITHMETIC = { dp4a, portable } as const;
-const LOOPS = { tiled, gemv } as const;
+const LOOPS = { tiled, gemv, wide } as const;
 
 const MODES = { int32: 0, float32: 1, requant: 2 } as const;
 
@@ -94,7 +130,13 @@ const TILE_ROWS = 8;
 export function int8MatmulProgram(kernel: Int8Kernel, mode: Int8Epilogue['kind'], rowsum: boolean, m: number, k: number, n4: number, matrices: number): Program {
   const key = `${kernel.layout}-${kernel.variant}` as const;
   const gemv = kernel.layout === 'gemv';
-  const workgroups: [number, number, number] = [Math.ceil(n4 / kernel.wgX), gemv ? m : Math.ceil(Math.ceil(m / TILE_ROWS) / kernel.wgY), matrices];
+  const isWide = kernel.layout === 'wide';
+  if (isWide && ![4, 8, 12, 16].includes(kernel.wgY)) throw new KernelError(`int8 matmul: the wide layout takes 4, 8, 12 or 16 rows per invocation, and got ${kernel.wgY}.`);
+  const groups = (kernel.cols ?? 8) / 4;
+  if (isWide && groups !== 2 && groups !== 4) throw new KernelError(`int8 matmul: the wide layout takes 8 or 16 columns per invocation, and got ${kernel.cols}.`);
+  const workgroups: [number, number, number] = isWide
+    ? [Math.ceil(Math.ceil(n4 / groups) / kernel.wgX), Math.ceil(m / kernel.wgY), matrices]
+    : [Math.ceil(n4 / kernel.wgX), gemv ? m : Math.ceil(Math.ceil(m / TILE_ROWS) / kernel.wgY), matrices];
   if (workgroups.some((w) => w > MAX_WORKGROUPS_PER_DIM)) {
     throw new KernelError(`int8 matmul: ${m} rows x ${matrices} matrices need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch.`, { m, matrices });
   }
@@ -103,7 +145,7 @@ export function int8MatmulProgram(kernel: Int8Kernel, mode: Int8Epilogue['kind']
     label: `webq8:int8.${key}`,
     // The arithmetic file goes first: a `requires` directive must open the module.
     code: `${ARITHMETIC[kernel.variant]}\n${LOOPS[kernel.layout]}\n${common}`,
-    constants: { MODE: MODES[mode], WG_X: kernel.wgX, [gemv ? 'SPLIT_K' : 'WG_Y']: kernel.wgY, ROWSUM: rowsum ? 1 : 0, K_ALIGNED: k % 4 === 0 ? 1 : 0 },
+    constants: { MODE: MODES[mode], WG_X: kernel.wgX, [gemv ? 'SPLIT_K' : isWide ? 'ROWS' : 'WG_Y']: kernel.wgY, ...(isWide ? { GROUPS: groups } : {}), ROWSUM: rowsum ? 1 : 0, K_ALIGNED: k % 4 === 0 ? 1 : 0 },
     workgroups,
   };
 }
@@ -140,7 +182,7 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   // A batch of A matrices against one B is a single taller matrix; a batched B needs grid z.
   const m = s.bBatched ? s.m : s.batch * s.m;
   const matrices = s.bBatched ? s.batch : 1;
-  const kernel = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'));
+  const kernel = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'), isEmulatedAdapter(ctx.device));
   const ep = args.epilogue;
   const program = int8MatmulProgram(kernel, ep.kind, w.rowsum, m, s.k, w.n4, matrices);
   const count = s.batch * s.m * s.n;
@@ -156,7 +198,8 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   const params = new ArrayBuffer(48);
   const u = new Uint32Array(params);
   u.set([m, s.n, s.k, w.n4, w.kw, args.aType === 'uint8' ? 0x80808080 : 0, args.aZpPerRow ? s.m : 1, s.bBatched ? 1 : 0]);
-  u[8] = (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0);
+  const act = ep.kind === 'float32' && ep.activation ? ACTIVATIONS[ep.activation] : 0;
+  u[8] = (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0) | (act << 2);
   new Int32Array(params)[9] = ep.kind === 'requant' ? ep.yZp : 0;
   const bindings: (GPUBuffer | BufferBinding)[] = [
     args.a,

@@ -9,7 +9,7 @@ import { KernelError } from '../errors';
 import type { TensorLike } from '../types';
 import { dynamicQuantizeLinear } from './dynamic-quantize';
 import type { GpuContext } from './gpu-context';
-import { int8Matmul, resolveVariant, type Int8Epilogue, type Int8VariantRequest } from './int8-matmul';
+import { int8Matmul, resolveVariant, type Int8Activation, type Int8Epilogue, type Int8VariantRequest } from './int8-matmul';
 import { chooseInt8Kernel, tuneInt8Matmul } from './int8-tuning';
 import { packInt8Weights, uploadInt8Weights, type GpuInt8Weights } from './int8-weights';
 import { requantMultiplier, type Int8Type, type IntTensor } from './reference';
@@ -128,8 +128,10 @@ registerKernel('MatMulInteger', (ctx, def) => {
  * ORT's `quantize_dynamic`. Inputs: `[A: uint8|int8 [..., M, K], a_scale: float32 [] (on the GPU,
  * e.g. DynamicQuantizeLinear's output), a_zero_point?: uint8|int8 []]`. Constants: `B` (`[K, N]`),
  * `b_scale` (float32 scalar or `[N]`), `b_zero_point` (optional, scalar or `[N]`), `bias` (optional
- * float32 `[N]`). Attrs: `variant`. Output: `[Y: float32 [..., M, N]]`. It computes the unfused
- * chain's float32 operations in the same order; tests hold it to 2^-20 relative of the reference.
+ * float32 `[N]`). Attrs: `variant`, `activation` (`'relu'` | `'tanh'`, the op that followed the
+ * chain; optional). Output: `[Y: float32 [..., M, N]]`. It computes the unfused chain's float32
+ * operations in the same order; tests hold it to 2^-20 relative of the reference (Tanh: plus
+ * 2^-20 absolute, as WGSL's tanh is not correctly rounded).
  */
 registerKernel('QuantizedMatMul', (ctx, def) => {
   const b = intConstant(def, 'B', true);
@@ -138,6 +140,10 @@ registerKernel('QuantizedMatMul', (ctx, def) => {
   const bScale = floatConstant(def, 'b_scale', n, true) as Float32Array;
   const bias = floatConstant(def, 'bias', n, false);
   if (bias && bias.length !== n) throw new KernelError(`QuantizedMatMul: bias has ${bias.length} values, and it must have N = ${n}.`);
+  const activation = def.attrs.activation as Int8Activation | undefined;
+  if (activation !== undefined && activation !== 'relu' && activation !== 'tanh') {
+    throw new KernelError(`QuantizedMatMul: activation is ${JSON.stringify(activation)}, and it must be "relu", "tanh" or absent.`);
+  }
   const weights = uploadInt8Weights(ctx, packInt8Weights(b, intConstant(def, 'b_zero_point', false)?.data));
   const colF = new Float32Array(2 * n);
   for (let j = 0; j < n; j++) colF[j] = (bScale.length === 1 ? bScale[0] : bScale[j]) as number;
@@ -148,7 +154,7 @@ registerKernel('QuantizedMatMul', (ctx, def) => {
     const scale = inputs[1];
     if (!scale || scale.type !== 'float32') throw new KernelError('QuantizedMatMul: input 1 must be a_scale, a float32 scalar on the GPU.');
     const zp = inputs[2];
-    const epilogue: Int8Epilogue = { kind: 'float32', aScale: scale.buffer, colF: colBuf, bias: !!bias };
+    const epilogue: Int8Epilogue = { kind: 'float32', aScale: scale.buffer, colF: colBuf, bias: !!bias, ...(activation ? { activation } : {}) };
     const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: zp?.buffer, weights, epilogue, kernel: kernelFor(ctx, def, rows) });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });

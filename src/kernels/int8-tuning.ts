@@ -6,7 +6,7 @@
  * returns {@link defaultInt8Kernel}.
  */
 import type { GpuContext } from './gpu-context';
-import { defaultInt8Kernel, hasDp4a, int8KernelName, int8Matmul, resolveVariant, type Int8Kernel, type Int8Variant, type Int8VariantRequest } from './int8-matmul';
+import { defaultInt8Kernel, hasDp4a, int8KernelName, int8Matmul, isEmulatedAdapter, resolveVariant, type Int8Kernel, type Int8Variant, type Int8VariantRequest } from './int8-matmul';
 import { packInt8Weights, uploadInt8Weights } from './int8-weights';
 
 /** Shape classes that get their own measured choice: one row (GEMV), up to 32 rows, more. */
@@ -23,7 +23,7 @@ const PROXY_ROWS: Record<Int8ShapeClass, number> = { m1: 1, small: 16, large: 64
 /** One measured candidate. */
 export interface Int8Measurement {
   kernel: string;
-  /** Best wall time of a few interleaved runs, submit to `onSubmittedWorkDone`, in ms. */
+  /** Best of a few interleaved samples, each {@link TUNE_BATCH} dispatches submitted back to back then `onSubmittedWorkDone`, per dispatch, in ms. */
   ms: number;
 }
 
@@ -38,6 +38,13 @@ export interface Int8Choice {
   measurements: Int8Measurement[];
 }
 
+/**
+ * Dispatches per timing sample. One dispatch per `onSubmittedWorkDone` measures the browser's
+ * completion polling as much as the kernel: on SwiftShader in Chromium an empty dispatch "took"
+ * 0.3–2.5 ms that way, against 0.2 ms per dispatch when 20 were timed together.
+ */
+export const TUNE_BATCH = 4;
+
 const choices = new WeakMap<GpuContext, Map<Int8ShapeClass, Int8Choice>>();
 
 /** Every choice measured on `ctx` so far (plain data, for stats and the benchmark). */
@@ -50,20 +57,32 @@ export function chooseInt8Kernel(ctx: GpuContext, rows: number, request: Int8Var
   const choice = choices.get(ctx)?.get(int8ShapeClass(rows));
   if (choice) {
     const k = request === 'auto' ? choice.best : choice.bestByVariant[request];
+    // The class was measured at 16 rows: a wide tile keeps no more row blocks than `rows` fills.
+    if (k?.layout === 'wide' && rows < k.wgY) return { ...k, wgY: Math.max(4, Math.ceil(rows / 4) * 4) };
     if (k) return k;
   }
-  return defaultInt8Kernel(rows, resolveVariant(request));
+  const emulated = isEmulatedAdapter(ctx.device);
+  // Untuned default. An emulated adapter emulates dot4I8Packed too: there the unpacked portable path
+  // won every multi-row tile measured (M = 16: 3.9 vs 6.7 ms), while dp4a kept the edge on the GEMV
+  // (M = 1: 0.9 vs 1.4 ms).
+  const variant = request === 'auto' && emulated && rows > 1 ? 'portable' : resolveVariant(request);
+  return defaultInt8Kernel(rows, variant, emulated);
 }
 
 /** The candidates measured for a class. */
 export function int8Candidates(cls: Int8ShapeClass, variants: readonly Int8Variant[]): Int8Kernel[] {
   const out: Int8Kernel[] = [];
   for (const variant of variants) {
+    // Big workgroups suit GPUs; small ones (16×1) suit emulated adapters, which run a workgroup on
+    // one CPU thread. Both kinds are measured: which wins is the adapter's business.
     if (cls !== 'large') {
-      out.push({ variant, layout: 'gemv', wgX: 64, wgY: 4 }, { variant, layout: 'gemv', wgX: 32, wgY: 8 });
+      out.push({ variant, layout: 'gemv', wgX: 64, wgY: 4 }, { variant, layout: 'gemv', wgX: 32, wgY: 8 }, { variant, layout: 'gemv', wgX: 16, wgY: 1 });
     }
+    // Wide tiles: B read once for 4–16 rows, 8 or 16 columns per invocation (int8-matmul-wide.wgsl).
+    if (cls !== 'm1') out.push({ variant, layout: 'wide', wgX: 8, wgY: 16, cols: 16 }, { variant, layout: 'wide', wgX: 8, wgY: 16, cols: 8 });
+    if (cls === 'small') out.push({ variant, layout: 'wide', wgX: 8, wgY: 8, cols: 16 }, { variant, layout: 'wide', wgX: 8, wgY: 4, cols: 8 });
     if (cls !== 'm1') {
-      out.push({ variant, layout: 'tiled', wgX: 16, wgY: 4 }, { variant, layout: 'tiled', wgX: 8, wgY: 8 }, { variant, layout: 'tiled', wgX: 32, wgY: 2 });
+      out.push({ variant, layout: 'tiled', wgX: 16, wgY: 4 }, { variant, layout: 'tiled', wgX: 8, wgY: 8 }, { variant, layout: 'tiled', wgX: 32, wgY: 2 }, { variant, layout: 'tiled', wgX: 16, wgY: 1 });
     }
   }
   return out;
@@ -92,19 +111,21 @@ export async function tuneInt8Matmul(ctx: GpuContext, shape: { m: number; k: num
   const bestByVariant: Partial<Record<Int8Variant, { kernel: Int8Kernel; ms: number }>> = {};
   const candidates = int8Candidates(cls, variants);
   const times = candidates.map(() => Infinity);
-  const runOnce = async (kernel: Int8Kernel) => {
+  const runOnce = async (kernel: Int8Kernel, batch: number) => {
     const t0 = performance.now();
-    const out = int8Matmul(ctx, { a, aType: 'uint8', aDims: [m, k], weights, epilogue: { kind: 'int32' }, kernel });
+    for (let i = 0; i < batch; i++) {
+      const out = int8Matmul(ctx, { a, aType: 'uint8', aDims: [m, k], weights, epilogue: { kind: 'int32' }, kernel });
+      ctx.buffers.release(out.buffer); // reusable at once: later writes are queued after this dispatch
+    }
     await ctx.device.queue.onSubmittedWorkDone();
-    ctx.buffers.release(out.buffer);
-    return performance.now() - t0;
+    return (performance.now() - t0) / batch;
   };
   try {
     // Round 0 compiles; later rounds visit the candidates in turn (interleaved, so a burst of load
     // from elsewhere on the machine hits all of them alike) and keep each one's best time.
     for (let round = 0; round <= reps; round++) {
       for (const [i, kernel] of candidates.entries()) {
-        const dt = await runOnce(kernel);
+        const dt = await runOnce(kernel, round === 0 ? 1 : TUNE_BATCH);
         if (round > 0) times[i] = Math.min(times[i] as number, dt);
       }
     }

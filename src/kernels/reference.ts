@@ -146,12 +146,14 @@ export interface DequantParams {
   bScale: number | ArrayLike<number>;
   /** Optional bias, one per column. */
   bias?: ArrayLike<number>;
+  /** Optional activation after the bias (the fused Relu/Tanh of `QuantizedMatMul`). */
+  activation?: 'relu' | 'tanh';
 }
 
 /**
  * The chain ORT's `quantize_dynamic` writes after MatMulInteger: `Cast(float)`, `Mul` by
  * `a_scale · b_scale[j]` (itself a float32 `Mul`), then optionally `Add` bias, each rounded to
- * float32: `y = f32(f32(f32(Y) · f32(a_scale · b_scale[j])) + bias[j])`.
+ * float32: `y = f32(f32(f32(Y) · f32(a_scale · b_scale[j])) + bias[j])`, then the optional activation.
  */
 export function dequantizeRef(y: Int32Array, n: number, p: DequantParams): Float32Array {
   const f = Math.fround;
@@ -160,7 +162,8 @@ export function dequantizeRef(y: Int32Array, n: number, p: DequantParams): Float
     const j = i % n;
     const s = f(p.aScale * f(typeof p.bScale === 'number' ? p.bScale : zeroPointAt(p.bScale, j)));
     const v = f(f(y[i] as number) * s);
-    out[i] = p.bias ? f(v + (p.bias[j] as number)) : v;
+    const b = p.bias ? f(v + (p.bias[j] as number)) : v;
+    out[i] = p.activation === 'relu' ? Math.max(b, 0) : p.activation === 'tanh' ? f(Math.tanh(b)) : b;
   }
   return out;
 }

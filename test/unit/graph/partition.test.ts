@@ -56,7 +56,24 @@ describe('pattern matching', () => {
     const p = planModel(new Uint8Array((m.constructor as unknown as { encode(x: unknown): { finish(): Uint8Array } }).encode(m).finish()));
     const mm = kernelSteps(p).find((s) => s.op === 'QuantizedMatMul')!;
     expect([...mm.constants!.bias!.data]).toEqual([1, 2, 3, 4]);
-    expect(mm.outputs).toEqual(['mb']);
+    // The Tanh after the bias folds in as well: only the leading Relu is left to an ORT segment.
+    expect(mm.outputs).toEqual(['y']);
+    expect(mm.attrs).toEqual({ activation: 'tanh' });
+    expect(p.placement.segments).toBe(1);
+  });
+
+  it('folds a lone Relu or Tanh after the chain into the epilogue, and leaves a shared one to ORT', () => {
+    const plan = quantizeDynamic(mlp(8, 4)).bytes;
+    const one = kernelSteps(planModel(plan)).find((s) => s.op === 'QuantizedMatMul')!;
+    expect(one).toMatchObject({ attrs: { activation: 'tanh' }, outputs: ['y'] });
+    // Relu instead of Tanh.
+    const m = decodeModel(plan);
+    m.graph!.node!.find((n) => n.opType === 'Tanh')!.opType = 'Relu';
+    const relu = planModel(new Uint8Array((m.constructor as unknown as { encode(x: unknown): { finish(): Uint8Array } }).encode(m).finish()));
+    expect(kernelSteps(relu).find((s) => s.op === 'QuantizedMatMul')).toMatchObject({ attrs: { activation: 'relu' }, outputs: ['y'] });
+    // With two matmuls summed before the Tanh, no activation belongs to a single chain.
+    const two = kernelSteps(planModel(quantizeDynamic(mlp(8, 4, { second: true })).bytes)).filter((s) => s.op === 'QuantizedMatMul');
+    expect(two.map((s) => s.attrs)).toEqual([{}, {}]);
   });
 
   it('maps QLinearMatMul to its kernel, and leaves an int8 activation to ORT with a reason', () => {

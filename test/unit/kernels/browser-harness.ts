@@ -16,7 +16,7 @@ export interface Int8Harness {
   errors(variant: string): Promise<string[]>;
   dynamicQuantize(count: number, seed: number): Promise<{ cases: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
   noReadback(): Promise<number>;
-  tuning(): Promise<{ dp4a: boolean; before: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
+  tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
 
 declare global {
@@ -52,16 +52,16 @@ export async function installKernelHarness(): Promise<void> {
     ctx.buffers.release(g.buffer);
     return [...new C(bytes)];
   };
-  const diff = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 0): number => {
+  const diff = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 0, absTol = 0): number => {
     if (got.length !== want.length) return -2;
     for (let i = 0; i < got.length; i++) {
       const g = got[i] as number;
       const w = want[i] as number;
-      if (!(Object.is(g, w) || g === w || Math.abs(g - w) <= tol * Math.abs(w))) return i;
+      if (!(Object.is(g, w) || g === w || Math.abs(g - w) <= tol * Math.abs(w) + absTol)) return i;
     }
     return -1;
   };
-  const step = (op: string, variant: string, constants: Record<string, T>) => k.prepareKernel(ctx, { op, attrs: { variant }, constants });
+  const step = (op: string, variant: string, constants: Record<string, T>, attrs: Record<string, unknown> = {}) => k.prepareKernel(ctx, { op, attrs: { variant, ...attrs }, constants });
   const int8Of = (t: { type: string; dims: number[]; data: number[] }) => ({ type: t.type as 'uint8' | 'int8', dims: t.dims, data: Arr[t.type as 'uint8'].from(t.data) });
 
   async function conformance(variant: string, cases: OnnxCase[]) {
@@ -145,7 +145,9 @@ export async function installKernelHarness(): Promise<void> {
     const shapes: [number, number, number, number[], boolean][] = [[3, 8192, 5, [], false], [1, 8192, 7, [], false], [5, 4099, 9, [], false], [3, 17, 33, [2], true], [1, 1, 1, [], false], [33, 255, 65, [], false]];
     let cases = 0;
     for (const [m, kk, n, batch, bb] of shapes) {
-      for (const kernel of [k.defaultInt8Kernel(1, 'portable'), k.defaultInt8Kernel(64, 'portable')]) {
+      // The GPU defaults, plus the emulated-adapter ones (GEMV 16×1, wide 4 and 16 rows, tiled 16×1).
+      const emulated = [1, 4, 16, 64].map((m) => k.defaultInt8Kernel(m, 'portable', true));
+      for (const kernel of [k.defaultInt8Kernel(1, 'portable'), k.defaultInt8Kernel(64, 'portable'), ...emulated]) {
         await checkMatmul(cases++, variant, kernel, randomOperands(r, m, kk, n, batch, bb), failures);
       }
     }
@@ -187,17 +189,20 @@ export async function installKernelHarness(): Promise<void> {
       const consts: Record<string, T> = { B: o.b as T, b_scale: tensor('float32', [wScale.length], wScale) };
       if (o.bZp) consts.b_zero_point = tensor(o.b.type, [o.bZp.length], o.bZp);
       if (bias) consts.bias = tensor('float32', [n], bias);
+      // The epilogue's fused activation (the Relu/Tanh the partitioner folds in), a third each.
+      const activation = ([undefined, 'relu', 'tanh'] as const)[i % 3];
       const dql = step('DynamicQuantizeLinear', variant, {}).run([gpu(tensor('float32', [m, kk], x))]);
-      const qmm = step('QuantizedMatMul', variant, consts);
+      const qmm = step('QuantizedMatMul', variant, consts, activation ? { activation } : {});
       const [f] = qmm.run(dql);
       const gotF = await read(f as G);
       for (const t of dql) ctx.buffers.release(t.buffer);
       qmm.dispose();
       const q = k.dynamicQuantizeLinearRef(x);
       const acc = k.matMulIntegerRef({ data: q.y, type: 'uint8', dims: [m, kk] }, o.b, q.zeroPoint, o.bZp).data;
-      const wantF = k.dequantizeRef(acc, n, { aScale: q.scale, bScale: wScale, bias });
-      const atF = diff(gotF, wantF, tol);
-      if (atF !== -1) failures.push({ i, what: `QuantizedMatMul ${m}x${kk}x${n}`, at: atF, got: gotF[atF], want: wantF[atF] });
+      const wantF = k.dequantizeRef(acc, n, { aScale: q.scale, bScale: wScale, bias, activation });
+      // WGSL's tanh is not correctly rounded: it also gets `tol` absolute (outputs are within ±1).
+      const atF = diff(gotF, wantF, tol, activation === 'tanh' ? tol : 0);
+      if (atF !== -1) failures.push({ i, what: `QuantizedMatMul ${m}x${kk}x${n} ${activation ?? ''}`, at: atF, got: gotF[atF], want: wantF[atF] });
       fused++;
     }
     return { qlinear, fused, failures };
@@ -243,19 +248,20 @@ export async function installKernelHarness(): Promise<void> {
       inputs.push([`random${c}`, Float32Array.from({ length: n }, () => (c % 3 === 2 ? (Math.floor(r() * 255) + 0.5) * s + lo : lo + r() * (hi - lo)))]);
     }
     const named: Record<string, Record<string, number | boolean>> = {};
-    for (const [name, x] of inputs) {
-      const outs = k.dynamicQuantizeLinear(ctx, ctx.upload(x, 'test.x'), x.length);
+    // Every input through both paths: the three passes (smallMax 0) and the one-dispatch pass.
+    for (const [name, x, smallMax] of inputs.flatMap(([name, x]) => [[name, x, 0], [name, x, Infinity]] as const)) {
+      const outs = k.dynamicQuantizeLinear(ctx, ctx.upload(x, 'test.x'), x.length, smallMax);
       const [y, scale, zp] = await Promise.all([read({ buffer: outs.y, type: 'uint8', dims: [x.length] }), read({ buffer: outs.scale, type: 'float32', dims: [1] }), read({ buffer: outs.zeroPoint, type: 'uint8', dims: [1] })]);
       const want = k.dynamicQuantizeLinearRef(x);
       const at = diff(y, want.y);
       if (at !== -1 || scale[0] !== want.scale || zp[0] !== want.zeroPoint) {
-        failures.push({ i: inputs.findIndex((e) => e[0] === name), what: `${name} n=${x.length} scale ${scale[0]}/${want.scale} zp ${zp[0]}/${want.zeroPoint}`, at, got: y[at], want: want.y[at] });
+        failures.push({ i: inputs.findIndex((e) => e[0] === name), what: `${name} n=${x.length} smallMax=${smallMax} scale ${scale[0]}/${want.scale} zp ${zp[0]}/${want.zeroPoint}`, at, got: y[at], want: want.y[at] });
       }
       if (name === 'zeros') named.zeros = { scale: scale[0] as number, zeroPoint: zp[0] as number, y0: y[0] as number };
       if (name === 'negative') named.negative = { zeroPoint: zp[0] as number };
       if (name === 'nanInf') named.nanInf = { nanIsZp: y[0] === zp[0], posInf: y[1] as number, negInf: y[2] as number };
     }
-    return { cases: inputs.length, failures, named };
+    return { cases: 2 * inputs.length, failures, named };
   }
 
   async function noReadback() {
@@ -276,6 +282,8 @@ export async function installKernelHarness(): Promise<void> {
     return {
       dp4a: k.hasDp4a(),
       before,
+      // The untuned default for this adapter (small workgroups on an emulated one).
+      fallback: k.int8KernelName(k.defaultInt8Kernel(1, k.resolveVariant('auto'), k.isEmulatedAdapter(ctx.device))),
       after: k.int8KernelName(k.chooseInt8Kernel(ctx, 1)),
       best: k.int8KernelName(choice.best),
       measured: choice.measurements.map((x) => x.kernel),

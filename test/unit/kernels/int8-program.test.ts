@@ -20,6 +20,16 @@ describe('int8 matmul programs', () => {
     expect(p.constants).toEqual({ MODE: 0, WG_X: 64, SPLIT_K: 4, ROWSUM: 0, K_ALIGNED: 0 });
     expect(p.workgroups).toEqual([4, 1, 3]);
   });
+  it('builds the wide few-row loop: rows and column groups per invocation as overrides', () => {
+    const kernel = defaultInt8Kernel(13, 'portable', true);
+    expect(kernel).toEqual({ variant: 'portable', layout: 'wide', wgX: 8, wgY: 16, cols: 16 });
+    const p = int8MatmulProgram(kernel, 'float32', false, 13, 768, 192, 1);
+    expect(p.code).toContain('override ROWS');
+    expect(p.constants).toEqual({ MODE: 1, WG_X: 8, ROWS: 16, GROUPS: 4, ROWSUM: 0, K_ALIGNED: 1 });
+    expect(p.workgroups).toEqual([6, 1, 1]);
+    expect(defaultInt8Kernel(3, 'dp4a', true)).toEqual({ variant: 'dp4a', layout: 'wide', wgX: 8, wgY: 4, cols: 8 });
+    expect(() => int8MatmulProgram({ ...kernel, wgY: 6 }, 'int32', false, 13, 768, 192, 1)).toThrow(/4, 8, 12 or 16 rows/);
+  });
   it('refuses dispatches over the per-dimension workgroup limit', () => {
     expect(() => int8MatmulProgram(defaultInt8Kernel(1, 'portable'), 'int32', false, 70000, 8, 1, 1)).toThrow(KernelError);
   });
@@ -28,10 +38,10 @@ describe('int8 matmul programs', () => {
     expect(resolveVariant('portable')).toBe('portable');
     expect(() => resolveVariant('dp4a')).toThrow(/packed_4x8_integer_dot_product/);
   });
-  it('classes shapes and offers GEMV for few rows, tiles for many', () => {
+  it('classes shapes and offers GEMV for one row, wide and 8×4 tiles for more', () => {
     expect([1, 2, 32, 33, 512].map(int8ShapeClass)).toEqual(['m1', 'small', 'small', 'large', 'large']);
     expect(new Set(int8Candidates('m1', ['dp4a']).map((k) => k.layout))).toEqual(new Set(['gemv']));
-    expect(new Set(int8Candidates('large', ['portable']).map((k) => k.layout))).toEqual(new Set(['tiled']));
+    expect(new Set(int8Candidates('large', ['portable']).map((k) => k.layout))).toEqual(new Set(['tiled', 'wide']));
   });
 });
 
