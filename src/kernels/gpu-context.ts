@@ -143,21 +143,6 @@ export class GpuContext {
     }
   }
 
-  /**
-   * Runs `fn` inside validation and out-of-memory error scopes and throws a {@link GpuError}
-   * naming `what` if WebGPU reports one (use around pipeline creation and first dispatches).
-   */
-  async checked<T>(what: string, fn: () => T): Promise<T> {
-    this.device.pushErrorScope('out-of-memory');
-    this.device.pushErrorScope('validation');
-    const result = fn();
-    const validation = await this.device.popErrorScope();
-    const oom = await this.device.popErrorScope();
-    const err = validation ?? oom;
-    if (err) throw new GpuError(`WebGPU rejected ${what}: ${err.message}`, { what });
-    return result;
-  }
-
   /** Frees pooled buffers and detaches listeners (the device itself belongs to ORT or the caller). */
   dispose(): void {
     this.device.removeEventListener('uncapturederror', this.onError);

@@ -197,7 +197,6 @@ export class PlanExecutor {
     const bytes = elementCount(v.dims) * bytesPerElement(v.type);
     const raw = await this.gpu!.readback(v.buffer, bytes);
     counters.readbacks++;
-    this.gpu!.counters.readbacks--; // counted here, not twice
     return { type: v.type, dims: v.dims, data: typedArrayFor(v.type, raw) };
   }
 

@@ -4,7 +4,6 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { buildModel } from '../graph/onnx-builder';
-import type { DType } from '../types';
 
 export { ort };
 
@@ -75,5 +74,3 @@ function anchorModel(): Uint8Array {
   });
 }
 
-/** ORT tensor types that may live in a GPU buffer (`Tensor.fromGpuBuffer`); int8 must travel as uint8. */
-export const GPU_BUFFER_TYPES: ReadonlySet<DType> = new Set(['float32', 'float16', 'int32', 'int64', 'uint32', 'uint8', 'bool']);

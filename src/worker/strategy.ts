@@ -2,8 +2,8 @@
  * Plan strategy per model: run the partitioned plan (webq8's int8 kernels between ORT segments) or
  * the plain model in one ORT session. `'auto'` measures both once at load, on the device, with
  * zero-filled inputs (symbolic dimensions: 1 for the first axis, {@link PROBE_DIM} for the others),
- * and keeps the faster one. Only the WebGPU backend has anything to choose: on WASM every op runs on
- * the CPU already. A kernel plan that fails to prepare or to run falls back to plain ORT with the
+ * and keeps the faster one. Only the WebGPU backend has anything to choose (on WASM every op runs on
+ * the CPU already): callers handle other backends without parsing the model (src/worker/plan-choice.ts). A kernel plan that fails to prepare or to run falls back to plain ORT with the
  * reason recorded — never a wrong answer.
  */
 import type { PlannedModel } from '../graph/partition';
@@ -33,7 +33,6 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
     executor: await PlanExecutor.create(planned.ort, backend, getGpu),
     strategy: { strategy: 'ort', requested, reason, ...(measured ? { measured } : {}) },
   });
-  if (backend !== 'webgpu') return ort(`The backend is ${backend}: ORT runs every op on the CPU, so there is nothing to partition.`);
   if (!planned.kernels) return ort('No int8 matmul pattern matched: the model runs in one ORT session.');
   if (requested === 'ort') return ort("Plain ORT was requested (strategy 'ort').");
   // Importing INT8_OPS also registers the int8 kernels in this worker.

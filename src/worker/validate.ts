@@ -21,11 +21,6 @@ const ARRAY_OF: Record<DType, string> = {
   bool: 'Uint8Array',
 };
 
-/** Name of the typed array class that holds `type`. */
-export function arrayNameOf(type: DType): string {
-  return ARRAY_OF[type];
-}
-
 /** Throws {@link InputError} unless `feeds` has exactly the declared inputs with matching dtype and shape. */
 export function validateFeeds(declared: readonly ValueInfo[], feeds: Record<string, TensorLike>): void {
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds)) {
