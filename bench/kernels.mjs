@@ -82,6 +82,7 @@ async function pageBench({ shapes, runs, budget, peakCode }) {
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
   ort.env.wasm.numThreads = 1;
   const k = await import('/dist/kernels.js');
+  k.registerBuiltinKernels();
   const gpuOpts = { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' };
   let ctx;
   const time = async (fn) => {

@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'INTEGRITY'
   | 'INTEGRITY_REQUIRED'
   | 'CONTENT_LENGTH'
-  | 'CACHE';
+  | 'CACHE'
+  | 'OVERLOADED'
+  | 'DEADLINE_EXCEEDED';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -110,6 +112,30 @@ export class KernelError extends WebQ8Error {
 }
 
 /**
+ * The model's queue is full (`serving.maxQueue`), or the request was displaced by a more urgent one:
+ * the request never ran. Back off, lower the request rate, or raise `maxQueue`.
+ * `details`: `queueLength`, `estimatedWaitMs`, `reason` (`'queue-full'` or `'displaced'`).
+ */
+export class OverloadedError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('OVERLOADED', message, details);
+    this.name = 'OverloadedError';
+  }
+}
+
+/**
+ * The request's deadline (`deadlineMs` / `deadline`) could not be met: either the estimated wait
+ * already exceeded it when `run()` was called, or it passed while the request was queued. The request
+ * never ran. `details`: `deadlineMs`, `estimatedWaitMs` or `waitedMs`.
+ */
+export class DeadlineExceededError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('DEADLINE_EXCEEDED', message, details);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+/**
  * The model bytes do not match the expected SHA-256 (or the expected hash is malformed). The bytes
  * were neither cached nor returned. `details.url`, `details.expected`, `details.actual`.
  */
@@ -164,6 +190,8 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   IntegrityRequiredError,
   ContentLengthError,
   CacheError,
+  OverloadedError,
+  DeadlineExceededError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

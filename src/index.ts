@@ -16,13 +16,17 @@ export {
   DeviceLostError,
   GpuError,
   KernelError,
+  IntegrityError,
+  IntegrityRequiredError,
+  ContentLengthError,
+  CacheError,
+  OverloadedError,
+  DeadlineExceededError,
 } from './errors';
 export type { ErrorCode } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
-export type { Placement, KernelPlacement } from './graph/placement';
-export type { Fallback } from './graph/patterns';
-export type { RunCounters, RunPhases } from './worker/executor';
+export type { RunCounters, RunPhases } from './protocol';
 export type { TelemetryStats, ExportStats, LatencyMetric } from './telemetry';
 export type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 export { VERSION } from './version';

@@ -5,32 +5,7 @@
 import { InputError } from './errors';
 import type { DType, TensorData, TensorLike, TensorMap } from './types';
 
-const BYTES: Record<DType, number> = {
-  float32: 4, float16: 2, float64: 8, int32: 4, uint32: 4, int64: 8, uint64: 8, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1,
-};
-
-/** Bytes per element of `type`. */
-export function bytesPerElement(type: DType): number {
-  return BYTES[type];
-}
-
-/** A typed array of `type` over `buffer` (the whole buffer). */
-export function typedArrayFor(type: DType, buffer: ArrayBuffer): TensorData {
-  switch (type) {
-    case 'float32': return new Float32Array(buffer);
-    case 'float64': return new Float64Array(buffer);
-    case 'int32': return new Int32Array(buffer);
-    case 'uint32': return new Uint32Array(buffer);
-    case 'int64': return new BigInt64Array(buffer);
-    case 'uint64': return new BigUint64Array(buffer);
-    case 'int16': return new Int16Array(buffer);
-    case 'uint16':
-    case 'float16': return new Uint16Array(buffer);
-    case 'int8': return new Int8Array(buffer);
-    case 'uint8':
-    case 'bool': return new Uint8Array(buffer);
-  }
-}
+export { bytesPerElement, typedArrayFor } from './dtypes';
 
 /**
  * Plain `{type, dims, data}` from an `ort.Tensor` or a plain tensor. GPU-resident ORT tensors

@@ -3,7 +3,6 @@
  * (an `ort.Tensor` qualifies) can be fed, and outputs come back in that shape, so they can be
  * passed straight to `new ort.Tensor(out.type, out.data, out.dims)`.
  */
-import type { Placement } from './graph/placement';
 
 /** Element types webq8 accepts and returns (ONNX names as ORT spells them). */
 export type DType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint32' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'bool' | 'float64' | 'uint64';
@@ -134,16 +133,35 @@ export interface RuntimeOptions {
 }
 
 /**
- * A model to load: a URL, its bytes, a URL with its expected SHA-256 (hex or SRI `sha256-<base64>`)
- * and labels, or the URL of a manifest JSON `{id, version, url, sha256, size}`.
+ * A model to load: a URL, its bytes, a {@link ModelRef} (URL with its expected SHA-256 and labels),
+ * or a {@link ModelManifestRef} (the URL of a manifest JSON `{id, version, url, sha256, size}`). This
+ * one type travels from `runtime.load` through the worker into the weight cache; only its URLs are
+ * made absolute on the way (the worker's base URL differs from the page's).
  */
-export type ModelSource =
-  | string
-  | URL
-  | ArrayBuffer
-  | Uint8Array
-  | { url: string | URL; sha256?: string; size?: number; id?: string; version?: string }
-  | { manifest: string | URL };
+export type ModelSource = string | URL | ArrayBuffer | Uint8Array | ModelRef | ModelManifestRef;
+
+/** A model URL with optional expected hash, size and labels. */
+export interface ModelRef {
+  /** Where the model bytes are served (absolute, or relative to the page/worker location). */
+  url: string | URL;
+  /** Expected SHA-256: 64 hex characters or an SRI string `sha256-<base64>`. */
+  sha256?: string;
+  /** Expected size in bytes; a different body length is a `ContentLengthError`. */
+  size?: number;
+  /** Model id shown in `list()`, e.g. `'ppocr-rec'`. With `version`, it finds a cached entry without a hash. */
+  id?: string;
+  /** Model version label, e.g. `'4.0.1'`. Several versions of one id coexist in the cache. */
+  version?: string;
+}
+
+/** A small JSON manifest describing the model: `{id, version, url, sha256, size}`. */
+export interface ModelManifestRef {
+  /** URL of the manifest JSON; the model `url` inside it resolves relative to this URL. */
+  manifest: string | URL;
+}
+
+/** How a load uses the weight cache: read and write (`default`), neither (`bypass`), or write only (`refresh`). */
+export type CacheMode = 'default' | 'bypass' | 'refresh';
 
 /** Load phases reported by `onProgress`. */
 export type LoadPhase = 'download' | 'verify' | 'store' | 'compile';
@@ -174,15 +192,61 @@ export interface LoadOptions {
    * Weight cache use: `'default'` reads and writes IndexedDB, `'refresh'` re-downloads and replaces
    * the entry, `'bypass'` neither reads nor writes.
    */
-  cache?: 'default' | 'refresh' | 'bypass';
+  cache?: CacheMode;
   /** Refuse to load a URL without an expected SHA-256 (`IntegrityRequiredError`). */
   requireIntegrity?: boolean;
+  /** Queue bound, deadlines, batching, replicas and SLO of this model (see {@link ServingOptions}). */
+  serving?: ServingOptions;
 }
 
 /** Options of `model.run`. */
 export interface RunOptions {
   /** Cancels the run. A run still queued never starts; a running one resolves into an `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds from now by which the answer is useful. If the estimated wait already exceeds it,
+   * `run` rejects at once with `DeadlineExceededError`; a request still queued when it passes is
+   * dropped (it never runs). A request already running is not stopped.
+   */
+  deadlineMs?: number;
+  /** The same as an absolute time (`Date.now()` milliseconds); the earlier of the two applies. */
+  deadline?: number;
+  /** `'interactive'` (default) is served first; `'background'` waits behind it and is shed first under overload. */
+  priority?: Priority;
+}
+
+/** Request priority: interactive requests are served first, background ones shed first. */
+export type Priority = 'interactive' | 'background';
+
+/**
+ * Serving controls of a model (see README "Serving under load"). Every field is optional; the
+ * defaults bound the queue and change nothing else.
+ */
+export interface ServingOptions {
+  /** Requests that may wait (queued, not running). Default 256; beyond it `run` rejects with `OverloadedError`. */
+  maxQueue?: number;
+  /**
+   * What a full queue does with a new request of the same priority: `'reject-newest'` (default:
+   * the newcomer fails fast and can react, those already waiting keep their place) or `'drop-oldest'`
+   * (the oldest waiting request fails instead; suits streams where only fresh input matters).
+   * Either way a new interactive request first displaces the newest background one.
+   */
+  overflow?: 'reject-newest' | 'drop-oldest';
+  /**
+   * Micro-batching for models whose inputs all have a symbolic first dimension: up to `maxBatch`
+   * queued requests with the same other dimensions run as one, each getting its rows back. A free
+   * replica waits up to `maxWaitMs` (default 2) for more only when arrivals are fast enough to fill it
+   * (arrival rate × service time > 1); otherwise it runs what is queued at once.
+   */
+  batching?: { maxBatch: number; maxWaitMs?: number };
+  /**
+   * Run the model in several Workers: a number (all on the load's backend), or one entry per replica
+   * with its own backend (e.g. `[{ backend: 'webgpu' }, { backend: 'wasm' }]`). Each request goes where
+   * it is expected to finish first. Default 1.
+   */
+  replicas?: number | { backend?: BackendRequest }[];
+  /** Latency and error objective; see `model.health()`. */
+  slo?: { p95Ms: number; errorRate?: number; windowMs?: number; minEvents?: number };
 }
 
 /** Plan strategy request: webq8's int8 kernels, plain ORT, or measure both (`'auto'`). */
@@ -201,4 +265,41 @@ export interface StrategyDecision {
    * earlier load on this adapter and webq8 version: parsing, partitioning and measuring were skipped.
    */
   cached?: boolean;
+}
+
+/** Which int8 pattern a kernel step replaced (see `model.info.placement`). */
+export type KernelPattern = 'quantize_dynamic' | 'MatMulInteger' | 'QLinearMatMul' | 'qdq' | 'DynamicQuantizeLinear';
+
+/** A candidate node left to ORT, and why. */
+export interface Fallback {
+  node: string;
+  op: string;
+  reason: string;
+}
+
+/** One kernel step and the graph nodes it replaces. */
+export interface KernelPlacement {
+  pattern: KernelPattern;
+  /** Kernel op run (e.g. `QuantizedMatMul`). */
+  ops: string[];
+  /** Names of the replaced ONNX nodes. */
+  nodes: string[];
+}
+
+/** Per-model placement (see the module comment). */
+export interface Placement {
+  /** Kernel steps and the nodes they replace. */
+  kernels: KernelPlacement[];
+  /** Nodes replaced by kernels. */
+  kernelNodes: number;
+  /** Nodes left to ORT (Constant nodes not counted). */
+  ortNodes: number;
+  /** ORT nodes by op type. */
+  ortOps: Record<string, number>;
+  /** Number of ORT segments in the kernel plan (0 without one). */
+  segments: number;
+  /** Candidate nodes that stayed on ORT, with the reason. */
+  fallbacks: Fallback[];
+  /** Ops left to ORT that its WebGPU EP runs on the CPU (by type, counted). Empty when none. */
+  cpuFallbackOps: Record<string, number>;
 }

@@ -1,7 +1,7 @@
 /**
- * Compiled artifacts: what a load prepares from a model (partition plan, prepacked int8 weights,
- * kernel choices, backend decision), keyed by (model SHA-256, webq8 version, adapter key, kind) so a
- * warm start can skip the work. Storing an artifact drops the same model's artifacts of the same kind
+ * Compiled artifacts: what a load prepares from a model (today one kind, `'plan'`: the partition
+ * plan and the kernels-vs-ORT decision, src/worker/prepare.ts), keyed by (model SHA-256, webq8
+ * version, adapter key, kind) so a warm start can skip the work. Storing an artifact drops the same model's artifacts of the same kind
  * built by another webq8 version or for another adapter: those are stale.
  */
 import { getDefaultStore } from './idb-store';

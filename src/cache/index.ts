@@ -7,11 +7,9 @@
 export { loadModelBytes } from './load';
 export { listEntries, deleteEntries, clearCache, cacheUsage, type EntrySelector } from './manage';
 export { pin } from './evict';
-export { getArtifact, putArtifact, listArtifacts, deleteArtifacts } from './artifacts';
+export { getArtifact, putArtifact, listArtifacts } from './artifacts';
 export { collectOrphans } from './gc';
-export { fetchModelBytes, type FetchModelOptions } from './fetcher';
+export { fetchModelBytes } from './fetcher';
 export { sha256Hex, parseExpectedSha256 } from './hash';
-export { createIdbStore, getDefaultStore } from './idb-store';
-export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './memory-store';
-export type { CacheStore, CacheTable, StorageEstimateLike } from './store';
+export { createMemoryStore } from './memory-store';
 export type * from './types';

@@ -12,9 +12,9 @@ import { parseExpectedSha256, sha256Hex } from './hash';
 import { getDefaultStore } from './idb-store';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
-import { resolveSource, type ResolvedSource } from './source';
+import { resolveSource } from './source';
 import type { CacheStore } from './store';
-import type { CacheReason, LoadedModelBytes, LoadModelBytesOptions, ModelSource } from './types';
+import type { CacheReason, CacheSource, LoadedModelBytes, LoadModelBytesOptions, ResolvedSource } from './types';
 
 /**
  * Loads a model's bytes, verified against the expected SHA-256 when one is given.
@@ -28,7 +28,7 @@ import type { CacheReason, LoadedModelBytes, LoadModelBytesOptions, ModelSource 
  *   malformed; `ModelLoadError` on a non-OK status or network failure; `ContentLengthError` on a
  *   wrong body length; `AbortError` when `signal` aborts.
  */
-export async function loadModelBytes(source: ModelSource, options: LoadModelBytesOptions = {}, store: CacheStore = getDefaultStore()): Promise<LoadedModelBytes> {
+export async function loadModelBytes(source: CacheSource, options: LoadModelBytesOptions = {}, store: CacheStore = getDefaultStore()): Promise<LoadedModelBytes> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const ref = await resolveSource(source, doFetch, options.signal);
   const expectedRaw = options.expectedSha256 ?? ref.sha256;

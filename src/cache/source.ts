@@ -1,20 +1,11 @@
 import { ModelLoadError } from '../errors';
-import type { ModelManifest, ModelRef, ModelSource } from './types';
-
-/** A source resolved to one URL plus what is known about it. */
-export interface ResolvedSource {
-  url: string;
-  sha256?: string;
-  size?: number;
-  id?: string;
-  version?: string;
-}
+import type { CacheSource, ModelManifest, ModelRef, ResolvedSource } from './types';
 
 /**
- * Turns a {@link ModelSource} into a URL with its labels, fetching the manifest JSON when the source
+ * Turns a {@link CacheSource} into a URL with its labels, fetching the manifest JSON when the source
  * is `{manifest}`. The manifest's `url` resolves relative to the manifest's own URL.
  */
-export async function resolveSource(source: ModelSource, doFetch: typeof fetch, signal?: AbortSignal): Promise<ResolvedSource> {
+export async function resolveSource(source: CacheSource, doFetch: typeof fetch, signal?: AbortSignal): Promise<ResolvedSource> {
   if (typeof source === 'string' || source instanceof URL) return { url: String(source) };
   if ('manifest' in source) return fromManifest(String(source.manifest), doFetch, signal);
   const ref: ModelRef = source;

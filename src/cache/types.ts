@@ -2,34 +2,20 @@
  * Public types of the model cache. The cache is content-addressed: a model entry is keyed by the
  * SHA-256 of its bytes; id, version and URL are labels used to find it again.
  */
+import type { CacheMode, ModelManifestRef, ModelRef, ModelSource } from '../types';
+
+export type { CacheMode, ModelRef };
 
 /** Lowercase hex SHA-256, 64 characters. */
 export type Sha256Hex = string;
 
-/** A model to load: a URL, a URL with labels and an expected hash, or a manifest JSON URL. */
-export type ModelSource = string | URL | ModelRef | ModelManifestRef;
+/** What the weight cache loads: a URL, a {@link ModelRef} or a {@link ModelManifestRef} (no raw bytes). */
+export type CacheSource = Exclude<ModelSource, ArrayBuffer | Uint8Array>;
 
-/** A model URL with optional expected hash, size and labels. */
-export interface ModelRef {
-  /** Where the model bytes are served (absolute, or relative to the page/worker location). */
-  url: string | URL;
-  /** Expected SHA-256: 64 hex characters or an SRI string `sha256-<base64>`. */
-  sha256?: string;
-  /** Expected size in bytes; a different body length is a `ContentLengthError`. */
-  size?: number;
-  /** Model id shown in `list()`, e.g. `'ppocr-rec'`. With `version`, it finds a cached entry without a hash. */
-  id?: string;
-  /** Model version label, e.g. `'4.0.1'`. Several versions of one id coexist in the cache. */
-  version?: string;
-}
+/** A {@link ModelRef} with its URL resolved to an absolute string (a manifest read, if there was one). */
+export type ResolvedSource = ModelRef & { url: string };
 
-/** A small JSON manifest describing the model: `{id, version, url, sha256, size}`. */
-export interface ModelManifestRef {
-  /** URL of the manifest JSON; the model `url` inside it resolves relative to this URL. */
-  manifest: string | URL;
-}
-
-/** The manifest JSON format served at {@link ModelManifestRef.manifest}. */
+/** The manifest JSON format served at `ModelManifestRef.manifest`. */
 export interface ModelManifest {
   id?: string;
   version?: string;
@@ -38,8 +24,6 @@ export interface ModelManifest {
   size?: number;
 }
 
-/** How a load uses the cache: read and write (`default`), neither (`bypass`), or write only (`refresh`). */
-export type CacheMode = 'default' | 'bypass' | 'refresh';
 
 /** Which stage a progress event reports. */
 export type LoadPhase = 'download' | 'verify' | 'store';
@@ -145,14 +129,14 @@ export interface CacheUsage {
   persisted?: boolean;
 }
 
-/** Identifies one compiled artifact (partition plan, prepacked weights, ...) of a model. */
+/** Identifies one compiled artifact of a model (see src/cache/artifacts.ts). */
 export interface ArtifactKey {
   modelSha256: Sha256Hex;
   /** The webq8 version that produced it; another version invalidates it. */
   webq8Version: string;
   /** Identifies the backend/adapter it was built for (e.g. `'webgpu:swiftshader'`); another invalidates it. */
   adapterKey: string;
-  /** What it is, e.g. `'partition-plan'`, `'prepacked-int8'`. */
+  /** What it is: `'plan'` (the partition plan and strategy decision) is the one kind webq8 writes. */
   kind: string;
 }
 

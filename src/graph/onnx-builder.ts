@@ -4,19 +4,11 @@
  */
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { onnxType } from '../dtypes';
 import type { DType, TensorLike } from '../types';
 
 // onnx-proto is CommonJS: a default import works in Node ESM, Vite and Playwright alike.
 const { onnx } = onnxProto;
-
-const ELEM: Record<DType, number> = {
-  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, uint32: 12, uint64: 13,
-};
-
-/** ONNX TensorProto.DataType number of `type`. */
-export function onnxElemType(type: DType): number {
-  return ELEM[type];
-}
 
 /** A graph input/output: name, dtype, shape (strings are symbolic dims). */
 export interface ValueSpec {
@@ -77,7 +69,7 @@ export function tensorProto(name: string, t: TensorLike): OnnxTypes.TensorProto 
   const data = t.data as ArrayBufferView;
   return onnx.TensorProto.create({
     name,
-    dataType: ELEM[t.type],
+    dataType: onnxType(t.type),
     dims: [...t.dims],
     rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
   });
@@ -88,7 +80,7 @@ function valueInfo(v: ValueSpec): OnnxTypes.ValueInfoProto {
     name: v.name,
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
-        elemType: ELEM[v.type],
+        elemType: onnxType(v.type),
         shape: onnx.TensorShapeProto.create({
           dim: v.dims.map((d) => onnx.TensorShapeProto.Dimension.create(typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
         }),

@@ -10,7 +10,8 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { ModelFormatError } from '../errors';
-import type { DType, TensorData, TensorLike } from '../types';
+import { allocTyped, dtypeOfOnnx, ONNX } from '../dtypes';
+import type { DType, TensorLike } from '../types';
 
 // onnx-proto is CommonJS: a default import works in Node ESM, Vite and Playwright alike.
 const { onnx } = onnxProto;
@@ -35,11 +36,6 @@ export function num(x: IntLike | null | undefined): number {
   if (x === null || x === undefined) return 0;
   return typeof x === 'number' ? x : x.toNumber();
 }
-
-/** ONNX TensorProto.DataType number → webq8 dtype (undefined for types we do not carry). */
-export const DTYPE_OF: Record<number, DType | undefined> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
-};
 
 /** Decodes ONNX bytes; throws {@link ModelFormatError} with the decoder's reason. */
 export function decodeModel(bytes: Uint8Array, source = 'model'): ModelProto {
@@ -72,26 +68,20 @@ export function dimsOf(t: TensorProto): number[] {
   return (t.dims ?? []).map((d) => num(d as IntLike));
 }
 
-const CTORS: Partial<Record<DType, new (n: number) => TensorData>> = {
-  float32: Float32Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, int32: Int32Array,
-  int64: BigInt64Array, bool: Uint8Array, float16: Uint16Array, float64: Float64Array, uint32: Uint32Array, uint64: BigUint64Array,
-};
-
 /**
  * A TensorProto as a {@link TensorLike} with its own (aligned, copied) typed array, so it keeps
  * no reference to the model bytes. Throws {@link ModelFormatError} for external data or unknown types.
  */
 export function toTensor(t: TensorProto): TensorLike {
-  const type = DTYPE_OF[t.dataType ?? 0];
-  const Ctor = type ? CTORS[type] : undefined;
+  const type = dtypeOfOnnx(t.dataType);
   const name = t.name ?? '(unnamed)';
-  if (!type || !Ctor) throw new ModelFormatError(`Tensor "${name}" has ONNX data type ${t.dataType}, which webq8 does not read.`, { tensor: name });
+  if (!type) throw new ModelFormatError(`Tensor "${name}" has ONNX data type ${t.dataType}, which webq8 does not read.`, { tensor: name });
   if ((t.externalData ?? []).length > 0 || t.dataLocation === 1) {
     throw new ModelFormatError(`Tensor "${name}" uses external data; embed the weights in the .onnx file.`, { tensor: name });
   }
   const dims = dimsOf(t);
   const count = dims.reduce((a, b) => a * b, 1);
-  const out = new Ctor(count);
+  const out = allocTyped(type, count);
   const raw = t.rawData;
   if (raw && raw.byteLength > 0) {
     const bytes = new Uint8Array(out.buffer);
@@ -122,10 +112,10 @@ export function constantNodeTensor(node: NodeProto): TensorProto | undefined {
   const out = node.output?.[0] ?? '';
   for (const a of node.attribute ?? []) {
     if (a.name === 'value' && a.t) return { ...a.t, name: out };
-    if (a.name === 'value_float') return onnx.TensorProto.create({ name: out, dataType: 1, dims: [], floatData: [a.f ?? 0] });
-    if (a.name === 'value_floats') return onnx.TensorProto.create({ name: out, dataType: 1, dims: [(a.floats ?? []).length], floatData: a.floats ?? [] });
-    if (a.name === 'value_int') return onnx.TensorProto.create({ name: out, dataType: 7, dims: [], int64Data: [a.i ?? 0] });
-    if (a.name === 'value_ints') return onnx.TensorProto.create({ name: out, dataType: 7, dims: [(a.ints ?? []).length], int64Data: a.ints ?? [] });
+    if (a.name === 'value_float') return onnx.TensorProto.create({ name: out, dataType: ONNX.FLOAT, dims: [], floatData: [a.f ?? 0] });
+    if (a.name === 'value_floats') return onnx.TensorProto.create({ name: out, dataType: ONNX.FLOAT, dims: [(a.floats ?? []).length], floatData: a.floats ?? [] });
+    if (a.name === 'value_int') return onnx.TensorProto.create({ name: out, dataType: ONNX.INT64, dims: [], int64Data: [a.i ?? 0] });
+    if (a.name === 'value_ints') return onnx.TensorProto.create({ name: out, dataType: ONNX.INT64, dims: [(a.ints ?? []).length], int64Data: a.ints ?? [] });
   }
   return undefined;
 }
@@ -197,10 +187,4 @@ function outerReads(g: GraphProto): string[] {
     for (const o of n.output ?? []) defined.add(o);
   }
   return reads;
-}
-
-/** True when `name` is a graph output or read by any node outside `inside`. */
-export function usedOutside(ix: GraphIndex, name: string, inside: ReadonlySet<number>): boolean {
-  if (ix.graphOutputs.has(name)) return true;
-  return (ix.consumers.get(name) ?? []).some((c) => !inside.has(c));
 }

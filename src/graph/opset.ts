@@ -6,6 +6,7 @@
  * Resize, Scatter) make it throw instead of producing a model that computes something else.
  * Other ops changed only compatibly between 9 and 11 (e.g. negative axes became legal).
  */
+import { ONNX } from '../dtypes';
 import { ModelFormatError } from '../errors';
 import { defaultOpset, num, onnx, type GraphProto, type IntLike, type ModelProto, type NodeProto, type TensorProto } from './onnx-model';
 
@@ -26,7 +27,7 @@ export function upgradeOpset(model: ModelProto, target: number): number {
 function upgradeGraph(graph: GraphProto, from: number, target: number): void {
   const added: TensorProto[] = [];
   const constant = (name: string, dataType: number, dims: number[], values: number[]): string => {
-    const t = dataType === 7 ? onnx.TensorProto.create({ name, dataType, dims, int64Data: values }) : onnx.TensorProto.create({ name, dataType, dims, floatData: values });
+    const t = dataType === ONNX.INT64 ? onnx.TensorProto.create({ name, dataType, dims, int64Data: values }) : onnx.TensorProto.create({ name, dataType, dims, floatData: values });
     added.push(t);
     return name;
   };

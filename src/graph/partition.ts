@@ -11,11 +11,14 @@
  *
  * A model without a matching pattern keeps its original bytes as a one-step plan.
  */
-import type { KernelStep, OrtStep, Plan } from './plan';
-import { DTYPE_OF, decodeModel, indexGraph, nodeReads, onnx, type GraphIndex, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx-model';
-import { inferElemTypes } from './dtypes';
-import { matchPatterns, nodeName, type KernelGroup } from './patterns';
-import { placementOf, type Placement } from './placement';
+import { ortPlan, type KernelStep, type OrtStep, type Plan } from './plan';
+import { dtypeOfOnnx } from '../dtypes';
+import { decodeModel, indexGraph, nodeReads, onnx, type GraphIndex, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx-model';
+import { inferElemTypes } from './elem-types';
+import type { Placement } from '../types';
+import { nodeName, type KernelGroup } from './match';
+import { matchPatterns } from './patterns';
+import { placementOf } from './placement';
 
 /** Result of {@link planModel}: the partitioned plan (or the plain one) and where every node runs. */
 export interface PlannedModel {
@@ -34,7 +37,7 @@ export interface PlanOptions {
 
 /** Parses `bytes`, matches int8 patterns and builds both plans. Never throws on unsupported graphs. */
 export function planModel(bytes: Uint8Array, options: PlanOptions = {}): PlannedModel {
-  const ort: Plan = { inputs: [], outputs: [], steps: [{ kind: 'ort', model: bytes }] };
+  const ort = ortPlan(bytes);
   const model = decodeModel(bytes, options.source);
   const ix = indexGraph(model.graph ?? {});
   const types = inferElemTypes(ix);
@@ -117,7 +120,6 @@ function sinkOrtNodes(ix: GraphIndex, unitOf: Map<number, Unit>, last: number): 
     let limit = last;
     for (const o of n.output ?? []) {
       if (!o) continue;
-      if (ix.graphOutputs.has(o)) limit = Math.min(limit, last);
       for (const c of ix.consumers.get(o) ?? []) {
         const cu = unitOf.get(c);
         if (cu) limit = Math.min(limit, cu.kind === 'ort' ? cu.seg : cu.stage);
@@ -158,7 +160,7 @@ function segment(
     const d = declared.get(v);
     if (d) return d;
     const t = types.get(v);
-    if (!t || !DTYPE_OF[t]) throw new Error(`the element type of "${v}" (cut between steps) is unknown`);
+    if (!t || !dtypeOfOnnx(t)) throw new Error(`the element type of "${v}" (cut between steps) is unknown`);
     return onnx.ValueInfoProto.create({ name: v, type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: t }) }) });
   };
   const graph = onnx.GraphProto.create({

@@ -10,7 +10,8 @@
  * quantizing it ourselves would change the model's numbers.
  */
 import { attr, attrInt, dimsOf, toTensor, type GraphIndex } from './onnx-model';
-import { floatVector, int8Weight, soleConsumer, zeroPoint, type MatchResult } from './patterns';
+import { ONNX } from '../dtypes';
+import { floatVector, int8Weight, soleConsumer, zeroPoint, type MatchResult } from './match';
 
 const HOIST_SUFFIX = '::webq8';
 
@@ -39,8 +40,8 @@ export function matchQdq(ix: GraphIndex, i: number): MatchResult | undefined {
   const [q = '', as = '', az] = da.input ?? [];
   const aScale = ix.constants.get(as);
   const aZp = az ? ix.constants.get(az) : undefined;
-  if (!aScale || aScale.dataType !== 1 || toTensor(aScale).data.length !== 1) return { reason: 'the activation scale is not a float32 scalar constant' };
-  if (az && (!aZp || aZp.dataType !== 2 || toTensor(aZp).data.length !== 1)) return { reason: 'the activation zero point is not a uint8 scalar constant (int8 cannot cross between ORT and a kernel)' };
+  if (!aScale || aScale.dataType !== ONNX.FLOAT || toTensor(aScale).data.length !== 1) return { reason: 'the activation scale is not a float32 scalar constant' };
+  if (az && (!aZp || aZp.dataType !== ONNX.UINT8 || toTensor(aZp).data.length !== 1)) return { reason: 'the activation zero point is not a uint8 scalar constant (int8 cannot cross between ORT and a kernel)' };
   const qProducer = ix.producer.get(q);
   if (qProducer === undefined || ix.constantNode.has(q)) return { reason: 'the quantized activation is not computed by a node' };
 

@@ -13,41 +13,11 @@
  * the reason recorded. int8 (signed) activations never cross between ORT and a kernel: ORT's WebGPU
  * tensors have no int8 type.
  */
-import type { KernelStep } from './plan';
-import { attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto, type TensorProto } from './onnx-model';
+import { ONNX } from '../dtypes';
+import type { Fallback, TensorLike } from '../types';
+import { floatVector, int8Weight, nodeName, soleConsumer, zeroPoint, type KernelGroup, type Matches, type MatchResult } from './match';
+import { attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
 import { matchQdq } from './pattern-qdq';
-import type { TensorLike } from '../types';
-
-/** Nodes replaced by kernel steps. */
-export interface KernelGroup {
-  /** Which pattern matched. */
-  pattern: 'quantize_dynamic' | 'MatMulInteger' | 'QLinearMatMul' | 'qdq' | 'DynamicQuantizeLinear';
-  /** Indices of the nodes this group replaces. */
-  nodes: number[];
-  /** The kernel steps, inputs/outputs named by graph value names. */
-  steps: KernelStep[];
-  /**
-   * Constants a step reads as GPU values: the partitioner makes the ORT segment that produces
-   * `after` also output `constant` (through an Identity) under the name `as`.
-   */
-  hoist?: { after: string; constant: string; as: string }[];
-}
-
-/** A candidate node left to ORT, and why. */
-export interface Fallback {
-  node: string;
-  op: string;
-  reason: string;
-}
-
-/** Result of {@link matchPatterns}. */
-export interface Matches {
-  groups: KernelGroup[];
-  fallbacks: Fallback[];
-}
-
-/** A group or the reason there is none. */
-export type MatchResult = KernelGroup | { reason: string };
 
 /** Matches every supported pattern in `ix`; `types` are the inferred element types. */
 export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Matches {
@@ -93,51 +63,10 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
   return { groups, fallbacks };
 }
 
-/** A node's name, or a stable stand-in. */
-export function nodeName(n: NodeProto, i: number): string {
-  return n.name || `${n.opType ?? 'node'}_${i}`;
-}
-
 function dqlOf(ix: GraphIndex, m: NodeProto): number | undefined {
   const p = ix.producer.get(m.input?.[0] ?? '');
   const d = p === undefined ? undefined : ix.nodes[p];
   return d && d.opType === 'DynamicQuantizeLinear' && !d.domain && d.output?.[0] === m.input?.[0] ? p : undefined;
-}
-
-/** The single consumer of `value`, if it has exactly one and `value` is not a graph output. */
-export function soleConsumer(ix: GraphIndex, value: string): number | undefined {
-  const c = ix.consumers.get(value) ?? [];
-  return c.length === 1 && !ix.graphOutputs.has(value) ? c[0] : undefined;
-}
-
-/** Checks an int8/uint8 2-D constant weight; returns it, or a reason. */
-export function int8Weight(ix: GraphIndex, name: string, what: string): TensorProto | string {
-  const t = ix.constants.get(name);
-  if (!t) return `${what} "${name}" is not a constant`;
-  if (t.dataType !== 2 && t.dataType !== 3) return `${what} "${name}" is not int8/uint8`;
-  if (dimsOf(t).length !== 2) return `${what} "${name}" has dims ${JSON.stringify(dimsOf(t))}; kernels take a 2-D [K, N] weight`;
-  return t;
-}
-
-/** A float32 constant with 1 or `n` elements (scale, bias), or a reason. */
-export function floatVector(ix: GraphIndex, name: string, n: number, what: string): TensorLike | string {
-  const t = ix.constants.get(name);
-  if (!t) return `${what} "${name}" is not a constant`;
-  if (t.dataType !== 1) return `${what} "${name}" is not float32`;
-  const v = toTensor(t);
-  if (v.data.length !== 1 && v.data.length !== n) return `${what} "${name}" has ${v.data.length} values; it needs 1 or ${n}`;
-  return v;
-}
-
-/** An optional zero-point constant matching `type` with 1 or `n` elements; undefined when absent. */
-export function zeroPoint(ix: GraphIndex, name: string | undefined, n: number, type: number | undefined, what: string): TensorLike | undefined | string {
-  if (!name) return undefined;
-  const t = ix.constants.get(name);
-  if (!t) return `${what} "${name}" is not a constant`;
-  if (type !== undefined && t.dataType !== type) return `${what} "${name}" has a different type than its tensor`;
-  const v = toTensor(t);
-  if (v.data.length !== 1 && v.data.length !== n) return `${what} "${name}" has ${v.data.length} values; it needs 1 or ${n}`;
-  return v;
 }
 
 function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number>): MatchResult {
@@ -159,12 +88,12 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
       return { pattern: 'quantize_dynamic', nodes: [i, ...fused.nodes], steps: [{ kind: 'kernel', op: 'QuantizedMatMul', attrs: fused.activation ? { activation: fused.activation } : {}, constants: { ...constants, b_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) }, inputs, outputs: [fused.output] }] };
     }
   }
-  if (types.get(a) !== 2) return { reason: `activation A "${a}" is not uint8 (int8 cannot cross between ORT and a kernel)` };
+  if (types.get(a) !== ONNX.UINT8) return { reason: `activation A "${a}" is not uint8 (int8 cannot cross between ORT and a kernel)` };
   const inputs = [a];
   if (aZp) {
     const az = ix.constants.get(aZp);
     if (az) constants.a_zero_point = toTensor(az);
-    else if (types.get(aZp) === 2) inputs.push(aZp);
+    else if (types.get(aZp) === ONNX.UINT8) inputs.push(aZp);
     else return { reason: 'a_zero_point is neither a constant nor uint8' };
   }
   return { pattern: 'MatMulInteger', nodes: [i], steps: [{ kind: 'kernel', op: 'MatMulInteger', attrs: {}, constants, inputs, outputs: [m.output?.[0] ?? ''] }] };
@@ -175,7 +104,7 @@ function matchDequantChain(ix: GraphIndex, i: number, dql: NodeProto, n: number)
   const m = ix.nodes[i]!;
   const c = soleConsumer(ix, m.output?.[0] ?? '');
   const cast = c === undefined ? undefined : ix.nodes[c];
-  if (c === undefined || cast?.opType !== 'Cast' || attrInt(cast, 'to', 0) !== 1) return { reason: 'MatMulInteger is not followed by a lone Cast to float' };
+  if (c === undefined || cast?.opType !== 'Cast' || attrInt(cast, 'to', 0) !== ONNX.FLOAT) return { reason: 'MatMulInteger is not followed by a lone Cast to float' };
   const castOut = cast.output?.[0] ?? '';
   const u = soleConsumer(ix, castOut);
   const mul = u === undefined ? undefined : ix.nodes[u];
@@ -201,7 +130,7 @@ function matchDequantChain(ix: GraphIndex, i: number, dql: NodeProto, n: number)
     const t = ix.constants.get((add.input?.[0] === output ? add.input?.[1] : add.input?.[0]) ?? '');
     const dims = t ? dimsOf(t) : [];
     // Only a bias broadcast along the last axis ([N], [1, N], ...) folds into the epilogue.
-    if (t && t.dataType === 1 && dims.length >= 1 && dims.every((d, k) => (k === dims.length - 1 ? d === n : d === 1))) {
+    if (t && t.dataType === ONNX.FLOAT && dims.length >= 1 && dims.every((d, k) => (k === dims.length - 1 ? d === n : d === 1))) {
       bias = toTensor(t);
       nodes.push(addIdx);
       output = add.output?.[0] ?? '';
@@ -232,8 +161,8 @@ function matchQLinearMatMul(ix: GraphIndex, i: number): MatchResult {
   const n = dimsOf(w)[1]!;
   const az = ix.constants.get(aZp!)!;
   const yz = ix.constants.get(yZp!)!;
-  if (az.dataType !== 2) return { reason: 'activation a is int8 (int8 cannot cross between ORT and a kernel)' };
-  if (yz.dataType !== 2) return { reason: 'output y is int8 (int8 cannot cross between ORT and a kernel)' };
+  if (az.dataType !== ONNX.UINT8) return { reason: 'activation a is int8 (int8 cannot cross between ORT and a kernel)' };
+  if (yz.dataType !== ONNX.UINT8) return { reason: 'output y is int8 (int8 cannot cross between ORT and a kernel)' };
   if (toTensor(az).data.length !== 1) return { reason: 'a_zero_point is per-row; the kernel takes a scalar here' };
   const bs = floatVector(ix, bScale, n, 'b_scale');
   if (typeof bs === 'string') return { reason: bs };

@@ -1,9 +1,9 @@
 /**
  * An execution plan: what the worker runs for one model. Steps are in topological order; each
  * reads and writes named values. An `ort` step is a (sub-)model run by an ORT session; a `kernel`
- * step is one of webq8's WGSL kernels (src/kernels/registry.ts). A plain model is one `ort` step;
- * the partitioner (issue 4) produces plans that alternate the two, with tensors handed between
- * them as GPU buffers on ORT's device.
+ * step is one of webq8's WGSL kernels (src/kernels/registry.ts). A plain model is one `ort` step
+ * ({@link ortPlan}); the partitioner (src/graph/partition.ts) produces plans that alternate the
+ * two, with tensors handed between them as GPU buffers on ORT's device.
  */
 import type { KernelStepDef } from '../kernels/registry';
 
@@ -38,4 +38,12 @@ export interface Plan {
   inputs: string[];
   outputs: string[];
   steps: PlanStep[];
+}
+
+/**
+ * The whole model as one ORT step. Its inputs and outputs are left empty: the executor takes them
+ * from the session it creates (the model's own graph inputs and outputs).
+ */
+export function ortPlan(model: Uint8Array): Plan {
+  return { inputs: [], outputs: [], steps: [{ kind: 'ort', model }] };
 }

@@ -13,7 +13,8 @@
  */
 import { decodeModel, dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
 import { upgradeOpset } from './opset';
-import { roundHalfEven } from '../kernels/reference';
+import { ONNX } from '../dtypes';
+import { roundHalfEven } from '../kernels/int8-math';
 
 /** Options of {@link quantizeDynamic}. */
 export interface QuantizeOptions {
@@ -106,7 +107,7 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
 function skipReason(w: TensorProto | undefined, name: string, wName: string, exclude: Set<string>): string | null | undefined {
   if (exclude.has(name) || exclude.has(wName)) return 'excluded';
   if (!w) return 'the weight is not a constant';
-  if (w.dataType !== 1) return 'the weight is not float32';
+  if (w.dataType !== ONNX.FLOAT) return 'the weight is not float32';
   if (dimsOf(w).length !== 2) return `the weight has dims ${JSON.stringify(dimsOf(w))}, not [K, N]`;
   return undefined;
 }

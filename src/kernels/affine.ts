@@ -6,8 +6,12 @@ import { KernelError } from '../errors';
 import type { GpuContext } from './gpu-context';
 import { STORAGE_USAGE } from './gpu-context';
 import { spreadWorkgroups, type Program } from './program';
+import { packUniforms, type UniformLayout } from './uniforms';
 
 const WORKGROUP_SIZE = 64;
+
+/** `Params` of affine.wgsl. */
+const PARAMS = [['n', 'u32'], ['scale', 'f32'], ['bias', 'f32'], ['_pad', 'u32']] as const satisfies UniformLayout;
 
 /** Attributes of the affine kernel. */
 export interface AffineAttrs {
@@ -34,9 +38,7 @@ export function affine(ctx: GpuContext, x: GPUBuffer, n: number, attrs: AffineAt
   if (!Number.isInteger(n) || n <= 0) throw new KernelError(`affine: element count is ${n}, and it must be a positive integer.`, { n });
   if (x.size < n * 4) throw new KernelError(`affine: input buffer holds ${x.size} bytes, and ${n} float32 elements need ${n * 4}.`, { n, bytes: x.size });
   const y = ctx.buffers.acquire(n * 4, STORAGE_USAGE, 'affine.y');
-  const params = new ArrayBuffer(16);
-  new Uint32Array(params, 0, 1)[0] = n;
-  new Float32Array(params, 4, 2).set([attrs.scale, attrs.bias]);
-  ctx.dispatch(affineProgram(n), [{ buffer: x, size: n * 4 }, { buffer: y, size: n * 4 }], new Uint8Array(params));
+  const params = packUniforms(PARAMS, { n, scale: attrs.scale, bias: attrs.bias });
+  ctx.dispatch(affineProgram(n), [{ buffer: x, size: n * 4 }, { buffer: y, size: n * 4 }], params);
   return y;
 }

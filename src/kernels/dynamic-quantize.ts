@@ -13,6 +13,10 @@ import smallCode from '../../shaders/dynamic-quantize-small.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
 import { spreadWorkgroups, type Program } from './program';
+import { packUniforms, type UniformLayout } from './uniforms';
+
+/** `Params` of dynamic-quantize-common.wgsl. */
+const PARAMS = [['n', 'u32'], ['chunk', 'u32'], ['parts', 'u32'], ['words', 'u32']] as const satisfies UniformLayout;
 
 const WG = 256;
 /** Elements per min/max workgroup at least; beyond 256 workgroups the chunks grow instead. */
@@ -75,12 +79,12 @@ export function dynamicQuantizeLinear(ctx: GpuContext, x: GPUBuffer, n: number, 
   const zeroPoint = ctx.buffers.acquire(4, STORAGE_USAGE, 'dql.zero_point');
   const xb = { buffer: x, size: n * 4 };
   if (n <= smallMax) {
-    ctx.dispatch(dynamicQuantizeSmallProgram(), [xb, scale, zeroPoint, y], new Uint32Array([n, n, 1, Math.ceil(n / 4)]));
+    ctx.dispatch(dynamicQuantizeSmallProgram(), [xb, scale, zeroPoint, y], packUniforms(PARAMS, { n, chunk: n, parts: 1, words: Math.ceil(n / 4) }));
     return { y, scale, zeroPoint };
   }
   const p = dynamicQuantizePrograms(n);
   const partials = ctx.buffers.acquire(p.parts * 8, STORAGE_USAGE, 'dql.partials');
-  const params = new Uint32Array([n, p.chunk, p.parts, Math.ceil(n / 4)]);
+  const params = packUniforms(PARAMS, { n, chunk: p.chunk, parts: p.parts, words: Math.ceil(n / 4) });
   ctx.dispatch(p.minmax, [xb, { buffer: partials, size: p.parts * 8 }], params);
   ctx.dispatch(p.params, [{ buffer: partials, size: p.parts * 8 }, scale, zeroPoint], params);
   ctx.dispatch(p.quantize, [xb, scale, zeroPoint, y], params);

@@ -20,7 +20,9 @@ export { int8Matmul, int8MatmulProgram, hasDp4a, resolveVariant, defaultInt8Kern
 export type { Int8Variant, Int8VariantRequest, Int8Kernel, Int8Epilogue, Int8Activation, Int8MatmulArgs, Int8MatmulOutput } from './int8-matmul';
 export { tuneInt8Matmul, chooseInt8Kernel, int8KernelChoices, int8ShapeClass, int8Candidates } from './int8-tuning';
 export type { Int8ShapeClass, Int8Choice, Int8Measurement } from './int8-tuning';
-export { INT8_OPS } from './int8-ops';
+export { INT8_OPS, INT8_KERNELS } from './int8-ops';
+export type { Int8Op } from './int8-ops';
+export { registerBuiltinKernels, BUILTIN_KERNELS } from './builtins';
 export {
   roundHalfEven,
   saturate,

@@ -16,7 +16,8 @@ import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
 import type { GpuInt8Weights } from './int8-weights';
 import { MAX_WORKGROUPS_PER_DIM, type BufferBinding, type Program } from './program';
-import { matmulShape, type Int8Type } from './reference';
+import { packUniforms, type UniformLayout } from './uniforms';
+import { matmulShape, type Int8Type } from './int8-math';
 
 /** The two code paths: `dot4I8Packed` (WGSL `packed_4x8_integer_dot_product`) or unpack + i32 multiply. */
 export type Int8Variant = 'dp4a' | 'portable';
@@ -126,8 +127,31 @@ const MODES = { int32: 0, float32: 1, requant: 2 } as const;
 /** Rows per invocation of the tiled loop (`TILE_ROWS` in int8-matmul-tiled.wgsl). */
 const TILE_ROWS = 8;
 
-/** The program of `kernel` for `m` rows per matrix, inner size `k`, `n4` column groups and `matrices` matrices. */
-export function int8MatmulProgram(kernel: Int8Kernel, mode: Int8Epilogue['kind'], rowsum: boolean, m: number, k: number, n4: number, matrices: number): Program {
+/** `Params` of int8-matmul-common.wgsl, field for field. */
+const PARAMS = [
+  ['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['n4', 'u32'], ['kw', 'u32'], ['a_xor', 'u32'], ['azp_mod', 'u32'], ['b_batched', 'u32'],
+  ['flags', 'u32'], ['y_zp', 'i32'], ['_pad0', 'u32'], ['_pad1', 'u32'],
+] as const satisfies UniformLayout;
+
+/** What {@link int8MatmulProgram} needs to know about one matmul. */
+export interface Int8ProgramShape {
+  /** The epilogue kind (int32 out, dequantized float32, or requantized int8/uint8). */
+  mode: Int8Epilogue['kind'];
+  /** Whether B's packing carries per-column sums (the dp4a uint8-activation correction). */
+  rowsum: boolean;
+  /** Rows per matrix. */
+  m: number;
+  /** Inner size. */
+  k: number;
+  /** Column groups of four: ceil(N / 4). */
+  n4: number;
+  /** Matrices in the batch (grid z). */
+  matrices: number;
+}
+
+/** The program of `kernel` for one matmul of `shape`. */
+export function int8MatmulProgram(kernel: Int8Kernel, shape: Int8ProgramShape): Program {
+  const { mode, rowsum, m, k, n4, matrices } = shape;
   const key = `${kernel.layout}-${kernel.variant}` as const;
   const gemv = kernel.layout === 'gemv';
   const isWide = kernel.layout === 'wide';
@@ -184,7 +208,7 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   const matrices = s.bBatched ? s.batch : 1;
   const kernel = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'), isEmulatedAdapter(ctx.device));
   const ep = args.epilogue;
-  const program = int8MatmulProgram(kernel, ep.kind, w.rowsum, m, s.k, w.n4, matrices);
+  const program = int8MatmulProgram(kernel, { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: w.n4, matrices });
   const count = s.batch * s.m * s.n;
   const bytes = ep.kind === 'requant' ? Math.ceil(count / 4) * 4 : count * 4;
   const out = ctx.buffers.acquire(bytes, STORAGE_USAGE, `int8.${ep.kind}`);
@@ -195,12 +219,19 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
     ctx.device.queue.submit([enc.finish()]);
   }
   const zeros = zeroBuffer(ctx);
-  const params = new ArrayBuffer(48);
-  const u = new Uint32Array(params);
-  u.set([m, s.n, s.k, w.n4, w.kw, args.aType === 'uint8' ? 0x80808080 : 0, args.aZpPerRow ? s.m : 1, s.bBatched ? 1 : 0]);
   const act = ep.kind === 'float32' && ep.activation ? ACTIVATIONS[ep.activation] : 0;
-  u[8] = (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0) | (act << 2);
-  new Int32Array(params)[9] = ep.kind === 'requant' ? ep.yZp : 0;
+  const params = packUniforms(PARAMS, {
+    m,
+    n: s.n,
+    k: s.k,
+    n4: w.n4,
+    kw: w.kw,
+    a_xor: args.aType === 'uint8' ? 0x80808080 : 0,
+    azp_mod: args.aZpPerRow ? s.m : 1,
+    b_batched: s.bBatched ? 1 : 0,
+    flags: (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0) | (act << 2),
+    y_zp: ep.kind === 'requant' ? ep.yZp : 0,
+  });
   const bindings: (GPUBuffer | BufferBinding)[] = [
     args.a,
     w.b,
@@ -210,7 +241,7 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
     ep.kind === 'int32' ? zeros : ep.colF,
     { buffer: out, size: bytes },
   ];
-  ctx.dispatch(program, bindings, new Uint8Array(params));
+  ctx.dispatch(program, bindings, params);
   const type = ep.kind === 'int32' ? 'int32' : ep.kind === 'float32' ? 'float32' : ep.yType;
   return { buffer: out, type, dims: s.outDims };
 }

@@ -1,19 +1,20 @@
 /**
- * The int8 plan steps, registered in the kernel registry for the graph partitioner:
+ * The int8 plan steps the graph partitioner emits, as kernel factories (registered by
+ * `registerBuiltinKernels()`):
  * `DynamicQuantizeLinear`, `MatMulInteger`, `QuantizedMatMul` (MatMulInteger → Cast → Mul (→ Add)
  * fused) and `QLinearMatMul`. Each factory prepacks its constant weights once; `run` only
- * dispatches. Every matmul step takes `attrs.variant` (`'auto'` default, `'dp4a'`, `'portable'`)
- * and offers `tune()`, which measures the kernel choice for its shape class once per context.
+ * dispatches. Every matmul step takes `attrs.variant` (`'auto'` default, `'dp4a'`, `'portable'`);
+ * the kernel for each call comes from `chooseInt8Kernel` (src/kernels/int8-tuning.ts).
  */
 import { KernelError } from '../errors';
 import type { TensorLike } from '../types';
 import { dynamicQuantizeLinear } from './dynamic-quantize';
 import type { GpuContext } from './gpu-context';
 import { int8Matmul, resolveVariant, type Int8Activation, type Int8Epilogue, type Int8VariantRequest } from './int8-matmul';
-import { chooseInt8Kernel, tuneInt8Matmul } from './int8-tuning';
+import { chooseInt8Kernel } from './int8-tuning';
 import { packInt8Weights, uploadInt8Weights, type GpuInt8Weights } from './int8-weights';
-import { requantMultiplier, type Int8Type, type IntTensor } from './reference';
-import { elementCount, registerKernel, type GpuTensor, type KernelStepDef, type PreparedKernel } from './registry';
+import { requantMultiplier, type Int8Type, type IntTensor } from './int8-math';
+import { elementCount, type GpuTensor, type KernelFactory, type KernelStepDef, type PreparedKernel } from './registry';
 
 function isInt8Type(t: string): t is Int8Type {
   return t === 'uint8' || t === 'int8';
@@ -55,19 +56,15 @@ function intInput(op: string, t: GpuTensor | undefined, what: string): GpuTensor
   return t as GpuTensor & { type: Int8Type };
 }
 
-/** Shared by the matmul steps: prepacked B, the kernel choice, the tune hook. */
+/** Shared by the matmul steps: prepacked B and the per-call kernel choice. */
 function matmulStep(ctx: GpuContext, def: KernelStepDef, weights: GpuInt8Weights, extra: GPUBuffer[], run: (rows: number) => (inputs: GpuTensor[]) => GpuTensor[]): PreparedKernel {
   const request = (def.attrs.variant ?? 'auto') as Int8VariantRequest;
   resolveVariant(request); // throws now, at load, when dp4a is forced but unsupported
-  let lastRows = 1;
   return {
     run(inputs) {
       const a = inputs[0];
-      if (a) lastRows = elementCount(a.dims) / (a.dims[a.dims.length - 1] ?? 1);
-      return run(lastRows)(inputs);
-    },
-    async tune() {
-      await tuneInt8Matmul(ctx, { m: lastRows, k: weights.k, n: weights.n });
+      const rows = a ? elementCount(a.dims) / (a.dims[a.dims.length - 1] ?? 1) : 1;
+      return run(rows)(inputs);
     },
     dispose() {
       weights.dispose();
@@ -84,7 +81,7 @@ function kernelFor(ctx: GpuContext, def: KernelStepDef, rows: number) {
  * `DynamicQuantizeLinear` — inputs: `[x: float32, any shape]`; no attrs or constants.
  * Outputs: `[y: uint8 (x's dims), y_scale: float32 [], y_zero_point: uint8 []]`, all on the GPU.
  */
-registerKernel('DynamicQuantizeLinear', (ctx) => ({
+const dynamicQuantizeStep: KernelFactory = (ctx) => ({
   run([x]) {
     if (!x || x.type !== 'float32') throw new KernelError(`DynamicQuantizeLinear takes one float32 tensor, and got ${x ? x.type : 'none'}.`);
     const r = dynamicQuantizeLinear(ctx, x.buffer, elementCount(x.dims));
@@ -95,9 +92,9 @@ registerKernel('DynamicQuantizeLinear', (ctx) => ({
     ];
   },
   dispose() {},
-}));
+});
 
-/** Uploads a zero-point constant (or returns undefined) and whether it is per row. */
+/** Uploads a zero-point constant, or returns undefined when there is none. */
 function zpConstant(ctx: GpuContext, t: IntTensor | undefined): GPUBuffer | undefined {
   return t ? ctx.upload(t.data, 'int8.a_zero_point') : undefined;
 }
@@ -107,7 +104,7 @@ function zpConstant(ctx: GpuContext, t: IntTensor | undefined): GPUBuffer | unde
  * Constants: `B` (uint8|int8 `[K, N]` or batched like A; required), `b_zero_point` (scalar or `[N]`),
  * `a_zero_point` (instead of the input). Attrs: `variant`. Output: `[Y: int32 [..., M, N]]`.
  */
-registerKernel('MatMulInteger', (ctx, def) => {
+const matMulIntegerStep: KernelFactory = (ctx, def) => {
   const b = intConstant(def, 'B', true);
   const bZp = intConstant(def, 'b_zero_point', false);
   const weights = uploadInt8Weights(ctx, packInt8Weights(b, bZp?.data));
@@ -121,7 +118,7 @@ registerKernel('MatMulInteger', (ctx, def) => {
     const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: zp?.buffer ?? aZpBuf, aZpPerRow: perRow, weights, epilogue: { kind: 'int32' }, kernel: kernelFor(ctx, def, rows) });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });
-});
+};
 
 /**
  * `QuantizedMatMul` — the fused `MatMulInteger → Cast → Mul(a_scale·b_scale) (→ Add bias)` chain of
@@ -133,7 +130,7 @@ registerKernel('MatMulInteger', (ctx, def) => {
  * operations in the same order; tests hold it to 2^-20 relative of the reference (Tanh: plus
  * 2^-20 absolute, as WGSL's tanh is not correctly rounded).
  */
-registerKernel('QuantizedMatMul', (ctx, def) => {
+const quantizedMatMulStep: KernelFactory = (ctx, def) => {
   const b = intConstant(def, 'B', true);
   if (b.dims.length !== 2) throw new KernelError(`QuantizedMatMul: B has dims ${JSON.stringify(b.dims)}, and it must be 2-D [K, N].`);
   const n = b.dims[1] as number;
@@ -158,7 +155,7 @@ registerKernel('QuantizedMatMul', (ctx, def) => {
     const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: zp?.buffer, weights, epilogue, kernel: kernelFor(ctx, def, rows) });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });
-});
+};
 
 /**
  * `QLinearMatMul` — inputs: `[a: uint8|int8 [..., M, K]]`. Constants (ONNX names): `a_scale`,
@@ -166,7 +163,7 @@ registerKernel('QuantizedMatMul', (ctx, def) => {
  * (scalar or `[N]`), `y_scale`, `y_zero_point` (its type is the output type). Attrs: `variant`.
  * Output: `[y: uint8|int8 [..., M, N]]` = saturate(round(f32(Y) · f32(a_scale·b_scale/y_scale)) + y_zp).
  */
-registerKernel('QLinearMatMul', (ctx, def) => {
+const qlinearMatMulStep: KernelFactory = (ctx, def) => {
   const b = intConstant(def, 'b', true);
   const n = b.dims[b.dims.length - 1] as number;
   const aScale = scalarOf(def.constants?.a_scale, NaN);
@@ -187,7 +184,18 @@ registerKernel('QLinearMatMul', (ctx, def) => {
     const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: aZpBuf, aZpPerRow: (aZpConst?.data.length ?? 1) > 1, weights, epilogue, kernel: kernelFor(ctx, def, rows) });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });
-});
+};
 
-/** The op names this module registers (importing `webq8/kernels` registers them). */
+/** The int8 plan ops and their factories, registered by `registerBuiltinKernels()` (src/kernels/builtins.ts). */
+export const INT8_KERNELS: Readonly<Record<Int8Op, KernelFactory>> = {
+  DynamicQuantizeLinear: dynamicQuantizeStep,
+  MatMulInteger: matMulIntegerStep,
+  QuantizedMatMul: quantizedMatMulStep,
+  QLinearMatMul: qlinearMatMulStep,
+};
+
+/** The int8 op names. */
 export const INT8_OPS = ['DynamicQuantizeLinear', 'MatMulInteger', 'QuantizedMatMul', 'QLinearMatMul'] as const;
+
+/** One of {@link INT8_OPS}. */
+export type Int8Op = (typeof INT8_OPS)[number];

@@ -10,7 +10,7 @@
  */
 import { KernelError } from '../errors';
 import type { GpuContext } from './gpu-context';
-import { matmulShape, zeroPointAt, type IntTensor, type ZeroPoints } from './reference';
+import { matmulShape, zeroPointAt, type IntTensor, type ZeroPoints } from './int8-math';
 
 /** B in the kernels' layout, on the CPU (see the module comment). */
 export interface PackedInt8Weights {

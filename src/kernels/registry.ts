@@ -5,7 +5,6 @@
  */
 import { KernelError } from '../errors';
 import type { DType, TensorLike } from '../types';
-import { affine } from './affine';
 import type { GpuContext } from './gpu-context';
 
 /** A tensor resident in a GPU buffer. `buffer.size` may exceed the tensor's bytes (pooled). */
@@ -30,11 +29,6 @@ export interface PreparedKernel {
   run(inputs: GpuTensor[]): GpuTensor[];
   /** Frees prepacked weights. */
   dispose(): void;
-  /**
-   * Optional one-time measurement (e.g. which int8 kernel variant is fastest on this adapter for
-   * this shape class). The executor may await it once after load; `run` works without it.
-   */
-  tune?(): Promise<void>;
 }
 
 /** Prepares a {@link KernelStepDef} on a context. */
@@ -42,9 +36,14 @@ export type KernelFactory = (ctx: GpuContext, def: KernelStepDef) => PreparedKer
 
 const factories = new Map<string, KernelFactory>();
 
-/** Registers (or replaces) the factory of `op`. */
+/** Registers (or replaces) the factory of `op`. webq8's own ops come from `registerBuiltinKernels()`. */
 export function registerKernel(op: string, factory: KernelFactory): void {
   factories.set(op, factory);
+}
+
+/** Whether a factory is registered for `op`. */
+export function hasKernel(op: string): boolean {
+  return factories.has(op);
 }
 
 /** Prepares `def`, or throws {@link KernelError} naming the known ops. */
@@ -58,15 +57,3 @@ export function prepareKernel(ctx: GpuContext, def: KernelStepDef): PreparedKern
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
-
-registerKernel('affine', (ctx, def) => {
-  const scale = Number(def.attrs.scale ?? 1);
-  const bias = Number(def.attrs.bias ?? 0);
-  return {
-    run([x]) {
-      if (!x || x.type !== 'float32') throw new KernelError(`affine takes one float32 tensor, and got ${x ? x.type : 'none'}.`);
-      return [{ buffer: affine(ctx, x.buffer, elementCount(x.dims), { scale, bias }), type: 'float32', dims: [...x.dims] }];
-    },
-    dispose() {},
-  };
-});

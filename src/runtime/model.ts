@@ -1,33 +1,43 @@
 /**
- * A loaded model, as the main thread sees it: `run`, `info`, `dispose`. All work happens in the
- * worker; this object only moves tensors (transferred, not copied) and requests.
+ * A loaded model, as the main thread sees it: `run`, `info`, `stats`, `serving`, `health`,
+ * `dispose`. Requests go through the model's serving layer (src/serving/: queue, deadlines,
+ * batching, replicas); all inference happens in Workers.
  */
-import type { Remote } from 'comlink';
 import { AbortError, DisposedError, InputError } from '../errors';
-import { toPlainTensor, transferable } from '../tensors';
-import type { ModelInfo, RunOptions, TensorLike, TensorMap } from '../types';
-import type { WorkerApi } from '../worker/api';
-import type { RunReply } from '../worker/protocol';
-import { transfer } from 'comlink';
+import type { RunReply } from '../protocol';
+import type { Server } from '../serving/server';
+import type { GaugeSnapshot } from '../serving/gauges';
+import type { Health } from '../serving/slo';
+import { toPlainTensor } from '../tensors';
+import type { Backend, ModelInfo, RunOptions, TensorLike, TensorMap } from '../types';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
 /** Counters and timings of the most recent run (see {@link Model.lastRun}). */
 export type RunStats = Pick<RunReply, 'counters' | 'timings'> & {
   /** Milliseconds from `run()` to its result, as the caller saw it. */
   totalMs: number;
+  /** Which replica served it (`'0'` for the first). */
+  replica: string;
+  /** How many requests shared its dispatch (1 without batching). */
+  batchSize: number;
 };
+
+/** Queueing gauges of a model plus its replicas (see {@link Model.serving}). */
+export interface ServingStats extends GaugeSnapshot {
+  replicas: { id: string; backend: Backend }[];
+  /** Whether requests are merged into batches. */
+  batching: boolean;
+}
 
 /** @internal What a model needs from its runtime. */
 export interface ModelHost {
-  worker: Remote<WorkerApi>;
   telemetry: Telemetry;
-  nextRequestId(): string;
   onDispose(m: Model): void;
 }
 
 /** A model loaded by `runtime.load`. */
 export class Model {
-  /** Inputs, outputs, chosen backend and why, adapter, load timings. */
+  /** Inputs, outputs, chosen backend and why, adapter, load timings (of the first replica). */
   readonly info: ModelInfo;
   /** Stats of the last successful run, or `null` before the first. */
   lastRun: RunStats | null = null;
@@ -35,7 +45,11 @@ export class Model {
   private readonly attrs: SeriesAttributes;
 
   /** @internal Created by the runtime. */
-  constructor(info: ModelInfo, private readonly host: ModelHost) {
+  constructor(
+    info: ModelInfo,
+    private readonly host: ModelHost,
+    private readonly server: Server,
+  ) {
     this.info = info;
     this.attrs = seriesAttributes(info);
     const t = host.telemetry;
@@ -53,38 +67,51 @@ export class Model {
   }
 
   /**
+   * Queueing gauges over the last seconds: arrival rate λ, mean time in system W, mean number in
+   * system L (Little's law: L ≈ λ·W), queue length, service time, utilization ρ, requests shed by
+   * reason, dispatches by batch size, and the replicas.
+   */
+  serving(): ServingStats {
+    return { ...this.server.snapshot(), replicas: this.server.replicas.map((r) => ({ id: r.id, backend: r.backend })), batching: this.server.batching };
+  }
+
+  /** The SLO state (`serving.slo` at load), or `null` without an SLO. See README "Serving under load". */
+  health(): Health | null {
+    return this.server.health();
+  }
+
+  /** Calls `listener` when the SLO state changes (`ok` ↔ `warning` ↔ `breached`); returns the unsubscribe function. */
+  onHealthChange(listener: (health: Health) => void): () => void {
+    return this.server.slo?.onChange(listener) ?? (() => undefined);
+  }
+
+  /**
    * Runs the model. Feeds are `{type, dims, data}` objects or `ort.Tensor`s keyed by input name.
-   * Their buffers are **transferred** to the worker (your arrays are detached afterwards); pass
-   * copies if you reuse them. Requests to one model run one at a time, in order.
+   * Their buffers are **transferred** to the worker (your arrays are detached afterwards) unless the
+   * request is batched with others; pass copies if you reuse them. Requests queue in the model's
+   * serving layer: interactive before background, each within its deadline, at most
+   * `serving.maxQueue` waiting.
    * @throws {@link InputError} for missing/unknown inputs or wrong dtype/shape; the model keeps serving.
+   * @throws `OverloadedError` when the queue is full, `DeadlineExceededError` when the deadline cannot
+   *   be or was not met, {@link AbortError} when `signal` aborts.
    */
   async run(feeds: Record<string, TensorLike | object>, options: RunOptions = {}): Promise<TensorMap> {
     if (this.disposed) throw new DisposedError(`Model ${this.info.id} is disposed; load it again with runtime.load().`, { modelId: this.info.id });
     const { signal } = options;
     if (signal?.aborted) throw new AbortError();
-    if (typeof feeds !== 'object' || feeds === null) throw new InputError(`run() takes an object of named tensors, and got ${String(feeds)}.`);
-    const plain: TensorMap = {};
-    for (const [name, t] of Object.entries(feeds)) {
-      plain[name] = toPlainTensor(name, t);
-      if ((plain[name]!.data?.buffer as { detached?: boolean } | undefined)?.detached === true) {
-        throw new InputError(`Input "${name}" has a detached buffer: an earlier run() transferred it to the worker. Pass a fresh array (or a copy) per run.`, { input: name });
-      }
-    }
-    const { tensors, transfer: list } = transferable(plain);
-    const requestId = this.host.nextRequestId();
+    const plain = plainFeeds(feeds);
     const t0 = performance.now();
-    let result: RunReply;
     try {
-      const reply = this.host.worker.run(this.info.id, requestId, transfer(tensors, list));
-      result = await withAbort(reply, signal, () => void this.host.worker.cancel(requestId));
+      const submitted = this.server.submit(plain, { priority: options.priority, deadlineAt: deadlineOf(options, t0), signal });
+      const served = await withAbort(submitted, signal, () => undefined);
+      const totalMs = performance.now() - t0;
+      this.record(totalMs, served.reply.timings);
+      this.lastRun = { counters: served.reply.counters, timings: served.reply.timings, totalMs, replica: served.replica, batchSize: served.batchSize };
+      return served.outputs;
     } catch (err) {
       this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', this.attrs);
       throw err;
     }
-    const totalMs = performance.now() - t0;
-    this.record(totalMs, result.timings);
-    this.lastRun = { counters: result.counters, timings: result.timings, totalMs };
-    return result.outputs;
   }
 
   private record(totalMs: number, t: RunReply['timings']): void {
@@ -98,13 +125,35 @@ export class Model {
     rec('run.readback', t.readbackMs, this.attrs);
   }
 
-  /** Frees the model's sessions and GPU memory in the worker. Later `run` calls throw {@link DisposedError}. */
+  /** Frees the model's sessions and GPU memory in every replica; queued runs reject with {@link DisposedError}. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     this.host.onDispose(this);
-    await this.host.worker.disposeModel(this.info.id);
+    await this.server.dispose();
   }
+}
+
+/** Plain tensors from the caller's feeds, refusing arrays an earlier run already transferred away. */
+function plainFeeds(feeds: Record<string, TensorLike | object>): TensorMap {
+  if (typeof feeds !== 'object' || feeds === null) throw new InputError(`run() takes an object of named tensors, and got ${String(feeds)}.`);
+  const plain: TensorMap = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    plain[name] = toPlainTensor(name, t);
+    if ((plain[name]!.data?.buffer as { detached?: boolean } | undefined)?.detached === true) {
+      throw new InputError(`Input "${name}" has a detached buffer: an earlier run() transferred it to the worker. Pass a fresh array (or a copy) per run.`, { input: name });
+    }
+  }
+  return plain;
+}
+
+/** The absolute `performance.now()` deadline of `options` (Infinity without one). */
+function deadlineOf(options: RunOptions, now: number): number {
+  let at = Infinity;
+  if (options.deadlineMs !== undefined) at = Math.min(at, now + options.deadlineMs);
+  if (options.deadline !== undefined) at = Math.min(at, now + (options.deadline - Date.now()));
+  if (Number.isNaN(at)) throw new InputError('deadlineMs / deadline must be numbers (milliseconds).');
+  return at;
 }
 
 /** Telemetry attributes of a model: labels and hash, backend — never inputs or outputs. */

@@ -6,13 +6,22 @@
 import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import { DisposedError, ModelLoadError } from '../errors';
 import type { Plan } from '../graph/plan';
-import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
-import type { WorkerApi } from '../worker/api';
-import { installErrorTransfer, type LoadRequest, type WireSource } from '../worker/protocol';
+import { LOAD_DEFAULTS, PLAN_BACKEND_DEFAULT, resolveLoadOptions } from '../defaults';
+import { installErrorTransfer, type DebugCommand, type LoadRequest, type WireSource, type WorkerApi, type WorkerConfig } from '../protocol';
+import { Server } from '../serving/server';
+import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, RuntimeOptions } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
+import { replicaBackends, serveModel, type ServeContext } from './serve-model';
+import { workerReplica } from './worker-replica';
 import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
 import { VERSION } from '../version';
+
+/**
+ * Key of the runtime's test hooks (`WorkerApi.debug`, e.g. `'lose-device'`). They are deliberately
+ * not on the public type: webq8's browser tests call `runtime[Symbol.for('webq8.debug')](command)`.
+ */
+const DEBUG_KEY = Symbol.for('webq8.debug');
 
 // Kept in a variable so bundlers leave it alone: in the published package, worker.js sits next
 // to index.js. Apps whose bundler moves files pass `workerUrl`.
@@ -23,6 +32,7 @@ export class Runtime {
   private readonly worker: Worker;
   private readonly api: Remote<WorkerApi>;
   private readonly ready: Promise<void>;
+  private readonly workerUrl: string | URL;
   private readonly models = new Set<Model>();
   private readonly telemetry: Telemetry;
   private readonly host: ModelHost;
@@ -34,17 +44,17 @@ export class Runtime {
     installErrorTransfer();
     // persist() exists only in windows, not in the worker that owns the cache.
     if (options.cache?.persist) void globalThis.navigator?.storage?.persist?.().catch(() => false);
-    const url = options.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
-    this.worker = new Worker(url, { type: 'module', name: 'webq8' });
+    this.workerUrl = options.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
+    this.worker = new Worker(this.workerUrl, { type: 'module', name: 'webq8' });
     this.api = wrap<WorkerApi>(this.worker);
-    this.ready = this.api.init({ wasmPaths: options.wasmPaths, numThreads: options.numThreads, logLevel: options.logLevel });
+    this.ready = this.api.init(this.workerConfig());
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
-    this.host = {
-      worker: this.api,
-      telemetry: this.telemetry,
-      nextRequestId: () => this.nextRequestId(),
-      onDispose: (m) => this.models.delete(m),
+    const debug = async (command: DebugCommand) => {
+      await this.ready;
+      await this.api.debug(command);
     };
+    Object.defineProperty(this, DEBUG_KEY, { value: debug });
+    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m) };
   }
 
   /**
@@ -68,27 +78,25 @@ export class Runtime {
    */
   async load(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
     this.assertOpen();
-    const { wire, transfers } = toWireSource(source);
-    const requestId = this.nextRequestId();
-    const onProgress = options.onProgress;
-    await this.ready;
-    const request: LoadRequest = {
-      requestId,
-      source: wire,
-      backend: options.backend ?? 'auto',
-      strategy: options.strategy,
-      cache: options.cache,
-      requireIntegrity: options.requireIntegrity,
-      cacheMaxBytes: this.options.cache?.maxBytes,
+    const backends = replicaBackends(options.serving, options.backend ?? LOAD_DEFAULTS.backend);
+    const loadInto = (api: Remote<WorkerApi>, backend: BackendRequest, onProgress?: LoadOptions['onProgress']): Promise<ModelInfo> => {
+      const { wire, transfers } = toWireSource(source);
+      const requestId = this.nextRequestId();
+      const request: LoadRequest = { requestId, source: wire, options: resolveLoadOptions({ ...options, backend }, this.options.cache?.maxBytes) };
+      const work = api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined);
+      return withAbort(work, options.signal, () => void api.cancel(requestId));
     };
-    const info = await this.recordLoadErrors(
-      withAbort(this.api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined), options.signal, () => void this.api.cancel(requestId)),
-    );
+    await this.ready;
+    const info = await this.recordLoadErrors(loadInto(this.api, backends[0]!, options.onProgress));
     const a = info.adapter;
     if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
     // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
     if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
-    return this.track(new Model(info, this.host));
+    const server = await this.recordLoadErrors(serveModel(info, options.serving, backends, this.serveContext(loadInto))).catch(async (err) => {
+      await this.api.disposeModel(info.id).catch(() => undefined);
+      throw err;
+    });
+    return this.track(new Model(info, this.host, server));
   }
 
   /**
@@ -100,14 +108,9 @@ export class Runtime {
     this.assertOpen();
     const requestId = this.nextRequestId();
     await this.ready;
-    const info = await this.recordLoadErrors(withAbort(this.api.loadPlan(requestId, plan, options.backend ?? 'webgpu'), options.signal, () => void this.api.cancel(requestId)));
-    return this.track(new Model(info, this.host));
-  }
-
-  /** @internal Test hooks (see WorkerApi.debug). */
-  async _debug(command: 'lose-device'): Promise<void> {
-    await this.ready;
-    await this.api.debug(command);
+    const info = await this.recordLoadErrors(withAbort(this.api.loadPlan(requestId, plan, options.backend ?? PLAN_BACKEND_DEFAULT), options.signal, () => void this.api.cancel(requestId)));
+    const server = new Server({}, [workerReplica('0', this.api, info)], info.inputs, { nextRequestId: () => this.nextRequestId() });
+    return this.track(new Model(info, this.host, server));
   }
 
   /**
@@ -159,6 +162,26 @@ export class Runtime {
     return model;
   }
 
+  private serveContext(loadInto: (api: Remote<WorkerApi>, backend: BackendRequest) => Promise<ModelInfo>): ServeContext {
+    return {
+      primary: this.api,
+      spawn: async () => {
+        const worker = new Worker(this.workerUrl, { type: 'module', name: 'webq8-replica' });
+        const api = wrap<WorkerApi>(worker);
+        await api.init(this.workerConfig());
+        return { api, terminate: () => (api[releaseProxy](), worker.terminate()) };
+      },
+      loadInto,
+      nextRequestId: () => this.nextRequestId(),
+      isWorkerLost: (err) => (err as { code?: string } | null)?.code === 'WORKER_FAILED',
+    };
+  }
+
+  private workerConfig(): WorkerConfig {
+    const { wasmPaths, numThreads, logLevel } = this.options;
+    return { wasmPaths, numThreads, logLevel };
+  }
+
   private nextRequestId(): string {
     return `r${++this.requests}`;
   }
@@ -180,18 +203,18 @@ export function createRuntime(options?: RuntimeOptions): Runtime {
 }
 
 function toWireSource(source: ModelSource): { wire: WireSource; transfers: Transferable[] } {
-  if (typeof source === 'string' || source instanceof URL) return { wire: { kind: 'url', url: absolute(source) }, transfers: [] };
-  if (source instanceof ArrayBuffer) return { wire: { kind: 'bytes', bytes: new Uint8Array(source.slice(0)) }, transfers: [] };
+  if (typeof source === 'string' || source instanceof URL) return { wire: { url: absolute(source) }, transfers: [] };
+  if (source instanceof ArrayBuffer) return { wire: { bytes: new Uint8Array(source.slice(0)) }, transfers: [] };
   if (source instanceof Uint8Array) {
     // Copy: the caller keeps its bytes; the copy is transferred, not cloned again.
     const bytes = source.slice();
-    return { wire: { kind: 'bytes', bytes }, transfers: [bytes.buffer] };
+    return { wire: { bytes }, transfers: [bytes.buffer] };
   }
   if (source && typeof source === 'object' && 'url' in source) {
     const { sha256, size, id, version } = source;
-    return { wire: { kind: 'url', url: absolute(source.url), sha256, size, id, version }, transfers: [] };
+    return { wire: { url: absolute(source.url), sha256, size, id, version }, transfers: [] };
   }
-  if (source && typeof source === 'object' && 'manifest' in source) return { wire: { kind: 'manifest', url: absolute(source.manifest) }, transfers: [] };
+  if (source && typeof source === 'object' && 'manifest' in source) return { wire: { manifest: absolute(source.manifest) }, transfers: [] };
   throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, {url, sha256}, or {manifest}.`);
 }
 

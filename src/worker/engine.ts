@@ -1,22 +1,26 @@
 /**
- * The worker's implementation of {@link WorkerApi}: loads models into plan executors, runs them
- * one request at a time per model, and owns the shared GPU context on ORT's device.
+ * The worker's implementation of {@link WorkerApi}. A load goes one way: fetch the bytes
+ * (fetch-model.ts) → check they are ONNX → choose the backend (backend.ts) → prepare the plan and its
+ * executor (prepare.ts) → register the model. A run waits for the model's earlier runs, checks the
+ * feeds, and runs the executor. The engine also owns the GPU context on ORT's device and rebuilds
+ * it after a device loss.
  */
 import { transfer as comlinkTransfer } from 'comlink';
+import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
+import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { AbortError, DeviceLostError, DisposedError, ModelFormatError } from '../errors';
-import { assertOnnx } from '../graph/sniff';
 import type { Plan } from '../graph/plan';
+import { assertOnnx } from '../graph/sniff';
+import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
+import type { DebugCommand, LoadRequest, RunReply, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
 import { transferable } from '../tensors';
-import type { BackendDecision, BackendRequest, ModelInfo, StrategyRequest, TensorMap } from '../types';
-import type { WorkerApi } from './api';
+import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
 import { PlanExecutor } from './executor';
-import { preparePlan } from './plan-choice';
-import { cacheUsage, clearCache, deleteEntries, listEntries, loadModelBytes, pin, sha256Hex } from '../cache';
-import type { CacheEntryInfo, CacheUsage, EntrySelector, LoadedModelBytes } from '../cache';
+import { fetchModel } from './fetch-model';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
-import type { LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
+import { prepareModel, type PreparedModel } from './prepare';
 import { validateFeeds } from './validate';
 
 interface LoadedModel {
@@ -30,61 +34,68 @@ interface LoadedModel {
   stale: boolean;
 }
 
+/** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
+type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number };
+
 /** Implements the worker API. One instance per worker. */
 export class Engine implements WorkerApi {
   private readonly models = new Map<string, LoadedModel>();
   private readonly loads = new Map<string, AbortController>();
-  private readonly cancelled = new Set<string>();
+  /** Runs waiting for their turn, by request id; `true` once cancelled (they then never start). */
+  private readonly waiting = new Map<string, boolean>();
   private readonly pins = new Map<string, () => void>();
   private gpu: GpuContext | null = null;
   private nextId = 1;
   private disposed = false;
+
+  constructor() {
+    registerBuiltinKernels();
+  }
 
   async init(config: WorkerConfig): Promise<void> {
     configureOrt(config);
   }
 
   async load(req: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo> {
-    this.assertOpen();
-    const abort = new AbortController();
-    this.loads.set(req.requestId, abort);
-    try {
+    return this.withLoad(req.requestId, async (signal) => {
       const t0 = performance.now();
-      const got = await this.fetchBytes(req, abort.signal, onProgress);
-      const label = req.source.kind === 'bytes' ? (req.source.label ?? 'bytes') : (got.url ?? req.source.url);
-      const fetchMs = performance.now() - t0;
-      assertOnnx(got.bytes, label);
-      if (abort.signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
+      const got = await fetchModel(req, signal, onProgress);
+      const meta: ModelMeta = { source: got.label, bytes: got.bytes.byteLength, sha256: got.sha256, cache: got.cache, fetchMs: performance.now() - t0 };
+      if (got.id !== undefined) meta.modelId = got.id;
+      if (got.version !== undefined) meta.version = got.version;
+      assertOnnx(got.bytes, got.label);
+      if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
       onProgress?.({ phase: 'compile', loaded: 0 });
-      const plan: Plan = { inputs: [], outputs: [], steps: [{ kind: 'ort', model: got.bytes }] };
-      const cache = got.cache === 'none' ? { status: 'none' as const } : { status: got.cache, reason: got.reason, detail: got.detail };
-      const meta = { source: label, bytes: got.bytes.byteLength, fetchMs, sha256: got.sha256, cache, modelId: got.id, version: got.version };
-      const info = await this.prepare(plan, req.backend, meta, abort.signal, req.strategy ?? 'auto');
+      const { decision, adapter } = await this.decideBackend(req.options.backend);
+      const t1 = performance.now();
+      const input = { bytes: got.bytes, sha256: got.sha256, backend: decision.backend, adapter, strategy: req.options.strategy, source: got.label };
+      const prepared = await prepareModel(input, () => this.getGpu());
+      const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
       // Pinned while loaded: eviction never removes a model in use (in any tab).
-      if (got.cache !== 'none') this.pins.set(info.id, await pin(got.sha256));
+      if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
       return info;
-    } finally {
-      this.loads.delete(req.requestId);
-    }
+    });
   }
 
   async loadPlan(requestId: string, plan: Plan, backend: BackendRequest): Promise<ModelInfo> {
-    this.assertOpen();
-    const abort = new AbortController();
-    this.loads.set(requestId, abort);
-    try {
+    return this.withLoad(requestId, async (signal) => {
+      const { decision, adapter } = await this.decideBackend(backend);
+      const t0 = performance.now();
+      const executor = await PlanExecutor.create(plan, decision.backend, () => this.getGpu());
       const bytes = plan.steps.reduce((n, s) => n + (s.kind === 'ort' ? s.model.byteLength : 0), 0);
-      return await this.prepare(plan, backend, { source: 'plan', bytes, fetchMs: 0, sha256: '', cache: { status: 'none' } }, abort.signal);
-    } finally {
-      this.loads.delete(requestId);
-    }
+      const meta: ModelMeta = { source: 'plan', bytes, sha256: '', cache: { status: 'none' }, fetchMs: 0 };
+      return this.register({ plan, executor }, decision, adapter, meta, performance.now() - t0, signal);
+    });
   }
 
   async run(modelId: string, requestId: string, feeds: TensorMap): Promise<RunReply> {
     const model = this.model(modelId);
     const queued = performance.now();
+    this.waiting.set(requestId, false);
     const result = model.tail.then(async () => {
-      if (this.cancelled.delete(requestId)) throw new AbortError('The run was aborted by its AbortSignal before it started.', { requestId });
+      const cancelled = this.waiting.get(requestId);
+      this.waiting.delete(requestId);
+      if (cancelled) throw new AbortError('The run was aborted by its AbortSignal before it started.', { requestId });
       if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this run was queued.`, { modelId });
       validateFeeds(model.info.inputs, feeds);
       if (model.stale) await this.rebuild(model);
@@ -100,12 +111,12 @@ export class Engine implements WorkerApi {
   }
 
   cancel(requestId: string): void {
-    const load = this.loads.get(requestId);
-    if (load) load.abort();
-    else this.cancelled.add(requestId);
+    this.loads.get(requestId)?.abort();
+    // Only a run still waiting can be cancelled; ids of finished or unknown runs are not kept.
+    if (this.waiting.has(requestId)) this.waiting.set(requestId, true);
   }
 
-  async debug(command: 'lose-device'): Promise<void> {
+  async debug(command: DebugCommand): Promise<void> {
     if (command === 'lose-device') {
       const gpu = await this.getGpu();
       gpu.device.destroy();
@@ -146,54 +157,50 @@ export class Engine implements WorkerApi {
     return cacheUsage();
   }
 
-  /** Model bytes from the weight cache or the network (URLs), or as given (bytes, hashed for the record). */
-  private async fetchBytes(
-    req: LoadRequest,
-    signal: AbortSignal,
-    onProgress?: (p: WireProgress) => void,
-  ): Promise<Omit<LoadedModelBytes, 'cache'> & { cache: LoadedModelBytes['cache'] | 'none' }> {
-    const s = req.source;
-    if (s.kind === 'bytes') return { bytes: s.bytes, sha256: await sha256Hex(s.bytes), cache: 'none' };
-    const source = s.kind === 'manifest' ? { manifest: s.url } : { url: s.url, sha256: s.sha256, size: s.size, id: s.id, version: s.version };
-    return loadModelBytes(source, { cache: req.cache, requireIntegrity: req.requireIntegrity, maxBytes: req.cacheMaxBytes, onProgress, signal });
+  /** Runs a load with an AbortController that `cancel(requestId)` reaches. */
+  private async withLoad<T>(requestId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const abort = new AbortController();
+    this.loads.set(requestId, abort);
+    try {
+      return await work(abort.signal);
+    } finally {
+      this.loads.delete(requestId);
+    }
   }
 
-  private async prepare(plan: Plan, backend: BackendRequest, meta: Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number }, signal: AbortSignal, strategy?: StrategyRequest): Promise<ModelInfo> {
+  private async decideBackend(requested: BackendRequest): Promise<{ decision: BackendDecision; adapter: AdapterInfo | null }> {
     const probe = await probeGpu();
-    const decision = chooseBackend(backend, probe);
-    const t0 = performance.now();
-    // Models loaded from bytes/URLs get a partitioned plan and a strategy (src/worker/plan-choice.ts);
-    // explicit plans (loadPlan) run as given.
-    const onlyStep = plan.steps[0];
-    const chosen =
-      strategy && onlyStep?.kind === 'ort'
-        ? await preparePlan(onlyStep.model, meta.sha256, decision.backend, probe.adapter, strategy, () => this.getGpu(), meta.source)
+    return { decision: chooseBackend(requested, probe), adapter: probe.adapter };
+  }
+
+  /** Gives a prepared model its id and {@link ModelInfo}; disposes it instead when the load was aborted or it is unusable. */
+  private async register(prepared: PreparedModel, decision: BackendDecision, adapter: AdapterInfo | null, meta: ModelMeta, compileMs: number, signal: AbortSignal): Promise<ModelInfo> {
+    const { executor, strategy, placement } = prepared;
+    const outputs = executor.outputInfo();
+    const problem = signal.aborted
+      ? new AbortError('The load was aborted by its AbortSignal.')
+      : outputs.length === 0
+        ? new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`)
         : null;
-    if (chosen) plan = chosen.plan;
-    const executor = chosen?.executor ?? (await PlanExecutor.create(plan, decision.backend, () => this.getGpu()));
-    if (signal.aborted) {
+    if (problem) {
       await executor.dispose();
-      throw new AbortError('The load was aborted by its AbortSignal.');
+      throw problem;
     }
+    const { fetchMs, ...known } = meta;
     const id = `m${this.nextId++}`;
     const info: ModelInfo = {
       id,
+      ...known,
       inputs: executor.inputInfo(),
-      outputs: executor.outputInfo(),
+      outputs,
       backend: decision,
-      adapter: probe.adapter,
-      bytes: meta.bytes,
-      source: meta.source,
-      sha256: meta.sha256,
-      cache: meta.cache,
-      ...(meta.modelId !== undefined ? { modelId: meta.modelId } : {}),
-      ...(meta.version !== undefined ? { version: meta.version } : {}),
-      loadTimings: { fetchMs: meta.fetchMs, compileMs: performance.now() - t0 },
-      ...(chosen ? { strategy: chosen.strategy } : {}),
-      ...(chosen?.placement ? { placement: chosen.placement } : {}),
+      adapter,
+      loadTimings: { fetchMs, compileMs },
+      ...(strategy ? { strategy } : {}),
+      ...(placement ? { placement } : {}),
     };
-    if (info.outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
-    this.models.set(id, { info, plan, decision, executor, tail: Promise.resolve(), stale: false });
+    this.models.set(id, { info, plan: prepared.plan, decision, executor, tail: Promise.resolve(), stale: false });
     return info;
   }
 
@@ -203,8 +210,7 @@ export class Engine implements WorkerApi {
     if (this.gpu) {
       // ORT keeps a device while any WebGPU session lives: release every session on the lost one
       // (their models rebuild on their next run) and the anchor, so ORT creates a fresh device.
-      for (const m of this.models.values()) {
-        if (m.decision.backend !== 'webgpu') continue;
+      for (const m of this.webgpuModels()) {
         m.stale = true;
         await m.executor.dispose();
       }
@@ -213,11 +219,15 @@ export class Engine implements WorkerApi {
     this.gpu?.dispose();
     const ctx = new GpuContext(await ortDevice(), {
       onLost: () => {
-        for (const m of this.models.values()) if (m.decision.backend === 'webgpu') m.stale = true;
+        for (const m of this.webgpuModels()) m.stale = true;
       },
     });
     this.gpu = ctx;
     return ctx;
+  }
+
+  private webgpuModels(): LoadedModel[] {
+    return [...this.models.values()].filter((m) => m.decision.backend === 'webgpu');
   }
 
   private async rebuild(model: LoadedModel): Promise<void> {

@@ -8,27 +8,11 @@
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan, PlanStep } from '../graph/plan';
 import { elementCount, prepareKernel, type GpuTensor, type PreparedKernel } from '../kernels/registry';
-// Registers the int8 plan ops (DynamicQuantizeLinear, MatMulInteger, QuantizedMatMul, QLinearMatMul).
-import '../kernels/int8-ops';
 import type { GpuContext } from '../kernels/gpu-context';
+import type { RunCounters, RunPhases } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
-
-/** Milliseconds of one run spent in ORT sessions, in encoding our kernels, and in reading outputs back. */
-export interface RunPhases {
-  ortMs: number;
-  kernelsMs: number;
-  readbackMs: number;
-}
-
-/** Per-run counters: how much crossed the CPU↔GPU boundary and what ran. */
-export interface RunCounters {
-  uploads: number;
-  readbacks: number;
-  ortSegments: number;
-  kernelDispatches: number;
-}
 
 type Value = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
   type: DType;

@@ -4,15 +4,12 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { buildModel } from '../graph/onnx-builder';
+import type { WorkerConfig } from '../protocol';
 
 export { ort };
 
-/** Worker configuration the main thread sends once. */
-export interface OrtConfig {
-  wasmPaths?: string;
-  numThreads?: number;
-  logLevel?: 'verbose' | 'info' | 'warning' | 'error';
-}
+/** Worker configuration the main thread sends once (src/protocol.ts). */
+export type OrtConfig = WorkerConfig;
 
 // A variable, not a literal: Vite's lib build rewrites `new URL('literal', import.meta.url)`
 // (it would resolve './ort/' to ort.ts and inline it as a data URL).

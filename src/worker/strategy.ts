@@ -3,15 +3,16 @@
  * the plain model in one ORT session. `'auto'` measures both once at load, on the device, with
  * zero-filled inputs (symbolic dimensions: 1 for the first axis, {@link PROBE_DIM} for the others),
  * and keeps the faster one. Only the WebGPU backend has anything to choose (on WASM every op runs on
- * the CPU already): callers handle other backends without parsing the model (src/worker/plan-choice.ts). A kernel plan that fails to prepare or to run falls back to plain ORT with the
- * reason recorded — never a wrong answer.
+ * the CPU already): callers handle other backends without parsing the model (src/worker/prepare.ts).
+ * A kernel plan that fails to prepare or to run falls back to plain ORT with the reason recorded —
+ * never a wrong answer.
  */
 import type { PlannedModel } from '../graph/partition';
 import type { Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import type { Backend, DType, StrategyDecision, StrategyRequest, TensorMap, ValueInfo } from '../types';
-import { INT8_OPS } from '../kernels/int8-ops';
+import { hasKernel } from '../kernels/registry';
 import { PlanExecutor } from './executor';
 
 /** Size of a symbolic non-batch dimension in the `'auto'` measurement. */
@@ -35,8 +36,7 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
   });
   if (!planned.kernels) return ort('No int8 matmul pattern matched: the model runs in one ORT session.');
   if (requested === 'ort') return ort("Plain ORT was requested (strategy 'ort').");
-  // Importing INT8_OPS also registers the int8 kernels in this worker.
-  const unknown = planned.kernels.steps.find((s) => s.kind === 'kernel' && !(INT8_OPS as readonly string[]).includes(s.op));
+  const unknown = planned.kernels.steps.find((s) => s.kind === 'kernel' && !hasKernel(s.op));
   if (unknown?.kind === 'kernel') return ort(`The kernel plan uses op ${unknown.op}, which this build does not register; using plain ORT.`);
   // Kernels run on ORT's GPUDevice, which exists only once an ORT WebGPU session does (ORT #26107):
   // a plan that starts with a kernel step needs the plain session first (auto needs it anyway).

@@ -4,22 +4,8 @@
  * keeps serving.
  */
 import { InputError } from '../errors';
-import type { DType, TensorLike, ValueInfo } from '../types';
-
-const ARRAY_OF: Record<DType, string> = {
-  float32: 'Float32Array',
-  float16: 'Uint16Array',
-  float64: 'Float64Array',
-  int32: 'Int32Array',
-  uint32: 'Uint32Array',
-  int64: 'BigInt64Array',
-  uint64: 'BigUint64Array',
-  int16: 'Int16Array',
-  uint16: 'Uint16Array',
-  int8: 'Int8Array',
-  uint8: 'Uint8Array',
-  bool: 'Uint8Array',
-};
+import { arrayName, isDType } from '../dtypes';
+import type { TensorLike, ValueInfo } from '../types';
 
 /** Throws {@link InputError} unless `feeds` has exactly the declared inputs with matching dtype and shape. */
 export function validateFeeds(declared: readonly ValueInfo[], feeds: Record<string, TensorLike>): void {
@@ -43,9 +29,9 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
     throw new InputError(`Input "${info.name}" is not a tensor: pass {type, dims, data} or an ort.Tensor (${describe(info)}).`, where);
   }
   if (info.type !== 'unknown' && t.type !== info.type) {
-    throw new InputError(`Input "${info.name}" has dtype ${t.type}, and the model expects ${info.type}. Convert the data to a ${ARRAY_OF[info.type]}.`, { ...where, got: t.type });
+    throw new InputError(`Input "${info.name}" has dtype ${t.type}, and the model expects ${info.type}. Convert the data to a ${arrayName(info.type)}.`, { ...where, got: t.type });
   }
-  const ctor = ARRAY_OF[t.type];
+  const ctor = isDType(t.type) ? arrayName(t.type) : undefined;
   if (!ctor || t.data.constructor.name !== ctor) {
     throw new InputError(`Input "${info.name}" is ${t.type} but its data is a ${t.data.constructor.name}; ${t.type} data must be a ${ctor ?? 'supported typed array'}.`, { ...where, got: t.data.constructor.name });
   }

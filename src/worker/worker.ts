@@ -3,8 +3,8 @@
  * dist/ort/ (ORT's .wasm), which is how the worker finds ORT without configuration.
  */
 import { expose } from 'comlink';
+import { installErrorTransfer } from '../protocol';
 import { Engine } from './engine';
-import { installErrorTransfer } from './protocol';
 
 installErrorTransfer();
 expose(new Engine());

@@ -18,7 +18,7 @@ test('a lost GPU device fails the in-flight run with DeviceLostError, and the ne
     };
     const before = await check();
     const inFlight = check().then(() => 'completed', (e: Error & { code?: string }) => `${e.name}:${e.code}`);
-    await rt._debug('lose-device');
+    await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('lose-device');
     const during = await inFlight;
     const after = [await check(), await check()];
     await rt.dispose();

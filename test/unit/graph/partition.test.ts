@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, indexGraph, toTensor } from '../../../src/graph/onnx-model';
-import { inferElemTypes } from '../../../src/graph/dtypes';
+import { inferElemTypes } from '../../../src/graph/elem-types';
 import { matchPatterns } from '../../../src/graph/patterns';
 import { planModel } from '../../../src/graph/partition';
 import { quantizeDynamic } from '../../../src/graph/quantize';

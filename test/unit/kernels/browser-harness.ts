@@ -29,6 +29,7 @@ declare global {
 export async function installKernelHarness(): Promise<void> {
   const url = '/dist/kernels.js';
   const k = (await import(/* @vite-ignore */ url)) as Kernels;
+  k.registerBuiltinKernels();
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('no WebGPU adapter');
   const ctx = new k.GpuContext(await adapter.requestDevice());

@@ -7,14 +7,14 @@ import { int8Candidates, int8ShapeClass } from '../../../src/kernels/int8-tuning
 
 describe('int8 matmul programs', () => {
   it('puts the dp4a arithmetic (with its `requires`) first, then the loop, then the common part', () => {
-    const p = int8MatmulProgram(defaultInt8Kernel(64, 'dp4a'), 'float32', true, 64, 768, 192, 1);
+    const p = int8MatmulProgram(defaultInt8Kernel(64, 'dp4a'), { mode: 'float32', rowsum: true, m: 64, k: 768, n4: 192, matrices: 1 });
     expect(p.code.startsWith('requires packed_4x8_integer_dot_product;')).toBe(true);
     expect(p.code).toContain('fn finish(');
     expect(p.constants).toEqual({ MODE: 1, WG_X: 16, WG_Y: 4, ROWSUM: 1, K_ALIGNED: 1 });
     expect(p.workgroups).toEqual([12, 2, 1]);
   });
   it('builds the portable GEMV without the language feature, split-K as an override', () => {
-    const p = int8MatmulProgram(defaultInt8Kernel(1, 'portable'), 'int32', false, 1, 770, 193, 3);
+    const p = int8MatmulProgram(defaultInt8Kernel(1, 'portable'), { mode: 'int32', rowsum: false, m: 1, k: 770, n4: 193, matrices: 3 });
     expect(p.code).not.toContain('requires');
     expect(p.code).not.toContain('dot4I8Packed');
     expect(p.constants).toEqual({ MODE: 0, WG_X: 64, SPLIT_K: 4, ROWSUM: 0, K_ALIGNED: 0 });
@@ -23,15 +23,15 @@ describe('int8 matmul programs', () => {
   it('builds the wide few-row loop: rows and column groups per invocation as overrides', () => {
     const kernel = defaultInt8Kernel(13, 'portable', true);
     expect(kernel).toEqual({ variant: 'portable', layout: 'wide', wgX: 8, wgY: 16, cols: 16 });
-    const p = int8MatmulProgram(kernel, 'float32', false, 13, 768, 192, 1);
+    const p = int8MatmulProgram(kernel, { mode: 'float32', rowsum: false, m: 13, k: 768, n4: 192, matrices: 1 });
     expect(p.code).toContain('override ROWS');
     expect(p.constants).toEqual({ MODE: 1, WG_X: 8, ROWS: 16, GROUPS: 4, ROWSUM: 0, K_ALIGNED: 1 });
     expect(p.workgroups).toEqual([6, 1, 1]);
     expect(defaultInt8Kernel(3, 'dp4a', true)).toEqual({ variant: 'dp4a', layout: 'wide', wgX: 8, wgY: 4, cols: 8 });
-    expect(() => int8MatmulProgram({ ...kernel, wgY: 6 }, 'int32', false, 13, 768, 192, 1)).toThrow(/4, 8, 12 or 16 rows/);
+    expect(() => int8MatmulProgram({ ...kernel, wgY: 6 }, { mode: 'int32', rowsum: false, m: 13, k: 768, n4: 192, matrices: 1 })).toThrow(/4, 8, 12 or 16 rows/);
   });
   it('refuses dispatches over the per-dimension workgroup limit', () => {
-    expect(() => int8MatmulProgram(defaultInt8Kernel(1, 'portable'), 'int32', false, 70000, 8, 1, 1)).toThrow(KernelError);
+    expect(() => int8MatmulProgram(defaultInt8Kernel(1, 'portable'), { mode: 'int32', rowsum: false, m: 70000, k: 8, n4: 1, matrices: 1 })).toThrow(KernelError);
   });
   it('resolves variants: auto falls back to portable without WebGPU; forcing dp4a there throws', () => {
     expect(resolveVariant('auto')).toBe('portable');

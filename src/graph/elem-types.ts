@@ -8,9 +8,10 @@
  * ops whose output type differs from their first input's; every other op keeps its first input's
  * type. An unknown type is left out, and the partitioner falls back to ORT for the whole model.
  */
+import { ONNX } from '../dtypes';
 import { attr, attrInt, num, type GraphIndex, type IntLike, type NodeProto } from './onnx-model';
 
-const FLOAT = 1, UINT8 = 2, INT32 = 6, INT64 = 7, BOOL = 9;
+const { FLOAT, UINT8, INT32, INT64, BOOL } = ONNX;
 
 const BOOL_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 const INT64_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero', 'NonMaxSuppression']);
@@ -65,6 +66,3 @@ function outputTypes(n: NodeProto, input: (i: number) => number | undefined): (n
     default: return (n.output ?? []).map(() => input(0));
   }
 }
-
-/** INT32 element type number (for callers building sub-model signatures). */
-export const ELEM_INT32 = INT32;

@@ -1,0 +1,137 @@
+/**
+ * The wire between the main thread (src/runtime/) and the worker (src/worker/): the worker's RPC
+ * interface, its message payloads, the run counters, and the comlink `"throw"` handler that keeps
+ * webq8's error classes intact. Both sides import this file; neither imports the other.
+ *
+ * Comlink's default `"throw"` handler sends only `{name, message, stack}`, so `instanceof`, `code`
+ * and `details` would be lost; {@link installErrorTransfer} replaces it on both sides.
+ */
+import { transferHandlers } from 'comlink';
+import type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
+import { deserializeError, serializeError, type SerializedError } from './errors';
+import type { Plan } from './graph/plan';
+import type { Backend, BackendRequest, CacheMode, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
+
+/** Sent once when the worker starts: how to configure onnxruntime-web. */
+export interface WorkerConfig {
+  /** Where ORT's `.wasm`/`.mjs` are served (see `RuntimeOptions.wasmPaths`). */
+  wasmPaths?: string;
+  numThreads?: number;
+  logLevel?: 'verbose' | 'info' | 'warning' | 'error';
+}
+
+/** A model's bytes, sent by the page (transferred). */
+export interface ModelBytes {
+  bytes: Uint8Array;
+  /** Name used in messages and `model.info.source`. */
+  label?: string;
+}
+
+/**
+ * A `ModelSource` as it crosses into the worker: URLs absolute, `URL` objects as strings, bytes as
+ * a `Uint8Array` of their own. The worker hands refs and manifests on to the weight cache unchanged.
+ */
+export type WireSource = (ModelRef & { url: string }) | (ModelManifestRef & { manifest: string }) | ModelBytes;
+
+/** Load options after defaults (src/defaults.ts): what the worker needs to prepare a model. */
+export interface ResolvedLoadOptions {
+  backend: BackendRequest;
+  strategy: StrategyRequest;
+  cache: CacheMode;
+  requireIntegrity: boolean;
+  /** Upper bound on the bytes the weight cache may hold (a runtime option). */
+  cacheMaxBytes?: number;
+}
+
+/** `runtime.load` as the worker receives it. */
+export interface LoadRequest {
+  requestId: string;
+  source: WireSource;
+  options: ResolvedLoadOptions;
+}
+
+/** Progress events forwarded from the worker. */
+export interface WireProgress {
+  phase: LoadPhase;
+  loaded: number;
+  total?: number;
+}
+
+/** Milliseconds of one run spent in ORT sessions, in encoding our kernels, and in reading outputs back. */
+export interface RunPhases {
+  ortMs: number;
+  kernelsMs: number;
+  readbackMs: number;
+}
+
+/** Per-run counters: how much crossed the CPU↔GPU boundary and what ran. */
+export interface RunCounters {
+  uploads: number;
+  readbacks: number;
+  ortSegments: number;
+  kernelDispatches: number;
+}
+
+/** The answer to `run`. Output buffers are transferred. */
+export interface RunReply {
+  outputs: TensorMap;
+  counters: RunCounters;
+  /**
+   * Milliseconds the request waited behind earlier runs of the same model (`queueMs`), ran
+   * (`runMs`), and of that, spent in ORT, encoding our kernels, and reading outputs back.
+   */
+  timings: { queueMs: number; runMs: number } & RunPhases;
+}
+
+/** Debug commands of {@link WorkerApi.debug}. */
+export type DebugCommand = 'lose-device';
+
+/** What the worker exposes. Every method may reject with a `WebQ8Error` subclass. */
+export interface WorkerApi {
+  /** Configures ORT (wasm paths, threads, log level). Call once, first. */
+  init(config: WorkerConfig): Promise<void>;
+  /** Fetches (if a URL), checks, partitions and compiles a model. `onProgress` is a comlink proxy. */
+  load(request: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo>;
+  /** Prepares an explicit execution plan (ORT sub-models and webq8 kernels) as given. */
+  loadPlan(requestId: string, plan: Plan, backend: Backend | 'auto'): Promise<ModelInfo>;
+  /** Runs a model. Requests of one model run one at a time, in order. */
+  run(modelId: string, requestId: string, feeds: TensorMap): Promise<RunReply>;
+  /** Cancels a queued run or an ongoing load; a no-op for finished requests. */
+  cancel(requestId: string): void;
+  /** Weight cache management (IndexedDB, shared by every runtime of the origin). */
+  cacheList(): Promise<CacheEntryInfo[]>;
+  cacheDelete(selector: EntrySelector): Promise<number>;
+  cacheClear(): Promise<void>;
+  cacheUsage(): Promise<CacheUsage>;
+  /** Frees a model's sessions and GPU memory. */
+  disposeModel(modelId: string): Promise<void>;
+  /**
+   * Test hooks. `'lose-device'` destroys the GPU device under the loaded models to exercise
+   * device-loss handling (there is no other way to make a device get lost on demand).
+   */
+  debug(command: DebugCommand): Promise<void>;
+  /** Frees everything. */
+  dispose(): Promise<void>;
+}
+
+let installed = false;
+
+/** Installs the error-preserving `"throw"` handler (idempotent; call on both sides). */
+export function installErrorTransfer(): void {
+  if (installed) return;
+  installed = true;
+  const original = transferHandlers.get('throw');
+  if (!original) return;
+  transferHandlers.set('throw', {
+    canHandle: original.canHandle,
+    serialize(thrown: unknown) {
+      const { value } = thrown as { value: unknown };
+      return [{ isError: true, value: serializeError(value) }, []];
+    },
+    deserialize(serialized: unknown): never {
+      const s = serialized as { isError: boolean; value: unknown };
+      if (s.isError) throw deserializeError(s.value as SerializedError);
+      throw s.value;
+    },
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Puts a loaded model behind its serving layer: the first replica is the copy already loaded in
+ * the runtime's Worker; every further replica gets a Worker of its own (one ORT session each; the
+ * weight cache is shared, so a URL downloads once). A replica whose Worker dies is replaced by a
+ * fresh Worker with the model loaded again.
+ */
+import type { Remote } from 'comlink';
+import type { WorkerApi } from '../protocol';
+import { Server } from '../serving/server';
+import type { BackendRequest, ModelInfo, ServingOptions } from '../types';
+import { workerReplica } from './worker-replica';
+
+/** A Worker the runtime started for a replica, and how to stop it. */
+export interface SpawnedWorker {
+  api: Remote<WorkerApi>;
+  terminate(): void;
+}
+
+/** What {@link serveModel} needs from the runtime. */
+export interface ServeContext {
+  /** The runtime's own Worker, where the first replica is loaded. */
+  primary: Remote<WorkerApi>;
+  /** Starts another webq8 Worker. */
+  spawn(): Promise<SpawnedWorker>;
+  /** Loads the model being served into `api` on `backend`. */
+  loadInto(api: Remote<WorkerApi>, backend: BackendRequest): Promise<ModelInfo>;
+  nextRequestId(): string;
+  /** Whether an error means the Worker that ran a request is gone. */
+  isWorkerLost(err: unknown): boolean;
+}
+
+/** The backend of each replica: `serving.replicas` as a list, the load's backend where it names none. */
+export function replicaBackends(serving: ServingOptions | undefined, backend: BackendRequest): BackendRequest[] {
+  const r = serving?.replicas ?? 1;
+  if (typeof r === 'number') return Array.from({ length: Math.max(1, Math.floor(r)) }, () => backend);
+  return r.length > 0 ? r.map((spec) => spec.backend ?? backend) : [backend];
+}
+
+/** The server of a model whose first replica (`first`) is loaded in the primary Worker. */
+export async function serveModel(first: ModelInfo, serving: ServingOptions | undefined, backends: BackendRequest[], ctx: ServeContext): Promise<Server> {
+  const startReplica = async (id: string, backend: BackendRequest) => {
+    const worker = await ctx.spawn();
+    try {
+      const info = await ctx.loadInto(worker.api, backend);
+      return workerReplica(id, worker.api, info, async () => worker.terminate());
+    } catch (err) {
+      worker.terminate();
+      throw err;
+    }
+  };
+  const replicas = [workerReplica('0', ctx.primary, first)];
+  try {
+    for (const [i, backend] of backends.entries()) if (i > 0) replicas.push(await startReplica(String(i), backend));
+  } catch (err) {
+    await Promise.all(replicas.map((r) => r.dispose().catch(() => undefined)));
+    throw err;
+  }
+  let generation = backends.length;
+  return new Server(serving ?? {}, replicas, first.inputs, {
+    nextRequestId: ctx.nextRequestId,
+    isReplicaLost: ctx.isWorkerLost,
+    // A dead replica's backend is reused; the replacement gets a new id so stats tell them apart.
+    replace: (dead) => startReplica(String(generation++), dead.backend),
+  });
+}

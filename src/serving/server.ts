@@ -1,0 +1,295 @@
+/**
+ * The serving layer of one model, on the main thread in front of its Worker replicas: admission
+ * control (bounded queue, priorities, deadlines), micro-batching, routing to replicas, gauges and the
+ * SLO. The queue lives here rather than in the Worker so that requests can be refused, reordered,
+ * dropped at their deadline or merged before any tensor crosses a thread.
+ */
+import { AbortError, DeadlineExceededError, DisposedError, type WebQ8Error } from '../errors';
+import type { RunReply } from '../protocol';
+import type { Priority, ServingOptions, TensorMap, ValueInfo } from '../types';
+import { admit } from './admission';
+import { batchable, batchKey, concatFeeds, rowsOf, splitOutputs } from './batch';
+import { ServingGauges, type GaugeSnapshot } from './gauges';
+import { RequestQueue, type Pending } from './queue';
+import { observeService, pickSlot, type Replica, type ReplicaSlot } from './replica';
+import { SloTracker, type Health } from './slo';
+
+/** What a request gets back: the outputs, the reply of the dispatch it was part of, and where it ran. */
+export interface Served {
+  outputs: TensorMap;
+  reply: RunReply;
+  replica: string;
+  batchSize: number;
+}
+
+/** Per-request options the server reads. */
+export interface SubmitOptions {
+  priority?: Priority;
+  /** Absolute `performance.now()` deadline (Infinity: none). */
+  deadlineAt?: number;
+  signal?: AbortSignal;
+}
+
+/** What the server needs from its owner. */
+export interface ServerHooks {
+  /** Unique request ids (they name dispatches in the Worker). */
+  nextRequestId(): string;
+  /** Starts a replacement for a replica whose Worker died; null when none can be made. */
+  replace?(dead: Replica): Promise<Replica | null>;
+  /** Whether `err` means the replica's Worker is gone (its requests go to other replicas). */
+  isReplicaLost?(err: unknown): boolean;
+  now?: () => number;
+}
+
+const DEFAULT_MAX_QUEUE = 256;
+const DEFAULT_MAX_WAIT_MS = 2;
+
+/** One model's queue, batcher and replicas. */
+export class Server {
+  readonly gauges: ServingGauges;
+  readonly slo: SloTracker | null;
+  private readonly queue = new RequestQueue();
+  private readonly slots: ReplicaSlot[];
+  private readonly maxQueue: number;
+  private readonly batch: { maxBatch: number; maxWaitMs: number } | null;
+  private readonly now: () => number;
+  private waitTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly options: ServingOptions,
+    replicas: Replica[],
+    inputs: readonly ValueInfo[],
+    private readonly hooks: ServerHooks,
+  ) {
+    this.now = hooks.now ?? (() => performance.now());
+    this.slots = replicas.map((replica) => ({ replica, busySince: null, serviceMs: null }));
+    this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    const b = options.batching;
+    this.batch = b && b.maxBatch > 1 && batchable(inputs) ? { maxBatch: b.maxBatch, maxWaitMs: b.maxWaitMs ?? DEFAULT_MAX_WAIT_MS } : null;
+    this.gauges = new ServingGauges(() => this.slots.length, 10, this.now);
+    this.slo = options.slo ? new SloTracker(options.slo, this.now) : null;
+  }
+
+  /** The live replicas (their ids and backends). */
+  get replicas(): readonly Replica[] {
+    return this.slots.map((s) => s.replica);
+  }
+
+  /** Whether requests of this model are merged into batches. */
+  get batching(): boolean {
+    return this.batch !== null;
+  }
+
+  /** Queues `feeds`, or rejects at once with `OverloadedError` / `DeadlineExceededError` / `AbortError`. */
+  submit(feeds: TensorMap, options: SubmitOptions = {}): Promise<Served> {
+    if (this.closed) return Promise.reject(new DisposedError('This model is disposed; load it again with runtime.load().'));
+    if (options.signal?.aborted) return Promise.reject(new AbortError());
+    return new Promise<Served>((resolve, reject) => {
+      const p: Pending = {
+        id: this.hooks.nextRequestId(),
+        feeds,
+        priority: options.priority ?? 'interactive',
+        arrival: this.now(),
+        deadline: options.deadlineAt ?? Infinity,
+        key: this.batch ? batchKey(feeds) : null,
+        rows: this.batch ? rowsOf(feeds) : 1,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        cleanup: () => undefined,
+      };
+      const verdict = admit(p, this.queue, this.maxQueue, this.options.overflow ?? 'reject-newest', this.estimateWaitMs(p.priority));
+      if (!verdict.admit) {
+        // Never admitted: no gauges beyond the refusal, but it counts against the SLO.
+        this.gauges.refused(verdict.reason);
+        this.slo?.failed();
+        return reject(verdict.error);
+      }
+      if (verdict.displaced) this.dropQueued(verdict.displaced.request, verdict.displaced.error, 'displaced');
+      this.enqueue(p, options.signal);
+      this.pump();
+    });
+  }
+
+  /** Milliseconds a new request of `priority` would wait (Little's law: requests ahead × service time per request ÷ replicas). */
+  estimateWaitMs(priority: Priority): number {
+    const perRequest = this.meanServicePerRequest();
+    if (perRequest === null) return 0;
+    const running = this.slots.filter((s) => s.busySince !== null).length;
+    return ((this.queue.ahead(priority) + running) * perRequest) / Math.max(1, this.slots.length);
+  }
+
+  snapshot(): GaugeSnapshot {
+    return this.gauges.snapshot();
+  }
+
+  health(): Health | null {
+    return this.slo?.health() ?? null;
+  }
+
+  /** Rejects everything queued with `DisposedError` and disposes the replicas. */
+  async dispose(): Promise<void> {
+    this.closed = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.failQueued(new DisposedError('The model was disposed while this run was queued.'));
+    await Promise.all(this.slots.map((s) => s.replica.dispose().catch(() => undefined)));
+  }
+
+  private enqueue(p: Pending, signal: AbortSignal | undefined): void {
+    this.gauges.admitted();
+    this.queue.push(p);
+    const onAbort = () => this.dropQueued(p, new AbortError('The run was aborted by its AbortSignal before it started.'), 'aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = Number.isFinite(p.deadline) ? setTimeout(() => this.expire(p), Math.max(0, p.deadline - this.now())) : null;
+    p.cleanup = () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (timer !== null) clearTimeout(timer);
+    };
+  }
+
+  private expire(p: Pending): void {
+    const waitedMs = this.now() - p.arrival;
+    this.dropQueued(p, new DeadlineExceededError(`The deadline passed after ${waitedMs.toFixed(0)} ms in the queue; the run never started.`, { waitedMs }), 'deadline-queued');
+  }
+
+  /** Takes a request out of the queue without running it; a no-op when it already left. */
+  private dropQueued(p: Pending, err: WebQ8Error, reason: 'aborted' | 'deadline-queued' | 'displaced'): void {
+    if (!this.queue.remove(p)) return;
+    this.gauges.dequeued();
+    this.gauges.refused(reason);
+    this.finish(p, err);
+    this.pump();
+  }
+
+  private failQueued(err: Error): void {
+    for (let p = this.queue.peek(); p; p = this.queue.peek()) {
+      this.queue.remove(p);
+      this.gauges.dequeued();
+      this.finish(p, err);
+    }
+  }
+
+  /** Settles a request that was admitted (queued or dispatched). */
+  private finish(p: Pending, result: Error | Served): void {
+    p.cleanup();
+    const elapsed = this.now() - p.arrival;
+    this.gauges.left(elapsed);
+    if (result instanceof Error) {
+      if (result.name !== 'AbortError') this.slo?.failed();
+      p.reject(result);
+    } else {
+      this.slo?.ok(elapsed);
+      p.resolve(result);
+    }
+  }
+
+  /** Starts every dispatch that can start now. */
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0) {
+      const slot = pickSlot(this.slots, this.now());
+      if (!slot) return;
+      const size = this.batch ? this.queue.compatibleWithHead(this.batch.maxBatch) : 1;
+      if (this.batch && size < this.batch.maxBatch && this.worthWaiting()) {
+        const head = this.queue.peek()!;
+        const waitLeft = head.arrival + this.batch.maxWaitMs - this.now();
+        if (waitLeft > 0) {
+          this.waitTimer ??= setTimeout(() => ((this.waitTimer = null), this.pump()), waitLeft);
+          return;
+        }
+      }
+      const requests = this.queue.take(this.batch?.maxBatch ?? 1);
+      for (const _ of requests) this.gauges.dequeued();
+      void this.dispatch(slot, requests);
+    }
+  }
+
+  /** Waiting for a fuller batch pays only when more requests are expected within one service time. */
+  private worthWaiting(): boolean {
+    const service = this.gauges.meanServiceMs();
+    return service !== null && this.gauges.arrivalsPerMs() * service > 1;
+  }
+
+  private meanServicePerRequest(): number | null {
+    const s = this.gauges.snapshot();
+    const batches = Object.entries(s.batchSizes).reduce((n, [, c]) => n + c, 0);
+    if (batches === 0 || s.meanServiceMs === 0) return null;
+    const items = Object.entries(s.batchSizes).reduce((n, [size, c]) => n + Number(size) * c, 0);
+    return (s.meanServiceMs * batches) / items;
+  }
+
+  private async dispatch(slot: ReplicaSlot, requests: Pending[]): Promise<void> {
+    slot.busySince = this.now();
+    const t0 = slot.busySince;
+    const feeds = requests.length === 1 ? requests[0]!.feeds : concatFeeds(requests.map((r) => r.feeds));
+    const id = requests.length === 1 ? requests[0]!.id : this.hooks.nextRequestId();
+    try {
+      const reply = await slot.replica.run(id, feeds);
+      const ms = this.now() - t0;
+      observeService(slot, ms);
+      this.gauges.served(requests.length, ms);
+      this.deliver(slot, requests, reply);
+    } catch (err) {
+      this.onDispatchError(slot, requests, err);
+    } finally {
+      slot.busySince = null;
+      this.pump();
+    }
+  }
+
+  private deliver(slot: ReplicaSlot, requests: Pending[], reply: RunReply): void {
+    const replica = slot.replica.id;
+    if (requests.length === 1) return this.finish(requests[0]!, { outputs: reply.outputs, reply, replica, batchSize: 1 });
+    const parts = splitOutputs(reply.outputs, requests.map((r) => r.rows));
+    if (!parts) {
+      // The outputs do not lead with the batch: this model does not batch on axis 0. Run each alone.
+      for (const r of requests) this.retryAlone(r);
+      return;
+    }
+    requests.forEach((r, i) => this.finish(r, { outputs: parts[i]!, reply, replica, batchSize: requests.length }));
+  }
+
+  private onDispatchError(slot: ReplicaSlot, requests: Pending[], err: unknown): void {
+    if (this.hooks.isReplicaLost?.(err)) {
+      this.retire(slot);
+      // Inference is pure: requests of a dead replica run again elsewhere, in their old order.
+      for (const r of [...requests].reverse()) this.requeue(r);
+      if (this.slots.length === 0 && !this.hooks.replace) this.failQueued(asError(err));
+      return;
+    }
+    if (requests.length > 1) for (const r of requests) this.retryAlone(r);
+    else this.finish(requests[0]!, asError(err));
+  }
+
+  private retryAlone(r: Pending): void {
+    r.key = null;
+    this.requeue(r);
+  }
+
+  private requeue(r: Pending): void {
+    this.queue.push(r, true);
+    this.gauges.requeued();
+  }
+
+  private retire(slot: ReplicaSlot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    void slot.replica.dispose().catch(() => undefined);
+    if (!this.hooks.replace) return;
+    const noReplacement = (why: unknown) => {
+      // The queue waits for a replacement; with none coming and no replica left, it cannot be served.
+      if (this.slots.length === 0) this.failQueued(asError(why));
+    };
+    this.hooks.replace(slot.replica).then(
+      (fresh) => {
+        if (!fresh || this.closed) return void (fresh?.dispose(), noReplacement(new DisposedError('No replica of this model is left; load it again.')));
+        this.slots.push({ replica: fresh, busySince: null, serviceMs: null });
+        this.pump();
+      },
+      noReplacement,
+    );
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
