@@ -7,6 +7,7 @@
 import { downscale } from './exphist.js';
 import { nanos, toAttributes, toPoint, TEMPORALITY_DELTA } from './otlp-point.js';
 import type { Collected } from './recorder.js';
+import { utf8Length as bytes } from './lib/utf8-length.js';
 
 /** Default body budget: 60 KiB, under the ~64 KiB keepalive budget with room for headers. */
 export const DEFAULT_MAX_BODY_BYTES = 60 * 1024;
@@ -28,9 +29,6 @@ interface Unit {
   close: string;
   point: string;
 }
-
-const encoder = new TextEncoder();
-const bytes = (s: string): number => encoder.encode(s).byteLength;
 
 /** OTLP metric name of a latency series. */
 export function metricName(metric: string): string {

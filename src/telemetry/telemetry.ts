@@ -2,13 +2,24 @@
  * `createTelemetry`: the one object the runtime holds. It records latencies and errors locally
  * (always; `stats()` works without an endpoint) and, only when an endpoint is configured, exports
  * them as OTLP/HTTP JSON every interval, when the page is hidden or unloaded, and on dispose.
+ *
+ * The moving parts live in `lib/` as functions over one {@link TelemetryState}: `flush` /
+ * `flushEvery` (export now, every interval) and `scheduleCheckpoint` (samples put at rest early).
  */
-import { encodeMetrics, DEFAULT_MAX_BODY_BYTES } from './encode.js';
-import { createExporter, systemClock, type Exporter } from './exporter.js';
-import { WIRE_KEYS } from './otlp-point.js';
-import { onHide, onOnline, type Unsubscribe } from './page-events.js';
+import { DEFAULT_MAX_BODY_BYTES } from './encode.js';
+import { createExporter } from './exporter.js';
+import { onHide, onOnline } from './page-events.js';
 import { createRecorder } from './recorder.js';
 import type { ExportStats, LatencyMetric, OutboxStore, ResourceAttributes, SeriesAttributes, StatsFilter, TelemetryOptions, TelemetryStats } from './types.js';
+import { scheduleCheckpoint } from './lib/checkpoint.js';
+import { emptyExportStats } from './lib/export-counters.js';
+import { flush, flushEvery } from './lib/flush.js';
+import { metricsUrl } from './lib/metrics-url.js';
+import { resourceAttributes } from './lib/resource-attributes.js';
+import { systemClock } from './lib/system-clock.js';
+import type { TelemetryState } from './lib/telemetry-state.js';
+
+export { metricsUrl };
 
 /** What the runtime calls; see {@link createTelemetry}. Every method is safe to call after dispose. */
 export interface Telemetry {
@@ -28,148 +39,100 @@ export interface Telemetry {
   setResource(resource: ResourceAttributes): void;
 }
 
-/** `endpoint` → the metrics URL: `/v1/metrics` is appended unless the URL already ends with it. */
-export function metricsUrl(endpoint: string): string {
-  const trimmed = endpoint.replace(/\/+$/, '');
-  return /\/v1\/metrics$/.test(trimmed) ? trimmed : `${trimmed}/v1/metrics`;
-}
-
-function pageOrigin(): string | undefined {
-  try {
-    const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
-    return origin && origin !== 'null' ? origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function resourceAttributes(r: ResourceAttributes, sampleRate: number): Record<string, string | number> {
-  const out: Record<string, string | number> = { 'service.name': 'webq8' };
-  const withOrigin: ResourceAttributes = { pageOrigin: pageOrigin(), ...r };
-  for (const f of ['webq8Version', 'pageOrigin', 'adapterVendor', 'adapterArchitecture'] as const) {
-    const v = withOrigin[f];
-    if (typeof v === 'string' && v !== '') out[WIRE_KEYS[f]] = v;
-  }
-  // Lets a collector scale counts back up when sampling is on.
-  if (sampleRate < 1) out[WIRE_KEYS.sampleRate] = sampleRate;
-  return out;
-}
-
-const NO_EXPORT: ExportStats = { sent: 0, retries: 0, pending: 0, dropped: {} };
-
 /**
  * Creates the telemetry of one runtime. Without `options.endpoint` nothing leaves the page.
  * `store` (the outbox for unsent batches) defaults lazily to IndexedDB in browsers, memory in Node.
  */
 export function createTelemetry(options: TelemetryOptions = {}, store?: OutboxStore): Telemetry {
+  const state = initialState(options);
+  if (options.endpoint) startExport(state, options.endpoint, options, store);
+  return {
+    record(metric, ms, attrs) {
+      state.recorder.record(metric, ms, attrs);
+      scheduleCheckpoint(state);
+    },
+    recordError(code, attrs) {
+      state.recorder.recordError(code, attrs);
+      scheduleCheckpoint(state);
+    },
+    stats: state.recorder.stats,
+    exportStats: () => state.exporter?.stats() ?? emptyExportStats(),
+    flush: () => flush(state, false),
+    setResource: (r) => setResource(state, r),
+    dispose: () => dispose(state),
+  };
+}
+
+function initialState(options: TelemetryOptions): TelemetryState {
   const clock = options.clock ?? systemClock;
   const sampleRate = Math.min(1, Math.max(0, options.sampleRate ?? 1));
+  const resource = options.resource ?? {};
   const recorder = createRecorder({
     sampleRate,
     histogram: options.maxBuckets ? { maxBuckets: options.maxBuckets } : {},
     now: () => clock.now(),
     random: options.random,
   });
-  const intervalMs = Math.max(1000, options.intervalMs ?? 15_000);
-  let resourceSpec: ResourceAttributes = options.resource ?? {};
-  const resource = resourceAttributes(resourceSpec, sampleRate);
-  const encodeOptions = {
-    resource,
-    scopeVersion: options.resource?.webq8Version,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-  };
-  let exporter: Exporter | undefined;
-  const unsubscribe: Unsubscribe[] = [];
-  let timer: unknown;
-  let disposed = false;
-
-  async function flush(unloading = false): Promise<void> {
-    if (!exporter) return;
-    try {
-      const bodies = encodeMetrics(recorder.collect(), encodeOptions);
-      if (bodies.length > 0 || unloading) await exporter.send(bodies, unloading);
-      else await exporter.drain();
-    } catch {
-      /* never rejects */
-    }
-  }
-
-  function tick(): void {
-    timer = clock.setTimeout(() => {
-      void flush().finally(() => {
-        if (!disposed) tick();
-      });
-    }, intervalMs);
-  }
-
-  if (options.endpoint) {
-    try {
-      exporter = createExporter(
-        {
-          url: metricsUrl(options.endpoint),
-          headers: options.headers,
-          maxOutboxEntries: options.maxOutboxEntries,
-          keepaliveBudget: encodeOptions.maxBodyBytes,
-          fetch: options.fetch,
-          clock,
-          random: options.random,
-        },
-        store,
-      );
-      if (options.flushOnHide !== false) unsubscribe.push(onHide(() => void flush(true)));
-      unsubscribe.push(onOnline(() => void exporter?.drain()));
-      void exporter.drain(); // what earlier pages left behind
-      tick();
-    } catch {
-      exporter = undefined;
-    }
-  }
-
-  // Checkpoints: recorded samples are moved into the persistent outbox shortly after they are
-  // recorded (see TelemetryOptions.checkpointMs); the network send still happens every interval.
-  const checkpointMs = Math.max(0, options.checkpointMs ?? 1000);
-  let checkpointTimer: unknown;
-  function scheduleCheckpoint(): void {
-    if (!exporter || checkpointTimer !== undefined || disposed) return;
-    checkpointTimer = clock.setTimeout(() => {
-      checkpointTimer = undefined;
-      try {
-        const bodies = encodeMetrics(recorder.collect(), encodeOptions);
-        if (bodies.length > 0) void exporter?.persist(bodies);
-      } catch {
-        /* never throws */
-      }
-    }, checkpointMs);
-  }
-
   return {
-    record(metric, ms, attrs) {
-      recorder.record(metric, ms, attrs);
-      if (checkpointTimer === undefined) scheduleCheckpoint();
+    clock,
+    recorder,
+    sampleRate,
+    intervalMs: Math.max(1000, options.intervalMs ?? 15_000),
+    checkpointMs: Math.max(0, options.checkpointMs ?? 1000),
+    resource,
+    encodeOptions: {
+      resource: resourceAttributes(resource, sampleRate),
+      scopeVersion: resource.webq8Version,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     },
-    recordError(code, attrs) {
-      recorder.recordError(code, attrs);
-      if (checkpointTimer === undefined) scheduleCheckpoint();
-    },
-    stats: recorder.stats,
-    exportStats: () => exporter?.stats() ?? { ...NO_EXPORT, dropped: {} },
-    flush: () => flush(false),
-    setResource(r) {
-      try {
-        resourceSpec = { ...resourceSpec, ...r };
-        encodeOptions.resource = resourceAttributes(resourceSpec, sampleRate);
-      } catch {
-        /* never throws */
-      }
-    },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      if (checkpointTimer !== undefined) clock.clearTimeout(checkpointTimer);
-      for (const off of unsubscribe) off();
-      await flush(false);
-      exporter?.dispose();
-    },
+    exporter: undefined,
+    unsubscribe: [],
+    timer: undefined,
+    checkpointTimer: undefined,
+    disposed: false,
   };
+}
+
+/** Creates the exporter, delivers what earlier pages left behind, and starts the interval and page hooks. */
+function startExport(state: TelemetryState, endpoint: string, options: TelemetryOptions, store: OutboxStore | undefined): void {
+  try {
+    const exporter = createExporter(
+      {
+        url: metricsUrl(endpoint),
+        headers: options.headers,
+        maxOutboxEntries: options.maxOutboxEntries,
+        keepaliveBudget: state.encodeOptions.maxBodyBytes,
+        fetch: options.fetch,
+        clock: state.clock,
+        random: options.random,
+      },
+      store,
+    );
+    state.exporter = exporter;
+    if (options.flushOnHide !== false) state.unsubscribe.push(onHide(() => void flush(state, true)));
+    state.unsubscribe.push(onOnline(() => void state.exporter?.drain()));
+    void exporter.drain();
+    flushEvery(state);
+  } catch {
+    state.exporter = undefined;
+  }
+}
+
+function setResource(state: TelemetryState, r: ResourceAttributes): void {
+  try {
+    state.resource = { ...state.resource, ...r };
+    state.encodeOptions.resource = resourceAttributes(state.resource, state.sampleRate);
+  } catch {
+    /* never throws */
+  }
+}
+
+async function dispose(state: TelemetryState): Promise<void> {
+  if (state.disposed) return;
+  state.disposed = true;
+  if (state.timer !== undefined) state.clock.clearTimeout(state.timer);
+  if (state.checkpointTimer !== undefined) state.clock.clearTimeout(state.checkpointTimer);
+  for (const off of state.unsubscribe) off();
+  await flush(state, false);
+  state.exporter?.dispose();
 }
