@@ -25,17 +25,32 @@ async function runInPage(page: Page, endpoint: string, runs: number, flush: bool
 }
 
 /** Batches at rest in the telemetry outbox (IndexedDB) of the page's origin. */
-function outboxSize(page: Page): Promise<number> {
-  return page.evaluate(async () => {
+/** Run-latency samples of the model checkpointed in the outbox (summed over the OTLP bodies waiting there). */
+function outboxRunCount(page: Page, model: string): Promise<number> {
+  return page.evaluate(async (model) => {
     const req = indexedDB.open('webq8-telemetry');
     const db = await new Promise<IDBDatabase>((ok, fail) => ((req.onsuccess = () => ok(req.result)), (req.onerror = () => fail(req.error))));
     const names = [...db.objectStoreNames];
     if (names.length === 0) return 0;
-    const count = db.transaction(names[0]!).objectStore(names[0]!).count();
-    const n = await new Promise<number>((ok) => (count.onsuccess = () => ok(count.result)));
+    const all = db.transaction(names[0]!).objectStore(names[0]!).getAll();
+    const entries = await new Promise<{ body: string }[]>((ok) => (all.onsuccess = () => ok(all.result)));
     db.close();
+    let n = 0;
+    for (const e of entries) {
+      for (const rm of JSON.parse(e.body).resourceMetrics ?? []) {
+        for (const sm of rm.scopeMetrics ?? []) {
+          for (const m of sm.metrics ?? []) {
+            if (m.name !== 'webq8.run.duration') continue;
+            for (const p of m.exponentialHistogram?.dataPoints ?? []) {
+              const attrs = Object.fromEntries((p.attributes ?? []).map((a: { key: string; value: { stringValue?: string } }) => [a.key, a.value.stringValue]));
+              if (attrs['webq8.model.id'] === model) n += Number(p.count);
+            }
+          }
+        }
+      }
+    }
     return n;
-  });
+  }, model);
 }
 
 async function collectorCount(c: CollectorProcess): Promise<number> {
@@ -105,7 +120,9 @@ test.describe('telemetry to the reference collector', () => {
       await runInPage(page, endpoint, 5, false);
       // Samples are checkpointed into IndexedDB within checkpointMs (1 s) of being recorded; then
       // the page goes away before any flush (the unload's keepalive send fails: collector down).
-      await expect.poll(() => outboxSize(page)).toBeGreaterThan(0);
+      // Wait for all five: samples recorded after the last checkpoint live only in memory, and an
+      // IndexedDB write started during unload does not commit (the documented checkpoint window).
+      await expect.poll(() => outboxRunCount(page, MODEL_NAME), { timeout: 30_000 }).toBe(5);
       await page.reload();
       c = await startCollectorProcess(data, ['--port', String(port)]);
       await runInPage(page, endpoint, 0, true); // a new runtime on the next load drains the outbox
