@@ -6,6 +6,7 @@
 import { AbortError, DisposedError, InputError } from '../errors';
 import type { RunReply } from '../protocol';
 import type { Server } from '../serving/server';
+import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
 import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
@@ -24,7 +25,8 @@ export type RunStats = Pick<RunReply, 'counters' | 'timings'> & {
 
 /** Queueing gauges of a model plus its replicas (see {@link Model.serving}). */
 export interface ServingStats extends GaugeSnapshot {
-  replicas: { id: string; backend: Backend }[];
+  /** Live replicas: dispatches each completed and its smoothed service time (ms; null before its first). */
+  replicas: { id: string; backend: Backend; dispatches: number; serviceMs: number | null }[];
   /** Whether requests are merged into batches. */
   batching: boolean;
 }
@@ -43,6 +45,7 @@ export class Model {
   lastRun: RunStats | null = null;
   private disposed = false;
   private readonly attrs: SeriesAttributes;
+  private readonly stopGauges: () => void;
 
   /** @internal Created by the runtime. */
   constructor(
@@ -55,6 +58,7 @@ export class Model {
     const t = host.telemetry;
     t.record('load.download', info.loadTimings.fetchMs, this.attrs);
     t.record('load.compile', info.loadTimings.compileMs, this.attrs);
+    this.stopGauges = t.addGauges(() => servingGauges(server, this.attrs));
   }
 
   /**
@@ -72,7 +76,7 @@ export class Model {
    * reason, dispatches by batch size, and the replicas.
    */
   serving(): ServingStats {
-    return { ...this.server.snapshot(), replicas: this.server.replicas.map((r) => ({ id: r.id, backend: r.backend })), batching: this.server.batching };
+    return { ...this.server.snapshot(), replicas: this.server.replicaStats(), batching: this.server.batching };
   }
 
   /** The SLO state (`serving.slo` at load), or `null` without an SLO. See README "Serving under load". */
@@ -129,6 +133,7 @@ export class Model {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.stopGauges();
     this.host.onDispose(this);
     await this.server.dispose();
   }

@@ -27,6 +27,8 @@ export interface ReplicaSlot {
   busySince: number | null;
   /** Smoothed milliseconds per dispatch (null until measured). */
   serviceMs: number | null;
+  /** Dispatches it completed. */
+  dispatches: number;
 }
 
 /** Weight of the newest sample in the smoothed service time. */
@@ -34,6 +36,7 @@ const EWMA = 0.2;
 
 /** Folds a measured dispatch time into the slot's estimate. */
 export function observeService(slot: ReplicaSlot, ms: number): void {
+  slot.dispatches++;
   slot.serviceMs = slot.serviceMs === null ? ms : slot.serviceMs + EWMA * (ms - slot.serviceMs);
 }
 

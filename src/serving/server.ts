@@ -63,7 +63,7 @@ export class Server {
     private readonly hooks: ServerHooks,
   ) {
     this.now = hooks.now ?? (() => performance.now());
-    this.slots = replicas.map((replica) => ({ replica, busySince: null, serviceMs: null }));
+    this.slots = replicas.map((replica) => ({ replica, busySince: null, serviceMs: null, dispatches: 0 }));
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     const b = options.batching;
     this.batch = b && b.maxBatch > 1 && batchable(inputs) ? { maxBatch: b.maxBatch, maxWaitMs: b.maxWaitMs ?? DEFAULT_MAX_WAIT_MS } : null;
@@ -74,6 +74,11 @@ export class Server {
   /** The live replicas (their ids and backends). */
   get replicas(): readonly Replica[] {
     return this.slots.map((s) => s.replica);
+  }
+
+  /** Per live replica: id, backend, dispatches completed, smoothed service time (ms, null before the first). */
+  replicaStats(): { id: string; backend: Replica['backend']; dispatches: number; serviceMs: number | null }[] {
+    return this.slots.map((s) => ({ id: s.replica.id, backend: s.replica.backend, dispatches: s.dispatches, serviceMs: s.serviceMs }));
   }
 
   /** Whether requests of this model are merged into batches. */
@@ -282,7 +287,7 @@ export class Server {
     this.hooks.replace(slot.replica).then(
       (fresh) => {
         if (!fresh || this.closed) return void (fresh?.dispose(), noReplacement(new DisposedError('No replica of this model is left; load it again.')));
-        this.slots.push({ replica: fresh, busySince: null, serviceMs: null });
+        this.slots.push({ replica: fresh, busySince: null, serviceMs: null, dispatches: 0 });
         this.pump();
       },
       noReplacement,

@@ -2,11 +2,13 @@
  * OTLP/HTTP JSON encoding of collected deltas, split into request bodies that each fit a byte
  * budget (fetch keepalive bodies share ~64 KiB while a page unloads). Latencies become
  * `ExponentialHistogram` metrics (`webq8.<metric>.duration`, unit ms), errors one monotonic `Sum`
- * (`webq8.errors`, attribute `error.type`), all with DELTA temporality.
+ * (`webq8.errors`, attribute `error.type`), all with DELTA temporality; registered gauges
+ * (`webq8.serving.<name>`, lib/gauges.ts) are sampled into the same bodies.
  */
 import { downscale } from './exphist.js';
 import { nanos, toAttributes, toPoint, TEMPORALITY_DELTA } from './otlp-point.js';
 import type { Collected } from './recorder.js';
+import type { CollectedGauge } from './lib/gauges.js';
 import { utf8Length as bytes } from './lib/utf8-length.js';
 
 /** Default body budget: 60 KiB, under the ~64 KiB keepalive budget with room for headers. */
@@ -49,6 +51,18 @@ function histogramUnits(collected: Collected, budget: number): Unit[] {
   });
 }
 
+function gaugeUnits(gauges: readonly CollectedGauge[], endMs: number): Unit[] {
+  return gauges.map((g) => {
+    const name = `webq8.serving.${g.name}`;
+    return {
+      metric: name,
+      open: `{"name":${JSON.stringify(name)},"gauge":{"dataPoints":[`,
+      close: ']}}',
+      point: JSON.stringify({ attributes: toAttributes(g.attributes), timeUnixNano: nanos(endMs), asDouble: g.value }),
+    };
+  });
+}
+
 function errorUnits(collected: Collected): Unit[] {
   const open = `{"name":"webq8.errors","unit":"{error}","sum":{"aggregationTemporality":${TEMPORALITY_DELTA},"isMonotonic":true,"dataPoints":[`;
   return collected.errors.map((e) => ({
@@ -68,14 +82,14 @@ function errorUnits(collected: Collected): Unit[] {
  * Encodes collected deltas as `ExportMetricsServiceRequest` JSON bodies, none larger than the
  * budget (unless one attribute set alone is larger). Returns [] when nothing was recorded.
  */
-export function encodeMetrics(collected: Collected, options: EncodeOptions = {}): string[] {
+export function encodeMetrics(collected: Collected, options: EncodeOptions = {}, gauges: readonly CollectedGauge[] = []): string[] {
   const budget = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const scope = options.scopeVersion ? { name: 'webq8', version: options.scopeVersion } : { name: 'webq8' };
   const prefix =
     `{"resourceMetrics":[{"resource":{"attributes":${JSON.stringify(toAttributes(options.resource ?? {}))}},` +
     `"scopeMetrics":[{"scope":${JSON.stringify(scope)},"metrics":[`;
   const suffix = ']}]}]}';
-  const units = [...histogramUnits(collected, budget), ...errorUnits(collected)];
+  const units = [...histogramUnits(collected, budget), ...errorUnits(collected), ...gaugeUnits(gauges, collected.endMs)];
   units.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
 
   const bodies: string[] = [];

@@ -17,7 +17,10 @@ import { flush, flushEvery } from './lib/flush.js';
 import { metricsUrl } from './lib/metrics-url.js';
 import { resourceAttributes } from './lib/resource-attributes.js';
 import { systemClock } from './lib/system-clock.js';
+import type { GaugeSample } from './lib/gauges.js';
 import type { TelemetryState } from './lib/telemetry-state.js';
+
+export type { GaugeSample };
 
 export { metricsUrl };
 
@@ -37,6 +40,8 @@ export interface Telemetry {
   dispose(): Promise<void>;
   /** Adds resource attributes learnt later (the adapter is known only after the first load). */
   setResource(resource: ResourceAttributes): void;
+  /** Registers gauges sampled at each export (see lib/gauges.ts); returns the unregister function. */
+  addGauges(source: () => GaugeSample[]): () => void;
 }
 
 /**
@@ -59,6 +64,10 @@ export function createTelemetry(options: TelemetryOptions = {}, store?: OutboxSt
     exportStats: () => state.exporter?.stats() ?? emptyExportStats(),
     flush: () => flush(state, false),
     setResource: (r) => setResource(state, r),
+    addGauges(source) {
+      state.gaugeSources.add(source);
+      return () => void state.gaugeSources.delete(source);
+    },
     dispose: () => dispose(state),
   };
 }
@@ -90,6 +99,7 @@ function initialState(options: TelemetryOptions): TelemetryState {
     timer: undefined,
     checkpointTimer: undefined,
     disposed: false,
+    gaugeSources: new Set(),
   };
 }
 

@@ -1,10 +1,14 @@
 /** Turning what was recorded into OTLP bodies and handing them to the exporter: now, and every interval. */
 import { encodeMetrics } from '../encode.js';
+import { sampleGauges } from './gauges.js';
 import type { TelemetryState } from './telemetry-state.js';
 
 /** Encodes everything recorded since the previous call ([] when nothing was). */
 export function collectBodies(state: TelemetryState): string[] {
-  return encodeMetrics(state.recorder.collect(), state.encodeOptions);
+  const collected = state.recorder.collect();
+  // Gauges ride along with activity: an idle page sends nothing.
+  const active = collected.histograms.length > 0 || collected.errors.length > 0;
+  return encodeMetrics(collected, state.encodeOptions, active ? sampleGauges(state.gaugeSources) : []);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Exporter } from '../exporter.js';
 import type { Recorder } from '../recorder.js';
 import type { Clock, ResourceAttributes } from '../types.js';
 import type { Unsubscribe } from '../page-events.js';
+import type { GaugeSample } from './gauges.js';
 
 /** Settings resolved from `TelemetryOptions`, plus what changes over the telemetry's life. */
 export interface TelemetryState {
@@ -31,4 +32,6 @@ export interface TelemetryState {
   /** Handle of the pending checkpoint, if any. */
   checkpointTimer: unknown;
   disposed: boolean;
+  /** Gauge sources registered with `addGauges`, read at export time. */
+  readonly gaugeSources: Set<() => GaugeSample[]>;
 }
