@@ -6,17 +6,19 @@
  * takes `a_scale`/`a_zero_point` as GPU values, so the ORT segment that produces `q` also outputs
  * them (see `KernelGroup.hoist`).
  *
- * Weight-only QDQ (a float activation) stays in ORT: our kernels need an int8 activation, and
- * quantizing it ourselves would change the model's numbers.
+ * Weight-only QDQ (a float activation, `MatMul(X, DequantizeLinear(const W))`) becomes a
+ * `WeightOnlyMatMul` step (src/kernels/w8a32-ops.ts): the weights stay int8 on the GPU and are
+ * dequantized in registers; the activation stays float, so the model's numbers do not change.
+ * Per-tensor, per-column (axis 1) and blocked-along-K (axis 0, `block_size`) scales are taken.
  */
-import { attr, attrInt, dimsOf, toTensor, type GraphIndex } from './onnx-model';
+import { attr, attrInt, dimsOf, toTensor, type GraphIndex, type TensorProto } from './onnx-model';
 import { ONNX } from '../dtypes';
 import { floatVector, int8Weight, soleConsumer, zeroPoint, type MatchResult } from './match';
 
 const HOIST_SUFFIX = '::webq8';
 
 /** Matches the QDQ pattern at MatMul node `i`; undefined when the MatMul is not QDQ at all. */
-export function matchQdq(ix: GraphIndex, i: number): MatchResult | undefined {
+export function matchQdq(ix: GraphIndex, i: number, types: Map<string, number>): MatchResult | undefined {
   const mm = ix.nodes[i]!;
   const [x = '', w = ''] = mm.input ?? [];
   const dqW = nodeAt(ix, w, 'DequantizeLinear');
@@ -26,7 +28,8 @@ export function matchQdq(ix: GraphIndex, i: number): MatchResult | undefined {
   const weight = int8Weight(ix, wq, 'QDQ weight');
   if (typeof weight === 'string') return { reason: weight };
   const n = dimsOf(weight)[1]!;
-  if (attr(dq, 'block_size') && attrInt(dq, 'block_size', 0) > 0) return { reason: 'blocked DequantizeLinear weights are not supported by the kernels' };
+  if (nodeAt(ix, x, 'DequantizeLinear') === undefined) return matchWeightOnly(ix, i, dqW, weight, types);
+  if (attr(dq, 'block_size') && attrInt(dq, 'block_size', 0) > 0) return { reason: 'blocked DequantizeLinear weights with a quantized activation are not supported by the kernels' };
   const axis = attrInt(dq, 'axis', 1);
   const bScale = floatVector(ix, ws, n, 'weight scale');
   if (typeof bScale === 'string') return { reason: bScale };
@@ -34,8 +37,7 @@ export function matchQdq(ix: GraphIndex, i: number): MatchResult | undefined {
   const bz = zeroPoint(ix, wz, n, weight.dataType ?? undefined, 'weight zero point');
   if (typeof bz === 'string') return { reason: bz };
 
-  const dqA = nodeAt(ix, x, 'DequantizeLinear');
-  if (dqA === undefined) return { reason: 'weight-only QDQ: the activation is float, and the kernels need a quantized activation' };
+  const dqA = nodeAt(ix, x, 'DequantizeLinear')!;
   const da = ix.nodes[dqA]!;
   const [q = '', as = '', az] = da.input ?? [];
   const aScale = ix.constants.get(as);
@@ -53,6 +55,31 @@ export function matchQdq(ix: GraphIndex, i: number): MatchResult | undefined {
   const constants = { B: toTensor(weight), b_scale: bScale, ...(bz ? { b_zero_point: bz } : {}) };
   const inputs = [q, as + HOIST_SUFFIX, ...(az ? [az + HOIST_SUFFIX] : [])];
   return { pattern: 'qdq', nodes, hoist, steps: [{ kind: 'kernel', op: 'QuantizedMatMul', attrs: {}, constants, inputs, outputs: [mm.output?.[0] ?? ''] }] };
+}
+
+/** `MatMul(X float32, DequantizeLinear(const W))` → a `WeightOnlyMatMul` step (see the module comment). */
+function matchWeightOnly(ix: GraphIndex, i: number, dqW: number, weight: TensorProto, types: Map<string, number>): MatchResult {
+  const mm = ix.nodes[i]!;
+  const dq = ix.nodes[dqW]!;
+  const [x = ''] = mm.input ?? [];
+  const [, ws = '', wz] = dq.input ?? [];
+  const [k, n] = dimsOf(weight) as [number, number];
+  if (types.get(x) !== ONNX.FLOAT) return { reason: 'weight-only QDQ: the activation is not float32' };
+  const block = attrInt(dq, 'block_size', 0);
+  const axis = ((attrInt(dq, 'axis', 1) % 2) + 2) % 2;
+  const st = ix.constants.get(ws);
+  if (!st || st.dataType !== ONNX.FLOAT) return { reason: `weight scale "${ws}" is not a float32 constant` };
+  const scale = toTensor(st);
+  const blocks = block > 0 ? Math.ceil(k / block) : 1;
+  if (block > 0 && axis !== 0) return { reason: `blocked weight scales along axis ${axis}; the kernels take blocks along K (axis 0)` };
+  if (block > 0 && scale.data.length !== blocks * n) return { reason: `blocked weight scale has ${scale.data.length} values; [${blocks}, ${n}] expected` };
+  if (block === 0 && scale.data.length !== 1 && !(axis === 1 && scale.data.length === n)) return { reason: 'per-row (axis 0) weight scales are not supported by the kernels' };
+  const zp = wz ? ix.constants.get(wz) : undefined;
+  if (wz && (!zp || zp.dataType !== weight.dataType || toTensor(zp).data.length !== scale.data.length)) return { reason: 'the weight zero point is not a constant shaped like the scale with the weight type' };
+  const nodes = soleConsumer(ix, mm.input?.[1] ?? '') === i ? [i, dqW] : [i];
+  const constants = { W: toTensor(weight), scale, ...(zp ? { zero_point: toTensor(zp) } : {}) };
+  const step = { kind: 'kernel' as const, op: 'WeightOnlyMatMul', attrs: block > 0 ? { block_size: block } : {}, constants, inputs: [x], outputs: [mm.output?.[0] ?? ''] };
+  return { pattern: 'qdq-weight-only', nodes, steps: [step] };
 }
 
 function nodeAt(ix: GraphIndex, value: string, op: string): number | undefined {

@@ -17,6 +17,7 @@ import { ONNX } from '../dtypes';
 import type { Fallback, TensorLike } from '../types';
 import { floatVector, int8Weight, nodeName, soleConsumer, zeroPoint, type KernelGroup, type Matches, type MatchResult } from './match';
 import { attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
+import { matchMatMulNBits } from './pattern-nbits';
 import { matchQdq } from './pattern-qdq';
 
 /** Matches every supported pattern in `ix`; `types` are the inferred element types. */
@@ -39,6 +40,7 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
     groups.push(r);
   };
   ix.nodes.forEach((n, i) => {
+    if (n.domain === 'com.microsoft' && n.opType === 'MatMulNBits') return record(i, matchMatMulNBits(ix, i));
     if (n.domain && n.domain !== 'ai.onnx') return;
     if (n.opType === 'MatMulInteger') {
       const r = matchMatMulInteger(ix, i, types);
@@ -49,7 +51,7 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
       record(i, r);
     } else if (n.opType === 'QLinearMatMul') record(i, matchQLinearMatMul(ix, i));
     else if (n.opType === 'MatMul') {
-      const r = matchQdq(ix, i);
+      const r = matchQdq(ix, i, types);
       if (r) record(i, r);
     }
   });

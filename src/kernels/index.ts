@@ -23,6 +23,8 @@ export type { Int8ShapeClass, Int8Choice, Int8Measurement } from './int8-tuning'
 export { INT8_OPS, INT8_KERNELS } from './int8-ops';
 export type { Int8Op } from './int8-ops';
 export { registerBuiltinKernels, BUILTIN_KERNELS } from './builtins';
+export { packWeightOnly, uploadWeightOnly, w8a32Matmul, w8a32Program, w8a32Ref, chunkRows } from './w8a32';
+export type { WeightOnlyMatrix, PackedWeightOnly, GpuWeightOnly } from './w8a32';
 export {
   roundHalfEven,
   saturate,

@@ -86,3 +86,63 @@ export function unsupportedInt8(): Uint8Array {
     opset: 13,
   });
 }
+
+/** Seeded integers in [lo, hi]. */
+function ints(count: number, lo: number, hi: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: count }, () => lo + ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % (hi - lo + 1)));
+}
+
+/** Options of {@link weightOnlyQdq}. */
+export interface WeightOnlyOptions {
+  type: 'int8' | 'uint8';
+  /** 'tensor' (one scale), 'column' (axis 1), or a block size along K (axis 0, opset 21). */
+  scales: 'tensor' | 'column' | number;
+  zeroPoint?: boolean;
+  seed?: number;
+}
+
+/** `y = relu(MatMul(x, DequantizeLinear(Wq, scale[, zp])))`, x float32 ['m', K]: weight-only QDQ. */
+export function weightOnlyQdq(k: number, n: number, o: WeightOnlyOptions): Uint8Array {
+  const seed = o.seed ?? 3;
+  const [lo, hi] = o.type === 'int8' ? [-128, 127] : [0, 255];
+  const blocks = typeof o.scales === 'number' ? Math.ceil(k / o.scales) : 1;
+  const sdims = o.scales === 'tensor' ? [] : o.scales === 'column' ? [n] : [blocks, n];
+  const scount = sdims.reduce((a, b) => a * b, 1);
+  const Arr = o.type === 'int8' ? Int8Array : Uint8Array;
+  const w: TensorLike = { type: o.type, dims: [k, n], data: Arr.from(ints(k * n, lo, hi, seed)) };
+  const scale: TensorLike = { type: 'float32', dims: sdims, data: Float32Array.from({ length: scount }, (_, i) => 0.002 + 0.001 * ((i * 7) % 5)) };
+  const zp: TensorLike = { type: o.type, dims: sdims, data: Arr.from(ints(scount, o.type === 'int8' ? -10 : 118, o.type === 'int8' ? 10 : 138, seed + 1)) };
+  const attrs: Record<string, number> = typeof o.scales === 'number' ? { axis: 0, block_size: o.scales } : { axis: 1 };
+  return buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: ['m', k] }],
+    outputs: [{ name: 'y', type: 'float32', dims: ['m', n] }],
+    nodes: [
+      { op: 'DequantizeLinear', inputs: ['wq', 'ws', ...(o.zeroPoint ? ['wz'] : [])], outputs: ['w'], attrs, name: 'dq_w' },
+      { op: 'MatMul', inputs: ['x', 'w'], outputs: ['m0'], name: 'mm' },
+      { op: 'Relu', inputs: ['m0'], outputs: ['y'] },
+    ],
+    initializers: { wq: w, ws: scale, ...(o.zeroPoint ? { wz: zp } : {}) },
+    opset: typeof o.scales === 'number' ? 21 : 13,
+  });
+}
+
+/** `y = MatMulNBits(x, B, scales[, zp][, bias])` with bits = 8 (com.microsoft), x float32 ['m', K]. */
+export function matMulNBits8(k: number, n: number, block: number, o: { zeroPoint?: boolean; bias?: boolean; bits?: number; seed?: number } = {}): Uint8Array {
+  const seed = o.seed ?? 5;
+  const kb = Math.ceil(k / block);
+  const b: TensorLike = { type: 'uint8', dims: [n, kb, block], data: Uint8Array.from(ints(n * kb * block, 0, 255, seed)) };
+  const scales: TensorLike = { type: 'float32', dims: [n * kb], data: Float32Array.from({ length: n * kb }, (_, i) => 0.001 + 0.0005 * (i % 7)) };
+  const zp: TensorLike = { type: 'uint8', dims: [n * kb], data: Uint8Array.from(ints(n * kb, 100, 156, seed + 1)) };
+  const bias: TensorLike = { type: 'float32', dims: [n], data: floats(n, seed) };
+  const inputs = ['x', 'b', 's', o.zeroPoint ? 'z' : '', '', o.bias ? 'bias' : ''];
+  while (inputs[inputs.length - 1] === '') inputs.pop();
+  return buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: ['m', k] }],
+    outputs: [{ name: 'y', type: 'float32', dims: ['m', n] }],
+    nodes: [{ op: 'MatMulNBits', domain: 'com.microsoft', inputs, outputs: ['y'], attrs: { K: k, N: n, bits: o.bits ?? 8, block_size: block, accuracy_level: 0 }, name: 'nbits' }],
+    initializers: { b, s: scales, ...(o.zeroPoint ? { z: zp } : {}), ...(o.bias ? { bias } : {}) },
+    domains: { 'com.microsoft': 1 },
+    opset: 17,
+  });
+}

@@ -93,9 +93,10 @@ describe('pattern matching', () => {
     expect(mm!.constants!.b_scale!.data.length).toBe(4);
     // The segment computing xq also outputs the activation scale and zero point for the kernel.
     expect(Object.keys(ortSteps(p)[0]!.outputs!).sort()).toEqual(['as::webq8', 'az::webq8', 'xq']);
+    // Without the activation pair it is weight-only QDQ: the W8A32 kernel, reading the float activation.
     const weightOnly = planModel(qdq(false));
-    expect(weightOnly.kernels).toBeNull();
-    expect(weightOnly.placement.fallbacks[0]!.reason).toMatch(/weight-only QDQ/);
+    expect(kernelSteps(weightOnly)).toMatchObject([{ op: 'WeightOnlyMatMul' }]);
+    expect(weightOnly.placement.kernels[0]!.pattern).toBe('qdq-weight-only');
   });
 
   it('records why a MatMulInteger stays on ORT and lists ConvInteger as a CPU-fallback op', () => {

@@ -1,0 +1,147 @@
+/**
+ * Host side of shaders/w8a32-matmul.wgsl: weight-only int8 matmul (float32 activations, 8-bit
+ * weights dequantized in registers). Weights are packed once at load ({@link packWeightOnly}):
+ * uint8 `[K, N]` four columns per u32 (int8 weights shifted by +128 with their zero points), scales
+ * and zero points as float32 `[blocks, N4·4]`. Per-tensor, per-column and blockwise (along K)
+ * scales are all the blocked form: one block, or `K / block` blocks.
+ */
+import code from '../../shaders/w8a32-matmul.wgsl?raw';
+import { KernelError } from '../errors';
+import { STORAGE_USAGE, type GpuContext } from './gpu-context';
+import { zeroBuffer } from './int8-matmul';
+import { MAX_WORKGROUPS_PER_DIM, type Program } from './program';
+import { packUniforms, type UniformLayout } from './uniforms';
+
+/** `Params` of w8a32-matmul.wgsl. */
+const PARAMS = [
+  ['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['n4', 'u32'], ['block', 'u32'], ['chunk', 'u32'], ['chunks', 'u32'], ['has_bias', 'u32'],
+] as const satisfies UniformLayout;
+
+/** A weight-only quantized `[K, N]` matrix, as ONNX models describe it. */
+export interface WeightOnlyMatrix {
+  /** Quantized weights, row-major `[K, N]`. */
+  data: Uint8Array | Int8Array;
+  type: 'uint8' | 'int8';
+  k: number;
+  n: number;
+  /** Rows of K per scale block; `k` (or more) for per-tensor and per-column scales. */
+  block: number;
+  /** Scales `[blocks, N]`, `[N]` (one block), or one value. */
+  scales: ArrayLike<number>;
+  /** Zero points in the weights' type, shaped like `scales`; absent = 0. */
+  zeros?: ArrayLike<number>;
+}
+
+/** {@link WeightOnlyMatrix} packed for the kernel, on the CPU. */
+export interface PackedWeightOnly {
+  k: number;
+  n: number;
+  n4: number;
+  block: number;
+  blocks: number;
+  /** `[K][n4]` words, four uint8 columns each. */
+  words: Uint32Array;
+  /** `[blocks][n4·4]` float32, padded columns 0. */
+  scales: Float32Array;
+  /** `[blocks][n4·4]` float32 zero points in the uint8 domain. */
+  zeros: Float32Array;
+}
+
+/** The same on the GPU; {@link GpuWeightOnly.dispose} returns the buffers to the pool. */
+export interface GpuWeightOnly extends Omit<PackedWeightOnly, 'words' | 'scales' | 'zeros'> {
+  words: GPUBuffer;
+  scales: GPUBuffer;
+  zeros: GPUBuffer;
+  dispose(): void;
+}
+
+/** Packs `w` (see the module comment); throws {@link KernelError} on inconsistent sizes. */
+export function packWeightOnly(w: WeightOnlyMatrix): PackedWeightOnly {
+  const { k, n } = w;
+  if (!(k >= 1 && n >= 1) || w.data.length !== k * n) throw new KernelError(`weight-only matmul: ${w.data.length} weights do not make a [${k}, ${n}] matrix.`, { k, n });
+  const block = Math.min(Math.max(1, Math.floor(w.block)), k);
+  const blocks = Math.ceil(k / block);
+  const perBlock = w.scales.length === 1 ? 'scalar' : w.scales.length === n ? 'column' : w.scales.length === blocks * n ? 'blocked' : null;
+  if (!perBlock) {
+    throw new KernelError(`weight-only matmul: ${w.scales.length} scales fit neither 1, N = ${n} nor blocks × N = ${blocks * n}.`, { k, n, block });
+  }
+  if (w.zeros && w.zeros.length !== w.scales.length) throw new KernelError('weight-only matmul: zero points must be shaped like the scales.');
+  const shift = w.type === 'int8' ? 128 : 0;
+  const n4 = Math.ceil(n / 4);
+  const words = new Uint32Array(k * n4);
+  for (let kk = 0; kk < k; kk++) {
+    for (let c = 0; c < n; c++) {
+      const i = kk * n4 + (c >> 2);
+      words[i] = (words[i]! | (((w.data[kk * n + c]! + shift) & 0xff) << (8 * (c & 3)))) >>> 0;
+    }
+  }
+  const scales = new Float32Array(blocks * n4 * 4);
+  const zeros = new Float32Array(blocks * n4 * 4);
+  for (let b = 0; b < blocks; b++) {
+    for (let c = 0; c < n; c++) {
+      const i = perBlock === 'scalar' ? 0 : perBlock === 'column' ? c : b * n + c;
+      scales[b * n4 * 4 + c] = w.scales[i]!;
+      zeros[b * n4 * 4 + c] = (w.zeros ? w.zeros[i]! : 0) + shift;
+    }
+  }
+  return { k, n, n4, block, blocks, words, scales, zeros };
+}
+
+/** Uploads packed weights once (at load). */
+export function uploadWeightOnly(ctx: GpuContext, p: PackedWeightOnly): GpuWeightOnly {
+  const words = ctx.upload(p.words, 'w8a32.w');
+  const scales = ctx.upload(p.scales, 'w8a32.scales');
+  const zeros = ctx.upload(p.zeros, 'w8a32.zeros');
+  const { k, n, n4, block, blocks } = p;
+  return { k, n, n4, block, blocks, words, scales, zeros, dispose: () => [words, scales, zeros].forEach((b) => ctx.buffers.release(b)) };
+}
+
+/** Rows per chunk: 32 when one block spans K, else the largest power of two ≤ 32 dividing the block. */
+export function chunkRows(block: number, k: number): number {
+  if (block >= k) return 32;
+  let c = 32;
+  while (block % c !== 0) c >>= 1;
+  return c;
+}
+
+/** The program for `m` rows: GEMV-like (SPLIT_K over chunks) for up to 4 rows, 8-row tiles beyond. */
+export function w8a32Program(m: number, n4: number): Program {
+  const gemv = m <= 4;
+  const consts = gemv ? { WG_X: 32, SPLIT_K: 4, ROWS: Math.max(1, m) } : { WG_X: 64, SPLIT_K: 1, ROWS: 8 };
+  const workgroups: [number, number] = [Math.ceil(n4 / consts.WG_X), Math.ceil(m / consts.ROWS)];
+  if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new KernelError(`weight-only matmul: ${m} rows need ${workgroups.join('x')} workgroups; split the batch.`, { m });
+  const key = gemv ? `gemv${consts.ROWS}` : 'tiled';
+  return { shaderKey: `w8a32-${key}`, label: `webq8:w8a32.${key}`, code, constants: consts, workgroups };
+}
+
+/** `Y = X · dequant(W) (+ bias)` for float32 X `[..., K]` into a new pooled buffer the caller owns. */
+export function w8a32Matmul(ctx: GpuContext, x: GPUBuffer, xDims: readonly number[], w: GpuWeightOnly, bias?: GPUBuffer): { buffer: GPUBuffer; dims: number[] } {
+  const k = xDims[xDims.length - 1];
+  if (k !== w.k) throw new KernelError(`weight-only matmul: X has K = ${k}, and the weights have K = ${w.k}.`, { xDims, k: w.k });
+  const m = xDims.slice(0, -1).reduce((a, b) => a * b, 1);
+  if (m < 1) throw new KernelError(`weight-only matmul: X ${JSON.stringify(xDims)} is empty.`, { xDims });
+  if (x.size < m * k * 4) throw new KernelError(`weight-only matmul: X's buffer holds ${x.size} bytes, and ${JSON.stringify(xDims)} float32 needs ${m * k * 4}.`);
+  const out = ctx.buffers.acquire(m * w.n * 4, STORAGE_USAGE, 'w8a32.y');
+  const chunk = chunkRows(w.block, w.k);
+  const params = packUniforms(PARAMS, { m, n: w.n, k: w.k, n4: w.n4, block: w.block, chunk, chunks: Math.ceil(w.k / chunk), has_bias: bias ? 1 : 0 });
+  ctx.dispatch(w8a32Program(m, w.n4), [x, w.words, w.scales, w.zeros, bias ?? zeroBuffer(ctx), { buffer: out, size: m * w.n * 4 }], params);
+  return { buffer: out, dims: [...xDims.slice(0, -1), w.n] };
+}
+
+/** CPU reference of the same formula (float64 accumulation), for tests. */
+export function w8a32Ref(x: Float32Array, m: number, w: WeightOnlyMatrix, bias?: ArrayLike<number>): Float32Array {
+  const p = packWeightOnly(w);
+  const y = new Float32Array(m * w.n);
+  const shift = w.type === 'int8' ? 128 : 0;
+  for (let r = 0; r < m; r++) {
+    for (let c = 0; c < w.n; c++) {
+      let acc = 0;
+      for (let kk = 0; kk < w.k; kk++) {
+        const b = Math.floor(kk / p.block) * p.n4 * 4 + c;
+        acc += x[r * w.k + kk]! * (w.data[kk * w.n + c]! + shift - p.zeros[b]!) * p.scales[b]!;
+      }
+      y[r * w.n + c] = acc + (bias ? bias[c]! : 0);
+    }
+  }
+  return y;
+}
