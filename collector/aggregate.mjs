@@ -1,8 +1,8 @@
 // @ts-check
 // Fleet aggregation: merges every client's delta histograms per (metric, model, version, backend)
 // with the shared histogram core, and answers percentile queries over any grouping of them.
-import { clone, createHistogram, merge, quantile } from '../src/telemetry/exphist.js';
-import { WIRE_KEYS } from '../src/telemetry/otlp-point.js';
+import { clone, createHistogram, DEFAULT_MAX_BUCKETS, merge, quantile } from '../src/telemetry/exphist.js';
+import { TEMPORALITY_DELTA, toAttributes, toPoint, WIRE_KEYS } from '../src/telemetry/otlp-point.js';
 
 /**
  * @typedef {import('./validate.mjs').Parsed} Parsed
@@ -11,7 +11,13 @@ import { WIRE_KEYS } from '../src/telemetry/otlp-point.js';
  * @typedef {SeriesKey & { histogram: HistogramState }} Series
  * @typedef {SeriesKey & { code: string, count: number }} ErrorCount
  * @typedef {{ metric?: string | null, model?: string | null }} Query
+ * @typedef {{ maxSeries?: number, maxBuckets?: number }} AggregatorOptions
  */
+
+/** @param {SeriesKey} k */
+const attrsOf = (k) => ({ [WIRE_KEYS.modelId]: k.model, [WIRE_KEYS.modelVersion]: k.version, [WIRE_KEYS.backend]: k.backend });
+/** One metric as a whole OTLP request (a snapshot line's body). @param {unknown} metric */
+const request = (metric) => ({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'webq8-collector' }, metrics: [metric] }] }] });
 
 /** @param {Record<string, unknown>} attrs @returns {Omit<SeriesKey, 'metric'>} */
 function identity(attrs) {
@@ -34,7 +40,14 @@ export function summary(h) {
   };
 }
 
-export function createAggregator() {
+/**
+ * Merged state of every series. `maxSeries` caps histogram series and error series (each); a
+ * request that would pass it is refused by {@link admit} as a whole.
+ * @param {AggregatorOptions} [options]
+ */
+export function createAggregator(options = {}) {
+  const maxSeries = options.maxSeries ?? 1000;
+  const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
   /** @type {Map<string, Series>} */
   const series = new Map();
   /** @type {Map<string, ErrorCount>} */
@@ -43,22 +56,72 @@ export function createAggregator() {
   /** @param {Query} q @param {SeriesKey} k */
   const wanted = (q, k) => (!q.metric || q.metric === k.metric) && (!q.model || q.model === k.model);
 
+  /** @param {Parsed['histograms'][number]} p */
+  const seriesKey = (p) => ({ metric: p.metric, ...identity(p.attrs) });
+  /** @param {Parsed['counters'][number]} c */
+  const errorKey = (c) => ({ metric: c.metric, ...identity(c.attrs), code: String(c.attrs[WIRE_KEYS.errorCode] ?? 'unknown') });
+
+  /**
+   * Why `parsed` cannot be added whole (undefined when it can): it would pass the series cap, or
+   * a count would pass 2^53 and stop being exact.
+   * @param {Map<string, unknown>} map @param {(id: string) => number} countOf
+   * @param {[string, number][]} adds @param {string} what
+   */
+  function refuse(map, countOf, adds, what) {
+    /** @type {Map<string, number>} */
+    const next = new Map();
+    for (const [id, n] of adds) next.set(id, (next.get(id) ?? countOf(id)) + n);
+    let fresh = 0;
+    for (const [id, total] of next) {
+      if (!map.has(id)) fresh++;
+      if (!Number.isSafeInteger(total)) return `a ${what} count would pass 2^53`;
+    }
+    if (map.size + fresh > maxSeries) return `${what} series limit (${maxSeries}) reached: this request adds ${fresh} new series to ${map.size}; raise --max-series or send fewer distinct attribute values`;
+    return undefined;
+  }
+
   return {
-    /** @param {Parsed} parsed */
+    /** Series counts (for the status endpoint). */
+    get size() {
+      return { series: series.size, errorSeries: errors.size, maxSeries };
+    },
+
+    /** @param {Parsed} parsed @returns {string | undefined} a reason to refuse it, if any */
+    admit(parsed) {
+      return (
+        refuse(series, (id) => series.get(id)?.histogram.count ?? 0, parsed.histograms.map((p) => [JSON.stringify(seriesKey(p)), p.histogram.count]), 'histogram') ??
+        refuse(errors, (id) => errors.get(id)?.count ?? 0, parsed.counters.map((c) => [JSON.stringify(errorKey(c)), c.count]), 'error')
+      );
+    },
+
+    /** Merges a parsed request (call {@link admit} first). @param {Parsed} parsed */
     add(parsed) {
       for (const p of parsed.histograms) {
-        const key = { metric: p.metric, ...identity(p.attrs) };
+        const key = seriesKey(p);
         const id = JSON.stringify(key);
         let s = series.get(id);
-        if (!s) series.set(id, (s = { ...key, histogram: createHistogram() }));
+        if (!s) series.set(id, (s = { ...key, histogram: createHistogram({ maxBuckets }) }));
         merge(s.histogram, p.histogram);
       }
       for (const c of parsed.counters) {
-        const key = { metric: c.metric, ...identity(c.attrs), code: String(c.attrs[WIRE_KEYS.errorCode] ?? 'unknown') };
+        const key = errorKey(c);
         const id = JSON.stringify(key);
         const e = errors.get(id);
         if (e) e.count += c.count;
         else errors.set(id, { ...key, count: c.count });
+      }
+    },
+
+    /** The whole state as OTLP requests, one series each (journal snapshots replay them). */
+    *snapshot() {
+      for (const s of series.values()) {
+        const points = [toPoint(s.histogram, attrsOf(s), 0, 0)];
+        yield request({ name: s.metric, exponentialHistogram: { aggregationTemporality: TEMPORALITY_DELTA, dataPoints: points } });
+      }
+      for (const e of errors.values()) {
+        const attributes = toAttributes({ ...attrsOf(e), [WIRE_KEYS.errorCode]: e.code });
+        const points = [{ attributes, startTimeUnixNano: '0', timeUnixNano: '0', asInt: String(e.count) }];
+        yield request({ name: e.metric, sum: { aggregationTemporality: TEMPORALITY_DELTA, isMonotonic: true, dataPoints: points } });
       }
     },
 

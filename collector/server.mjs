@@ -1,161 +1,149 @@
 // @ts-check
 // webq8 reference collector: receives OTLP/HTTP JSON metrics on POST /v1/metrics, merges the
-// exponential histograms of every client, and serves /api/latency plus an HTML dashboard.
+// exponential histograms of every client, and serves /api/latency, /api/status and an HTML
+// dashboard.
 //
 //   npm run collector -- [--port 4318] [--data .collector/metrics.jsonl] [--max-body 1048576]
-//   env: WEBQ8_COLLECTOR_PORT, WEBQ8_COLLECTOR_DATA, WEBQ8_COLLECTOR_MAX_BODY
+//     [--allow-origin loopback,https://app.example] [--max-series 1000] [--dedup-ids 100000]
+//     [--dedup-window-ms 604800000] [--compact-bytes 67108864]
+//   env: WEBQ8_COLLECTOR_PORT, WEBQ8_COLLECTOR_DATA, WEBQ8_COLLECTOR_MAX_BODY, WEBQ8_COLLECTOR_ALLOW_ORIGIN
 //
-// Binds 127.0.0.1 only. Accepted requests are journaled before they are acknowledged and
-// replayed on start; the `x-webq8-batch` header (sent by webq8's exporter) makes a retried or
-// re-sent batch count once.
+// Binds 127.0.0.1 only. Accepted requests are validated, journaled before they are acknowledged
+// and replayed on start (see ingest.mjs, journal.mjs); the `x-webq8-batch` header (sent by
+// webq8's exporter) makes a retried or re-sent batch count once.
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createAggregator } from './aggregate.mjs';
 import { renderDashboard } from './dashboard.mjs';
-import { openJournal } from './journal.mjs';
-import { parseExport } from './validate.mjs';
+import { createOriginPolicy, drainCap, json, originError, readBody } from './http.mjs';
+import { openStore } from './ingest.mjs';
 
 const BATCH_HEADER = 'x-webq8-batch';
 const DEFAULT_METRIC = 'webq8.run.duration';
 
 /**
- * @typedef {{ port?: number, dataFile?: string, maxBodyBytes?: number, log?: (msg: string) => void }} CollectorOptions
+ * Options of {@link startCollector}; every limit has a default sized for a developer machine.
+ * @typedef {object} CollectorOptions
+ * @property {number} [port] TCP port on 127.0.0.1; 0 picks a free one. Default 4318.
+ * @property {string} [dataFile] Journal path (the snapshot goes beside it as `<file>.snapshot`);
+ *   none: nothing persists.
+ * @property {number} [maxBodyBytes] Largest request body; larger ones get 413. Default 1 MiB.
+ * @property {string[]} [allowedOrigins] Browser origins allowed to post: exact origins
+ *   (`https://app.example`) and/or `loopback` (any page on localhost, 127.0.0.1, [::1]). Others get
+ *   no CORS headers and 403. Default `['loopback']`.
+ * @property {number} [maxSeries] Cap on histogram series and on error series (each); a request
+ *   adding series past it gets 413 with the reason. Default 1000.
+ * @property {number} [dedupMaxIds] Batch ids remembered for deduplication. Default 100 000.
+ * @property {number} [dedupWindowMs] How long a batch id is remembered. Default 7 days.
+ * @property {number} [compactBytes] Journal size that triggers compaction into the snapshot.
+ *   Default 64 MiB.
+ * @property {number} [maxInflightBytes] Request body bytes held at once across all requests;
+ *   beyond it, 503 with Retry-After. Default 32 MiB (at least maxBodyBytes).
+ * @property {number} [requestTimeoutMs] A request whose headers and body take longer gets 408.
+ *   Default 30 s.
+ * @property {number} [maxConnections] Open connections at once. Default 256.
+ * @property {(msg: string) => void} [log] Diagnostics (replay, compaction, internal errors).
+ */
+
+/**
  * @typedef {import('node:http').IncomingMessage} Req
  * @typedef {import('node:http').ServerResponse} Res
  */
 
-/** @param {Res} res @param {number} status @param {unknown} body @param {Record<string, string>} [headers] */
-function json(res, status, body, headers = {}) {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-/** CORS for browser pages on any origin (the collector is local and holds no secrets). @param {Req} req @param {Res} res */
-function cors(req, res) {
-  const origin = req.headers.origin;
-  res.setHeader('access-control-allow-origin', origin ?? '*');
-  res.setHeader('vary', 'Origin');
-  // Without this a cross-origin page cannot read Retry-After on 429/503.
-  res.setHeader('access-control-expose-headers', 'Retry-After');
-}
-
-/** @param {Req} req @param {Res} res */
-function preflight(req, res) {
-  /** @type {Record<string, string>} */
-  const headers = {
-    'access-control-allow-methods': 'POST, GET, OPTIONS',
-    'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? `content-type, ${BATCH_HEADER}`),
-    'access-control-max-age': '600',
-  };
-  // Chrome's Private Network Access: a public page posting to 127.0.0.1 asks first.
-  if (req.headers['access-control-request-private-network'] === 'true') headers['access-control-allow-private-network'] = 'true';
-  res.writeHead(204, headers);
-  res.end();
-}
-
 /**
- * Reads the body up to `limit` bytes; resolves undefined when it is larger (the rest is drained).
- * @param {Req} req @param {number} limit @returns {Promise<Buffer | undefined>}
- */
-function readBody(req, limit) {
-  return new Promise((done, fail) => {
-    /** @type {Buffer[]} */
-    const chunks = [];
-    let size = 0;
-    req.on('data', (/** @type {Buffer} */ c) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);
-      else if (size > limit * 8) req.destroy(); // a client that ignores limits gets cut off
-    });
-    req.on('end', () => done(size <= limit ? Buffer.concat(chunks) : undefined));
-    req.on('error', fail);
-  });
-}
-
-/**
- * Starts a collector. Resolves once it listens; `close()` stops it.
+ * Starts a collector. Resolves once it has replayed its journal and listens; `close()` stops it.
+ * `replayed`/`skipped` count the snapshot and journal records restored and refused on start.
  * @param {CollectorOptions} [options]
  */
 export async function startCollector(options = {}) {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const log = options.log ?? (() => {});
-  const agg = createAggregator();
-  /** @type {Set<string>} */
-  const batches = new Set();
-  const journal = options.dataFile ? openJournal(options.dataFile) : undefined;
-  const replayed =
-    journal?.replay((r) => {
-      const parsed = parseExport(r.body);
-      if (typeof parsed === 'string') return;
-      if (r.batch) batches.add(r.batch);
-      agg.add(parsed);
-    }) ?? 0;
+  const origins = createOriginPolicy(options.allowedOrigins ?? ['loopback']);
+  const budget = { used: 0, max: Math.max(maxBody, options.maxInflightBytes ?? 32 * 1024 * 1024) };
+  const store = await openStore({
+    dataFile: options.dataFile,
+    maxBodyBytes: maxBody,
+    maxSeries: options.maxSeries ?? 1000,
+    dedupMaxIds: options.dedupMaxIds ?? 100_000,
+    dedupWindowMs: options.dedupWindowMs ?? 7 * 24 * 3600 * 1000,
+    compactBytes: options.compactBytes ?? 64 * 1024 * 1024,
+    log,
+  });
 
   /** @param {Req} req @param {Res} res */
   async function ingest(req, res) {
+    if (!origins.allows(req.headers.origin)) {
+      req.resume();
+      return json(res, 403, { error: originError(req.headers.origin) });
+    }
     const type = String(req.headers['content-type'] ?? '');
     if (!type.toLowerCase().startsWith('application/json')) {
       req.resume();
-      return json(res, 415, { error: `content-type must be application/json (OTLP/HTTP JSON), got "${type}"` });
+      return json(res, 415, { error: `content-type must be application/json (OTLP/HTTP JSON), got "${type.slice(0, 100)}"` });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody * 8) {
-      json(res, 413, { error: `body of ${declared} bytes exceeds the ${maxBody}-byte limit` }, { connection: 'close' });
-      return req.destroy();
+    if (declared > drainCap(maxBody)) {
+      // Not worth reading: answer and close (the client may see its write fail instead).
+      json(res, 413, { error: `body of ${declared} bytes exceeds the ${maxBody}-byte limit; split the batch` }, { connection: 'close' });
+      return void req.destroy();
     }
-    const body = await readBody(req, maxBody);
-    if (!body) return json(res, 413, { error: `body exceeds the ${maxBody}-byte limit; split the batch` });
-    let parsedJson;
+    const read = await readBody(req, maxBody, budget);
+    if (!('body' in read)) return json(res, read.status, { error: read.error }, read.status === 503 ? { 'retry-after': '1' } : {});
+    let parsed;
     try {
-      parsedJson = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(read.body.toString('utf8'));
     } catch (err) {
-      return json(res, 400, { error: `malformed JSON: ${/** @type {Error} */ (err).message}` });
+      return json(res, 400, { error: `malformed JSON: ${/** @type {Error} */ (err).message.slice(0, 200)}` });
     }
-    const parsed = parseExport(parsedJson);
-    if (typeof parsed === 'string') return json(res, 400, { error: parsed });
-    const batch = typeof req.headers[BATCH_HEADER] === 'string' ? String(req.headers[BATCH_HEADER]).slice(0, 128) : undefined;
-    if (batch && batches.has(batch)) return json(res, 200, {}); // a re-send of what we already have
-    journal?.append({ batch, at: new Date().toISOString(), body: parsedJson });
-    if (batch) batches.add(batch);
-    agg.add(parsed);
-    return json(res, 200, {});
+    const batch = req.headers[BATCH_HEADER];
+    const out = store.accept(parsed, typeof batch === 'string' && batch !== '' ? batch : undefined);
+    return json(res, out.status, out.body, out.headers);
   }
 
   /** @param {Req} req @param {Res} res */
   async function handle(req, res) {
-    cors(req, res);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method === 'OPTIONS') return preflight(req, res);
+    origins.decorate(req, res);
+    let url;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return json(res, 400, { error: 'malformed request target' });
+    }
+    if (req.method === 'OPTIONS') return origins.preflight(req, res);
     if (url.pathname === '/v1/metrics') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST, OPTIONS' });
       return ingest(req, res);
     }
-    if (req.method !== 'GET') return json(res, 405, { error: 'use GET' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'use GET' }, { allow: 'GET, HEAD, OPTIONS' });
     if (url.pathname === '/api/latency') {
-      return json(res, 200, agg.latency({ metric: url.searchParams.get('metric'), model: url.searchParams.get('model') }));
+      return json(res, 200, store.agg.latency({ metric: url.searchParams.get('metric'), model: url.searchParams.get('model') }));
     }
+    if (url.pathname === '/api/status') return json(res, 200, store.status());
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(renderDashboard(agg, url.searchParams.get('metric') ?? DEFAULT_METRIC));
+      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC));
     }
-    return json(res, 404, { error: `no route ${url.pathname}; try POST /v1/metrics, GET /api/latency or GET /` });
+    return json(res, 404, { error: `no route ${url.pathname.slice(0, 200)}; try POST /v1/metrics, GET /api/latency, GET /api/status or GET /` });
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer({ requestTimeout: options.requestTimeoutMs ?? 30_000, connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((err) => {
       log(`error: ${err?.stack ?? err}`);
-      if (!res.headersSent) json(res, 500, { error: 'internal error' });
-      else res.destroy();
+      json(res, 500, { error: 'internal error' });
     });
   });
-  await new Promise((ready) => server.listen(options.port ?? 4318, '127.0.0.1', () => ready(undefined)));
+  server.maxConnections = options.maxConnections ?? 256;
+  await new Promise((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 4318, '127.0.0.1', () => ready(undefined));
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    replayed,
+    replayed: store.replayed,
+    skipped: store.skipped,
     close: () =>
       new Promise((done) => {
         server.close(() => done(undefined));
@@ -164,28 +152,45 @@ export async function startCollector(options = {}) {
   };
 }
 
+const FLAGS = '--port N --data FILE --max-body BYTES --allow-origin LIST --max-series N --dedup-ids N --dedup-window-ms MS --compact-bytes BYTES --request-timeout-ms MS';
+
 /** @param {string[]} argv */
 function parseArgs(argv) {
   /** @type {Record<string, string>} */
   const flags = {};
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i] ?? '');
-    if (!m || !m[1]) throw new Error(`unexpected argument ${argv[i]}; flags: --port N --data FILE --max-body BYTES`);
+    if (!m || !m[1] || !FLAGS.includes(`--${m[1]} `)) throw new Error(`unexpected argument ${argv[i]}; flags: ${FLAGS}`);
     flags[m[1]] = m[2] ?? argv[++i] ?? '';
   }
   return flags;
 }
 
+/** A numeric flag, or undefined to take the default. @param {string | undefined} v @param {string} name */
+function num(v, name) {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`);
+  return n;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const flags = parseArgs(process.argv.slice(2));
   const env = process.env;
+  const origins = flags['allow-origin'] ?? env.WEBQ8_COLLECTOR_ALLOW_ORIGIN;
   const collector = await startCollector({
-    port: Number(flags.port ?? env.WEBQ8_COLLECTOR_PORT ?? 4318),
+    port: num(flags.port ?? env.WEBQ8_COLLECTOR_PORT, 'port') ?? 4318,
     dataFile: resolve(flags.data ?? env.WEBQ8_COLLECTOR_DATA ?? '.collector/metrics.jsonl'),
-    maxBodyBytes: Number(flags['max-body'] ?? env.WEBQ8_COLLECTOR_MAX_BODY ?? 1024 * 1024),
+    maxBodyBytes: num(flags['max-body'] ?? env.WEBQ8_COLLECTOR_MAX_BODY, 'max-body'),
+    allowedOrigins: origins === undefined ? undefined : origins.split(',').map((o) => o.trim()).filter(Boolean),
+    maxSeries: num(flags['max-series'], 'max-series'),
+    dedupMaxIds: num(flags['dedup-ids'], 'dedup-ids'),
+    dedupWindowMs: num(flags['dedup-window-ms'], 'dedup-window-ms'),
+    compactBytes: num(flags['compact-bytes'], 'compact-bytes'),
+    requestTimeoutMs: num(flags['request-timeout-ms'], 'request-timeout-ms'),
     log: (m) => console.error(m),
   });
-  console.log(`webq8 collector listening on ${collector.url} (replayed ${collector.replayed} requests)`);
+  console.log(`webq8 collector listening on ${collector.url} (replayed ${collector.replayed} records, skipped ${collector.skipped})`);
   const stop = () => void collector.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

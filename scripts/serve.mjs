@@ -15,11 +15,13 @@ const { url } = await startServer({ port, isolate: flag('--isolate'), quiet: tru
 console.log(`serving ${process.cwd()} at ${url}/`);
 if (flag('--demo')) {
   const { startCollector } = await import('../collector/server.mjs');
+  // The demo page posts from this server's origin; pages on this machine are allowed anyway.
+  const options = { dataFile: '.collector/demo.jsonl', allowedOrigins: ['loopback', url], log: () => {} };
   let collector;
   try {
-    collector = await startCollector({ port: 4318, dataFile: '.collector/demo.jsonl', log: () => {} });
+    collector = await startCollector({ ...options, port: 4318 });
   } catch {
-    collector = await startCollector({ port: 0, dataFile: '.collector/demo.jsonl', log: () => {} }); // 4318 is taken
+    collector = await startCollector({ ...options, port: 0 }); // 4318 is taken
   }
   console.log(`\n  webq8 demo:          ${url}/demo/?collector=${collector.url}`);
   console.log(`  latency dashboard:   ${collector.url}/  (the reference collector; data in .collector/demo.jsonl)`);

@@ -9,9 +9,14 @@
 //                                    later requests are served whole (a flaky network, for resume tests)
 //   GET  /__lie-length/<path>?delta=N -> serves <path> whole with 200 (Range ignored) but declares
 //                                    Content-Length = size + N (default 1000), then closes the connection
+// It never serves dotfiles or dot-directories (.git/, .env, .collector/; `.cache/` is the one
+// exception, see SERVED_DOT_DIR) nor collector journals
+// (*.jsonl, *.jsonl.snapshot), and sends CORS headers only to pages on this machine: any site the
+// developer visits could otherwise read the checkout through http://localhost.
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
+import { isLoopbackOrigin } from '../collector/http.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -37,18 +42,38 @@ export async function startServer(opts = {}) {
   const root = resolve(opts.root ?? process.cwd());
   const counts = new Map();
   const cutsServed = new Map();
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = decodeURIComponent(url.pathname);
-    counts.set(path, (counts.get(path) ?? 0) + 1);
+  const server = createServer((req, res) => {
+    route(req, res).catch((err) => {
+      console.error(`webq8 server: ${req.method} ${req.url}: ${err?.stack ?? err}`);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end('internal error');
+      else res.destroy();
+    });
+  });
+
+  async function route(req, res) {
     res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Vary', 'Origin');
+    const origin = req.headers.origin;
+    if (origin && isLoopbackOrigin(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
     if (opts.isolate) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
+    let url;
+    let path;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('malformed URL');
+      return;
+    }
+    // Bounded: a client requesting endless distinct paths must not grow memory.
+    if (counts.size < MAX_COUNTED || counts.has(path)) counts.set(path, (counts.get(path) ?? 0) + 1);
     if (path.startsWith('/__status/')) {
-      res.writeHead(Number(path.slice('/__status/'.length)) || 500).end();
+      const code = Number(path.slice('/__status/'.length));
+      if (Number.isInteger(code) && code >= 200 && code <= 599) res.writeHead(code).end();
+      else res.writeHead(400, { 'Content-Type': 'text/plain' }).end('use /__status/<200…599>');
       return;
     }
     if (path === '/__requests') {
@@ -64,17 +89,22 @@ export async function startServer(opts = {}) {
     if (path.startsWith('/__cut/')) {
       const key = url.pathname + url.search;
       const served = cutsServed.get(key) ?? 0;
-      cutsServed.set(key, served + 1);
+      if (cutsServed.size < MAX_COUNTED || cutsServed.has(key)) cutsServed.set(key, served + 1);
       const cut = served < Number(url.searchParams.get('times') ?? 1) ? Number(url.searchParams.get('after') ?? 0) : undefined;
       await serveFile(root, path.slice('/__cut'.length), req, res, cut);
       return;
     }
     if (path.startsWith('/__lie-length/')) {
-      await serveLyingLength(root, path.slice('/__lie-length'.length), Number(url.searchParams.get('delta') ?? 1000), res);
+      const delta = Math.trunc(Number(url.searchParams.get('delta') ?? 1000));
+      if (!Number.isSafeInteger(delta)) {
+        res.writeHead(400, { 'Content-Type': 'text/plain' }).end('delta must be an integer');
+        return;
+      }
+      await serveLyingLength(root, path.slice('/__lie-length'.length), delta, res);
       return;
     }
     await serveFile(root, path, req, res);
-  });
+  }
   const host = opts.host ?? '127.0.0.1';
   await new Promise((ok, fail) => {
     server.once('error', fail);
@@ -87,8 +117,32 @@ export async function startServer(opts = {}) {
   return { url, port, close: () => new Promise((ok) => server.close(() => ok(undefined))) };
 }
 
+/** Distinct paths remembered by /__requests and /__cut. */
+const MAX_COUNTED = 10_000;
+
+/**
+ * The one dot-directory served, at the top of the root: browser specs build the bundles their pages
+ * import into the git-ignored `.cache/` (test/browser/cache.spec.ts).
+ */
+const SERVED_DOT_DIR = '.cache';
+
+/**
+ * The file under `root` that `path` names, or undefined when it must not be served: outside the
+ * root, inside a dot-directory (but SERVED_DOT_DIR), a dotfile, or a collector journal/snapshot.
+ */
+function fileFor(root, path) {
+  const file = normalize(join(root, path));
+  if (file !== root && !file.startsWith(root + sep)) return undefined;
+  const parts = file.slice(root.length).split(sep).filter(Boolean);
+  if (parts.some((p, i) => p.startsWith('.') && !(i === 0 && p === SERVED_DOT_DIR && parts.length > 1))) return undefined;
+  if (/\.jsonl(\.|$)/.test(basename(file))) return undefined;
+  return file;
+}
+
 /** Pipes `stream` to `res`; with `cutAfter`, destroys the socket after that many bytes instead of ending. */
 function sendBody(stream, res, cutAfter) {
+  // The file can vanish or fail between stat and read: end the response instead of crashing.
+  stream.on('error', () => res.destroy());
   if (cutAfter === undefined) {
     stream.pipe(res);
     return;
@@ -109,9 +163,9 @@ function sendBody(stream, res, cutAfter) {
 }
 
 async function serveFile(root, path, req, res, cutAfter) {
-  let file = normalize(join(root, path));
-  if (file !== root && !file.startsWith(root + sep)) {
-    res.writeHead(403).end();
+  let file = fileFor(root, path);
+  if (!file) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not served');
     return;
   }
   try {
@@ -152,14 +206,15 @@ async function serveFile(root, path, req, res, cutAfter) {
  * turns a longer declared length into a truncated body on the client instead of a hang.
  */
 async function serveLyingLength(root, path, delta, res) {
-  const file = normalize(join(root, path));
-  const stat = file.startsWith(root + sep) ? await fs.stat(file).catch(() => undefined) : undefined;
+  const file = fileFor(root, path);
+  const stat = file ? await fs.stat(file).catch(() => undefined) : undefined;
   if (!stat?.isFile()) {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
     return;
   }
-  res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': stat.size + delta, Connection: 'close' });
+  res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': Math.max(0, stat.size + delta), Connection: 'close' });
   const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
   stream.pipe(res, { end: false });
   stream.on('end', () => res.socket?.end());
 }

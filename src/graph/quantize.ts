@@ -11,8 +11,10 @@
  * with `perChannel`), zero point 0, round half to even. The default-domain opset is raised to 11
  * when lower (see ./opset.ts). Runs in Node and in browsers; `bin/webq8.mjs` is its CLI.
  */
+import { ModelFormatError } from '../errors';
 import { decodeModel, dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
 import { upgradeOpset } from './opset';
+import { assertOnnx } from './sniff';
 import { ONNX } from '../dtypes';
 import { roundHalfEven } from '../kernels/int8-math';
 
@@ -22,6 +24,8 @@ export interface QuantizeOptions {
   perChannel?: boolean;
   /** Node names or weight names to leave in float. */
   exclude?: string[];
+  /** What to call the input in error messages (the CLI passes the file name); default `'model'`. */
+  source?: string;
 }
 
 /** What {@link quantizeDynamic} did. */
@@ -36,10 +40,19 @@ export interface QuantizeReport {
   weightBytes: { float: number; int8: number };
 }
 
-/** Quantizes `bytes` (an ONNX model) as described in the module comment. */
+/**
+ * Quantizes `bytes` (an ONNX model) as described in the module comment.
+ * @throws {@link ModelFormatError} when `bytes` are not an ONNX model or its graph has no nodes
+ *   (an empty or truncated file must not turn into a "quantized" model).
+ */
 export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}): { bytes: Uint8Array; report: QuantizeReport } {
-  const model = decodeModel(bytes);
-  const graph = model.graph ?? onnx.GraphProto.create();
+  const source = options.source ?? 'model';
+  assertOnnx(bytes, source);
+  const model = decodeModel(bytes, source);
+  const graph = model.graph;
+  if (!graph?.node?.length) {
+    throw new ModelFormatError(`${source} has a graph with no nodes, so there is nothing to quantize. Check that it is the exported model, not an empty or placeholder file.`, { source });
+  }
   const ix = indexGraph(graph);
   const exclude = new Set(options.exclude ?? []);
   const report: QuantizeReport = { quantized: [], skipped: [], opset: { from: 0, to: 0 }, weightBytes: { float: 0, int8: 0 } };

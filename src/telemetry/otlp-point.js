@@ -1,10 +1,24 @@
+// @ts-check
 // OTLP/HTTP JSON ⇄ histogram state, shared by the browser encoder and the Node collector (plain
-// ESM JavaScript typed by otlp-point.d.ts). Wire rules (OTLP JSON mapping of the protobuf): keys in
+// ESM JavaScript typed with JSDoc). Wire rules (OTLP JSON mapping of the protobuf): keys in
 // lowerCamelCase, enums as integers, 64-bit integers as decimal strings (numbers accepted on input).
 
-import { createHistogram, trimmed, bucketLower, MIN_SCALE, MAX_SCALE } from './exphist.js';
+import { createHistogram, trimmed, bucketLower, indexRange, DEFAULT_MAX_BUCKETS, MIN_SCALE, MAX_SCALE, VALUE_LOG2_LIMIT } from './exphist.js';
 
-// Attribute names on the wire, by the field names of SeriesAttributes / ResourceAttributes.
+/**
+ * @typedef {import('./types.js').HistogramState} HistogramState
+ * @typedef {import('./types.js').SeriesAttributes} SeriesAttributes
+ * @typedef {import('./types.js').ResourceAttributes} ResourceAttributes
+ * @typedef {import('./otlp-types.js').OtlpKeyValue} OtlpKeyValue
+ * @typedef {import('./otlp-types.js').OtlpExponentialPoint} OtlpExponentialPoint
+ * @typedef {keyof SeriesAttributes | keyof ResourceAttributes | 'sampleRate' | 'errorCode'} WireField
+ *   Fields that have a wire attribute name.
+ */
+
+/**
+ * Wire attribute names by attribute field (`modelId` → `webq8.model.id`, `errorCode` → `error.type`, …).
+ * @type {Readonly<Record<WireField, string>>}
+ */
 export const WIRE_KEYS = Object.freeze({
   modelId: 'webq8.model.id',
   modelVersion: 'webq8.model.version',
@@ -19,10 +33,19 @@ export const WIRE_KEYS = Object.freeze({
   errorCode: 'error.type',
 });
 
-/** OTLP AggregationTemporality enum. */
+/** OTLP AggregationTemporality.DELTA (1). */
 export const TEMPORALITY_DELTA = 1;
+/** OTLP AggregationTemporality.CUMULATIVE (2). */
 export const TEMPORALITY_CUMULATIVE = 2;
+/**
+ * Most occupied buckets one incoming data point may span (8× our default cap, so a client with a
+ * larger `maxBuckets` still gets through; the collector downscales on merge).
+ */
+export const MAX_POINT_BUCKETS = 8 * DEFAULT_MAX_BUCKETS;
 
+const MAX_VALUE = 2 ** VALUE_LOG2_LIMIT;
+
+/** Wall-clock ms → OTLP `fixed64` nanoseconds as a decimal string (exact, no 2^53 overflow). @param {number} ms */
 export function nanos(ms) {
   // ms·1e6 overflows 2^53 for wall-clock times: build the decimal string instead.
   const whole = Math.floor(ms);
@@ -30,7 +53,12 @@ export function nanos(ms) {
   return `${whole}${String(micros).padStart(3, '0')}000`;
 }
 
+/**
+ * A flat record → OTLP `KeyValue[]` (strings, booleans, finite numbers; others skipped).
+ * @param {Record<string, unknown>} record @returns {OtlpKeyValue[]}
+ */
 export function toAttributes(record) {
+  /** @type {OtlpKeyValue[]} */
   const out = [];
   for (const key of Object.keys(record)) {
     const v = record[key];
@@ -43,7 +71,12 @@ export function toAttributes(record) {
   return out;
 }
 
+/**
+ * OTLP `KeyValue[]` → a flat record (string, bool, int, double values; others skipped).
+ * @param {unknown} list @returns {Record<string, string | number | boolean>}
+ */
 export function fromAttributes(list) {
+  /** @type {Record<string, string | number | boolean>} */
   const out = {};
   if (!Array.isArray(list)) return out;
   for (const kv of list) {
@@ -57,8 +90,14 @@ export function fromAttributes(list) {
   return out;
 }
 
+/**
+ * A histogram → an OTLP JSON `ExponentialHistogramDataPoint` (buckets trimmed).
+ * @param {HistogramState} h @param {Record<string, unknown>} attributes @param {number} startMs @param {number} endMs
+ * @returns {OtlpExponentialPoint}
+ */
 export function toPoint(h, attributes, startMs, endMs) {
   const { offset, counts } = trimmed(h);
+  /** @type {OtlpExponentialPoint} */
   const point = {
     attributes: toAttributes(attributes),
     startTimeUnixNano: nanos(startMs),
@@ -77,6 +116,7 @@ export function toPoint(h, attributes, startMs, endMs) {
   return point;
 }
 
+/** A uint64 as decimal string or number → number (NaN if invalid or beyond 2^53). @param {unknown} v */
 export function parseUint(v) {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : NaN;
   if (typeof v === 'string' && /^\d{1,16}$/.test(v)) {
@@ -86,40 +126,63 @@ export function parseUint(v) {
   return NaN;
 }
 
-/** Parses one ExponentialHistogramDataPoint; returns a histogram state or a string saying what is wrong. */
-export function fromPoint(p, maxBuckets) {
+/** @param {unknown} v */
+const inRange = (v) => typeof v === 'number' && v >= 0 && v <= MAX_VALUE;
+
+/**
+ * Parses one ExponentialHistogramDataPoint; returns a histogram state or a string saying what is
+ * wrong. Besides the wire types it enforces what keeps every later step bounded: occupied buckets
+ * inside [2^−64, 2^64] (finite bounds, mergeable within the cap), at most `maxPointBuckets`
+ * occupied buckets, count = zeroCount + Σ bucketCounts ≤ 2^53, and sum/min/max/zeroThreshold
+ * finite, non-negative, ≤ 2^64 with min ≤ max. Empty buckets at either end are dropped.
+ * @param {unknown} p
+ * @param {number} [maxBuckets] bucket cap of the returned histogram (at least the point's own size)
+ * @param {number} [maxPointBuckets] default MAX_POINT_BUCKETS
+ * @returns {HistogramState | string}
+ */
+export function fromPoint(p, maxBuckets, maxPointBuckets = MAX_POINT_BUCKETS) {
   if (!p || typeof p !== 'object') return 'data point is not an object';
-  const count = parseUint(p.count ?? 0);
-  const zeroCount = parseUint(p.zeroCount ?? 0);
-  const scale = p.scale ?? 0;
+  const q = /** @type {Record<string, any>} */ (p);
+  const count = parseUint(q.count ?? 0);
+  const zeroCount = parseUint(q.zeroCount ?? 0);
+  const scale = q.scale ?? 0;
   if (Number.isNaN(count)) return 'count must be a non-negative integer (decimal string or number)';
   if (Number.isNaN(zeroCount)) return 'zeroCount must be a non-negative integer';
   if (!Number.isInteger(scale) || scale < MIN_SCALE || scale > MAX_SCALE) return `scale must be an integer in [${MIN_SCALE}, ${MAX_SCALE}]`;
-  const pos = p.positive ?? {};
+  const pos = q.positive ?? {};
   const offset = pos.offset ?? 0;
-  if (!Number.isInteger(offset)) return 'positive.offset must be an integer';
+  if (!Number.isSafeInteger(offset)) return 'positive.offset must be an integer (|offset| < 2^53)';
   const raw = pos.bucketCounts ?? [];
   if (!Array.isArray(raw)) return 'positive.bucketCounts must be an array';
   const counts = raw.map(parseUint);
   if (counts.some(Number.isNaN)) return 'positive.bucketCounts must hold non-negative integers';
-  const neg = p.negative?.bucketCounts ?? [];
+  const neg = q.negative?.bucketCounts ?? [];
   if (!Array.isArray(neg) || neg.some((c) => parseUint(c) !== 0)) return 'negative buckets are not supported (latencies are ≥ 0)';
   const total = counts.reduce((a, b) => a + b, zeroCount);
-  if (total !== count) return `count (${count}) must equal zeroCount + sum of bucketCounts (${total})`;
-  const h = createHistogram({ scale, maxBuckets: Math.max(maxBuckets ?? 0, counts.length, 2) });
+  if (!Number.isSafeInteger(total) || total !== count) return `count (${count}) must equal zeroCount + sum of bucketCounts (${total})`;
+  const t = trimmed({ ...createHistogram(), offset, counts });
+  const range = indexRange(scale);
+  if (t.counts.length > 0 && (t.offset < range.lo || t.offset + t.counts.length - 1 > range.hi)) {
+    return `occupied buckets ${t.offset}…${t.offset + t.counts.length - 1} at scale ${scale} lie outside [2^-${VALUE_LOG2_LIMIT}, 2^${VALUE_LOG2_LIMIT}] (bucket indices ${range.lo}…${range.hi} at this scale)`;
+  }
+  if (t.counts.length > maxPointBuckets) return `a data point may span at most ${maxPointBuckets} buckets (got ${t.counts.length}); downscale it`;
+  for (const key of ['sum', 'min', 'max', 'zeroThreshold']) {
+    if (q[key] != null && !inRange(q[key])) return `${key} must be a number in [0, 2^${VALUE_LOG2_LIMIT}]`;
+  }
+  if (typeof q.min === 'number' && typeof q.max === 'number' && q.min > q.max) return `min (${q.min}) must not exceed max (${q.max})`;
+  const h = createHistogram({ scale, maxBuckets: Math.max(maxBuckets ?? 0, t.counts.length, 2) });
   h.count = count;
   h.zeroCount = zeroCount;
-  h.zeroThreshold = typeof p.zeroThreshold === 'number' ? p.zeroThreshold : 0;
-  h.sum = typeof p.sum === 'number' ? p.sum : 0;
-  h.offset = offset;
-  h.counts = counts;
+  h.zeroThreshold = typeof q.zeroThreshold === 'number' ? q.zeroThreshold : 0;
+  h.sum = typeof q.sum === 'number' ? q.sum : 0;
+  h.offset = t.offset;
+  h.counts = t.counts;
   if (count > 0) {
     // min/max are optional on the wire: fall back to the outer bounds of the occupied buckets.
-    const t = trimmed(h);
     const lo = zeroCount > 0 ? 0 : bucketLower(scale, t.offset);
     const hi = t.counts.length > 0 ? bucketLower(scale, t.offset + t.counts.length) : 0;
-    h.min = typeof p.min === 'number' ? p.min : lo;
-    h.max = typeof p.max === 'number' ? p.max : hi;
+    h.min = typeof q.min === 'number' ? q.min : lo;
+    h.max = typeof q.max === 'number' ? q.max : hi;
   }
   return h;
 }

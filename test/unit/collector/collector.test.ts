@@ -1,40 +1,16 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { encodeMetrics } from '../../../src/telemetry/encode.js';
+import { appendFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { createHistogram, merge, quantile, record } from '../../../src/telemetry/exphist.js';
-import { createRecorder } from '../../../src/telemetry/recorder.js';
 import type { SeriesAttributes } from '../../../src/telemetry/types.js';
 import { exactQuantile, samples } from '../telemetry/helpers.js';
-import { latency, post, startCollectorProcess, type CollectorProcess, type LatencyRow } from './helpers.js';
+import { collectorFixture, latency, otlpBody, post, type LatencyRow } from './helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'webq8-collector-'));
-let n = 0;
-const dataFile = () => join(dir, `metrics-${n++}.jsonl`);
-const running: CollectorProcess[] = [];
-async function start(file = dataFile(), args: string[] = []) {
-  const c = await startCollectorProcess(file, args);
-  running.push(c);
-  return c;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((c) => c.stop('SIGKILL')));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dataFile, start } = collectorFixture('webq8-collector-');
 
 const V1: SeriesAttributes = { modelId: 'ocr', modelVersion: '1', backend: 'webgpu' };
 const V2: SeriesAttributes = { modelId: 'ocr', modelVersion: '2', backend: 'wasm' };
 
-/** One client's body with the given samples. */
-function body(values: number[], attrs: SeriesAttributes, errors = 0): string {
-  const rec = createRecorder();
-  for (const v of values) rec.record('run', v, attrs);
-  for (let i = 0; i < errors; i++) rec.recordError('INPUT_INVALID', attrs);
-  const [b, ...rest] = encodeMetrics(rec.collect(), { resource: { 'webq8.version': '0.1.0' } });
-  expect(rest).toEqual([]);
-  return b!;
-}
+const body = otlpBody;
 
 const row = (rows: LatencyRow[], version: string) => rows.find((r) => r.version === version && r.metric === 'webq8.run.duration')!;
 
