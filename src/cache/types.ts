@@ -2,7 +2,7 @@
  * Public types of the model cache. The cache is content-addressed: a model entry is keyed by the
  * SHA-256 of its bytes; id, version and URL are labels used to find it again.
  */
-import type { CacheMode, ModelManifestRef, ModelRef, ModelSource } from '../types';
+import type { CacheMode, ModelRef, ModelSource } from '../types';
 
 export type { CacheMode, ModelRef };
 

@@ -73,19 +73,9 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
     const y = node.output?.[0] ?? '';
     let wq = weights.get(w);
     if (!wq) {
-      const t = toTensor(ix.constants.get(w)!);
-      const q = quantizeWeight(t.data as Float32Array, dimsOf(ix.constants.get(w)!), options.perChannel ?? false);
-      wq = { q: `${w}_quantized`, scale: `${w}_scale`, zp: `${w}_zero_point` };
-      const n = q.scale.length;
-      newInit.push(
-        raw(wq.q, 3, t.dims as number[], new Uint8Array(q.data.buffer)),
-        raw(wq.scale, 1, n > 1 ? [n] : [], new Uint8Array(q.scale.buffer)),
-        raw(wq.zp, 3, n > 1 ? [n] : [], new Uint8Array(n)),
-      );
+      wq = quantizeInitializer(ix.constants.get(w)!, w, options.perChannel ?? false, newInit, report);
       weights.set(w, wq);
       replacedWeights.add(w);
-      report.weightBytes.float += t.data.byteLength;
-      report.weightBytes.int8 += q.data.byteLength;
     }
     let a = dqls.get(x);
     if (!a) {
@@ -114,6 +104,22 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
   report.opset.from = upgradeOpset(model, target);
   report.opset.to = Math.max(report.opset.from, target);
   return { bytes: onnx.ModelProto.encode(model).finish(), report };
+}
+
+/** Quantizes weight `t` (named `w`) into initializers appended to `into`; returns their names. */
+function quantizeInitializer(t: TensorProto, w: string, perChannel: boolean, into: TensorProto[], report: QuantizeReport): { q: string; scale: string; zp: string } {
+  const f = toTensor(t);
+  const q = quantizeWeight(f.data as Float32Array, dimsOf(t), perChannel);
+  const names = { q: `${w}_quantized`, scale: `${w}_scale`, zp: `${w}_zero_point` };
+  const n = q.scale.length;
+  into.push(
+    raw(names.q, ONNX.INT8, f.dims as number[], new Uint8Array(q.data.buffer)),
+    raw(names.scale, ONNX.FLOAT, n > 1 ? [n] : [], new Uint8Array(q.scale.buffer)),
+    raw(names.zp, ONNX.INT8, n > 1 ? [n] : [], new Uint8Array(n)),
+  );
+  report.weightBytes.float += f.data.byteLength;
+  report.weightBytes.int8 += q.data.byteLength;
+  return names;
 }
 
 /** Whether a MatMul weight can be quantized: `undefined` yes; `null`: not a candidate at all; a string: left in float, and why. */

@@ -91,7 +91,7 @@ it('answers 2000 seeded random requests without dying: malformed escapes, bad st
       status = res.status;
       await res.arrayBuffer().catch(() => undefined); // /__cut/ and /__lie-length/ break bodies on purpose
     } catch (err) {
-      throw new Error(`${method} ${path} got no answer: ${(err as Error).message} (${String((err as Error).cause)})`);
+      throw new Error(`${method} ${path} got no answer: ${(err as Error).message} (${String((err as Error).cause)})`, { cause: err });
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     if (path === '/%' || path.startsWith('/__status/') || path.includes('delta=abc')) expect(status, path).toBeLessThan(500);
