@@ -12,12 +12,14 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * @typedef {{ quantizeDynamic: typeof import('../src/graph/quantize.js').quantizeDynamic }} QuantizeLib
+ * @typedef {{ quantizeDynamic: typeof import('../src/graph/quantize.js').quantizeDynamic, quantizeWeightsOnly: typeof import('../src/graph/quantize.js').quantizeWeightsOnly }} QuantizeLib
  * @typedef {{ load: () => Promise<QuantizeLib>, out: (line: string) => void, err: (line: string) => void }} CliIo
  */
 
-export const USAGE = `usage: webq8 quantize <in.onnx> <out.onnx> [--per-channel] [--exclude name,...] [--debug]
+export const USAGE = `usage: webq8 quantize <in.onnx> <out.onnx> [--weights-only] [--per-channel] [--exclude name,...] [--debug]
 
+  --weights-only     int8 weights behind DequantizeLinear, float activations (QDQ weight-only);
+                     default: dynamic int8 as ORT's quantize_dynamic
   --per-channel      one weight scale per output column (default: one per weight)
   --exclude a,b      node or weight names to leave in float
   --debug            print stack traces with errors`;
@@ -28,11 +30,12 @@ function parse(argv) {
   const [command, ...rest] = argv;
   /** @type {string[]} */
   const files = [];
-  const options = { perChannel: false, exclude: /** @type {string[]} */ ([]) };
+  const options = { perChannel: false, weightsOnly: false, exclude: /** @type {string[]} */ ([]) };
   let debug = false;
   for (let i = 0; i < rest.length; i++) {
     const a = /** @type {string} */ (rest[i]);
     if (a === '--per-channel') options.perChannel = true;
+    else if (a === '--weights-only') options.weightsOnly = true;
     else if (a === '--debug') debug = true;
     else if (a === '--exclude') options.exclude.push(...(rest[++i] ?? '').split(',').filter(Boolean));
     else if (a.startsWith('--exclude=')) options.exclude.push(...a.slice(10).split(',').filter(Boolean));
@@ -86,7 +89,9 @@ export async function main(argv, io) {
   try {
     const lib = await io.load();
     const bytes = new Uint8Array(readFileSync(input));
-    const { bytes: q, report } = lib.quantizeDynamic(bytes, { ...args.options, source: input });
+    const { weightsOnly, ...options } = args.options;
+    const quantize = weightsOnly ? lib.quantizeWeightsOnly : lib.quantizeDynamic;
+    const { bytes: q, report } = quantize(bytes, { ...options, source: input });
     writeAtomic(output, q);
     const mb = (/** @type {number} */ n) => (n / 2 ** 20).toFixed(2);
     io.out(`quantized ${report.quantized.length} MatMul(s); opset ${report.opset.from} → ${report.opset.to}; weights ${mb(report.weightBytes.float)} MiB float → ${mb(report.weightBytes.int8)} MiB int8`);

@@ -7,14 +7,13 @@
  * one scale per weight, and opset 9 models are raised to 11 (DequantizeLinear exists from 10).
  */
 import { ONNX } from '../dtypes';
-import { decodeModel, defaultOpset, dimsOf, indexGraph, onnx, toTensor, type NodeProto } from './onnx-model';
+import { defaultOpset, dimsOf, indexGraph, onnx, toTensor, type NodeProto } from './onnx-model';
 import { upgradeOpset } from './opset';
-import { quantizeWeight, skipReason, type QuantizeOptions, type QuantizeReport } from './quantize';
+import { decodeForQuantize, quantizeWeight, skipReason, type QuantizeOptions, type QuantizeReport } from './quantize-common';
 
 /** Quantizes the MatMul weights of `bytes` to int8 behind `DequantizeLinear` (see the module comment). */
 export function quantizeWeightsOnly(bytes: Uint8Array, options: QuantizeOptions = {}): { bytes: Uint8Array; report: QuantizeReport } {
-  const model = decodeModel(bytes);
-  const graph = model.graph ?? onnx.GraphProto.create();
+  const { model, graph } = decodeForQuantize(bytes, options);
   const ix = indexGraph(graph);
   const perChannel = options.perChannel === true && defaultOpset(model) >= 13;
   const exclude = new Set(options.exclude ?? []);

@@ -11,34 +11,13 @@
  * with `perChannel`), zero point 0, round half to even. The default-domain opset is raised to 11
  * when lower (see ./opset.ts). Runs in Node and in browsers; `bin/webq8.mjs` is its CLI.
  */
-import { ModelFormatError } from '../errors';
-import { decodeModel, dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
+import { dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
 import { upgradeOpset } from './opset';
-import { assertOnnx } from './sniff';
 import { ONNX } from '../dtypes';
-import { roundHalfEven } from '../kernels/int8-math';
+import { decodeForQuantize, quantizeWeight, skipReason, type QuantizeOptions, type QuantizeReport } from './quantize-common';
 
-/** Options of {@link quantizeDynamic}. */
-export interface QuantizeOptions {
-  /** One scale per output column (ORT's `per_channel=True`) instead of one per weight. */
-  perChannel?: boolean;
-  /** Node names or weight names to leave in float. */
-  exclude?: string[];
-  /** What to call the input in error messages (the CLI passes the file name); default `'model'`. */
-  source?: string;
-}
-
-/** What {@link quantizeDynamic} did. */
-export interface QuantizeReport {
-  /** Names of the MatMul nodes replaced. */
-  quantized: string[];
-  /** MatMuls left in float, with the reason. */
-  skipped: { node: string; reason: string }[];
-  /** Default-domain opset before and after. */
-  opset: { from: number; to: number };
-  /** Float weight bytes replaced, and the int8 bytes that replaced them. */
-  weightBytes: { float: number; int8: number };
-}
+export { quantizeWeight, type QuantizeOptions, type QuantizeReport } from './quantize-common';
+export { quantizeWeightsOnly } from './quantize-weights';
 
 /**
  * Quantizes `bytes` (an ONNX model) as described in the module comment.
@@ -46,13 +25,7 @@ export interface QuantizeReport {
  *   (an empty or truncated file must not turn into a "quantized" model).
  */
 export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}): { bytes: Uint8Array; report: QuantizeReport } {
-  const source = options.source ?? 'model';
-  assertOnnx(bytes, source);
-  const model = decodeModel(bytes, source);
-  const graph = model.graph;
-  if (!graph?.node?.length) {
-    throw new ModelFormatError(`${source} has a graph with no nodes, so there is nothing to quantize. Check that it is the exported model, not an empty or placeholder file.`, { source });
-  }
+  const { model, graph } = decodeForQuantize(bytes, options);
   const ix = indexGraph(graph);
   const exclude = new Set(options.exclude ?? []);
   const report: QuantizeReport = { quantized: [], skipped: [], opset: { from: 0, to: 0 }, weightBytes: { float: 0, int8: 0 } };
@@ -120,37 +93,6 @@ function quantizeInitializer(t: TensorProto, w: string, perChannel: boolean, int
   report.weightBytes.float += f.data.byteLength;
   report.weightBytes.int8 += q.data.byteLength;
   return names;
-}
-
-/** Whether a MatMul weight can be quantized: `undefined` yes; `null`: not a candidate at all; a string: left in float, and why. */
-export function skipReason(w: TensorProto | undefined, name: string, wName: string, exclude: Set<string>): string | null | undefined {
-  if (exclude.has(name) || exclude.has(wName)) return 'excluded';
-  if (!w) return 'the weight is not a constant';
-  if (w.dataType !== ONNX.FLOAT) return 'the weight is not float32';
-  if (dimsOf(w).length !== 2) return `the weight has dims ${JSON.stringify(dimsOf(w))}, not [K, N]`;
-  return undefined;
-}
-
-/**
- * ORT's symmetric QInt8 weight quantization of a row-major `[K, N]` weight: `scale = max|W| / 127`
- * (per tensor, or per column when `perChannel`), `q = clamp(round_half_even(W / scale), −127, 127)`.
- * An all-zero range uses scale 1 (as ORT does).
- */
-export function quantizeWeight(w: Float32Array, dims: number[], perChannel: boolean): { data: Int8Array; scale: Float32Array } {
-  const [k = 0, n = 0] = dims;
-  const cols = perChannel ? n : 1;
-  const absmax = new Float32Array(cols);
-  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) {
-    const j = perChannel ? c : 0;
-    absmax[j] = Math.max(absmax[j]!, Math.abs(w[r * n + c]!));
-  }
-  const scale = absmax.map((m) => (m === 0 ? 1 : Math.fround(Math.fround(2 * m) / 254)));
-  const data = new Int8Array(k * n);
-  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) {
-    const s = scale[perChannel ? c : 0]!;
-    data[r * n + c] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[r * n + c]! / s))));
-  }
-  return { data, scale };
 }
 
 function raw(name: string, dataType: number, dims: number[], rawData: Uint8Array): TensorProto {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main, USAGE } from '../../bin/cli.mjs';
-import { quantizeDynamic } from '../../src/graph/quantize';
+import { quantizeDynamic, quantizeWeightsOnly } from '../../src/graph/quantize';
 import { decodeModel } from '../../src/graph/onnx-model';
 import { ModelFormatError } from '../../src/errors';
 import { mlp } from './graph/models';
@@ -21,7 +21,7 @@ const path = (name: string) => join(dir, `${n++}-${name}`);
 async function run(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { load: async () => ({ quantizeDynamic }), out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main(argv, { load: async () => ({ quantizeDynamic, quantizeWeightsOnly }), out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out, err };
 }
 
@@ -45,6 +45,16 @@ describe('webq8 quantize (CLI)', () => {
     expect(r.out[0]).toMatch(/^quantized 1 MatMul\(s\); opset 13 → 13/);
     const ops = decodeModel(readFileSync(output)).graph!.node!.map((x) => x.opType);
     expect(ops).toContain('MatMulInteger');
+  });
+
+  it('--weights-only writes weight-only QDQ (DequantizeLinear before each MatMul, no MatMulInteger)', async () => {
+    const input = path('in-w.onnx');
+    const output = path('out-w.onnx');
+    writeFileSync(input, mlp(8, 4));
+    const r = await run('quantize', input, output, '--weights-only');
+    expect(r).toMatchObject({ code: 0, err: [] });
+    const ops = decodeModel(readFileSync(output)).graph!.node!.map((x) => x.opType);
+    expect(ops).toEqual(['Relu', 'DequantizeLinear', 'MatMul', 'Tanh']);
   });
 
   for (const [what, bytes, reason] of [
