@@ -6,6 +6,7 @@
  * scales are all the blocked form: one block, or `K / block` blocks.
  */
 import code from '../../shaders/w8a32-matmul.wgsl?raw';
+import tiledCode from '../../shaders/w8a32-matmul-tiled.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
 import { zeroBuffer } from './int8-matmul';
@@ -104,14 +105,17 @@ export function chunkRows(block: number, k: number): number {
   return c;
 }
 
-/** The program for `m` rows: GEMV-like (SPLIT_K over chunks) for up to 4 rows, 8-row tiles beyond. */
+/**
+ * The program for `m` rows: GEMV-like (split-K over chunks, w8a32-matmul.wgsl) for up to 3 rows,
+ * 4-row tiles (w8a32-matmul-tiled.wgsl) from 4 rows on.
+ */
 export function w8a32Program(m: number, n4: number): Program {
-  const gemv = m <= 4;
-  const consts = gemv ? { WG_X: 32, SPLIT_K: 4, ROWS: Math.max(1, m) } : { WG_X: 64, SPLIT_K: 1, ROWS: 8 };
-  const workgroups: [number, number] = [Math.ceil(n4 / consts.WG_X), Math.ceil(m / consts.ROWS)];
+  const gemv = m < 4;
+  const consts: Record<string, number> = gemv ? { WG_X: 32, SPLIT_K: 4, ROWS: Math.max(1, m) } : { WG_X: 16 };
+  const workgroups: [number, number] = [Math.ceil(n4 / consts.WG_X!), Math.ceil(m / (gemv ? Math.max(1, m) : 4))];
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new KernelError(`weight-only matmul: ${m} rows need ${workgroups.join('x')} workgroups; split the batch.`, { m });
-  const key = gemv ? `gemv${consts.ROWS}` : 'tiled';
-  return { shaderKey: `w8a32-${key}`, label: `webq8:w8a32.${key}`, code, constants: consts, workgroups };
+  const key = gemv ? `gemv${consts.ROWS}` : 'tiled4';
+  return { shaderKey: `w8a32-${key}`, label: `webq8:w8a32.${key}`, code: gemv ? code : tiledCode, constants: consts, workgroups };
 }
 
 /** `Y = X · dequant(W) (+ bias)` for float32 X `[..., K]` into a new pooled buffer the caller owns. */
