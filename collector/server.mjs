@@ -15,6 +15,8 @@ import { createAggregator } from './aggregate.mjs';
 import { renderDashboard } from './dashboard.mjs';
 import { openJournal } from './journal.mjs';
 import { parseExport } from './validate.mjs';
+import { createReleases, releaseJournalPath } from './release.mjs';
+import { embeddedVersions } from './release-decision.mjs';
 
 const BATCH_HEADER = 'x-webq8-batch';
 const DEFAULT_METRIC = 'webq8.run.duration';
@@ -91,6 +93,7 @@ export async function startCollector(options = {}) {
       if (r.batch) batches.add(r.batch);
       agg.add(parsed);
     }) ?? 0;
+  const releases = createReleases({ file: options.dataFile && releaseJournalPath(options.dataFile), versions: embeddedVersions(agg) });
 
   /** @param {Req} req @param {Res} res */
   async function ingest(req, res) {
@@ -127,6 +130,7 @@ export async function startCollector(options = {}) {
     cors(req, res);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'OPTIONS') return preflight(req, res);
+    if (url.pathname === '/api/release' || url.pathname.startsWith('/api/release/')) return releases.handle(req, res, url);
     if (url.pathname === '/v1/metrics') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST, OPTIONS' });
       return ingest(req, res);
@@ -137,7 +141,7 @@ export async function startCollector(options = {}) {
     }
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(renderDashboard(agg, url.searchParams.get('metric') ?? DEFAULT_METRIC));
+      return res.end(renderDashboard(agg, url.searchParams.get('metric') ?? DEFAULT_METRIC).replace('</body>', `${releases.section()}</body>`));
     }
     return json(res, 404, { error: `no route ${url.pathname}; try POST /v1/metrics, GET /api/latency or GET /` });
   }
