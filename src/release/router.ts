@@ -50,7 +50,8 @@ export class ReleaseRouter {
     const { slot, role, reason } = route(s);
     options.onRoute?.(slot.info);
     const mirror = this.mirrorTarget(role);
-    // The user's buffers are transferred to the Worker: keep a copy to mirror, and to warm new versions with.
+    // The user's buffers are transferred to the Worker: keep a copy to mirror and to warm new versions with
+    // (the shadow run and the warm-up each transfer a copy of it, so it stays whole).
     const copy = mirror || s.recent === null ? cloneFeeds(feeds) : null;
     if (copy) s.recent = copy;
     enter(slot);
@@ -83,7 +84,7 @@ export class ReleaseRouter {
   private mirror(target: Slot, feeds: TensorMap, served: TensorMap, targetIsStable: boolean, servedBy: Slot): void {
     const s = this.state;
     const candidate = targetIsStable ? servedBy.version.version : target.version.version;
-    const job = { target, feeds, served: cloneFeeds(served), targetIsStable, tally: tallyOf(s, candidate), done: () => this.check() };
+    const job = { target, feeds, served, targetIsStable, tally: tallyOf(s, candidate), done: () => this.check() };
     s.shadow.offer(job, servedBy.server.snapshot().queueLength > 0);
   }
 

@@ -5,7 +5,7 @@
  * version's own Worker (candidates load into a Worker of their own), and skipped — counted, never
  * queued — whenever a user run is waiting or the other version is still busy.
  */
-import { enter, leave, type Slot } from './slot';
+import { cloneFeeds, enter, leave, type Slot } from './slot';
 import { compareOutputs, type AgreementTally } from './agreement';
 import type { TensorMap } from '../types';
 
@@ -16,9 +16,9 @@ const SHADOW_DEADLINE_MS = 5_000;
 export interface ShadowJob {
   /** The version that runs in the shadow. */
   target: Slot;
-  /** Its inputs (a copy: the user's were transferred to the serving Worker). */
+  /** Its inputs (not the user's: those were transferred to the serving Worker). Copied again if the run starts. */
   feeds: TensorMap;
-  /** The serving version's outputs (a copy). */
+  /** The serving version's outputs, as the user got them; copied if the run starts (the user may change them). */
   served: TensorMap;
   /** Whether `target` is the stable version (a canary client mirroring back), else the candidate. */
   targetIsStable: boolean;
@@ -47,13 +47,14 @@ export class ShadowRunner {
     }
     this.running = true;
     enter(job.target);
+    const served = cloneFeeds(job.served);
     const deadlineAt = performance.now() + SHADOW_DEADLINE_MS;
     job.target.server
-      .submit(job.feeds, { priority: 'background', deadlineAt })
+      .submit(cloneFeeds(job.feeds), { priority: 'background', deadlineAt })
       .then(
         (shadow) => {
           job.target.stats.ok(shadow.reply.timings.runMs);
-          const [stableOut, candidateOut] = job.targetIsStable ? [shadow.outputs, job.served] : [job.served, shadow.outputs];
+          const [stableOut, candidateOut] = job.targetIsStable ? [shadow.outputs, served] : [served, shadow.outputs];
           job.tally.add(compareOutputs(stableOut, candidateOut));
         },
         (err: unknown) => {
