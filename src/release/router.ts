@@ -108,26 +108,32 @@ export class ReleaseRouter {
     return route(this.state).slot.server;
   }
 
+  /** Queueing gauges of the version new runs go to. */
   snapshot(): ReturnType<Slot['server']['snapshot']> {
     return this.serving.snapshot();
   }
 
+  /** Replicas of the version new runs go to. */
   replicaStats(): ReturnType<Slot['server']['replicaStats']> {
     return this.serving.replicaStats();
   }
 
+  /** Whether the version new runs go to batches requests. */
   get batching(): boolean {
     return this.serving.batching;
   }
 
+  /** SLO state of the version new runs go to. */
   health(): ReturnType<Slot['server']['health']> {
     return this.serving.health();
   }
 
+  /** SLO tracker of the version new runs go to. */
   get slo(): Slot['server']['slo'] {
     return this.serving.slo;
   }
 
+  /** Live replicas of the version new runs go to. */
   get replicas(): Slot['server']['replicas'] {
     return this.serving.replicas;
   }
