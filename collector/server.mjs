@@ -17,6 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { renderDashboard } from './dashboard.mjs';
 import { createOriginPolicy, drainCap, json, originError, readBody } from './http.mjs';
 import { openStore } from './ingest.mjs';
+import { createReleases, releaseJournalPath } from './release.mjs';
+import { embeddedVersions } from './release-decision.mjs';
 
 const BATCH_HEADER = 'x-webq8-batch';
 const DEFAULT_METRIC = 'webq8.run.duration';
@@ -69,6 +71,7 @@ export async function startCollector(options = {}) {
     compactBytes: options.compactBytes ?? 64 * 1024 * 1024,
     log,
   });
+  const releases = await createReleases({ file: options.dataFile && releaseJournalPath(options.dataFile), versions: embeddedVersions(store.agg) });
 
   /** @param {Req} req @param {Res} res */
   async function ingest(req, res) {
@@ -110,6 +113,7 @@ export async function startCollector(options = {}) {
       return json(res, 400, { error: 'malformed request target' });
     }
     if (req.method === 'OPTIONS') return origins.preflight(req, res);
+    if (url.pathname === '/api/release' || url.pathname.startsWith('/api/release/')) return releases.handle(req, res, url);
     if (url.pathname === '/v1/metrics') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST, OPTIONS' });
       return ingest(req, res);
@@ -121,7 +125,7 @@ export async function startCollector(options = {}) {
     if (url.pathname === '/api/status') return json(res, 200, store.status());
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC));
+      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC).replace('</body>', `${releases.section()}</body>`));
     }
     return json(res, 404, { error: `no route ${url.pathname.slice(0, 200)}; try POST /v1/metrics, GET /api/latency, GET /api/status or GET /` });
   }

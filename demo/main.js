@@ -9,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 
 // With ?collector=URL (npm run demo passes it), latencies go to the reference collector's dashboard.
 const collector = new URLSearchParams(location.search).get('collector');
+// With ?release=URL (npm run demo prints it), the model follows that release manifest instead.
+const release = new URLSearchParams(location.search).get('release');
 const runtime = createRuntime(collector ? { telemetry: { endpoint: collector, intervalMs: 5000 } } : {});
 const keys = loadKeys(KEYS);
 const models = new Map(); // backend request -> Promise<Model>
@@ -16,14 +18,20 @@ const models = new Map(); // backend request -> Promise<Model>
 function model(backend) {
   if (!models.has(backend)) {
     const t0 = performance.now();
-    const p = runtime.load(MODEL, {
+    const p = runtime.load(release ? { release, pollMs: 5000 } : MODEL, {
       backend,
       onProgress: (e) => {
         $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
       },
     });
-    p.then((m) => ($('load').textContent = `${(performance.now() - t0).toFixed(0)} ms (fetch ${m.info.loadTimings.fetchMs.toFixed(0)} ms, compile ${m.info.loadTimings.compileMs.toFixed(0)} ms)`));
+    p.then(
+      (m) =>
+        ($('load').textContent =
+          `${(performance.now() - t0).toFixed(0)} ms (fetch ${m.info.loadTimings.fetchMs.toFixed(0)} ms, compile ${m.info.loadTimings.compileMs.toFixed(0)} ms)`),
+    );
     p.catch(() => models.delete(backend));
+    // Shadow comparisons finish after the answer: refresh the release panel now and then.
+    if (release) p.then((m) => setInterval(() => showRelease(m.release()), 1000));
     models.set(backend, p);
   }
   return models.get(backend);
@@ -62,6 +70,21 @@ async function recognize() {
     $('spinner').textContent = '';
     $('go').disabled = false;
   }
+}
+
+/** Version split, shadow agreement and incidents of the release the model follows. */
+function showRelease(r) {
+  $('release-row').hidden = false;
+  const c = r.candidate ? `candidate ${r.candidate.version} (${r.candidate.mode}, ${r.candidate.state})` : 'no candidate';
+  $('release').textContent = r.lastRun ? `${r.lastRun.version} served: ${r.lastRun.reason}; ${c}` : c;
+  $('agreement').textContent =
+    r.agreement
+      .map(
+        (a) =>
+          `${a.stable} vs ${a.candidate}: ${a.compared} compared, ${a.disagreed} top-1 disagreements, min cosine ${a.minCosine.toFixed(4)}, max |diff| ${a.maxAbsDiff.toFixed(3)}`,
+      )
+      .join('; ') || 'no shadow comparison yet';
+  $('incidents').textContent = r.incidents.map((i) => `${i.at} ${i.rule}: ${i.candidate} rolled back (${JSON.stringify(i.evidence)})`).join('; ') || 'none';
 }
 
 $('go').addEventListener('click', recognize);

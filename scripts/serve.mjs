@@ -23,7 +23,10 @@ if (flag('--demo')) {
   } catch {
     collector = await startCollector({ ...options, port: 0 }); // 4318 is taken
   }
+  const { publishDemoRelease } = await import('./demo-release.mjs');
+  const release = await publishDemoRelease(url, collector.url);
   console.log(`\n  webq8 demo:          ${url}/demo/?collector=${collector.url}`);
+  console.log(`  as a release:        ${url}/demo/?collector=${collector.url}&release=${release}  (fp32 stable, int8 shadow candidate)`);
   console.log(`  latency dashboard:   ${collector.url}/  (the reference collector; data in .collector/demo.jsonl)`);
   console.log('\n  Open the demo in a browser with WebGPU. Ctrl+C stops both.');
 }

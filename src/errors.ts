@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'CONTENT_LENGTH'
   | 'CACHE'
   | 'OVERLOADED'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  | 'RELEASE_MANIFEST';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -176,6 +177,17 @@ export class CacheError extends WebQ8Error {
   }
 }
 
+/**
+ * A release manifest is malformed: not JSON, too large, or a field missing or out of range. The
+ * model keeps serving what it served. `details.url`, `details.field` (e.g. `'candidate.fraction'`).
+ */
+export class ReleaseManifestError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('RELEASE_MANIFEST', message, details);
+    this.name = 'ReleaseManifestError';
+  }
+}
+
 const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
   ModelLoadError,
   ModelFormatError,
@@ -192,6 +204,7 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   CacheError,
   OverloadedError,
   DeadlineExceededError,
+  ReleaseManifestError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

@@ -22,6 +22,7 @@ export {
   CacheError,
   OverloadedError,
   DeadlineExceededError,
+  ReleaseManifestError,
 } from './errors';
 export type { ErrorCode } from './errors';
 export type * from './types';

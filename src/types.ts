@@ -303,3 +303,169 @@ export interface Placement {
   /** Ops left to ORT that its WebGPU EP runs on the CPU (by type, counted). Empty when none. */
   cpuFallbackOps: Record<string, number>;
 }
+
+/**
+ * A model release to follow (see README "Releasing a new model version"): the URL of a
+ * {@link ReleaseManifest}. `runtime.load({ release })` serves its stable version, routes runs to its
+ * candidate by the manifest, compares the two, rolls back on the manifest's rules, and polls the
+ * manifest for changes.
+ */
+export interface ReleaseRef {
+  /** URL of the release manifest JSON (e.g. the reference collector's `/api/release/<model>`). */
+  release: string | URL;
+  /** Milliseconds between manifest polls; default 60 000, at least 1 000; 0 never polls. */
+  pollMs?: number;
+  /**
+   * This client's stable id for canary buckets. Default: a random id kept in IndexedDB (database
+   * `webq8-release`), never a fingerprint. Pass your own (e.g. a hash of a signed-in user's id) to
+   * keep a person in one cohort across devices.
+   */
+  clientId?: string;
+  /** Share of a canary client's runs mirrored to the stable version for comparison, 0–1; default 0.1. */
+  shadowRate?: number;
+  /** Where incidents are POSTed as JSON; default `<release URL>/incidents`; `false` sends none. */
+  reportUrl?: string | false;
+}
+
+/** One version of a released model: where its bytes are, and their SHA-256 and size. */
+export interface ReleaseVersion {
+  /** Version label, e.g. `'4.0.1'`; a label always means the same bytes. */
+  version: string;
+  /** Model URL, absolute or relative to the manifest's URL. */
+  url: string;
+  /** SHA-256 of the model bytes, 64 hex characters. */
+  sha256: string;
+  /** Size of the model in bytes. */
+  size: number;
+}
+
+/**
+ * The version being rolled out. `mode: 'canary'`: it serves the clients whose stable hash falls
+ * below `fraction` (0–1). `mode: 'shadow'`: it serves nobody; every client mirrors `fraction` of its
+ * runs to it after answering from stable, and compares the outputs.
+ */
+export interface ReleaseCandidate extends ReleaseVersion {
+  mode: 'shadow' | 'canary';
+  fraction: number;
+}
+
+/**
+ * When a candidate is rolled back or promoted; absent fields take the defaults in
+ * `RELEASE_RULE_DEFAULTS` (README "Releasing a new model version").
+ */
+export interface ReleaseRules {
+  /** Largest allowed ratio of the candidate's p95 latency to stable's. */
+  p95Ratio?: number;
+  /** Largest allowed excess of the candidate's error rate over stable's (0.01 = one point). */
+  errorRateDelta?: number;
+  /** Largest allowed share of compared runs whose top-1 answer differs from stable's. */
+  disagreement?: number;
+  /** Samples each side needs before any rule may decide. */
+  minSamples?: number;
+}
+
+/** The release manifest JSON. */
+export interface ReleaseManifest {
+  /** Model id (letters, digits, `._-`): the label of its telemetry series. */
+  model: string;
+  stable: ReleaseVersion;
+  candidate?: ReleaseCandidate;
+  rules?: ReleaseRules;
+}
+
+/** Latency and error counts of one version, as a decision reads them (from a client or a fleet store). */
+export interface VersionStats {
+  version: string;
+  /** Successful runs measured. */
+  count: number;
+  /** Failed runs that count against the version (caller errors such as `INPUT_INVALID` excluded). */
+  errors: number;
+  /** Latency percentiles, ms (NaN when unknown). */
+  p50: number;
+  p95: number;
+  p99: number;
+  /**
+   * The latency histogram, when the store has one: then latency is compared with distribution-free
+   * bounds on the quantile; without it, with the point estimates.
+   */
+  histogram?: HistogramCounts;
+  /** Shadow comparisons against the other version: how many, and how many disagreed on top-1. */
+  agreement?: { compared: number; disagreed: number };
+}
+
+/** The bucket counts of a base-2 exponential histogram (the OTLP model; webq8's `HistogramState` is one). */
+export interface HistogramCounts {
+  /** base = 2^(2^-scale); bucket i holds (base^i, base^(i+1)]. */
+  scale: number;
+  count: number;
+  /** Values ≤ `zeroThreshold`. */
+  zeroCount: number;
+  zeroThreshold: number;
+  min: number;
+  max: number;
+  /** Index of `counts[0]`. */
+  offset: number;
+  counts: number[];
+}
+
+/** What a release decision says, which rule decided, and the figures it decided on. */
+export interface ReleaseDecision {
+  decision: 'promote' | 'rollback' | 'wait';
+  /** The rule that decided (`'minSamples'` while waiting for data); null when every rule passed. */
+  rule: ReleaseRule | null;
+  evidence: Record<string, number | string | boolean | null>;
+}
+
+/** Names of the rules (and of the other reasons a candidate is refused). */
+export type ReleaseRule = 'p95Ratio' | 'errorRateDelta' | 'disagreement' | 'minSamples' | 'integrity' | 'incompatible' | 'warmup' | 'manual';
+
+/** A rollback or refusal of a candidate: what, when, which rule, and the evidence. */
+export interface ReleaseIncident {
+  model: string;
+  /** ISO time. */
+  at: string;
+  /** `'client'`: decided on this device; `'fleet'`: decided by the collector over every client. */
+  scope: 'client' | 'fleet';
+  stable: string;
+  candidate: string;
+  rule: ReleaseRule;
+  evidence: Record<string, number | string | boolean | null>;
+}
+
+/** Shadow comparisons of one version pair on this client. */
+export interface AgreementStats {
+  stable: string;
+  candidate: string;
+  /** Runs compared. */
+  compared: number;
+  /** Of those, runs whose top-1 answer (argmax along the last axis, every row) differed. */
+  disagreed: number;
+  /** Largest absolute difference of any output element seen. */
+  maxAbsDiff: number;
+  /** Smallest and mean cosine similarity of the outputs (flattened) per run. */
+  minCosine: number;
+  meanCosine: number;
+  /** Shadow runs not started because the page was busy or one was still running. */
+  skipped: number;
+}
+
+/** What a release model is doing (see `model.release()`). Plain data. */
+export interface ReleaseStatus {
+  model: string;
+  /** Stable version, and the version new runs go to now. */
+  stable: string;
+  serving: string;
+  candidate: { version: string; mode: 'shadow' | 'canary'; fraction: number; state: 'loading' | 'ready' | 'not-in-cohort' | 'rolled-back' | 'refused' } | null;
+  /** The version that served the last run, its role and why it was chosen. */
+  lastRun: { version: string; role: 'stable' | 'candidate'; reason: string } | null;
+  /** This client's canary bucket in [0, 1): it is in a canary when `bucket < fraction`. */
+  bucket: number;
+  agreement: AgreementStats[];
+  incidents: ReleaseIncident[];
+  /** The last failure to fetch or apply the manifest or a version (the model keeps serving). */
+  lastError: { code: string; message: string; at: string } | null;
+  /** Manifest fetches, version switches (blue-green), and the manifest's ETag. */
+  polls: number;
+  switches: number;
+  etag: string | null;
+}

@@ -10,7 +10,7 @@ import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
 import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
-import type { Backend, ModelInfo, RunOptions, TensorLike, TensorMap } from '../types';
+import type { Backend, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
 /** Counters and timings of the most recent run (see {@link Model.lastRun}). */
@@ -21,6 +21,8 @@ export type RunStats = Pick<RunReply, 'counters' | 'timings'> & {
   replica: string;
   /** How many requests shared its dispatch (1 without batching). */
   batchSize: number;
+  /** The model version that served it, when known (always for releases). */
+  version?: string;
 };
 
 /** Queueing gauges of a model plus its replicas (see {@link Model.serving}). */
@@ -31,6 +33,20 @@ export interface ServingStats extends GaugeSnapshot {
   batching: boolean;
 }
 
+/**
+ * @internal What a model runs through: one `Server`, or a release router in front of one per
+ * version (src/release/), which also says which version each run went to (`onRoute`) and reports
+ * its state (`release()`).
+ */
+export type ModelServer = Pick<Server, 'snapshot' | 'replicaStats' | 'batching' | 'health' | 'slo' | 'replicas' | 'dispose'> & {
+  submit(feeds: TensorMap, options: Parameters<Server['submit']>[1] & { onRoute?: (info: ModelInfo) => void }): ReturnType<Server['submit']>;
+  /** The current (stable) version's info, for servers whose version changes. */
+  info?(): ModelInfo;
+  release?(): ReleaseStatus;
+  /** Fetches the release manifest now and applies it. */
+  refresh?(): Promise<void>;
+};
+
 /** @internal What a model needs from its runtime. */
 export interface ModelHost {
   telemetry: Telemetry;
@@ -39,11 +55,10 @@ export interface ModelHost {
 
 /** A model loaded by `runtime.load`. */
 export class Model {
-  /** Inputs, outputs, chosen backend and why, adapter, load timings (of the first replica). */
-  readonly info: ModelInfo;
   /** Stats of the last successful run, or `null` before the first. */
   lastRun: RunStats | null = null;
   private disposed = false;
+  private readonly firstInfo: ModelInfo;
   private readonly attrs: SeriesAttributes;
   private readonly stopGauges: () => void;
 
@@ -51,22 +66,52 @@ export class Model {
   constructor(
     info: ModelInfo,
     private readonly host: ModelHost,
-    private readonly server: Server,
+    private readonly server: ModelServer,
   ) {
-    this.info = info;
+    this.firstInfo = info;
     this.attrs = seriesAttributes(info);
     const t = host.telemetry;
     t.record('load.download', info.loadTimings.fetchMs, this.attrs);
     t.record('load.compile', info.loadTimings.compileMs, this.attrs);
-    this.stopGauges = t.addGauges(() => servingGauges(server, this.attrs));
+    this.stopGauges = t.addGauges(() => servingGauges(server, seriesAttributes(this.info)));
+  }
+
+  /**
+   * Inputs, outputs, chosen backend and why, adapter, load timings (of the first replica). For a
+   * release, those of the stable version now (see {@link Model.release}).
+   */
+  get info(): ModelInfo {
+    return this.server.info?.() ?? this.firstInfo;
+  }
+
+  /**
+   * For a model loaded with `runtime.load({ release })`: the stable and candidate versions, which
+   * version served the last run and why, this client's canary bucket, shadow agreement per version
+   * pair, incidents (rollbacks, refusals) and the last manifest error. `null` for other models.
+   */
+  release(): ReleaseStatus | null {
+    return this.server.release?.() ?? null;
+  }
+
+  /**
+   * For a release: fetches its manifest now (besides the `pollMs` interval, e.g. when your page learns
+   * of a new release) and applies it — a new stable version is loaded and warmed before it takes over,
+   * a new candidate starts loading. Resolves to the status afterwards; never rejects (failures are in
+   * `lastError`). `null` for other models.
+   */
+  async refreshRelease(): Promise<ReleaseStatus | null> {
+    await this.server.refresh?.();
+    return this.release();
   }
 
   /**
    * Local latency percentiles (ms) of this model since it loaded: `metric` `'run'` (default; the
    * whole call as you see it) or a phase (`'run.queue'`, `'run.transfer'`, `'run.ort'`,
-   * `'run.kernels'`, `'run.readback'`, `'load.*'`), plus error counts by code.
+   * `'run.kernels'`, `'run.readback'`, `'load.*'`), plus error counts by code. A release's stats
+   * cover all its versions (filter by version through `runtime.stats()` for one).
    */
   stats(metric: LatencyMetric = 'run'): TelemetryStats {
+    if (this.server.release) return this.host.telemetry.stats({ metric, modelId: this.attrs.modelId });
     return this.host.telemetry.stats({ metric, modelSha256: this.attrs.modelSha256, backend: this.attrs.backend });
   }
 
@@ -105,28 +150,33 @@ export class Model {
     if (signal?.aborted) throw new AbortError();
     const plain = plainFeeds(feeds);
     const t0 = performance.now();
+    // A release routes each run to one version: its latency and errors are that version's.
+    let routed: ModelInfo | undefined;
     try {
-      const submitted = this.server.submit(plain, { priority: options.priority, deadlineAt: deadlineOf(options, t0), signal });
+      const onRoute = (info: ModelInfo) => void (routed = info);
+      const submitted = this.server.submit(plain, { priority: options.priority, deadlineAt: deadlineOf(options, t0), signal, onRoute });
       const served = await withAbort(submitted, signal, () => undefined);
       const totalMs = performance.now() - t0;
-      this.record(totalMs, served.reply.timings);
-      this.lastRun = { counters: served.reply.counters, timings: served.reply.timings, totalMs, replica: served.replica, batchSize: served.batchSize };
+      const attrs = routed ? seriesAttributes(routed) : this.attrs;
+      this.record(totalMs, served.reply.timings, attrs);
+      const version = (routed ?? this.firstInfo).version;
+      this.lastRun = { counters: served.reply.counters, timings: served.reply.timings, totalMs, replica: served.replica, batchSize: served.batchSize, ...(version !== undefined ? { version } : {}) };
       return served.outputs;
     } catch (err) {
-      this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', this.attrs);
+      this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', routed ? seriesAttributes(routed) : this.attrs);
       throw err;
     }
   }
 
-  private record(totalMs: number, t: RunReply['timings']): void {
+  private record(totalMs: number, t: RunReply['timings'], attrs: SeriesAttributes): void {
     const rec = this.host.telemetry.record;
-    if (this.lastRun === null) rec('load.first_run', totalMs, this.attrs);
-    rec('run', totalMs, this.attrs);
-    rec('run.queue', t.queueMs, this.attrs);
-    rec('run.transfer', Math.max(0, totalMs - t.queueMs - t.runMs), this.attrs);
-    rec('run.ort', t.ortMs, this.attrs);
-    if (t.kernelsMs > 0) rec('run.kernels', t.kernelsMs, this.attrs);
-    rec('run.readback', t.readbackMs, this.attrs);
+    if (this.lastRun === null) rec('load.first_run', totalMs, attrs);
+    rec('run', totalMs, attrs);
+    rec('run.queue', t.queueMs, attrs);
+    rec('run.transfer', Math.max(0, totalMs - t.queueMs - t.runMs), attrs);
+    rec('run.ort', t.ortMs, attrs);
+    if (t.kernelsMs > 0) rec('run.kernels', t.kernelsMs, attrs);
+    rec('run.readback', t.readbackMs, attrs);
   }
 
   /** Frees the model's sessions and GPU memory in every replica; queued runs reject with {@link DisposedError}. */

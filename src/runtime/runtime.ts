@@ -9,10 +9,11 @@ import type { Plan } from '../graph/plan';
 import { LOAD_DEFAULTS, PLAN_BACKEND_DEFAULT, resolveLoadOptions } from '../defaults';
 import { installErrorTransfer, type DebugCommand, type LoadRequest, type WireSource, type WorkerApi, type WorkerConfig } from '../protocol';
 import { Server } from '../serving/server';
-import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, RuntimeOptions } from '../types';
+import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
-import { replicaBackends, serveModel, type ServeContext } from './serve-model';
+import { loadRelease } from '../release';
+import { replicaBackends, serveModel, type ServeContext, type SpawnedWorker } from './serve-model';
 import { workerReplica } from './worker-replica';
 import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
 import { VERSION } from '../version';
@@ -72,12 +73,31 @@ export class Runtime {
 
   /**
    * Loads a model into the worker: fetches a URL there (or takes bytes), checks it is ONNX, picks
-   * the backend (see {@link LoadOptions.backend}) and compiles it.
+   * the backend (see {@link LoadOptions.backend}) and compiles it. With a {@link ReleaseRef}
+   * (`{ release: url }`), follows that release: see README "Releasing a new model version" and
+   * `model.release()`.
    * @throws {@link ModelLoadError} (HTTP/network), {@link ModelFormatError} (not ONNX),
-   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError}.
+   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError};
+   *   for a release also `ReleaseManifestError` and {@link IntegrityError} (a manifest or stable
+   *   version that fails its checks).
    */
-  async load(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+  async load(source: ModelSource | ReleaseRef, options: LoadOptions = {}): Promise<Model> {
     this.assertOpen();
+    if (isReleaseRef(source)) {
+      const router = await loadRelease(source, absolute(source.release), {
+        loadVersion: (ref, dedicated) => this.serve(ref, options, dedicated),
+        telemetry: this.telemetry,
+        attrsOf: seriesAttributes,
+        requireIntegrity: options.requireIntegrity,
+      });
+      return this.track(new Model(router.info(), this.host, router));
+    }
+    const { info, server } = await this.serve(source, options, false);
+    return this.track(new Model(info, this.host, server));
+  }
+
+  /** Loads `source` behind its serving layer, in the runtime's Worker or (`dedicated`) a Worker of its own. */
+  private async serve(source: ModelSource, options: LoadOptions, dedicated: boolean): Promise<{ info: ModelInfo; server: Server }> {
     const backends = replicaBackends(options.serving, options.backend ?? LOAD_DEFAULTS.backend);
     const loadInto = (api: Remote<WorkerApi>, backend: BackendRequest, onProgress?: LoadOptions['onProgress']): Promise<ModelInfo> => {
       const { wire, transfers } = toWireSource(source);
@@ -87,16 +107,22 @@ export class Runtime {
       return withAbort(work, options.signal, () => void api.cancel(requestId));
     };
     await this.ready;
-    const info = await this.recordLoadErrors(loadInto(this.api, backends[0]!, options.onProgress));
-    const a = info.adapter;
-    if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
-    // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
-    if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
-    const server = await this.recordLoadErrors(serveModel(info, options.serving, backends, this.serveContext(loadInto))).catch(async (err) => {
-      await this.api.disposeModel(info.id).catch(() => undefined);
+    const home = dedicated ? await this.spawnWorker() : { api: this.api, terminate: () => undefined };
+    try {
+      const info = await this.recordLoadErrors(loadInto(home.api, backends[0]!, options.onProgress));
+      const a = info.adapter;
+      if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
+      // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
+      if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
+      const server = await this.recordLoadErrors(serveModel(info, options.serving, backends, this.serveContext(loadInto, home))).catch(async (err) => {
+        await home.api.disposeModel(info.id).catch(() => undefined);
+        throw err;
+      });
+      return { info, server };
+    } catch (err) {
+      home.terminate();
       throw err;
-    });
-    return this.track(new Model(info, this.host, server));
+    }
   }
 
   /**
@@ -134,7 +160,9 @@ export class Runtime {
     if (this.disposed) return;
     this.disposed = true;
     try {
-      await Promise.race([this.api.dispose(), new Promise((r) => setTimeout(r, 2000))]);
+      // Models first: those served from Workers of their own (replicas, release versions) free them.
+      const models = Promise.all([...this.models].map((m) => m.dispose().catch(() => undefined)));
+      await Promise.race([models.then(() => this.api.dispose()), new Promise((r) => setTimeout(r, 2000))]);
     } catch {
       /* the worker may already be gone */
     }
@@ -162,19 +190,27 @@ export class Runtime {
     return model;
   }
 
-  private serveContext(loadInto: (api: Remote<WorkerApi>, backend: BackendRequest) => Promise<ModelInfo>): ServeContext {
+  private serveContext(loadInto: (api: Remote<WorkerApi>, backend: BackendRequest) => Promise<ModelInfo>, home: SpawnedWorker): ServeContext {
     return {
-      primary: this.api,
-      spawn: async () => {
-        const worker = new Worker(this.workerUrl, { type: 'module', name: 'webq8-replica' });
-        const api = wrap<WorkerApi>(worker);
-        await api.init(this.workerConfig());
-        return { api, terminate: () => (api[releaseProxy](), worker.terminate()) };
-      },
+      primary: home.api,
+      releasePrimary: async () => home.terminate(),
+      spawn: () => this.spawnWorker(),
       loadInto,
       nextRequestId: () => this.nextRequestId(),
       isWorkerLost: (err) => (err as { code?: string } | null)?.code === 'WORKER_FAILED',
     };
+  }
+
+  private async spawnWorker(): Promise<SpawnedWorker> {
+    const worker = new Worker(this.workerUrl, { type: 'module', name: 'webq8-replica' });
+    const api = wrap<WorkerApi>(worker);
+    try {
+      await api.init(this.workerConfig());
+    } catch (err) {
+      worker.terminate();
+      throw err;
+    }
+    return { api, terminate: () => (api[releaseProxy](), worker.terminate()) };
   }
 
   private workerConfig(): WorkerConfig {
@@ -216,6 +252,10 @@ function toWireSource(source: ModelSource): { wire: WireSource; transfers: Trans
   }
   if (source && typeof source === 'object' && 'manifest' in source) return { wire: { manifest: absolute(source.manifest) }, transfers: [] };
   throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, {url, sha256}, or {manifest}.`);
+}
+
+function isReleaseRef(source: ModelSource | ReleaseRef): source is ReleaseRef {
+  return typeof source === 'object' && source !== null && !(source instanceof URL) && 'release' in source;
 }
 
 /** Resolves relative URLs against the page, since the worker's base URL differs. */

@@ -18,8 +18,10 @@ export interface SpawnedWorker {
 
 /** What {@link serveModel} needs from the runtime. */
 export interface ServeContext {
-  /** The runtime's own Worker, where the first replica is loaded. */
+  /** The Worker where the first replica is loaded (the runtime's own, or one started for this model). */
   primary: Remote<WorkerApi>;
+  /** Frees the primary Worker when the first replica is disposed (a no-op for the runtime's own). */
+  releasePrimary?(): Promise<void>;
   /** Starts another webq8 Worker. */
   spawn(): Promise<SpawnedWorker>;
   /** Loads the model being served into `api` on `backend`. */
@@ -48,7 +50,7 @@ export async function serveModel(first: ModelInfo, serving: ServingOptions | und
       throw err;
     }
   };
-  const replicas = [workerReplica('0', ctx.primary, first)];
+  const replicas = [workerReplica('0', ctx.primary, first, ctx.releasePrimary)];
   try {
     for (const [i, backend] of backends.entries()) if (i > 0) replicas.push(await startReplica(String(i), backend));
   } catch (err) {

@@ -9,7 +9,7 @@ import type { Server } from './server';
 export const SLO_STATE_VALUE = { ok: 0, warning: 1, breached: 2 } as const;
 
 /** The gauges of `server`, labelled with the model's series attributes. */
-export function servingGauges(server: Server, attrs: SeriesAttributes): GaugeSample[] {
+export function servingGauges(server: Pick<Server, 'snapshot' | 'replicas' | 'health'>, attrs: SeriesAttributes): GaugeSample[] {
   const g = server.snapshot();
   const out: GaugeSample[] = [
     { name: 'queue_length', value: g.queueLength, attrs },

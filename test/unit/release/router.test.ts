@@ -1,0 +1,151 @@
+// The release router and follower over real Servers with scripted replicas: blue-green switches
+// with runs in flight, shadow copies that stay whole for a later warm-up, and local rollback with
+// its incident. Replicas detach their inputs like a Worker transfer does, and finish when told.
+import { describe, expect, it } from 'vitest';
+import type { RunReply } from '../../../src/protocol';
+import { loadRelease } from '../../../src/release';
+import { memoryReleaseStore } from '../../../src/release/client-store';
+import type { ReleaseDeps } from '../../../src/release/state';
+import type { Replica } from '../../../src/serving/replica';
+import { Server } from '../../../src/serving/server';
+import type { GaugeSample, Telemetry } from '../../../src/telemetry';
+import type { ModelInfo, ReleaseManifest, ReleaseVersion, TensorMap, ValueInfo } from '../../../src/types';
+
+const INPUTS: ValueInfo[] = [{ name: 'x', type: 'float32', dims: [1, 2] }];
+const OUTPUTS: ValueInfo[] = [{ name: 'y', type: 'float32', dims: [1, 2] }];
+const URL_ = 'https://release.test/api/release/m';
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+};
+
+/** A replica computing `fn`, detaching its inputs like a transfer; `hold` keeps runs until `release()`. */
+function replica(fn: (x: number[]) => number[]) {
+  const held: (() => void)[] = [];
+  const calls: number[][] = [];
+  const state = { hold: false, disposed: false };
+  const r: Replica = {
+    id: '0',
+    backend: 'wasm',
+    run(_id: string, feeds: TensorMap): Promise<RunReply> {
+      const data = feeds.x!.data as Float32Array;
+      const x = [...structuredClone(data, { transfer: [data.buffer as ArrayBuffer] })];
+      calls.push(x);
+      const answer = (): RunReply => ({
+        outputs: { y: { type: 'float32', dims: [1, 2], data: Float32Array.from(fn(x)) } },
+        counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0 },
+        timings: { queueMs: 0, runMs: 1, ortMs: 1, kernelsMs: 0, readbackMs: 0 },
+      });
+      return new Promise((resolve) => (state.hold ? held.push(() => resolve(answer())) : resolve(answer())));
+    },
+    async dispose() {
+      state.disposed = true;
+    },
+  };
+  return { r, calls, state, release: () => held.splice(0).forEach((go) => go()) };
+}
+
+type Fake = ReturnType<typeof replica>;
+
+/** A release world: versions by label, a manifest the fake server serves, what the client POSTed. */
+function world(fns: Record<string, (x: number[]) => number[]>) {
+  const replicas: Record<string, Fake> = {};
+  const posts: unknown[] = [];
+  const gauges: (() => GaugeSample[])[] = [];
+  let manifest: ReleaseManifest | null = null;
+  let etag = 0;
+  const v = (version: string): ReleaseVersion => ({ version, url: `https://models.test/${version}.onnx`, sha256: version.padStart(64, '0'), size: 10 });
+  const doFetch = (async (url: string, init?: RequestInit) => {
+    if (init?.method === 'POST') return (posts.push(JSON.parse(String(init.body))), new Response(null, { status: 202 }));
+    const tag = `"${etag}"`;
+    if ((init?.headers as Record<string, string>)['if-none-match'] === tag) return new Response(null, { status: 304 });
+    return new Response(JSON.stringify(manifest), { status: 200, headers: { etag: tag } });
+  }) as typeof fetch;
+  const loadVersion: ReleaseDeps['loadVersion'] = async (ref) => {
+    const fake = (replicas[ref.version!] = replica(fns[ref.version!]!));
+    const info = { id: ref.version, inputs: INPUTS, outputs: OUTPUTS, sha256: ref.sha256, modelId: ref.id, version: ref.version } as ModelInfo;
+    let n = 0;
+    return { info, server: new Server({}, [fake.r], INPUTS, { nextRequestId: () => `${ref.version}-${n++}` }) };
+  };
+  const telemetry = { addGauges: (g: () => GaugeSample[]) => (gauges.push(g), () => undefined) } as unknown as Telemetry;
+  const deps: ReleaseDeps = { loadVersion, telemetry, attrsOf: () => ({}), store: memoryReleaseStore(), fetch: doFetch, random: () => 0 };
+  return {
+    replicas,
+    posts,
+    gauges,
+    v,
+    publish(m: Omit<ReleaseManifest, 'model'>) {
+      manifest = { model: 'm', ...m };
+      etag++;
+    },
+    open: (clientId = 'c') => loadRelease({ release: URL_, pollMs: 0, clientId }, URL_, deps),
+  };
+}
+
+const x = (a: number, b: number): TensorMap => ({ x: { type: 'float32', dims: [1, 2], data: Float32Array.of(a, b) } });
+const y = (t: TensorMap) => [...(t.y!.data as Float32Array)];
+
+describe('release router', () => {
+  it('blue-green: a run in flight finishes on its version, new runs go to the new one, the old one is freed after its last run', async () => {
+    const w = world({ '1': ([a, b]) => [a!, b!], '2': ([a, b]) => [b!, a!] });
+    w.publish({ stable: w.v('1') });
+    const router = await w.open();
+    w.replicas['1']!.state.hold = true;
+    const inFlight = router.submit(x(1, 2));
+    w.publish({ stable: w.v('2') });
+    await router.refresh();
+    expect(router.release()).toMatchObject({ stable: '2', serving: '2', switches: 1 });
+    expect(y((await router.submit(x(3, 4))).outputs)).toEqual([4, 3]);
+    expect(w.replicas['1']!.state.disposed).toBe(false);
+    w.replicas['1']!.release();
+    expect(y((await inFlight).outputs)).toEqual([1, 2]);
+    await settle();
+    expect(w.replicas['1']!.state.disposed).toBe(true);
+  });
+
+  it('shadow runs transfer copies: a later candidate warms on whole recent inputs', async () => {
+    const same = ([a, b]: number[]) => [a!, b!];
+    const w = world({ '1': same, '2': same, '3': same });
+    w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'shadow', fraction: 1 } });
+    const router = await w.open();
+    await settle();
+    for (let i = 0; i < 3; i++) {
+      await router.submit(x(i, 10));
+      await settle();
+    }
+    expect(router.release().agreement[0]).toMatchObject({ compared: 3, disagreed: 0 });
+    w.publish({ stable: w.v('1'), candidate: { ...w.v('3'), mode: 'shadow', fraction: 1 } });
+    await router.refresh();
+    await settle();
+    expect(router.release().candidate).toMatchObject({ version: '3', state: 'ready' });
+    expect(w.replicas['3']!.calls[0]).toEqual([2, 10]);
+  });
+
+  it('rolls a disagreeing candidate back at once, reports the incident, and never adopts it again', async () => {
+    const w = world({ '1': ([a, b]) => [a!, b!], '2': ([a, b]) => [b!, a!] });
+    const rules = { minSamples: 5, disagreement: 0.2 };
+    w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'shadow', fraction: 1 }, rules });
+    const router = await w.open();
+    await settle();
+    for (let i = 0; i < 12 && router.release().candidate!.state === 'ready'; i++) {
+      await router.submit(x(i, 5 + i * 0.5)); // argmax flips between the two versions until i = 10
+      await settle();
+    }
+    const status = router.release();
+    expect(status.candidate!.state).toBe('rolled-back');
+    expect(status.incidents).toMatchObject([{ scope: 'client', rule: 'disagreement', stable: '1', candidate: '2', evidence: { compared: 5, disagreed: 5 } }]);
+    expect(w.posts).toMatchObject([{ rule: 'disagreement', candidate: '2' }]);
+    const samples = w.gauges.flatMap((g) => g());
+    expect(samples).toContainEqual(expect.objectContaining({ name: 'release_shadow_disagreed', value: 5, extra: { stable: '1' } }));
+    expect(samples).toContainEqual(expect.objectContaining({ name: 'release_incidents', value: 1, extra: { rule: 'disagreement' } }));
+    await settle();
+    expect(w.replicas['2']!.state.disposed).toBe(true);
+    // Re-published as a canary for everyone: this client stays on stable.
+    w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'canary', fraction: 1 }, rules });
+    await router.refresh();
+    expect(router.release()).toMatchObject({ serving: '1', candidate: { state: 'rolled-back' } });
+    expect(y((await router.submit(x(9, 1))).outputs)).toEqual([9, 1]);
+    // So does a fresh load on this device (the rollback is remembered).
+    const again = await w.open();
+    expect(again.release().candidate!.state).toBe('rolled-back');
+  });
+});
