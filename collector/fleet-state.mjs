@@ -95,8 +95,9 @@ function entry(store, kind, metric, attrs, replayed) {
   if (found) return found;
   if (store.entries.size >= store.maxSeries) return void store.refused.seriesLimit++;
   if (!known) store.names.set(name, { kind, metric });
-  // `fresh`: the first write of a series this process did not restore from the journal says
-  // "counter reset", so a collector restarted without its journal never reads as a decrease.
+  // `fresh`: the first write of a series this process did not restore from the journal carries
+  // the "counter reset" hint: a collector restarted without its journal starts from zero. (Stores
+  // that ignore the hint, like Prometheus 2.42, still see a reset when the counts decrease.)
   /** @type {Entry} */
   const e = { kind, name, labels, value: 0, timeMs: 0, seq: 0, sentSeq: 0, fresh: !replayed, refused: false };
   if (kind === 'histogram') e.histogram = createHistogram();

@@ -147,6 +147,10 @@ describe('collector → Prometheus remote write', () => {
     expect((await c.fleet.query.serving()).filter((r) => r.model === 'e2e-gauges')).toEqual([want]);
     expect((await createQuery({ prometheus: prom.url }).serving()).filter((r) => r.model === 'e2e-gauges')).toEqual([want]);
     expect(await (await fetch(`${c.url}/`)).text()).toMatch(/<td>e2e-gauges<\/td>.*breached/s);
+    expect(await (await fetch(`${c.url}/api/fleet`)).json()).toEqual({ store: 'memory', metric: 'webq8.run.duration', series: [], serving: [want] });
+    const noModel = await fetch(`${c.url}/api/versions`);
+    expect(noModel.status).toBe(400);
+    expect(await noModel.json()).toMatchObject({ error: expect.stringMatching(/say which model/) });
 
     const reader = await startCollector({ port: 0, query: { prometheus: prom.url } });
     open.push(reader);
@@ -167,7 +171,7 @@ describe('collector → Prometheus remote write', () => {
     await prom.stop('SIGKILL');
     const retriedBefore = c.fleet.remoteWrite!.stats().retried;
     await send(c.url, { values: samples('lognormal', 300, 6), attrs }); // acknowledged while Prometheus is down
-    await expect.poll(() => c.fleet.remoteWrite!.stats().retried).toBeGreaterThan(retriedBefore);
+    await expect.poll(() => c.fleet.remoteWrite!.stats().retried, { timeout: 10_000 }).toBeGreaterThan(retriedBefore);
     const reader = await startCollector({ port: 0, query: { prometheus: prom.url } });
     open.push(reader);
     const down = await fetch(`${reader.url}/api/versions?model=${model}`);

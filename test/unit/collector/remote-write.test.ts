@@ -125,7 +125,7 @@ describe('remote write delivery', () => {
       maxBackoffMs: 60_000,
     });
     void w.flush();
-    await expect.poll(() => w.stats().retried).toBe(4);
+    await expect.poll(() => w.stats().retried, { timeout: 10_000 }).toBe(4);
     expect(w.stats().lastError).toBe('ECONNREFUSED');
     await w.close(); // would otherwise sleep a minute
     expect(w.stats()).toMatchObject({ rounds: 2, retried: 8, written: 0 });
@@ -139,7 +139,7 @@ describe('remote write delivery', () => {
     cleanup.push(() => c.close());
     expect((await post(c.url, otlpBody({ values: [1, 2, 3], attrs: V1 }))).status).toBe(200);
     const writing = c.fleet.remoteWrite!.flush();
-    await expect.poll(() => rx.held).toBe(1);
+    await expect.poll(() => rx.held, { timeout: 10_000 }).toBe(1);
     expect((await post(c.url, otlpBody({ values: [4], attrs: V1 }))).status).toBe(200); // while the write hangs
     const stats = (await (await fetch(`${c.url}/api/remote-write`)).json()) as { enabled: boolean; written: number };
     expect(stats).toMatchObject({ enabled: true, written: 0 });
@@ -158,7 +158,7 @@ describe('remote write delivery', () => {
     state.add(p, j);
     const w = createRemoteWriter(state, { url: rx.url, intervalMs: 3_600_000, timeoutMs: 3_600_000 });
     void w.flush();
-    await expect.poll(() => rx.held).toBe(1);
+    await expect.poll(() => rx.held, { timeout: 10_000 }).toBe(1);
     await w.close(); // would otherwise wait an hour
     expect(rx.requests.map(histCount)).toEqual([2, 2]);
     expect(w.stats()).toMatchObject({ retried: 4, written: 4 });
