@@ -76,8 +76,9 @@ function plot(series) {
 /**
  * @param {ReturnType<import('./aggregate.mjs').createAggregator>} agg
  * @param {string} metric
+ * @param {string} [extra] HTML under the table (fleet.mjs: the serving/SLO table)
  */
-export function renderDashboard(agg, metric) {
+export function renderDashboard(agg, metric, extra = '') {
   const doc = agg.latency({ metric });
   const series = agg.series({ metric });
   // doc.series and series are in the same (key) order; only plotted series get a colour key.
@@ -96,6 +97,6 @@ export function renderDashboard(agg, metric) {
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
 <title>webq8 latency</title><style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}</style></head>
 <body><h1>webq8 fleet latency — ${esc(metric)}</h1><p>${links}</p>${plot(plotted)}
-<table><tr><th></th><th>model</th><th>version</th><th>backend</th><th>count</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>${rows}</table>
+<table><tr><th></th><th>model</th><th>version</th><th>backend</th><th>count</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>${rows}</table>${extra}
 <p>${doc.series.length > MAX_ROWS ? `${doc.series.length - MAX_ROWS} more series in ` : 'JSON: '}<a href="/api/latency">/api/latency</a></p></body></html>`;
 }

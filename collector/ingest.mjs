@@ -13,7 +13,9 @@ import { parseExport } from './validate.mjs';
  * @typedef {{
  *   dataFile?: string, maxBodyBytes: number, maxSeries: number, dedupMaxIds: number,
  *   dedupWindowMs: number, compactBytes: number, log: (msg: string) => void,
+ *   onMerged?: (parsed: import('./validate.mjs').Parsed, body: unknown, replayed: boolean) => void,
  * }} StoreOptions
+ *   `onMerged`: called after a body is merged (fleet.mjs: gauges, remote write); must not throw.
  * @typedef {{ status: number, body: Record<string, unknown>, headers?: Record<string, string> }} Outcome
  */
 
@@ -47,6 +49,7 @@ export async function openStore(options) {
       options.log(`replay: ${/** @type {Error} */ (err).message}`);
       return false;
     }
+    options.onMerged?.(parsed, body, true);
     if (key) dedup.add(key, typeof at === 'string' && Date.parse(at) ? Date.parse(at) : Date.now());
     return true;
   }
@@ -109,6 +112,7 @@ export async function openStore(options) {
       }
       if (key) dedup.add(key);
       agg.add(parsed);
+      options.onMerged?.(parsed, json, false);
       maybeCompact();
       return { status: 200, body: {} };
     },

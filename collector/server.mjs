@@ -15,6 +15,7 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderDashboard } from './dashboard.mjs';
+import { attachFleet, FLEET_FLAGS, fleetOptionsFromFlags } from './fleet.mjs';
 import { createOriginPolicy, drainCap, json, originError, readBody } from './http.mjs';
 import { openStore } from './ingest.mjs';
 import { createReleases, releaseJournalPath } from './release.mjs';
@@ -45,6 +46,8 @@ const DEFAULT_METRIC = 'webq8.run.duration';
  *   Default 30 s.
  * @property {number} [maxConnections] Open connections at once. Default 256.
  * @property {(msg: string) => void} [log] Diagnostics (replay, compaction, internal errors).
+ * @property {import('./fleet.mjs').FleetOptions['remoteWrite']} [remoteWrite] Remote-write to Prometheus (fleet.mjs).
+ * @property {import('./fleet.mjs').FleetOptions['query']} [query] Read from Prometheus instead of memory (fleet.mjs).
  */
 
 /**
@@ -62,6 +65,7 @@ export async function startCollector(options = {}) {
   const log = options.log ?? (() => {});
   const origins = createOriginPolicy(options.allowedOrigins ?? ['loopback']);
   const budget = { used: 0, max: Math.max(maxBody, options.maxInflightBytes ?? 32 * 1024 * 1024) };
+  const fleet = attachFleet(options, () => store.agg, log);
   const store = await openStore({
     dataFile: options.dataFile,
     maxBodyBytes: maxBody,
@@ -70,6 +74,7 @@ export async function startCollector(options = {}) {
     dedupWindowMs: options.dedupWindowMs ?? 7 * 24 * 3600 * 1000,
     compactBytes: options.compactBytes ?? 64 * 1024 * 1024,
     log,
+    onMerged: fleet.add,
   });
   const releases = await createReleases({ file: options.dataFile && releaseJournalPath(options.dataFile), versions: embeddedVersions(store.agg) });
 
@@ -123,9 +128,10 @@ export async function startCollector(options = {}) {
       return json(res, 200, store.agg.latency({ metric: url.searchParams.get('metric'), model: url.searchParams.get('model') }));
     }
     if (url.pathname === '/api/status') return json(res, 200, store.status());
+    if (await fleet.route(url, res)) return;
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC).replace('</body>', `${releases.section()}</body>`));
+      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC, await fleet.servingHtml()).replace('</body>', `${releases.section()}</body>`));
     }
     return json(res, 404, { error: `no route ${url.pathname.slice(0, 200)}; try POST /v1/metrics, GET /api/latency, GET /api/status or GET /` });
   }
@@ -148,15 +154,16 @@ export async function startCollector(options = {}) {
     url: `http://127.0.0.1:${port}`,
     replayed: store.replayed,
     skipped: store.skipped,
+    fleet,
     close: () =>
       new Promise((done) => {
-        server.close(() => done(undefined));
+        server.close(() => void fleet.close().finally(() => done(undefined)));
         server.closeAllConnections();
       }),
   };
 }
 
-const FLAGS = '--port N --data FILE --max-body BYTES --allow-origin LIST --max-series N --dedup-ids N --dedup-window-ms MS --compact-bytes BYTES --request-timeout-ms MS';
+const FLAGS = `--port N --data FILE --max-body BYTES --allow-origin LIST --max-series N --dedup-ids N --dedup-window-ms MS --compact-bytes BYTES --request-timeout-ms MS ${FLEET_FLAGS} `;
 
 /** @param {string[]} argv */
 function parseArgs(argv) {
@@ -192,6 +199,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     dedupWindowMs: num(flags['dedup-window-ms'], 'dedup-window-ms'),
     compactBytes: num(flags['compact-bytes'], 'compact-bytes'),
     requestTimeoutMs: num(flags['request-timeout-ms'], 'request-timeout-ms'),
+    ...fleetOptionsFromFlags(flags, env),
     log: (m) => console.error(m),
   });
   console.log(`webq8 collector listening on ${collector.url} (replayed ${collector.replayed} records, skipped ${collector.skipped})`);
