@@ -18,7 +18,7 @@ export { evaluateRelease };
  * @typedef {import('../src/types.js').ReleaseManifest} ReleaseManifest
  * @typedef {import('../src/types.js').ReleaseIncident} ReleaseIncident
  * @typedef {import('../src/types.js').ReleaseDecision} ReleaseDecision
- * @typedef {(model: string) => VersionStats[]} VersionsQuery
+ * @typedef {(model: string) => VersionStats[] | Promise<VersionStats[]>} VersionsQuery
  */
 
 /**

@@ -104,11 +104,12 @@ export async function createReleases(options) {
   };
 
   /** Evaluates the rules on the fleet's data; journals a promotion or rollback. @param {string} model */
-  function evaluate(model) {
+  async function evaluate(model) {
     const r = releases.get(model);
     if (!r?.manifest.candidate)
       return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'no candidate' } }), versions: [] };
-    const versions = options.versions(model);
+    const versions = await options.versions(model);
+    if (releases.get(model) !== r) return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'changed meanwhile' } }), versions };
     const decision = decide(r.manifest, versions, r.incidents);
     const at = new Date().toISOString();
     if (decision.decision === 'rollback') record({ type: 'rollback', model, at, by: 'rule', rule: String(decision.rule), evidence: decision.evidence });
@@ -117,8 +118,8 @@ export async function createReleases(options) {
   }
 
   /** @param {Req} req @param {Res} res @param {string} model */
-  function serveManifest(req, res, model) {
-    evaluate(model);
+  async function serveManifest(req, res, model) {
+    await evaluate(model);
     const r = releases.get(model);
     if (!r) return send(res, 404, { error: `no release for model "${model}"; PUT /api/release/${model} sets one` });
     const body = JSON.stringify(r.manifest);
@@ -195,7 +196,7 @@ export async function createReleases(options) {
     if (action === 'incidents' && m === 'POST') return addIncident(req, res, model);
     if (action === 'incidents' && m === 'GET') return send(res, 200, { incidents: releases.get(model)?.incidents ?? [] });
     if (action === 'decision' && m === 'GET') {
-      const { decision, versions } = evaluate(model);
+      const { decision, versions } = await evaluate(model);
       return send(res, 200, { manifest: releases.get(model)?.manifest ?? null, ...decision, versions: versions.map(({ histogram: _, ...v }) => v) });
     }
     req.resume();
@@ -205,8 +206,8 @@ export async function createReleases(options) {
   return {
     handle,
     /** The dashboard's release section (HTML). */
-    section: () =>
-      releaseSection([...releases].map(([model, r]) => ({ model, manifest: r.manifest, incidents: r.incidents, versions: options.versions(model) }))),
+    section: async () =>
+      releaseSection(await Promise.all([...releases].map(async ([model, r]) => ({ model, manifest: r.manifest, incidents: r.incidents, versions: await options.versions(model) })))),
   };
 }
 

@@ -76,7 +76,11 @@ export async function startCollector(options = {}) {
     log,
     onMerged: fleet.add,
   });
-  const releases = await createReleases({ file: options.dataFile && releaseJournalPath(options.dataFile), versions: embeddedVersions(store.agg) });
+  // Release analysis reads the same store as the dashboard: the merged histograms, or Prometheus.
+  const fromQuery = async (/** @type {string} */ model) =>
+    (await fleet.query.versions(model)).map((r) => ({ ...r, p50: r.p50 ?? NaN, p95: r.p95 ?? NaN, p99: r.p99 ?? NaN }));
+  const versions = options.query ? fromQuery : embeddedVersions(store.agg);
+  const releases = await createReleases({ file: options.dataFile && releaseJournalPath(options.dataFile), versions });
 
   /** @param {Req} req @param {Res} res */
   async function ingest(req, res) {
@@ -131,7 +135,7 @@ export async function startCollector(options = {}) {
     if (await fleet.route(url, res)) return;
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC, await fleet.servingHtml()).replace('</body>', `${releases.section()}</body>`));
+      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC, await fleet.servingHtml()).replace('</body>', `${await releases.section()}</body>`));
     }
     return json(res, 404, { error: `no route ${url.pathname.slice(0, 200)}; try POST /v1/metrics, GET /api/latency, GET /api/status or GET /` });
   }
