@@ -14,6 +14,7 @@ import type { GpuContext } from '../kernels/gpu-context';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
+import { normalizeDim } from './dims';
 
 /** Milliseconds of one run spent in ORT sessions, in encoding our kernels, and in reading outputs back. */
 export interface RunPhases {
@@ -264,7 +265,8 @@ function toValueInfo(meta: ort.InferenceSession.ValueMetadata): ValueInfo {
   return {
     name: meta.name,
     type: meta.type as DType,
-    dims: meta.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d || null)),
+    // ORT reports an unnamed dynamic dim as 4294967295: normalizeDim makes it null, not a size.
+    dims: meta.shape.map(normalizeDim),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../errors';
 import type { DType, TensorLike, ValueInfo } from '../types';
+import { isFixedDim, normalizeDim } from './dims';
 
 const ARRAY_OF: Record<DType, string> = {
   float32: 'Float32Array',
@@ -64,7 +65,7 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
       throw new InputError(`Input "${info.name}" has rank ${t.dims.length} ([${t.dims.join(', ')}]), and the model expects rank ${info.dims.length} (${describe(info)}).`, { ...where, got: t.dims });
     }
     info.dims.forEach((d, i) => {
-      if (typeof d === 'number' && d >= 0 && t.dims[i] !== d) {
+      if (isFixedDim(d) && t.dims[i] !== d) {
         throw new InputError(`Input "${info.name}" has dimension ${i} = ${t.dims[i]}, and the model requires ${d} (${describe(info)}).`, { ...where, got: t.dims, axis: i });
       }
     });
@@ -73,7 +74,7 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
 
 /** `float32[1, 3, 48, W]`-style description of a declared value. */
 export function describe(info: ValueInfo): string {
-  return `${info.type}[${info.dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+  return `${info.type}[${info.dims.map((d) => { const n = normalizeDim(d); return n === null ? '?' : String(n); }).join(', ')}]`;
 }
 
 function names(declared: readonly ValueInfo[]): string {
