@@ -80,6 +80,7 @@ export class Runtime {
       cache: options.cache,
       requireIntegrity: options.requireIntegrity,
       cacheMaxBytes: this.options.cache?.maxBytes,
+      warmup: options.warmup,
     };
     const info = await this.recordLoadErrors(
       withAbort(this.api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined), options.signal, () => void this.api.cancel(requestId)),

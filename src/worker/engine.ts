@@ -18,6 +18,7 @@ import type { CacheEntryInfo, CacheUsage, EntrySelector, LoadedModelBytes } from
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import type { LoadRequest, RunReply, WireProgress, WorkerConfig } from './protocol';
 import { validateFeeds } from './validate';
+import { warmUp, warmupOptions } from './warmup';
 
 interface LoadedModel {
   info: ModelInfo;
@@ -46,6 +47,7 @@ export class Engine implements WorkerApi {
 
   async load(req: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo> {
     this.assertOpen();
+    const warmup = warmupOptions(req.warmup);
     const abort = new AbortController();
     this.loads.set(req.requestId, abort);
     try {
@@ -60,6 +62,11 @@ export class Engine implements WorkerApi {
       const cache = got.cache === 'none' ? { status: 'none' as const } : { status: got.cache, reason: got.reason, detail: got.detail };
       const meta = { source: label, bytes: got.bytes.byteLength, fetchMs, sha256: got.sha256, cache, modelId: got.id, version: got.version };
       const info = await this.prepare(plan, req.backend, meta, abort.signal, req.strategy ?? 'auto');
+      // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
+      if (warmup) info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, abort.signal).catch(async (err: unknown) => {
+        await this.disposeModel(info.id);
+        throw err;
+      });
       // Pinned while loaded: eviction never removes a model in use (in any tab).
       if (got.cache !== 'none') this.pins.set(info.id, await pin(got.sha256));
       return info;

@@ -5,7 +5,7 @@
  */
 import { transferHandlers } from 'comlink';
 import { deserializeError, serializeError, type SerializedError } from '../errors';
-import type { BackendRequest, LoadPhase, ModelInfo, StrategyRequest, TensorMap } from '../types';
+import type { BackendRequest, LoadOptions, LoadPhase, ModelInfo, StrategyRequest, TensorMap } from '../types';
 import type { RunCounters, RunPhases } from './executor';
 import type { OrtConfig } from './ort';
 
@@ -29,6 +29,8 @@ export interface LoadRequest {
   requireIntegrity?: boolean;
   /** Upper bound on the bytes the weight cache may hold. */
   cacheMaxBytes?: number;
+  /** Load-time warm-up (see LoadOptions.warmup). */
+  warmup?: LoadOptions['warmup'];
 }
 
 /** Progress events forwarded from the worker. */

@@ -22,7 +22,8 @@ type Vad = (typeof MODELS)[keyof typeof MODELS];
  */
 async function runVad({ url, backend, state }: Vad & { backend: 'wasm' | 'webgpu' }) {
   const { createRuntime } = await import('/dist/index.js');
-  const ort = await import('/node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs');
+  // @ts-expect-error: served file, no types at this path (the package's own types describe it)
+  const ort: typeof import('onnxruntime-web/webgpu') = await import('/node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs');
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
   ort.env.wasm.numThreads = 1;
   let seed = 12345;
@@ -34,13 +35,16 @@ async function runVad({ url, backend, state }: Vad & { backend: 'wasm' | 'webgpu
       return voiced + 0.02 * rand();
     }),
   );
-  const zeros = () => Object.fromEntries(Object.entries(state).map(([name, s]) => [name, { type: 'float32' as const, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) }]));
+  type F32 = { type: 'float32'; dims: number[]; data: Float32Array };
+  const zeros = (): Record<string, F32> => Object.fromEntries(Object.entries(state).map(([name, s]) => [name, { type: 'float32' as const, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) }]));
   const sr = () => ({ type: 'int64' as const, dims: [] as number[], data: BigInt64Array.of(16000n) });
   const rt = createRuntime();
   const model = await rt.load(url, { backend });
   const session = await ort.InferenceSession.create(url, { executionProviders: [backend] });
   const toOrt = (f: Record<string, { type: string; dims: number[]; data: Float32Array | BigInt64Array }>) =>
     Object.fromEntries(Object.entries(f).map(([n, t]) => [n, new ort.Tensor(t.type as 'float32', t.data.slice() as Float32Array, t.dims)]));
+  const stateOf = (out: Record<string, { dims: readonly number[]; data: unknown }>): Record<string, F32> =>
+    Object.fromEntries(Object.entries(state).map(([n, s]) => [n, { type: 'float32' as const, dims: [...out[s.out]!.dims], data: out[s.out]!.data as Float32Array }]));
   const ours: number[] = [], oracle: number[] = [], reset: number[] = [];
   let stateOurs = zeros(), stateOrt = zeros();
   let maxStateDiff = 0;
@@ -52,8 +56,8 @@ async function runVad({ url, backend, state }: Vad & { backend: 'wasm' | 'webgpu
     ours.push((a.output!.data as Float32Array)[0]!);
     oracle.push((b.output!.data as Float32Array)[0]!);
     reset.push((c.output!.data as Float32Array)[0]!);
-    stateOurs = Object.fromEntries(Object.entries(state).map(([n, s]) => [n, { type: 'float32' as const, dims: [...a[s.out]!.dims], data: a[s.out]!.data as Float32Array }]));
-    stateOrt = Object.fromEntries(Object.entries(state).map(([n, s]) => [n, { type: 'float32' as const, dims: [...b[s.out]!.dims], data: b[s.out]!.data as Float32Array }]));
+    stateOurs = stateOf(a);
+    stateOrt = stateOf(b);
     for (const n of Object.keys(state)) {
       const x = stateOurs[n]!.data, y = stateOrt[n]!.data;
       for (let i = 0; i < x.length; i++) maxStateDiff = Math.max(maxStateDiff, Math.abs(x[i]! - y[i]!));
