@@ -190,9 +190,9 @@ export interface LoadOptions {
 
 /** Load-time warm-up, in the spirit of Triton's `model_warmup`: zero-filled runs before `load` resolves. */
 export interface WarmupOptions {
-  /** Most synthetic runs. Default {@link WARMUP_DEFAULTS}.runs. */
+  /** Most synthetic runs. Default 200 (enough for PP-OCR cls on WASM to reach its steady state). */
   runs?: number;
-  /** Most milliseconds warm-up may add to the load; it stops after the run in flight. Default {@link WARMUP_DEFAULTS}.budgetMs. */
+  /** Most milliseconds warm-up may add to the load; it stops after the run in flight. Default 3000. */
   budgetMs?: number;
   /**
    * Shapes of the synthetic inputs by input name, e.g. `{ x: [1, 3, 48, 192] }`. Inputs left out

@@ -77,8 +77,14 @@ function synthesize(inputs: readonly ValueInfo[], { shapes, feeds: given }: Requ
   if (unknown !== undefined) {
     throw new InputError(`warmup names "${unknown}", which is not an input; the inputs are ${inputs.map((v) => `"${v.name}" ${describe(v)}`).join(', ')}.`, { input: unknown });
   }
+  for (const [name, t] of Object.entries(given)) {
+    if (!ArrayBuffer.isView(t?.data)) {
+      // Options cross into the Worker by structured clone, which drops an ort.Tensor's `data` getter.
+      throw new InputError(`warmup.feeds["${name}"] must be a plain {type, dims, data} tensor; for an ort.Tensor pass {type: t.type, dims: t.dims, data: t.data}.`, { input: name, warmup: true });
+    }
+  }
   // Given feeds are used as they are; their dims also size the named symbols they declare.
-  const givenShapes = Object.fromEntries(Object.entries(given).filter(([, t]) => Array.isArray(t?.dims)).map(([n, t]) => [n, t.dims]));
+  const givenShapes = Object.fromEntries(Object.entries(given).filter(([, t]) => Array.isArray(t.dims)).map(([n, t]) => [n, t.dims]));
   const synthetic = syntheticFeeds(inputs, { ...shapes, ...givenShapes });
   if (!synthetic) throw new InputError('Warm-up cannot synthesize inputs for this model: an input is not a tensor. Load it without warmup.', { warmup: true });
   const feeds = { ...synthetic, ...given };
