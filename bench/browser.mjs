@@ -7,6 +7,9 @@ import { chromium } from '@playwright/test';
 import { startServer } from '../scripts/server.mjs';
 
 const ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+// Extra Chromium flags, for diagnosis only (users cannot set flags), e.g.
+// BENCH_CHROMIUM_ARGS='--js-flags=--no-liftoff' to compile all WebAssembly with TurboFan up front.
+const EXTRA_ARGS = (process.env.BENCH_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
 
 function chromiumPath() {
   for (const c of [process.env.CHROMIUM_PATH, '/usr/bin/chromium']) if (c && existsSync(c)) return c;
@@ -16,7 +19,7 @@ function chromiumPath() {
 /** Starts the server and a browser page at `path`. Returns `{ page, url, close }`. */
 export async function openBenchPage(path = '/test/browser/blank.html') {
   const server = await startServer({ quiet: true });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...ARGS, ...EXTRA_ARGS] });
   const page = await browser.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') console.error(`[page] ${m.text()}`);

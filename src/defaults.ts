@@ -24,5 +24,6 @@ export function resolveLoadOptions(options: LoadOptions, cacheMaxBytes: number |
     cache: options.cache ?? LOAD_DEFAULTS.cache,
     requireIntegrity: options.requireIntegrity ?? LOAD_DEFAULTS.requireIntegrity,
     ...(cacheMaxBytes !== undefined ? { cacheMaxBytes } : {}),
+    ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
   };
 }

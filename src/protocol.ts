@@ -10,7 +10,7 @@ import { transferHandlers } from 'comlink';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 import { deserializeError, serializeError, type SerializedError } from './errors';
 import type { Plan } from './graph/plan';
-import type { Backend, BackendRequest, CacheMode, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
+import type { Backend, BackendRequest, CacheMode, LoadOptions, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
 
 /** Sent once when the worker starts: how to configure onnxruntime-web. */
 export interface WorkerConfig {
@@ -41,6 +41,8 @@ export interface ResolvedLoadOptions {
   requireIntegrity: boolean;
   /** Upper bound on the bytes the weight cache may hold (a runtime option). */
   cacheMaxBytes?: number;
+  /** Load-time warm-up (see `LoadOptions.warmup`; checked in the worker, src/worker/warmup.ts). */
+  warmup?: LoadOptions['warmup'];
 }
 
 /** `runtime.load` as the worker receives it. */

@@ -103,6 +103,8 @@ export interface ModelInfo {
   strategy?: StrategyDecision;
   /** Where each node runs: kernel steps, ORT ops, fallbacks and their reasons (absent for explicit plans). */
   placement?: Placement;
+  /** What load-time warm-up did (present when {@link LoadOptions.warmup} asked for it). */
+  warmup?: WarmupInfo;
 }
 
 /** Options of {@link createRuntime}. */
@@ -197,6 +199,49 @@ export interface LoadOptions {
   requireIntegrity?: boolean;
   /** Queue bound, deadlines, batching, replicas and SLO of this model (see {@link ServingOptions}). */
   serving?: ServingOptions;
+  /**
+   * Synthetic runs during the load, so the first runs your users make are at steady-state speed
+   * (the browser compiles ORT's WebAssembly with a baseline compiler first and optimizes each
+   * function only once it has run enough). `true` uses the defaults, a number sets `runs`.
+   * Default: off. See {@link WarmupOptions}; {@link ModelInfo.warmup} reports what happened.
+   */
+  warmup?: boolean | number | WarmupOptions;
+}
+
+/** Load-time warm-up, in the spirit of Triton's `model_warmup`: zero-filled runs before `load` resolves. */
+export interface WarmupOptions {
+  /** Most synthetic runs. Default 200 (enough for PP-OCR cls on WASM to reach its steady state). */
+  runs?: number;
+  /** Most milliseconds warm-up may add to the load; it stops after the run in flight. Default 3000. */
+  budgetMs?: number;
+  /**
+   * Shapes of the synthetic inputs by input name, e.g. `{ x: [1, 3, 48, 192] }`. Inputs left out
+   * get their declared fixed dims, 1 for a symbolic first axis and 32 for other symbolic axes (a
+   * named symbol such as `batch` gets one size across inputs). Give the shapes your users will
+   * send; give them for every input whose dims the model leaves unnamed and that must agree.
+   */
+  shapes?: Record<string, readonly number[]>;
+  /**
+   * Inputs used as given, for those whose values matter (a sample rate, token ids, a mask), e.g.
+   * `{ sr: { type: 'int64', dims: [], data: BigInt64Array.of(16000n) } }`. Plain `{type, dims, data}`
+   * objects (copied, not transferred); the other inputs are zero-filled.
+   */
+  feeds?: TensorMap;
+}
+
+/** What load-time warm-up did. */
+export interface WarmupInfo {
+  /** Synthetic runs made. */
+  runs: number;
+  /** Milliseconds warm-up added to the load. */
+  ms: number;
+  /** Why it stopped: the `runs` were done, or the `budgetMs` was spent. */
+  stopped: 'runs' | 'budget';
+  /** Milliseconds of the first and of the last warm-up run (median of the last five): how far runs came down. */
+  firstMs: number;
+  lastMs: number;
+  /** The shapes of the synthetic inputs, by input name. */
+  shapes: Record<string, number[]>;
 }
 
 /** Options of `model.run`. */

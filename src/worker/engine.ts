@@ -22,6 +22,7 @@ import { fetchModel } from './fetch-model';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import { prepareModel, type PreparedModel } from './prepare';
 import { validateFeeds } from './validate';
+import { warmUp, warmupOptions } from './warmup';
 
 interface LoadedModel {
   info: ModelInfo;
@@ -57,6 +58,7 @@ export class Engine implements WorkerApi {
   }
 
   async load(req: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo> {
+    const warmup = warmupOptions(req.options.warmup);
     return this.withLoad(req.requestId, async (signal) => {
       const t0 = performance.now();
       const got = await fetchModel(req, signal, onProgress);
@@ -71,6 +73,11 @@ export class Engine implements WorkerApi {
       const input = { bytes: got.bytes, sha256: got.sha256, backend: decision.backend, adapter, strategy: req.options.strategy, source: got.label };
       const prepared = await prepareModel(input, () => this.getGpu());
       const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
+      // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
+      if (warmup) info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, signal).catch(async (err: unknown) => {
+        await this.disposeModel(info.id);
+        throw err;
+      });
       // Pinned while loaded: eviction never removes a model in use (in any tab).
       if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
       return info;

@@ -13,6 +13,7 @@ import type { RunCounters, RunPhases } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
+import { normalizeDim } from './dims';
 
 type Value = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
   type: DType;
@@ -248,7 +249,8 @@ function toValueInfo(meta: ort.InferenceSession.ValueMetadata): ValueInfo {
   return {
     name: meta.name,
     type: meta.type as DType,
-    dims: meta.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d || null)),
+    // ORT reports an unnamed dynamic dim as 4294967295: normalizeDim makes it null, not a size.
+    dims: meta.shape.map(normalizeDim),
   };
 }
 

@@ -10,9 +10,9 @@
 import type { PlannedModel } from '../graph/partition';
 import type { Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
-import { bytesPerElement, typedArrayFor } from '../tensors';
-import type { Backend, DType, StrategyDecision, StrategyRequest, TensorMap, ValueInfo } from '../types';
+import type { Backend, StrategyDecision, StrategyRequest, TensorMap, ValueInfo } from '../types';
 import { hasKernel } from '../kernels/registry';
+import { syntheticFeeds } from './synthetic-feeds';
 import { PlanExecutor } from './executor';
 
 /** Size of a symbolic non-batch dimension in the `'auto'` measurement. */
@@ -66,16 +66,9 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
   return { plan: planned.ort, executor: plain, strategy: { strategy: 'ort', requested, reason: `Measured on this device: ${why}.`, measured } };
 }
 
-/** Zero-filled feeds for `inputs`, or null when a type or shape cannot be synthesized. */
+/** Zero-filled feeds for `inputs`, or null when a type cannot be synthesized (see src/worker/synthetic-feeds.ts). */
 export function probeFeeds(inputs: ValueInfo[]): TensorMap | null {
-  const feeds: TensorMap = {};
-  for (const v of inputs) {
-    if (v.type === 'unknown') return null;
-    const dims = v.dims.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : PROBE_DIM));
-    const count = dims.reduce((a, b) => a * b, 1);
-    feeds[v.name] = { type: v.type as DType, dims, data: typedArrayFor(v.type as DType, new ArrayBuffer(count * bytesPerElement(v.type as DType))) };
-  }
-  return feeds;
+  return syntheticFeeds(inputs, {}, PROBE_DIM);
 }
 
 /** Median of {@link PROBE_RUNS} timed runs after a warm-up; null when a run throws. */

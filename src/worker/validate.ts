@@ -6,6 +6,7 @@
 import { InputError } from '../errors';
 import { arrayName, isDType } from '../dtypes';
 import type { TensorLike, ValueInfo } from '../types';
+import { isFixedDim, normalizeDim } from './dims';
 
 /** Throws {@link InputError} unless `feeds` has exactly the declared inputs with matching dtype and shape. */
 export function validateFeeds(declared: readonly ValueInfo[], feeds: Record<string, TensorLike>): void {
@@ -50,7 +51,7 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
       throw new InputError(`Input "${info.name}" has rank ${t.dims.length} ([${t.dims.join(', ')}]), and the model expects rank ${info.dims.length} (${describe(info)}).`, { ...where, got: t.dims });
     }
     info.dims.forEach((d, i) => {
-      if (typeof d === 'number' && d >= 0 && t.dims[i] !== d) {
+      if (isFixedDim(d) && t.dims[i] !== d) {
         throw new InputError(`Input "${info.name}" has dimension ${i} = ${t.dims[i]}, and the model requires ${d} (${describe(info)}).`, { ...where, got: t.dims, axis: i });
       }
     });
@@ -59,7 +60,7 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
 
 /** `float32[1, 3, 48, W]`-style description of a declared value. */
 export function describe(info: ValueInfo): string {
-  return `${info.type}[${info.dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+  return `${info.type}[${info.dims.map((d) => { const n = normalizeDim(d); return n === null ? '?' : String(n); }).join(', ')}]`;
 }
 
 function names(declared: readonly ValueInfo[]): string {
