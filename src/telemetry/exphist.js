@@ -224,18 +224,6 @@ export function clone(h) {
   return { ...h, counts: h.counts.slice() };
 }
 
-/** Empties `h` in place and restores `scale`. @param {HistogramState} h @param {number} [scale] */
-export function reset(h, scale = DEFAULT_SCALE) {
-  h.scale = scale;
-  h.count = 0;
-  h.zeroCount = 0;
-  h.sum = 0;
-  h.min = Infinity;
-  h.max = -Infinity;
-  h.offset = 0;
-  h.counts = [];
-}
-
 /**
  * p = inf{t : F(t) ≥ q}, estimated as the bucket midpoint clamped to [min, max]; NaN if empty.
  * @param {HistogramState} h @param {number} q

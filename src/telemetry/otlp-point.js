@@ -35,8 +35,6 @@ export const WIRE_KEYS = Object.freeze({
 
 /** OTLP AggregationTemporality.DELTA (1). */
 export const TEMPORALITY_DELTA = 1;
-/** OTLP AggregationTemporality.CUMULATIVE (2). */
-export const TEMPORALITY_CUMULATIVE = 2;
 /**
  * Most occupied buckets one incoming data point may span (8× our default cap, so a client with a
  * larger `maxBuckets` still gets through; the collector downscales on merge).

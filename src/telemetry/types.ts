@@ -30,7 +30,7 @@ export interface HistogramState {
   counts: number[];
 }
 
-/** Options of {@link HistogramApi.createHistogram}. */
+/** Options of `createHistogram` (exphist.js). */
 export interface HistogramOptions {
   /** Starting (finest) scale; default 6 (≤ 0.54 % relative error). */
   scale?: number;
@@ -38,30 +38,6 @@ export interface HistogramOptions {
   maxBuckets?: number;
   /** Default 0. */
   zeroThreshold?: number;
-}
-
-/** The histogram math (implemented once, in `exphist.js`, shared with the collector). */
-export interface HistogramApi {
-  /** A new empty histogram. */
-  createHistogram(options?: HistogramOptions): HistogramState;
-  /** Adds one value; returns false (and records nothing) for NaN, negatives and ±Infinity. */
-  record(h: HistogramState, value: number): boolean;
-  /** Adds `source` into `target` (scales aligned, downscaled to fit `target.maxBuckets`); returns target. */
-  merge(target: HistogramState, source: HistogramState): HistogramState;
-  /** Reduces the scale by `by` (each step merges bucket pairs). */
-  downscale(h: HistogramState, by: number): void;
-  /** p = inf{t : F(t) ≥ q}, estimated as the bucket midpoint clamped to [min, max]; NaN if empty. */
-  quantile(h: HistogramState, q: number): number;
-  /** A deep copy. */
-  clone(h: HistogramState): HistogramState;
-  /** Empties `h` in place and restores `scale`. */
-  reset(h: HistogramState, scale?: number): void;
-  /** Bucket index of a positive value at a scale. */
-  bucketIndex(scale: number, value: number): number;
-  /** Lower bound base^index of a bucket. */
-  bucketLower(scale: number, index: number): number;
-  /** The counts without leading/trailing empty buckets, and their offset. */
-  trimmed(h: HistogramState): { offset: number; counts: number[] };
 }
 
 /** Latency series webq8 records; `webq8.<name>.duration` on the wire, unit ms. */
