@@ -1,7 +1,10 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from './test/browser/chromium';
 
-const PORT = Number(process.env.WEBQ8_TEST_PORT ?? 4173);
+// One port per checkout (from a hash of its path), so test runs in two worktrees never share (and
+// reuse) each other's server. WEBQ8_TEST_PORT overrides it.
+const checkoutHash = [...process.cwd()].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+const PORT = Number(process.env.WEBQ8_TEST_PORT ?? 4200 + (checkoutHash % 700));
 
 // Browser behaviour tests: real headless Chromium, WebGPU on whatever adapter it has (SwiftShader in
 // CI), pages served from localhost by scripts/serve.mjs. Run `npm run build` first (npm test does).

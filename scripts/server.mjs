@@ -9,6 +9,8 @@
 //                                    later requests are served whole (a flaky network, for resume tests)
 //   GET  /__lie-length/<path>?delta=N -> serves <path> whole with 200 (Range ignored) but declares
 //                                    Content-Length = size + N (default 1000), then closes the connection
+//   GET  /__hang/<anything>         -> sends 200 headers and then nothing until the client gives up
+//                                    (a stalled server, for the load-timeout tests)
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -67,6 +69,12 @@ export async function startServer(opts = {}) {
       cutsServed.set(key, served + 1);
       const cut = served < Number(url.searchParams.get('times') ?? 1) ? Number(url.searchParams.get('after') ?? 0) : undefined;
       await serveFile(root, path.slice('/__cut'.length), req, res, cut);
+      return;
+    }
+    if (path.startsWith('/__hang/')) {
+      res.writeHead(200, { 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': 1 << 20 });
+      res.flushHeaders();
+      req.on('close', () => res.destroy());
       return;
     }
     if (path.startsWith('/__lie-length/')) {

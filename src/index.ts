@@ -16,8 +16,10 @@ export {
   DeviceLostError,
   GpuError,
   KernelError,
+  WorkerError,
+  LoadTimeoutError,
 } from './errors';
-export type { ErrorCode } from './errors';
+export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
 export type { Placement, KernelPlacement } from './graph/placement';

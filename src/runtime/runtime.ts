@@ -3,24 +3,22 @@
  * {@link Runtime} that loads models into it. Nothing heavy runs on the main thread: URLs are
  * fetched, checked and compiled in the worker, and tensors cross by transfer.
  */
-import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, transfer, type Remote } from 'comlink';
 import { DisposedError, ModelLoadError } from '../errors';
 import type { Plan } from '../graph/plan';
-import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
+import type { LoadOptions, ModelInfo, ModelSource, RuntimeOptions } from '../types';
 import type { WorkerApi } from '../worker/api';
-import { installErrorTransfer, type LoadRequest, type WireSource } from '../worker/protocol';
+import { installErrorTransfer, type LoadRequest, type WireProgress, type WireSource, type WorkerConfig } from '../worker/protocol';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
 import { VERSION } from '../version';
-
-// Kept in a variable so bundlers leave it alone: in the published package, worker.js sits next
-// to index.js. Apps whose bundler moves files pass `workerUrl`.
-const WORKER_FILE = './worker.js';
+import { WorkerLink, type WorkerLinkDebug } from './worker-link';
+import { watchLoad } from './load-watch';
 
 /** A webq8 runtime: one Worker, any number of models. */
 export class Runtime {
-  private readonly worker: Worker;
+  private readonly link: WorkerLink;
   private readonly api: Remote<WorkerApi>;
   private readonly ready: Promise<void>;
   private readonly models = new Set<Model>();
@@ -34,10 +32,10 @@ export class Runtime {
     installErrorTransfer();
     // persist() exists only in windows, not in the worker that owns the cache.
     if (options.cache?.persist) void globalThis.navigator?.storage?.persist?.().catch(() => false);
-    const url = options.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
-    this.worker = new Worker(url, { type: 'module', name: 'webq8' });
-    this.api = wrap<WorkerApi>(this.worker);
-    this.ready = this.api.init({ wasmPaths: options.wasmPaths, numThreads: options.numThreads, logLevel: options.logLevel });
+    this.link = new WorkerLink(options.workerUrl);
+    this.api = this.link.api;
+    this.ready = this.api.init({ wasmPaths: wasmPaths(options.wasmPaths), numThreads: options.numThreads, logLevel: options.logLevel });
+    this.ready.catch(() => undefined); // a worker that fails to start rejects every call; this one may have no caller
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
     this.host = {
       worker: this.api,
@@ -64,13 +62,29 @@ export class Runtime {
    * Loads a model into the worker: fetches a URL there (or takes bytes), checks it is ONNX, picks
    * the backend (see {@link LoadOptions.backend}) and compiles it.
    * @throws {@link ModelLoadError} (HTTP/network), {@link ModelFormatError} (not ONNX),
-   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError}.
+   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError},
+   *   {@link LoadTimeoutError} (no progress for `timeoutMs`), {@link WorkerError} (the Worker or
+   *   onnxruntime-web's files could not be loaded, or the Worker died).
    */
   async load(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
     this.assertOpen();
     const { wire, transfers } = toWireSource(source);
     const requestId = this.nextRequestId();
     const onProgress = options.onProgress;
+    const watch = watchLoad(options.timeoutMs, () => void this.api.cancel(requestId));
+    const progress = (p: WireProgress) => {
+      watch.progress(p.phase);
+      onProgress?.(p);
+    };
+    const info = await this.recordLoadErrors(watch.run(this.loadInWorker(requestId, wire, transfers, options, progress)));
+    const a = info.adapter;
+    if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
+    // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
+    if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
+    return this.track(new Model(info, this.host));
+  }
+
+  private async loadInWorker(requestId: string, wire: WireSource, transfers: Transferable[], options: LoadOptions, progress: (p: WireProgress) => void): Promise<ModelInfo> {
     await this.ready;
     const request: LoadRequest = {
       requestId,
@@ -81,14 +95,8 @@ export class Runtime {
       requireIntegrity: options.requireIntegrity,
       cacheMaxBytes: this.options.cache?.maxBytes,
     };
-    const info = await this.recordLoadErrors(
-      withAbort(this.api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined), options.signal, () => void this.api.cancel(requestId)),
-    );
-    const a = info.adapter;
-    if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
-    // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
-    if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
-    return this.track(new Model(info, this.host));
+    // Always a progress callback: it also re-arms the load timeout.
+    return withAbort(this.api.load(transfer(request, transfers), proxy(progress)), options.signal, () => void this.api.cancel(requestId));
   }
 
   /**
@@ -104,10 +112,11 @@ export class Runtime {
     return this.track(new Model(info, this.host));
   }
 
-  /** @internal Test hooks (see WorkerApi.debug). */
-  async _debug(command: 'lose-device'): Promise<void> {
+  /** @internal Test hooks (see WorkerApi.debug and WorkerLink.debug). */
+  async _debug(command: 'lose-device' | WorkerLinkDebug): Promise<void> {
     await this.ready;
-    await this.api.debug(command);
+    if (command === 'lose-device') await this.api.debug(command);
+    else this.link.debug(command);
   }
 
   /**
@@ -137,7 +146,7 @@ export class Runtime {
     }
     await this.telemetry.dispose();
     this.api[releaseProxy]();
-    this.worker.terminate();
+    this.link.close();
     this.models.clear();
   }
 
@@ -177,6 +186,13 @@ export class Runtime {
  */
 export function createRuntime(options?: RuntimeOptions): Runtime {
   return new Runtime(options);
+}
+
+/** ORT's file URLs, absolute against the page (the worker's base URL differs) and cloneable (no URL objects). */
+function wasmPaths(paths: RuntimeOptions['wasmPaths']): WorkerConfig['wasmPaths'] {
+  if (paths === undefined) return undefined;
+  if (typeof paths === 'string' || paths instanceof URL) return absolute(paths);
+  return { mjs: absolute(paths.mjs), wasm: absolute(paths.wasm) };
 }
 
 function toWireSource(source: ModelSource): { wire: WireSource; transfers: Transferable[] } {
