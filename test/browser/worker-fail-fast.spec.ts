@@ -49,7 +49,7 @@ test('a Worker script that 404s, has the wrong MIME type or a syntax error: ever
   }
 });
 
-test("onnxruntime-web's .mjs missing, its .wasm replaced by an HTML page, or a .wasm of another build: WorkerError names the file", async ({ webq8Page: page }) => {
+test("onnxruntime-web's .mjs or .wasm missing, its .wasm replaced by an HTML page, or a .wasm of another build: WorkerError names the file", async ({ webq8Page: page }) => {
   const missing = await failingRuntime(page, { wasmPaths: '/no-such-folder/' });
   for (const r of missing.slice(0, 2)) {
     expect(r).toMatchObject({ name: 'WorkerError', code: 'WORKER', details: { reason: 'ort-assets', url: `${new URL(page.url()).origin}/no-such-folder/ort-wasm-simd-threaded.asyncify.mjs` } });
@@ -58,11 +58,12 @@ test("onnxruntime-web's .mjs missing, its .wasm replaced by an HTML page, or a .
   }
   expect(missing[2]).toEqual({ resolved: true }); // the cache does not need ORT
 
-  const html = await failingRuntime(page, { wasmPaths: { mjs: `${ORT_DIST}ort-wasm-simd-threaded.asyncify.mjs`, wasm: '/test/browser/blank.html' } });
-  for (const r of html.slice(0, 2)) {
-    expect(r).toMatchObject({ name: 'WorkerError', details: { reason: 'ort-assets' } });
-    expect(String(r.details!.url)).toMatch(/\/test\/browser\/blank\.html$/);
-    expect(r.message).toContain('not WebAssembly');
+  const mjs = `${ORT_DIST}ort-wasm-simd-threaded.asyncify.mjs`;
+  for (const [wasm, problem] of [['/test/browser/blank.html', 'not WebAssembly'], ['/no-such-folder/ort.wasm', 'HTTP 404']] as const) {
+    for (const r of (await failingRuntime(page, { wasmPaths: { mjs, wasm } })).slice(0, 2)) {
+      expect(r).toMatchObject({ name: 'WorkerError', details: { reason: 'ort-assets', url: `${new URL(page.url()).origin}${wasm}` } });
+      expect(r.message).toContain(problem);
+    }
   }
 
   // Both files exist and are what they claim, but they do not belong together: ORT cannot start.
