@@ -149,3 +149,19 @@ test('a load that makes no progress rejects with LoadTimeoutError (stalled model
   expect(r.stalledWorker).not.toHaveProperty('details.phase');
   expect(r.loaded).toBe(1);
 });
+
+test('the overrides for CDNs and hand-copied files still work: workerUrl, and wasmPaths as a folder or {mjs, wasm}', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async ({ url, ortDist }) => {
+    const { createRuntime } = await import('/dist/index.js');
+    const sums: number[] = [];
+    for (const wasmPaths of [ortDist, { mjs: `${ortDist}ort-wasm-simd-threaded.asyncify.mjs`, wasm: new URL(`${ortDist}ort-wasm-simd-threaded.asyncify.wasm`, location.href) }]) {
+      const rt = createRuntime({ workerUrl: new URL('/dist/worker.js', location.href), wasmPaths });
+      const model = await rt.load(url, { backend: 'wasm' });
+      const out = await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.5) } });
+      sums.push((Object.values(out)[0]!.data as Float32Array).reduce((a, b) => a + b, 0));
+      await rt.dispose();
+    }
+    return sums;
+  }, { url: MODELS.cls, ortDist: ORT_DIST });
+  for (const s of r) expect(Math.abs(s - 1)).toBeLessThan(1e-5); // a softmax over two classes
+});
