@@ -6,9 +6,9 @@
 import { proxy, releaseProxy, transfer, type Remote } from 'comlink';
 import { DisposedError, ModelLoadError } from '../errors';
 import type { Plan } from '../graph/plan';
-import type { LoadOptions, ModelInfo, ModelSource, RuntimeOptions } from '../types';
+import type { LoadOptions, ModelSource, RuntimeOptions } from '../types';
 import type { WorkerApi } from '../worker/api';
-import { installErrorTransfer, type LoadRequest, type WireProgress, type WireSource, type WorkerConfig } from '../worker/protocol';
+import { installErrorTransfer, type LoadRequest, type WireSource, type WorkerConfig } from '../worker/protocol';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
@@ -71,21 +71,9 @@ export class Runtime {
     const { wire, transfers } = toWireSource(source);
     const requestId = this.nextRequestId();
     const onProgress = options.onProgress;
+    // Fails the load with LoadTimeoutError when it makes no progress for options.timeoutMs.
     const watch = watchLoad(options.timeoutMs, () => void this.api.cancel(requestId));
-    const progress = (p: WireProgress) => {
-      watch.progress(p.phase);
-      onProgress?.(p);
-    };
-    const info = await this.recordLoadErrors(watch.run(this.loadInWorker(requestId, wire, transfers, options, progress)));
-    const a = info.adapter;
-    if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
-    // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
-    if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
-    return this.track(new Model(info, this.host));
-  }
-
-  private async loadInWorker(requestId: string, wire: WireSource, transfers: Transferable[], options: LoadOptions, progress: (p: WireProgress) => void): Promise<ModelInfo> {
-    await this.ready;
+    await watch.guard(this.ready);
     const request: LoadRequest = {
       requestId,
       source: wire,
@@ -95,8 +83,14 @@ export class Runtime {
       requireIntegrity: options.requireIntegrity,
       cacheMaxBytes: this.options.cache?.maxBytes,
     };
-    // Always a progress callback: it also re-arms the load timeout.
-    return withAbort(this.api.load(transfer(request, transfers), proxy(progress)), options.signal, () => void this.api.cancel(requestId));
+    const info = await this.recordLoadErrors(
+      watch.run(withAbort(this.api.load(transfer(request, transfers), proxy(watch.relay(onProgress))), options.signal, () => void this.api.cancel(requestId))),
+    );
+    const a = info.adapter;
+    if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
+    // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
+    if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
+    return this.track(new Model(info, this.host));
   }
 
   /**

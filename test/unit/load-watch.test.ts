@@ -30,16 +30,33 @@ describe('watchLoad', () => {
     expect(onTimeout).toHaveBeenCalledTimes(1);
   });
 
-  it('each progress event re-arms the timer, and the error names the last phase', async () => {
+  it('each progress event re-arms the timer across guarded steps, and the error names the last phase', async () => {
+    const ready = deferred<void>();
     const work = deferred<string>();
+    const seen: string[] = [];
     const watch = watchLoad(1000, () => {});
+    const relay = watch.relay((p: { phase: 'download' | 'compile'; loaded: number }) => seen.push(p.phase));
+    const first = watch.guard(ready.promise);
+    await vi.advanceTimersByTimeAsync(500);
+    ready.resolve();
+    await first;
     const result = watch.run(work.promise).catch((e: unknown) => e);
     for (let i = 0; i < 5; i++) {
+      relay({ phase: i < 3 ? 'download' : 'compile', loaded: i });
       await vi.advanceTimersByTimeAsync(900);
-      watch.progress(i < 3 ? 'download' : 'compile');
     }
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(100);
     expect(await result).toMatchObject({ name: 'LoadTimeoutError', details: { phase: 'compile' } });
+    expect(seen).toEqual(['download', 'download', 'download', 'compile', 'compile']);
+  });
+
+  it('a guarded step that fails stops the watch: no timeout fires after the load is over', async () => {
+    const onTimeout = vi.fn();
+    const watch = watchLoad(1000, onTimeout);
+    await expect(watch.guard(Promise.reject(new Error('worker failed')))).rejects.toThrow('worker failed');
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(onTimeout).not.toHaveBeenCalled();
   });
 
   it('resolves like the work when it finishes in time, and leaves no timer behind', async () => {
