@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -22,6 +22,45 @@ function copyOrtAssets(): Plugin {
   };
 }
 
+// The files that dist/ refers to with `new URL('./file', import.meta.url)`, relative to dist/. The
+// source writes them as `new URL(/* @vite-ignore */ './file', import.meta.url)` so that this build
+// leaves them alone (it would otherwise try to resolve and inline them); bundlerLiterals() turns
+// them back into the plain literal, the one form the consumer's bundler (Vite build and dev
+// server, webpack) finds, copies to its output and rewrites. See PLATFORM.md "Bundlers".
+const LITERAL_URLS = ['worker.js', ...ORT_ASSETS.map((f) => `ort/${f}`)];
+const MARKED_URL = /new URL\(\s*\/\* @vite-ignore \*\/\s*(["'])\.\/([^"']+)\1\s*,\s*import\.meta\.url\s*\)/g;
+// ORT's bundle names itself for webpack (which hard-codes import.meta.url as a file: URL at build
+// time): `new URL("ort.webgpu.min.mjs", import.meta.url)`. That file is not in dist/, so webpack
+// would fail to resolve it, and Vite warns. It only feeds ORT's proxy-worker and default-path
+// logic, which webq8 does not use (wasmPaths is always set): use the worker's own URL instead.
+const ORT_SELF_URL = 'new URL("ort.webgpu.min.mjs", import.meta.url).href';
+
+function bundlerLiterals(): Plugin {
+  const seen = new Map<string, number>();
+  return {
+    name: 'webq8-bundler-literals',
+    apply: 'build',
+    renderChunk(code, chunk) {
+      let out = code.replace(MARKED_URL, (whole, _q: string, target: string) => {
+        if (!LITERAL_URLS.includes(target)) return whole;
+        seen.set(target, (seen.get(target) ?? 0) + 1);
+        const rel = posix.relative(posix.dirname(chunk.fileName), target);
+        return `new URL(${JSON.stringify(rel.startsWith('.') ? rel : `./${rel}`)}, import.meta.url)`;
+      });
+      if (out.includes(ORT_SELF_URL)) {
+        seen.set(ORT_SELF_URL, (seen.get(ORT_SELF_URL) ?? 0) + 1);
+        out = out.replace(ORT_SELF_URL, 'self.location.href');
+      }
+      return out === code ? null : { code: out, map: null };
+    },
+    generateBundle() {
+      // Each literal exactly once: a refactor that hides one (or ORT renaming its bundle) must fail the build.
+      const wrong = [...LITERAL_URLS, ORT_SELF_URL].filter((t) => seen.get(t) !== 1);
+      if (wrong.length) this.error(`webq8-bundler-literals: expected each of these once in the output, found ${wrong.map((t) => `${t} ×${seen.get(t) ?? 0}`).join(', ')}`);
+    },
+  };
+}
+
 // Library build: three ES entry points (the main-thread API, the worker, and the low-level kernels
 // subpath). The worker is a plain entry, not a Vite `?worker` import, because lib mode would inline
 // it as a data URL and the worker must resolve ORT's .wasm relative to its own URL.
@@ -36,7 +75,8 @@ export default defineConfig({
     target: 'es2022',
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the package: dist/ is not minified, so stack traces read as they are.
+    sourcemap: false,
     minify: false,
     lib: {
       entry: {
@@ -52,5 +92,5 @@ export default defineConfig({
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },
-  plugins: [copyOrtAssets()],
+  plugins: [copyOrtAssets(), bundlerLiterals()],
 });

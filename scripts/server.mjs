@@ -13,6 +13,8 @@
 // exception, see SERVED_DOT_DIR) nor collector journals
 // (*.jsonl, *.jsonl.snapshot), and sends CORS headers only to pages on this machine: any site the
 // developer visits could otherwise read the checkout through http://localhost.
+//   GET  /__hang/<anything>         -> sends 200 headers and then nothing until the client gives up
+//                                    (a stalled server, for the load-timeout tests)
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
@@ -92,6 +94,12 @@ export async function startServer(opts = {}) {
       if (cutsServed.size < MAX_COUNTED || cutsServed.has(key)) cutsServed.set(key, served + 1);
       const cut = served < Number(url.searchParams.get('times') ?? 1) ? Number(url.searchParams.get('after') ?? 0) : undefined;
       await serveFile(root, path.slice('/__cut'.length), req, res, cut);
+      return;
+    }
+    if (path.startsWith('/__hang/')) {
+      res.writeHead(200, { 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': 1 << 20 });
+      res.flushHeaders();
+      req.on('close', () => res.destroy());
       return;
     }
     if (path.startsWith('/__lie-length/')) {

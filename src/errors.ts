@@ -23,7 +23,9 @@ export type ErrorCode =
   | 'CACHE'
   | 'OVERLOADED'
   | 'DEADLINE_EXCEEDED'
-  | 'RELEASE_MANIFEST';
+  | 'RELEASE_MANIFEST'
+  | 'WORKER'
+  | 'LOAD_TIMEOUT';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -188,6 +190,47 @@ export class ReleaseManifestError extends WebQ8Error {
   }
 }
 
+/** Why a {@link WorkerError} was raised (`details.reason`). */
+export type WorkerFailure =
+  /** The Worker script did not load or run: HTTP error, wrong MIME type, syntax error. Fatal. */
+  | 'start-failed'
+  /** The Worker stopped (crashed, ran out of memory, was terminated). Fatal. */
+  | 'crashed'
+  /** Code in the Worker threw outside any request; the calls in flight were rejected. */
+  | 'uncaught-error'
+  /** A reply could not be deserialized (`messageerror`); the calls in flight were rejected. */
+  | 'message-error'
+  /** onnxruntime-web's `.mjs`/`.wasm` are missing or are not what they should be at their URL. */
+  | 'ort-assets'
+  /** onnxruntime-web failed to initialise although its files were found (e.g. a version mismatch). */
+  | 'ort-init';
+
+/**
+ * webq8's Worker, or onnxruntime-web inside it, cannot serve requests. `details.reason` says why
+ * (see {@link WorkerFailure}), `details.url` names what failed to load, and `details.fatal` is
+ * `true` when the runtime is unusable: every later call rejects the same way, and the fix is a
+ * new runtime (`createRuntime()`, then load the models again). The runtime does not restart a
+ * dead Worker itself, because the models loaded in it are gone with it.
+ */
+export class WorkerError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> & { reason?: WorkerFailure; url?: string; fatal?: boolean } = {}, options?: { cause?: unknown }) {
+    super('WORKER', message, details, options);
+    this.name = 'WorkerError';
+  }
+}
+
+/**
+ * `runtime.load` made no progress (no bytes downloaded, no phase started) for `timeoutMs`
+ * (see `LoadOptions.timeoutMs`): a stalled server, or a Worker that never answers. The load was
+ * cancelled. `details.timeoutMs`, `details.phase` (the last phase reached, if any).
+ */
+export class LoadTimeoutError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('LOAD_TIMEOUT', message, details);
+    this.name = 'LoadTimeoutError';
+  }
+}
+
 const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
   ModelLoadError,
   ModelFormatError,
@@ -205,6 +248,8 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   OverloadedError,
   DeadlineExceededError,
   ReleaseManifestError,
+  WorkerError,
+  LoadTimeoutError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

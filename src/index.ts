@@ -23,8 +23,10 @@ export {
   OverloadedError,
   DeadlineExceededError,
   ReleaseManifestError,
+  WorkerError,
+  LoadTimeoutError,
 } from './errors';
-export type { ErrorCode } from './errors';
+export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
 export type { RunCounters, RunPhases } from './protocol';

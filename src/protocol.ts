@@ -14,8 +14,8 @@ import type { Backend, BackendRequest, CacheMode, LoadOptions, LoadPhase, ModelI
 
 /** Sent once when the worker starts: how to configure onnxruntime-web. */
 export interface WorkerConfig {
-  /** Where ORT's `.wasm`/`.mjs` are served (see `RuntimeOptions.wasmPaths`). */
-  wasmPaths?: string;
+  /** Where ORT's `.wasm`/`.mjs` are served: a folder URL ending in `/`, or one URL per file (see `RuntimeOptions.wasmPaths`). */
+  wasmPaths?: string | { mjs: string; wasm: string };
   numThreads?: number;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error';
 }
@@ -114,6 +114,21 @@ export interface WorkerApi {
   debug(command: DebugCommand): Promise<void>;
   /** Frees everything. */
   dispose(): Promise<void>;
+}
+
+/* The Worker's lifeline (src/worker/lifeline.ts ↔ src/runtime/worker-link.ts), beside comlink. */
+
+/** Messages of the lifeline. `alive` goes worker → main; the others are test hooks, main → worker. */
+export type LifelineMessage =
+  | { webq8Lifeline: 'alive'; lock: string | null }
+  /** Test hook: the worker ends itself (`self.close()`), as a crash would. */
+  | { webq8Lifeline: 'close' }
+  /** Test hook: the worker throws an uncaught error outside any request. */
+  | { webq8Lifeline: 'throw' };
+
+/** True for a lifeline message (and for nothing comlink sends). */
+export function isLifelineMessage(data: unknown): data is LifelineMessage {
+  return typeof data === 'object' && data !== null && typeof (data as { webq8Lifeline?: unknown }).webq8Lifeline === 'string';
 }
 
 let installed = false;

@@ -110,15 +110,16 @@ export interface ModelInfo {
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
   /**
-   * URL of webq8's worker script. Default: `worker.js` next to webq8's own module, which is right
-   * for the published package; override when your bundler moves files.
+   * URL of webq8's worker script (`dist/worker.js` of the package). Default: found by your bundler
+   * (Vite, webpack) or, without one, next to webq8's own module. Set it when you serve webq8 from a
+   * CDN or copy its files yourself.
    */
   workerUrl?: string | URL;
   /**
-   * Where onnxruntime-web's `.wasm`/`.mjs` files are served (a folder URL ending in `/`).
-   * Default: the `ort/` folder next to the worker.
+   * Where onnxruntime-web's `.mjs`/`.wasm` files are served: a folder URL (`ort-wasm-simd-threaded.asyncify.*`
+   * are appended), or one URL per file. Default: found by your bundler, or `ort/` next to the worker.
    */
-  wasmPaths?: string;
+  wasmPaths?: string | URL | { mjs: string | URL; wasm: string | URL };
   /** ORT WASM threads. Default: 1 unless the page is cross-origin isolated (threads need SharedArrayBuffer). */
   numThreads?: number;
   /** Log level for the worker: `'warning'` by default; `'verbose'` prints ORT's node placement. */
@@ -199,6 +200,11 @@ export interface LoadOptions {
   requireIntegrity?: boolean;
   /** Queue bound, deadlines, batching, replicas and SLO of this model (see {@link ServingOptions}). */
   serving?: ServingOptions;
+  /**
+   * Milliseconds the load may go without progress (bytes downloaded, a phase started) before it is
+   * cancelled with a `LoadTimeoutError`. Default 120 000; `0` waits forever.
+   */
+  timeoutMs?: number;
   /**
    * Synthetic runs during the load, so the first runs your users make are at steady-state speed
    * (the browser compiles ORT's WebAssembly with a baseline compiler first and optimizes each

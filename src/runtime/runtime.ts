@@ -3,7 +3,7 @@
  * {@link Runtime} that loads models into it. Nothing heavy runs on the main thread: URLs are
  * fetched, checked and compiled in the worker, and tensors cross by transfer.
  */
-import { proxy, releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, transfer, type Remote } from 'comlink';
 import { DisposedError, ModelLoadError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { LOAD_DEFAULTS, PLAN_BACKEND_DEFAULT, resolveLoadOptions } from '../defaults';
@@ -14,6 +14,8 @@ import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { loadRelease } from '../release';
 import { replicaBackends, serveModel, type ServeContext, type SpawnedWorker } from './serve-model';
+import { watchLoad } from './load-watch';
+import { WorkerLink, type WorkerLinkDebug } from './worker-link';
 import { workerReplica } from './worker-replica';
 import { createTelemetry, type ExportStats, type LatencyMetric, type Telemetry, type TelemetryStats } from '../telemetry';
 import { VERSION } from '../version';
@@ -24,16 +26,12 @@ import { VERSION } from '../version';
  */
 const DEBUG_KEY = Symbol.for('webq8.debug');
 
-// Kept in a variable so bundlers leave it alone: in the published package, worker.js sits next
-// to index.js. Apps whose bundler moves files pass `workerUrl`.
-const WORKER_FILE = './worker.js';
 
 /** A webq8 runtime: one Worker, any number of models. */
 export class Runtime {
-  private readonly worker: Worker;
+  private readonly link: WorkerLink;
   private readonly api: Remote<WorkerApi>;
   private readonly ready: Promise<void>;
-  private readonly workerUrl: string | URL;
   private readonly models = new Set<Model>();
   private readonly telemetry: Telemetry;
   private readonly host: ModelHost;
@@ -45,14 +43,15 @@ export class Runtime {
     installErrorTransfer();
     // persist() exists only in windows, not in the worker that owns the cache.
     if (options.cache?.persist) void globalThis.navigator?.storage?.persist?.().catch(() => false);
-    this.workerUrl = options.workerUrl ?? new URL(WORKER_FILE, import.meta.url);
-    this.worker = new Worker(this.workerUrl, { type: 'module', name: 'webq8' });
-    this.api = wrap<WorkerApi>(this.worker);
+    this.link = new WorkerLink(options.workerUrl);
+    this.api = this.link.api;
     this.ready = this.api.init(this.workerConfig());
+    this.ready.catch(() => undefined); // a worker that fails to start rejects every call; this one may have no caller
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
-    const debug = async (command: DebugCommand) => {
+    const debug = async (command: DebugCommand | WorkerLinkDebug) => {
+      if (command === 'terminate' || command === 'close' || command === 'throw') return this.link.debug(command);
       await this.ready;
-      await this.api.debug(command);
+      return this.api.debug(command);
     };
     Object.defineProperty(this, DEBUG_KEY, { value: debug });
     this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m) };
@@ -103,10 +102,12 @@ export class Runtime {
       const { wire, transfers } = toWireSource(source);
       const requestId = this.nextRequestId();
       const request: LoadRequest = { requestId, source: wire, options: resolveLoadOptions({ ...options, backend }, this.options.cache?.maxBytes) };
-      const work = api.load(transfer(request, transfers), onProgress ? proxy(onProgress) : undefined);
-      return withAbort(work, options.signal, () => void api.cancel(requestId));
+      // Fails the load with LoadTimeoutError when it makes no progress for options.timeoutMs.
+      const watch = watchLoad(options.timeoutMs, () => void api.cancel(requestId));
+      const work = api.load(transfer(request, transfers), proxy(watch.relay(onProgress)));
+      return watch.run(withAbort(work, options.signal, () => void api.cancel(requestId)));
     };
-    await this.ready;
+    await watchLoad(options.timeoutMs, () => undefined).guard(this.ready);
     const home = dedicated ? await this.spawnWorker() : { api: this.api, terminate: () => undefined };
     try {
       const info = await this.recordLoadErrors(loadInto(home.api, backends[0]!, options.onProgress));
@@ -168,7 +169,7 @@ export class Runtime {
     }
     await this.telemetry.dispose();
     this.api[releaseProxy]();
-    this.worker.terminate();
+    this.link.close();
     this.models.clear();
   }
 
@@ -197,25 +198,28 @@ export class Runtime {
       spawn: () => this.spawnWorker(),
       loadInto,
       nextRequestId: () => this.nextRequestId(),
-      isWorkerLost: (err) => (err as { code?: string } | null)?.code === 'WORKER_FAILED',
+      isWorkerLost: (err) => {
+        const e = err as { code?: string; details?: { fatal?: boolean } } | null;
+        return e?.code === 'WORKER' && e.details?.fatal === true;
+      },
     };
   }
 
   private async spawnWorker(): Promise<SpawnedWorker> {
-    const worker = new Worker(this.workerUrl, { type: 'module', name: 'webq8-replica' });
-    const api = wrap<WorkerApi>(worker);
+    // A Worker of its own fails fast the same way (WorkerLink): a dead replica is a WorkerError.
+    const link = new WorkerLink(this.options.workerUrl);
     try {
-      await api.init(this.workerConfig());
+      await link.api.init(this.workerConfig());
     } catch (err) {
-      worker.terminate();
+      link.close();
       throw err;
     }
-    return { api, terminate: () => (api[releaseProxy](), worker.terminate()) };
+    return { api: link.api, terminate: () => link.close() };
   }
 
   private workerConfig(): WorkerConfig {
-    const { wasmPaths, numThreads, logLevel } = this.options;
-    return { wasmPaths, numThreads, logLevel };
+    const { numThreads, logLevel } = this.options;
+    return { wasmPaths: wasmPaths(this.options.wasmPaths), numThreads, logLevel };
   }
 
   private nextRequestId(): string {
@@ -256,6 +260,13 @@ function toWireSource(source: ModelSource): { wire: WireSource; transfers: Trans
 
 function isReleaseRef(source: ModelSource | ReleaseRef): source is ReleaseRef {
   return typeof source === 'object' && source !== null && !(source instanceof URL) && 'release' in source;
+}
+
+/** ORT's file URLs, absolute against the page (the worker's base URL differs) and cloneable (no URL objects). */
+function wasmPaths(paths: RuntimeOptions['wasmPaths']): WorkerConfig['wasmPaths'] {
+  if (paths === undefined) return undefined;
+  if (typeof paths === 'string' || paths instanceof URL) return absolute(paths);
+  return { mjs: absolute(paths.mjs), wasm: absolute(paths.wasm) };
 }
 
 /** Resolves relative URLs against the page, since the worker's base URL differs. */

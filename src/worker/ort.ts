@@ -8,25 +8,49 @@ import type { WorkerConfig } from '../protocol';
 
 export { ort };
 
+/** Where ORT's two files are served: a folder URL ending in `/`, or one absolute URL per file. */
+export type OrtPaths = NonNullable<WorkerConfig['wasmPaths']>;
+
 /** Worker configuration the main thread sends once (src/protocol.ts). */
 export type OrtConfig = WorkerConfig;
 
-// A variable, not a literal: Vite's lib build rewrites `new URL('literal', import.meta.url)`
-// (it would resolve './ort/' to ort.ts and inline it as a data URL).
-const ORT_DIR = './ort/';
+/** The files of ORT's `/webgpu` build that the worker loads at run time (shipped in dist/ort/). */
+export const ORT_FILES = { mjs: 'ort-wasm-simd-threaded.asyncify.mjs', wasm: 'ort-wasm-simd-threaded.asyncify.wasm' } as const;
 
 let configured = false;
+let assetUrls: { mjs: string; wasm: string } | null = null;
 
 /** Sets ORT's environment before the first session (later calls are ignored: ORT reads it once). */
 export function configureOrt(config: OrtConfig): void {
   if (configured) return;
   configured = true;
-  // The library build ships ORT's .wasm in dist/ort/ next to worker.js.
-  ort.env.wasm.wasmPaths = config.wasmPaths ?? new URL(ORT_DIR, import.meta.url).href;
+  assetUrls = resolveOrtPaths(config.wasmPaths);
+  ort.env.wasm.wasmPaths = assetUrls;
   // Threads need SharedArrayBuffer, which only cross-origin-isolated pages have.
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   ort.env.wasm.numThreads = config.numThreads ?? (isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
   ort.env.logLevel = config.logLevel ?? 'warning';
+}
+
+/** The URLs ORT loads its `.mjs` glue and `.wasm` binary from (after {@link configureOrt}). */
+export function ortAssetUrls(): { mjs: string; wasm: string } {
+  return assetUrls ?? resolveOrtPaths(undefined);
+}
+
+function resolveOrtPaths(paths: OrtPaths | undefined): { mjs: string; wasm: string } {
+  if (typeof paths === 'object') return { mjs: new URL(paths.mjs, self.location.href).href, wasm: new URL(paths.wasm, self.location.href).href };
+  if (paths !== undefined) {
+    const dir = new URL(paths.endsWith('/') ? paths : `${paths}/`, self.location.href);
+    return { mjs: new URL(ORT_FILES.mjs, dir).href, wasm: new URL(ORT_FILES.wasm, dir).href };
+  }
+  // One literal `new URL('./file', import.meta.url)` per file: the form Vite, webpack and Parcel
+  // find, copy to their output and rewrite. The `@vite-ignore` keeps webq8's own library build
+  // from inlining them; vite.config.ts (webq8-bundler-literals) strips it and fixes the relative
+  // path, so dist/worker.js carries the plain literal (ORT accepts `wasmPaths: {mjs, wasm}`).
+  return {
+    mjs: new URL(/* @vite-ignore */ './ort/ort-wasm-simd-threaded.asyncify.mjs', import.meta.url).href,
+    wasm: new URL(/* @vite-ignore */ './ort/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url).href,
+  };
 }
 
 let anchor: Promise<ort.InferenceSession> | null = null;
@@ -49,6 +73,12 @@ export async function ortDevice(): Promise<GPUDevice> {
   const device = await (ort.env.webgpu as unknown as { device: Promise<GPUDevice> | GPUDevice }).device;
   if (!device) throw new Error('ORT has no WebGPU device although a WebGPU session exists.');
   return device;
+}
+
+/** Starts ORT's WASM backend (downloads and compiles its `.wasm`) with a one-node session. */
+export async function startOrtWasm(): Promise<void> {
+  const session = await ort.InferenceSession.create(anchorModel(), { executionProviders: ['wasm'] });
+  await session.release();
 }
 
 /** Releases the anchor session (after a device loss, so the next {@link ortDevice} gets a fresh device). */

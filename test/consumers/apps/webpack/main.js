@@ -1,0 +1,3 @@
+import { start } from '../scenario.js';
+
+start();
