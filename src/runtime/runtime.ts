@@ -30,6 +30,8 @@ const DEBUG_KEY = Symbol.for('webq8.debug');
 /** A webq8 runtime: one Worker, any number of models. */
 export class Runtime {
   private readonly link: WorkerLink;
+  /** Workers started for replicas and release versions (test hooks reach them). */
+  private readonly spawned = new Set<WorkerLink>();
   private readonly api: Remote<WorkerApi>;
   private readonly ready: Promise<void>;
   private readonly models = new Set<Model>();
@@ -48,7 +50,9 @@ export class Runtime {
     this.ready = this.api.init(this.workerConfig());
     this.ready.catch(() => undefined); // a worker that fails to start rejects every call; this one may have no caller
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
-    const debug = async (command: DebugCommand | WorkerLinkDebug) => {
+    const debug = async (command: DebugCommand | WorkerLinkDebug | 'terminate-replica') => {
+      // 'terminate-replica' kills the newest Worker started for a replica, as a crash would.
+      if (command === 'terminate-replica') return [...this.spawned].pop()?.debug('terminate');
       if (command === 'terminate' || command === 'close' || command === 'throw') return this.link.debug(command);
       await this.ready;
       return this.api.debug(command);
@@ -194,6 +198,7 @@ export class Runtime {
   private serveContext(loadInto: (api: Remote<WorkerApi>, backend: BackendRequest) => Promise<ModelInfo>, home: SpawnedWorker): ServeContext {
     return {
       primary: home.api,
+      primaryIsRuntimes: home.api === this.api,
       releasePrimary: async () => home.terminate(),
       spawn: () => this.spawnWorker(),
       loadInto,
@@ -208,13 +213,15 @@ export class Runtime {
   private async spawnWorker(): Promise<SpawnedWorker> {
     // A Worker of its own fails fast the same way (WorkerLink): a dead replica is a WorkerError.
     const link = new WorkerLink(this.options.workerUrl);
+    this.spawned.add(link);
+    const terminate = () => (this.spawned.delete(link), link.close());
     try {
       await link.api.init(this.workerConfig());
     } catch (err) {
-      link.close();
+      terminate();
       throw err;
     }
-    return { api: link.api, terminate: () => link.close() };
+    return { api: link.api, terminate };
   }
 
   private workerConfig(): WorkerConfig {

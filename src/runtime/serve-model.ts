@@ -22,6 +22,11 @@ export interface ServeContext {
   primary: Remote<WorkerApi>;
   /** Frees the primary Worker when the first replica is disposed (a no-op for the runtime's own). */
   releasePrimary?(): Promise<void>;
+  /**
+   * Whether the primary Worker is the runtime's own. When that one dies the runtime is unusable
+   * (`WorkerError`, fatal: create a new one), so its replica is not replaced behind the caller's back.
+   */
+  primaryIsRuntimes: boolean;
   /** Starts another webq8 Worker. */
   spawn(): Promise<SpawnedWorker>;
   /** Loads the model being served into `api` on `backend`. */
@@ -62,6 +67,6 @@ export async function serveModel(first: ModelInfo, serving: ServingOptions | und
     nextRequestId: ctx.nextRequestId,
     isReplicaLost: ctx.isWorkerLost,
     // A dead replica's backend is reused; the replacement gets a new id so stats tell them apart.
-    replace: (dead) => startReplica(String(generation++), dead.backend),
+    replace: async (dead) => (dead.id === '0' && ctx.primaryIsRuntimes ? null : startReplica(String(generation++), dead.backend)),
   });
 }

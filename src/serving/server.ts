@@ -55,6 +55,10 @@ export class Server {
   private readonly now: () => number;
   private waitTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** Replacements being started for dead replicas. */
+  private replacing = 0;
+  /** Why the last replica was lost with none to replace it: later requests fail with it at once. */
+  private lost: Error | null = null;
 
   constructor(
     private readonly options: ServingOptions,
@@ -90,6 +94,7 @@ export class Server {
   submit(feeds: TensorMap, options: SubmitOptions = {}): Promise<Served> {
     if (this.closed) return Promise.reject(new DisposedError('This model is disposed; load it again with runtime.load().'));
     if (options.signal?.aborted) return Promise.reject(new AbortError());
+    if (this.lost && this.slots.length === 0 && this.replacing === 0) return Promise.reject(this.lost);
     return new Promise<Served>((resolve, reject) => {
       const p: Pending = {
         id: this.hooks.nextRequestId(),
@@ -225,7 +230,10 @@ export class Server {
   private async dispatch(slot: ReplicaSlot, requests: Pending[]): Promise<void> {
     slot.busySince = this.now();
     const t0 = slot.busySince;
-    const feeds = requests.length === 1 ? requests[0]!.feeds : concatFeeds(requests.map((r) => r.feeds));
+    // Feeds are transferred to the Worker. With another replica to fall back on, a lone request sends
+    // a copy so it can run again if this replica's Worker dies (a batch is a fresh array anyway).
+    const alone = requests[0]!.feeds;
+    const feeds = requests.length > 1 ? concatFeeds(requests.map((r) => r.feeds)) : this.slots.length > 1 ? copyFeeds(alone) : alone;
     const id = requests.length === 1 ? requests[0]!.id : this.hooks.nextRequestId();
     try {
       const reply = await slot.replica.run(id, feeds);
@@ -255,10 +263,13 @@ export class Server {
 
   private onDispatchError(slot: ReplicaSlot, requests: Pending[], err: unknown): void {
     if (this.hooks.isReplicaLost?.(err)) {
-      this.retire(slot);
-      // Inference is pure: requests of a dead replica run again elsewhere, in their old order.
-      for (const r of [...requests].reverse()) this.requeue(r);
-      if (this.slots.length === 0 && !this.hooks.replace) this.failQueued(asError(err));
+      // Inference is pure: requests of a dead replica run again elsewhere, in their old order —
+      // those whose inputs went to the dead Worker (transferred, not copied) fail with its error.
+      for (const r of [...requests].reverse()) {
+        if (detached(r.feeds)) this.finish(r, asError(err));
+        else this.requeue(r);
+      }
+      this.retire(slot, asError(err));
       return;
     }
     if (requests.length > 1) for (const r of requests) this.retryAlone(r);
@@ -275,24 +286,37 @@ export class Server {
     this.gauges.requeued();
   }
 
-  private retire(slot: ReplicaSlot): void {
+  private retire(slot: ReplicaSlot, why: Error): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     void slot.replica.dispose().catch(() => undefined);
-    if (!this.hooks.replace) return;
-    const noReplacement = (why: unknown) => {
-      // The queue waits for a replacement; with none coming and no replica left, it cannot be served.
-      if (this.slots.length === 0) this.failQueued(asError(why));
+    const none = () => {
+      // With no replica left and none coming, the queue cannot be served: fail it with the cause.
+      if (this.slots.length > 0 || this.replacing > 0) return;
+      this.lost = why;
+      this.failQueued(why);
     };
+    if (!this.hooks.replace) return none();
+    this.replacing++;
     this.hooks.replace(slot.replica).then(
       (fresh) => {
-        if (!fresh || this.closed) return void (fresh?.dispose(), noReplacement(new DisposedError('No replica of this model is left; load it again.')));
+        this.replacing--;
+        if (!fresh || this.closed) return void (fresh?.dispose(), none());
         this.slots.push({ replica: fresh, busySince: null, serviceMs: null, dispatches: 0 });
         this.pump();
       },
-      noReplacement,
+      () => (this.replacing--, none()),
     );
   }
+
+}
+
+function copyFeeds(feeds: TensorMap): TensorMap {
+  return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, { ...t, data: t.data.slice() as typeof t.data }]));
+}
+
+function detached(feeds: TensorMap): boolean {
+  return Object.values(feeds).some((t) => (t.data.buffer as { detached?: boolean }).detached === true);
 }
 
 function asError(err: unknown): Error {

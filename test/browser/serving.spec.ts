@@ -119,3 +119,32 @@ test('two replicas in two Workers both serve, with equal answers', async ({ webq
   expect(r.replicas.every((x) => x.dispatches > 0)).toBe(true);
   expect(r.replicas.reduce((n, x) => n + x.dispatches, 0)).toBe(16);
 });
+
+test("a replica whose Worker dies is taken out: its requests complete on the other, and a replacement Worker joins", async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const { createRuntime } = (await import('/dist/index.js')) as Api;
+    const rt = createRuntime();
+    const model = await rt.load(url, { backend: 'wasm', serving: { replicas: 2 } });
+    const input = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.3) } });
+    const before = model.serving().replicas.map((x) => x.id);
+    const inflight = Array.from({ length: 12 }, () => model.run(input()));
+    // Kill the second replica's Worker from outside while requests are queued and running.
+    await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('terminate-replica');
+    const settled = await Promise.allSettled(inflight);
+    // The replacement comes up in the background; later runs are served (by both once it is in).
+    let after = model.serving().replicas;
+    for (let i = 0; i < 200 && after.length < 2; i++) {
+      await model.run(input());
+      after = model.serving().replicas;
+    }
+    const more = await Promise.all(Array.from({ length: 8 }, () => model.run(input())));
+    const stats = model.serving();
+    await rt.dispose();
+    return { before, failed: settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)), after: stats.replicas.map((x) => x.id), more: more.length };
+  }, MODELS.cls);
+  expect(r.before).toEqual(['0', '1']);
+  expect(r.failed).toEqual([]);
+  expect(r.after).toHaveLength(2);
+  expect(r.after).not.toContain('1');
+  expect(r.more).toBe(8);
+});
