@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'CONTENT_LENGTH'
   | 'CACHE'
   | 'OVERLOADED'
-  | 'DEADLINE_EXCEEDED';
+  | 'DEADLINE_EXCEEDED'
+  | 'NOT_A_DECODER'
+  | 'CONTEXT_OVERFLOW';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -136,6 +138,30 @@ export class DeadlineExceededError extends WebQ8Error {
 }
 
 /**
+ * `model.generate()` was called on a model without the inputs and outputs of an ONNX decoder export
+ * (`input_ids`, `attention_mask`, optional `position_ids`, `past_key_values.{i}.key|value` →
+ * `logits`, `present.{i}.key|value`). `details`: `missing`, `unexpected` (names), `expected` (the
+ * convention, in words).
+ */
+export class NotADecoderError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('NOT_A_DECODER', message, details);
+    this.name = 'NotADecoderError';
+  }
+}
+
+/**
+ * A generation would hold more tokens than its `maxContext` (prompt + `maxNewTokens`); nothing ran.
+ * `details`: `promptTokens`, `maxNewTokens`, `maxContext`.
+ */
+export class ContextOverflowError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONTEXT_OVERFLOW', message, details);
+    this.name = 'ContextOverflowError';
+  }
+}
+
+/**
  * The model bytes do not match the expected SHA-256 (or the expected hash is malformed). The bytes
  * were neither cached nor returned. `details.url`, `details.expected`, `details.actual`.
  */
@@ -192,6 +218,8 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   CacheError,
   OverloadedError,
   DeadlineExceededError,
+  NotADecoderError,
+  ContextOverflowError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

@@ -73,7 +73,14 @@ export function buildDecoder(config: DecoderConfig): Uint8Array {
   const wte = g.initializers.wte!.data as Float32Array;
   g.initializers.lm_head = { type: 'float32', dims: [hidden, vocab], data: transpose(wte, vocab, hidden) };
   g.node('MatMul', ['h_final', 'lm_head'], ['logits']);
-  return buildModel({ name: 'webq8-synthetic-decoder', inputs: decoderInputs(config), outputs: decoderOutputs(config), nodes: g.nodes, initializers: g.initializers, opset: 17 });
+  return buildModel({
+    name: 'webq8-synthetic-decoder',
+    inputs: decoderInputs(config),
+    outputs: decoderOutputs(config),
+    nodes: g.nodes,
+    initializers: g.initializers,
+    opset: 17,
+  });
 }
 
 /** The graph inputs of a decoder of `config`. */
@@ -128,7 +135,11 @@ function layer(g: GraphWriter, c: DecoderConfig, i: number): void {
   const p = `l${i}`;
   const d = c.hidden;
   layerNorm(g, `h_${i}`, `${p}_x`, `${p}_ln1`, d);
-  for (const [role, present] of [['q', ''], ['k', `present.${i}.key`], ['v', `present.${i}.value`]] as const) {
+  for (const [role, present] of [
+    ['q', ''],
+    ['k', `present.${i}.key`],
+    ['v', `present.${i}.value`],
+  ] as const) {
     linear(g, `${p}_x`, `${p}_${role}`, `${p}_w${role}`, d, d);
     g.node('Reshape', [`${p}_${role}`, 'shape_heads'], [`${p}_${role}_split`]);
     g.node('Transpose', [`${p}_${role}_split`], [present ? `${p}_${role}_new` : `${p}_q_heads`], { perm: [0, 2, 1, 3] });

@@ -9,6 +9,7 @@ import { KernelError } from '../errors';
 import { affine } from './affine';
 import { INT8_KERNELS } from './int8-ops';
 import { elementCount, registerKernel, type KernelFactory } from './registry';
+import { sampleTokensStep } from './sample';
 
 /** `affine`: `y = x · scale + bias` on one float32 tensor (the hand-off plan tests use it). */
 const affineStep: KernelFactory = (ctx, def) => {
@@ -24,7 +25,7 @@ const affineStep: KernelFactory = (ctx, def) => {
 };
 
 /** Every op webq8 ships, by name. */
-export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = { affine: affineStep, ...INT8_KERNELS };
+export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = { affine: affineStep, SampleTokens: sampleTokensStep, ...INT8_KERNELS };
 
 /** Registers {@link BUILTIN_KERNELS} in the kernel registry. Idempotent. */
 export function registerBuiltinKernels(): void {

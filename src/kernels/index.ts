@@ -23,6 +23,9 @@ export type { Int8ShapeClass, Int8Choice, Int8Measurement } from './int8-tuning'
 export { INT8_OPS, INT8_KERNELS } from './int8-ops';
 export type { Int8Op } from './int8-ops';
 export { registerBuiltinKernels, BUILTIN_KERNELS } from './builtins';
+export { sampleTokens, sampleProgram, packSampleParams } from './sample';
+export { sampleRow, topCandidates, seededUniform, MAX_TOP_K } from './sample-math';
+export type { SampleParams } from './sample-math';
 export {
   roundHalfEven,
   saturate,

@@ -11,6 +11,7 @@ import { installErrorTransfer, type DebugCommand, type LoadRequest, type WireSou
 import { Server } from '../serving/server';
 import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, RuntimeOptions } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
+import type { GenerateLink } from './generate';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { replicaBackends, serveModel, type ServeContext } from './serve-model';
 import { workerReplica } from './worker-replica';
@@ -51,10 +52,15 @@ export class Runtime {
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
     const debug = async (command: DebugCommand) => {
       await this.ready;
-      await this.api.debug(command);
+      return this.api.debug(command);
     };
     Object.defineProperty(this, DEBUG_KEY, { value: debug });
-    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m) };
+    const generator = {
+      generate: async (...[modelId, requestId, request, onTokens]: Parameters<GenerateLink['generate']>) => this.api.generate(modelId, requestId, request, proxy(onTokens)),
+      cancel: (requestId: string) => void this.api.cancel(requestId).catch(() => undefined),
+      nextRequestId: () => this.nextRequestId(),
+    };
+    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m), generator };
   }
 
   /**
