@@ -5,7 +5,7 @@
  * feeds, and runs the executor. The engine also owns the GPU context on ORT's device and rebuilds
  * it after a device loss.
  */
-import { transfer as comlinkTransfer } from 'comlink';
+import { releaseProxy, transfer as comlinkTransfer } from 'comlink';
 import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { AbortError, DeviceLostError, DisposedError, ModelFormatError } from '../errors';
@@ -122,6 +122,8 @@ export class Engine implements WorkerApi {
       return await generate(host, request, onTokens);
     } finally {
       this.streams.delete(requestId);
+      // Close the callback's MessagePort (after the tokens already posted on it).
+      void Promise.resolve((onTokens as Partial<Record<typeof releaseProxy, () => Promise<void>>>)[releaseProxy]?.()).catch(() => undefined);
     }
   }
 
