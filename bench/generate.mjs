@@ -18,6 +18,8 @@ const TOKENS = Number(env.WEBQ8_GEN_TOKENS ?? 8);
 const PROMPT = Number(env.WEBQ8_GEN_PROMPT ?? 8);
 const ANSWERS = Number(env.WEBQ8_GEN_ANSWERS ?? 2);
 const STREAMS = 4;
+/** GPT-2-small shapes (its vocabulary rounded down to 2^15). */
+const GPT2_SMALL_SHAPES = { layers: 12, hidden: 768, heads: 12, vocab: 32768, maxPositions: 1024 };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIR = `${ROOT}.cache/generate-bench/`;
 /** Bump when the builder changes: the cached models are rebuilt. */
@@ -61,7 +63,7 @@ async function importSources() {
 async function models() {
   const url = (v) => `/.cache/generate-bench/gpt2-small-shapes-v${MODEL_VERSION}-${v}.onnx`;
   if (!existsSync(`${ROOT}${url('q8').slice(1)}`)) {
-    const { buildDecoder, quantizeDynamic, GPT2_SMALL_SHAPES } = await importSources();
+    const { buildDecoder, quantizeDynamic } = await importSources();
     mkdirSync(DIR, { recursive: true });
     const fp32 = buildDecoder(GPT2_SMALL_SHAPES);
     const put = (v, bytes) => {

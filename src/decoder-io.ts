@@ -75,6 +75,10 @@ export function decoderIo(inputs: readonly ValueInfo[], outputs: readonly ValueI
       },
     );
   }
+  const logits = outputs.find((v) => v.name === 'logits')!;
+  // 'unknown': an output written by one of our kernels (a partitioned plan), which are float32.
+  if (logits.type !== 'float32' && logits.type !== 'unknown')
+    throw new NotADecoderError(`${label}: logits are ${logits.type}; generate() samples from float32 logits.`, { output: 'logits', type: logits.type });
   return {
     idType: idType(byName.get('input_ids')!),
     positionIds: byName.has('position_ids'),

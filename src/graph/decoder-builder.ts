@@ -39,9 +39,6 @@ export interface DecoderConfig {
 /** The small decoder of the tests: 4 layers × 256, 4 heads, vocabulary 2048, context 256. */
 export const SMALL_DECODER: DecoderConfig = { layers: 4, hidden: 256, heads: 4, vocab: 2048, maxPositions: 256 };
 
-/** GPT-2-small shapes for the benchmark: 12 layers × 768, 12 heads, vocabulary 32768, context 1024. */
-export const GPT2_SMALL_SHAPES: DecoderConfig = { layers: 12, hidden: 768, heads: 12, vocab: 32768, maxPositions: 1024 };
-
 /** Standard deviation of embeddings, biases and LayerNorm parameters. */
 const INIT = 0.02;
 /**

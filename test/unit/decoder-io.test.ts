@@ -72,5 +72,8 @@ describe('decoderIo', () => {
     expect(thrown(() => decoderIo([...inputs.slice(0, 2), kv('past_key_values.0.key', undefined, 'int8'), inputs[3]!], outputs)).message).toMatch(
       /supports float32 and float16/,
     );
+    expect(thrown(() => decoderIo(inputs, [{ ...outputs[0]!, type: 'float16' }, ...outputs.slice(1)])).message).toMatch(
+      /logits are float16; generate\(\) samples from float32 logits/,
+    );
   });
 });
