@@ -15,7 +15,7 @@ const zones = LAYERS.flatMap((target, i) =>
   { target: ['./src/runtime', './src/release', './src/serving'], from: './src/worker', message: 'The main thread talks to the worker only through src/protocol.ts.' },
   { target: './src/cache', from: ['./src/graph', './src/kernels'], message: 'The weight cache stores bytes and plain data; it knows no graphs or kernels.' },
   { target: './src/telemetry', from: ['./src/graph', './src/kernels', './src/cache'], message: 'Telemetry records numbers; it knows nothing of models.' },
-  { target: ['./src/types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts'], from: ['./src/runtime', './src/release', './src/worker', './src/graph', './src/kernels', './src/cache', './src/telemetry'], message: 'Shared leaf modules import nothing from the layers.' },
+  { target: ['./src/types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts', './src/decoder-io.ts'], from: ['./src/runtime', './src/release', './src/worker', './src/graph', './src/kernels', './src/cache', './src/telemetry'], message: 'Shared leaf modules import nothing from the layers.' },
 ]);
 
 export default tseslint.config(

@@ -13,6 +13,16 @@ export const LOAD_DEFAULTS = {
   requireIntegrity: false,
 } as const satisfies Omit<ResolvedLoadOptions, 'cacheMaxBytes'>;
 
+/** Defaults of `model.generate` (`GenerateOptions`); sampling is greedy unless `sampling` is given. */
+export const GENERATE_DEFAULTS = {
+  maxNewTokens: 32,
+  maxContext: 1024,
+  temperature: 1,
+  topK: 64,
+  topP: 1,
+  seed: 0,
+} as const;
+
 /** Backend of an explicit plan: plans exist to hand tensors between ORT and our GPU kernels. */
 export const PLAN_BACKEND_DEFAULT: BackendRequest = 'webgpu';
 

@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'DEADLINE_EXCEEDED'
   | 'RELEASE_MANIFEST'
   | 'WORKER'
-  | 'LOAD_TIMEOUT';
+  | 'LOAD_TIMEOUT'
+  | 'NOT_A_DECODER'
+  | 'CONTEXT_OVERFLOW';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -135,6 +137,30 @@ export class DeadlineExceededError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('DEADLINE_EXCEEDED', message, details);
     this.name = 'DeadlineExceededError';
+  }
+}
+
+/**
+ * `model.generate()` was called on a model without the inputs and outputs of an ONNX decoder export
+ * (`input_ids`, `attention_mask`, optional `position_ids`, `past_key_values.{i}.key|value` →
+ * `logits`, `present.{i}.key|value`). `details`: `missing`, `unexpected` (names), `expected` (the
+ * convention, in words).
+ */
+export class NotADecoderError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('NOT_A_DECODER', message, details);
+    this.name = 'NotADecoderError';
+  }
+}
+
+/**
+ * A generation would hold more tokens than its `maxContext` (prompt + `maxNewTokens`); nothing ran.
+ * `details`: `promptTokens`, `maxNewTokens`, `maxContext`.
+ */
+export class ContextOverflowError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONTEXT_OVERFLOW', message, details);
+    this.name = 'ContextOverflowError';
   }
 }
 
@@ -250,6 +276,8 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   ReleaseManifestError,
   WorkerError,
   LoadTimeoutError,
+  NotADecoderError,
+  ContextOverflowError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

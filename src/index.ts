@@ -5,6 +5,8 @@
 export { createRuntime, Runtime } from './runtime/runtime';
 export { Model } from './runtime/model';
 export type { RunStats } from './runtime/model';
+export { TokenStream } from './runtime/token-stream';
+export type { GenerateResult, GenerateStats } from './runtime/generate';
 export {
   WebQ8Error,
   ModelLoadError,
@@ -25,11 +27,13 @@ export {
   ReleaseManifestError,
   WorkerError,
   LoadTimeoutError,
+  NotADecoderError,
+  ContextOverflowError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
-export type { RunCounters, RunPhases } from './protocol';
+export type { RunCounters, RunPhases, GenerateCounters } from './protocol';
 export type { TelemetryStats, ExportStats, LatencyMetric } from './telemetry';
 export type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 export { VERSION } from './version';

@@ -10,7 +10,7 @@ import { transferHandlers } from 'comlink';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 import { deserializeError, serializeError, type SerializedError } from './errors';
 import type { Plan } from './graph/plan';
-import type { Backend, BackendRequest, CacheMode, LoadOptions, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
+import type { Backend, BackendRequest, CacheMode, FinishReason, LoadOptions, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
 
 /** Sent once when the worker starts: how to configure onnxruntime-web. */
 export interface WorkerConfig {
@@ -85,8 +85,57 @@ export interface RunReply {
   timings: { queueMs: number; runMs: number } & RunPhases;
 }
 
-/** Debug commands of {@link WorkerApi.debug}. */
-export type DebugCommand = 'lose-device';
+/** `model.generate` as the worker receives it (options checked and defaulted on the main thread). */
+export interface GenerateRequest {
+  /** The prompt's token ids. */
+  inputIds: number[];
+  maxNewTokens: number;
+  /** Generation ends after any of these ids (which is included in the output). */
+  stopTokens: number[];
+  /** `topK: 1` is greedy. `seed` starts the per-sequence PRNG that draws each sample's `u`. */
+  sampling: { topK: number; temperature: number; topP: number; seed: number };
+  /** Most tokens (prompt + generated) the cache may hold. */
+  maxContext: number;
+  /** Milliseconds from the worker's receipt after which no new step starts (Infinity: none). */
+  deadlineMs: number;
+}
+
+/** Tokens streamed from the worker: ids `index`, `index + 1`, … of the answer. */
+export interface TokenEvent {
+  index: number;
+  ids: number[];
+}
+
+/** What one generation moved across the CPU↔GPU boundary and ran (see README "Generating tokens"). */
+export interface GenerateCounters {
+  /** Decode steps run (prefill included). */
+  steps: number;
+  /** Host→GPU copies (on WASM: 0). */
+  uploads: number;
+  /** GPU→host copies (on WASM: 0). */
+  readbacks: number;
+  /** Bytes of those copies: on WebGPU 4 per step (one token id) when the cache and logits stay on the GPU. */
+  readbackBytes: number;
+  ortSegments: number;
+  kernelDispatches: number;
+}
+
+/** The answer to `generate` once it has finished. */
+export interface GenerateReply {
+  tokens: number[];
+  finishReason: FinishReason;
+  counters: GenerateCounters;
+  /**
+   * Milliseconds waiting for the model (behind other runs and steps), running steps (device-busy:
+   * the cost proxy), and from receipt to the first token.
+   */
+  timings: { queueMs: number; busyMs: number; ttftMs: number };
+  /** Largest size of this sequence's KV cache, in bytes. */
+  cacheBytes: number;
+}
+
+/** Debug commands of {@link WorkerApi.debug}. `'kv-cache-bytes'` answers the bytes all live generations hold. */
+export type DebugCommand = 'lose-device' | 'kv-cache-bytes';
 
 /** What the worker exposes. Every method may reject with a `WebQ8Error` subclass. */
 export interface WorkerApi {
@@ -98,7 +147,13 @@ export interface WorkerApi {
   loadPlan(requestId: string, plan: Plan, backend: Backend | 'auto'): Promise<ModelInfo>;
   /** Runs a model. Requests of one model run one at a time, in order. */
   run(modelId: string, requestId: string, feeds: TensorMap): Promise<RunReply>;
-  /** Cancels a queued run or an ongoing load; a no-op for finished requests. */
+  /**
+   * Generates tokens from a decoder model, streaming them to `onTokens` (a comlink proxy) as they
+   * come; resolves when the answer is complete. Rejects with `NotADecoderError`,
+   * `ContextOverflowError`, `AbortError` (after `cancel`), `DeadlineExceededError`.
+   */
+  generate(modelId: string, requestId: string, request: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply>;
+  /** Cancels a queued run, an ongoing load or a generation; a no-op for finished requests. */
   cancel(requestId: string): void;
   /** Weight cache management (IndexedDB, shared by every runtime of the origin). */
   cacheList(): Promise<CacheEntryInfo[]>;
@@ -111,7 +166,7 @@ export interface WorkerApi {
    * Test hooks. `'lose-device'` destroys the GPU device under the loaded models to exercise
    * device-loss handling (there is no other way to make a device get lost on demand).
    */
-  debug(command: DebugCommand): Promise<void>;
+  debug(command: DebugCommand): Promise<number | void>;
   /** Frees everything. */
   dispose(): Promise<void>;
 }

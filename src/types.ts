@@ -266,6 +266,46 @@ export interface RunOptions {
   priority?: Priority;
 }
 
+/**
+ * Why a generation ended: `'length'` (`maxNewTokens` reached), `'stop'` (a stop token came; it is
+ * the last token), `'deadline'` (`deadlineMs` passed after the first token).
+ */
+export type FinishReason = 'length' | 'stop' | 'deadline';
+
+/** Sampling of `model.generate`. Without it, decoding is greedy (the most likely token each step). */
+export interface SamplingOptions {
+  /** Logits are divided by it before the softmax; > 0, default 1. */
+  temperature?: number;
+  /** Sample among the k most likely tokens; 1 … 64, default 64 (1 is greedy). */
+  topK?: number;
+  /** Then keep the smallest set of those whose probability reaches topP; (0, 1], default 1. */
+  topP?: number;
+  /** Seed of the random draws: the same seed, prompt and model give the same tokens. Default 0. */
+  seed?: number;
+}
+
+/** Options of `model.generate`. */
+export interface GenerateOptions {
+  /** Tokens to generate at most; default 32. */
+  maxNewTokens?: number;
+  /** Token ids that end the answer (e.g. end-of-text); the stop token is yielded. */
+  stopTokens?: readonly number[];
+  /** Random sampling; greedy without it. */
+  sampling?: SamplingOptions;
+  /** Ends the stream with `AbortError` and frees the sequence's cache. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds from now after which no new token is started: before the first token the call
+   * rejects with `DeadlineExceededError`; after it the answer ends with `finishReason: 'deadline'`.
+   */
+  deadlineMs?: number;
+  /**
+   * Most tokens (prompt + generated) the KV cache may hold; default 1024. A prompt plus
+   * `maxNewTokens` beyond it is refused with `ContextOverflowError` before anything runs.
+   */
+  maxContext?: number;
+}
+
 /** Request priority: interactive requests are served first, background ones shed first. */
 export type Priority = 'interactive' | 'background';
 

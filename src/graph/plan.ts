@@ -38,6 +38,11 @@ export interface Plan {
   inputs: string[];
   outputs: string[];
   steps: PlanStep[];
+  /**
+   * Leave the plan outputs on the GPU (WebGPU only): `generate` feeds a decoder's `present.*`
+   * straight back as `past_key_values.*` and samples from `logits` there. `run` then reads them back.
+   */
+  outputsOnGpu?: boolean;
 }
 
 /**

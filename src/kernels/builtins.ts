@@ -10,6 +10,7 @@ import { affine } from './affine';
 import { INT8_KERNELS } from './int8-ops';
 import { elementCount, registerKernel, type KernelFactory } from './registry';
 import { weightOnlyMatMulStep } from './w8a32-ops';
+import { sampleTokensStep } from './sample';
 
 /** `affine`: `y = x · scale + bias` on one float32 tensor (the hand-off plan tests use it). */
 const affineStep: KernelFactory = (ctx, def) => {
@@ -25,7 +26,7 @@ const affineStep: KernelFactory = (ctx, def) => {
 };
 
 /** Every op webq8 ships, by name. */
-export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = { affine: affineStep, ...INT8_KERNELS, WeightOnlyMatMul: weightOnlyMatMulStep };
+export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = { affine: affineStep, SampleTokens: sampleTokensStep, ...INT8_KERNELS, WeightOnlyMatMul: weightOnlyMatMulStep };
 
 /** Registers {@link BUILTIN_KERNELS} in the kernel registry. Idempotent. */
 export function registerBuiltinKernels(): void {

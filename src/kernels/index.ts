@@ -25,6 +25,9 @@ export type { Int8Op } from './int8-ops';
 export { registerBuiltinKernels, BUILTIN_KERNELS } from './builtins';
 export { packWeightOnly, uploadWeightOnly, w8a32Matmul, w8a32Program, w8a32Ref, chunkRows } from './w8a32';
 export type { WeightOnlyMatrix, PackedWeightOnly, GpuWeightOnly } from './w8a32';
+export { sampleTokens, sampleProgram, packSampleParams } from './sample';
+export { sampleRow, topCandidates, seededUniform, MAX_TOP_K } from './sample-math';
+export type { SampleParams } from './sample-math';
 export {
   roundHalfEven,
   saturate,

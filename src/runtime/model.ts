@@ -10,7 +10,10 @@ import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
 import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
-import type { Backend, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
+import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
+import { recordGeneration } from './generate-telemetry';
+import { startGeneration, type GenerateLink, type GenerateStats } from './generate';
+import type { TokenStream } from './token-stream';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
 /** Counters and timings of the most recent run (see {@link Model.lastRun}). */
@@ -51,12 +54,16 @@ export type ModelServer = Pick<Server, 'snapshot' | 'replicaStats' | 'batching' 
 export interface ModelHost {
   telemetry: Telemetry;
   onDispose(m: Model): void;
+  /** The Worker holding the model's first replica, where `generate` runs. */
+  generator: GenerateLink;
 }
 
 /** A model loaded by `runtime.load`. */
 export class Model {
   /** Stats of the last successful run, or `null` before the first. */
   lastRun: RunStats | null = null;
+  /** Figures of the last finished `generate` answer (counters prove the bytes read back per token), or `null`. */
+  lastGeneration: GenerateStats | null = null;
   private disposed = false;
   private readonly firstInfo: ModelInfo;
   private readonly attrs: SeriesAttributes;
@@ -166,6 +173,28 @@ export class Model {
       this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', routed ? seriesAttributes(routed) : this.attrs);
       throw err;
     }
+  }
+
+  /**
+   * Generates tokens from a decoder model (inputs `input_ids`, `attention_mask`, optional
+   * `position_ids`, `past_key_values.{i}.key|value`; outputs `logits`, `present.{i}.key|value`, as
+   * ONNX decoder exports name them). Ids in, ids out: no tokenizer. The KV cache stays where the model
+   * runs (GPU buffers on WebGPU, the Worker on WASM) and the next token is picked there, so each
+   * step sends one id back. Generation runs in the Worker of the first replica, outside the serving
+   * queue; its steps take turns with that Worker's runs of this model. See README "Generating tokens".
+   * @param inputIds - the prompt's token ids (an array, a typed array or a BigInt64Array).
+   * @returns a {@link TokenStream}: `for await` the ids, `await stream.result` for the whole answer.
+   * @throws `NotADecoderError` (not a decoder), {@link InputError} (bad ids or options),
+   *   `ContextOverflowError` (prompt + maxNewTokens > maxContext), at once. The stream then fails with
+   *   {@link AbortError} (`signal`), `DeadlineExceededError` (no first token within `deadlineMs`) or a
+   *   run error.
+   */
+  generate(inputIds: ArrayLike<number> | BigInt64Array, options: GenerateOptions = {}): TokenStream {
+    if (this.disposed) throw new DisposedError(`Model ${this.info.id} is disposed; load it again with runtime.load().`, { modelId: this.info.id });
+    return startGeneration(this.host.generator, this.info, inputIds, options, (outcome) => {
+      recordGeneration(this.host.telemetry, this.attrs, outcome);
+      if ('result' in outcome) this.lastGeneration = outcome.result.stats;
+    });
   }
 
   private record(totalMs: number, t: RunReply['timings'], attrs: SeriesAttributes): void {

@@ -11,6 +11,7 @@ import { installErrorTransfer, type DebugCommand, type LoadRequest, type WireSou
 import { Server } from '../serving/server';
 import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
+import type { GenerateLink } from './generate';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { loadRelease } from '../release';
 import { replicaBackends, serveModel, type ServeContext, type SpawnedWorker } from './serve-model';
@@ -58,7 +59,12 @@ export class Runtime {
       return this.api.debug(command);
     };
     Object.defineProperty(this, DEBUG_KEY, { value: debug });
-    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m) };
+    const generator = {
+      generate: async (...[modelId, requestId, request, onTokens]: Parameters<GenerateLink['generate']>) => this.api.generate(modelId, requestId, request, proxy(onTokens)),
+      cancel: (requestId: string) => void this.api.cancel(requestId).catch(() => undefined),
+      nextRequestId: () => this.nextRequestId(),
+    };
+    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m), generator };
   }
 
   /**

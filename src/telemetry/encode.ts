@@ -1,7 +1,8 @@
 /**
  * OTLP/HTTP JSON encoding of collected deltas, split into request bodies that each fit a byte
  * budget (fetch keepalive bodies share ~64 KiB while a page unloads). Latencies become
- * `ExponentialHistogram` metrics (`webq8.<metric>.duration`, unit ms), errors one monotonic `Sum`
+ * `ExponentialHistogram` metrics (`webq8.<metric>.duration`, unit ms; counts such as tokens per
+ * answer as `webq8.<metric>` in their own unit), errors one monotonic `Sum`
  * (`webq8.errors`, attribute `error.type`), all with DELTA temporality; registered gauges
  * (`webq8.serving.<name>`, lib/gauges.ts) are sampled into the same bodies.
  */
@@ -32,15 +33,19 @@ interface Unit {
   point: string;
 }
 
-/** OTLP metric name of a latency series. */
+/** Series that count rather than time: no `.duration` in their name, and their own unit. */
+const COUNT_UNITS: Readonly<Record<string, string>> = { 'generate.tokens': '{token}' };
+
+/** OTLP metric name of a latency series (or of a count series, see {@link COUNT_UNITS}). */
 export function metricName(metric: string): string {
-  return `webq8.${metric}.duration`;
+  return metric in COUNT_UNITS ? `webq8.${metric}` : `webq8.${metric}.duration`;
 }
 
 function histogramUnits(collected: Collected, budget: number): Unit[] {
   return collected.histograms.map((c) => {
     const name = metricName(c.metric);
-    const open = `{"name":${JSON.stringify(name)},"unit":"ms","exponentialHistogram":{"aggregationTemporality":${TEMPORALITY_DELTA},"dataPoints":[`;
+    const unit = COUNT_UNITS[c.metric] ?? 'ms';
+    const open = `{"name":${JSON.stringify(name)},"unit":${JSON.stringify(unit)},"exponentialHistogram":{"aggregationTemporality":${TEMPORALITY_DELTA},"dataPoints":[`;
     let point = JSON.stringify(toPoint(c.histogram, c.attributes, c.startMs, collected.endMs));
     // A point that cannot fit on its own is coarsened (halving its buckets) rather than lost.
     while (bytes(open + point) + 256 > budget && c.histogram.counts.length > 1) {

@@ -51,6 +51,16 @@ export type LatencyMetric =
   | 'run.readback'
   /** GPU timestamp-query time; coarse: Chrome quantizes timestamps to 100 µs. */
   | 'run.gpu'
+  /** `model.generate`: time to first token (prefill), as the caller sees it. */
+  | 'generate.ttft'
+  /** Time per output token after the first (one sample per token). */
+  | 'generate.tpot'
+  /** Tokens per answer (a count, not ms: exported as `webq8.generate.tokens`, unit `{token}`). */
+  | 'generate.tokens'
+  /** Device-busy ms per answer: the time the model ran this answer's steps (the cost proxy). */
+  | 'generate.busy'
+  /** Device-busy ms per 1,000 generated tokens, one sample per answer. */
+  | 'generate.busy_per_1k_tokens'
   | 'load.download'
   | 'load.verify'
   | 'load.compile'

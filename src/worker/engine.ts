@@ -5,7 +5,7 @@
  * feeds, and runs the executor. The engine also owns the GPU context on ORT's device and rebuilds
  * it after a device loss.
  */
-import { transfer as comlinkTransfer } from 'comlink';
+import { releaseProxy, transfer as comlinkTransfer } from 'comlink';
 import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { AbortError, DeviceLostError, DisposedError, ModelFormatError } from '../errors';
@@ -13,12 +13,13 @@ import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
-import type { DebugCommand, LoadRequest, RunReply, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
+import type { DebugCommand, GenerateReply, GenerateRequest, LoadRequest, RunReply, TokenEvent, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
 import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
 import { PlanExecutor } from './executor';
 import { fetchModel } from './fetch-model';
+import { generate, liveCacheBytes } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import { prepareModel, type PreparedModel } from './prepare';
 import { validateFeeds } from './validate';
@@ -45,6 +46,8 @@ export class Engine implements WorkerApi {
   /** Runs waiting for their turn, by request id; `true` once cancelled (they then never start). */
   private readonly waiting = new Map<string, boolean>();
   private readonly pins = new Map<string, () => void>();
+  /** Generations in progress, by request id: `cancel` aborts them. */
+  private readonly streams = new Map<string, AbortController>();
   private gpu: GpuContext | null = null;
   private nextId = 1;
   private disposed = false;
@@ -117,13 +120,29 @@ export class Engine implements WorkerApi {
     return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
   }
 
+  async generate(modelId: string, requestId: string, request: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply> {
+    const model = this.model(modelId);
+    const abort = new AbortController();
+    this.streams.set(requestId, abort);
+    try {
+      const host = { info: model.info, backend: model.decision.backend, signal: abort.signal, gpu: () => this.getGpu(), turn: <T>(work: (e: PlanExecutor) => Promise<T>) => this.turn(modelId, model, work) };
+      return await generate(host, request, onTokens);
+    } finally {
+      this.streams.delete(requestId);
+      // Close the callback's MessagePort (after the tokens already posted on it).
+      void Promise.resolve((onTokens as Partial<Record<typeof releaseProxy, () => Promise<void>>>)[releaseProxy]?.()).catch(() => undefined);
+    }
+  }
+
   cancel(requestId: string): void {
     this.loads.get(requestId)?.abort();
+    this.streams.get(requestId)?.abort();
     // Only a run still waiting can be cancelled; ids of finished or unknown runs are not kept.
     if (this.waiting.has(requestId)) this.waiting.set(requestId, true);
   }
 
-  async debug(command: DebugCommand): Promise<void> {
+  async debug(command: DebugCommand): Promise<number | void> {
+    if (command === 'kv-cache-bytes') return liveCacheBytes();
     if (command === 'lose-device') {
       const gpu = await this.getGpu();
       gpu.device.destroy();
@@ -243,6 +262,21 @@ export class Engine implements WorkerApi {
     await model.executor.dispose();
     model.executor = await PlanExecutor.create(model.plan, model.decision.backend, () => this.getGpu());
     model.stale = false;
+  }
+
+  /**
+   * Runs one generation step in the model's request chain. On WebGPU the plan is first switched
+   * (once) to keep its outputs on the GPU, so the cache and logits never leave it.
+   */
+  private turn<T>(modelId: string, model: LoadedModel, work: (executor: PlanExecutor) => Promise<T>): Promise<T> {
+    const result = model.tail.then(async () => {
+      if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed during generation.`, { modelId });
+      if (model.decision.backend === 'webgpu' && !model.plan.outputsOnGpu) [model.plan, model.stale] = [{ ...model.plan, outputsOnGpu: true }, true];
+      if (model.stale) await this.rebuild(model);
+      return this.raceDeviceLoss(model, work(model.executor));
+    });
+    model.tail = result.catch(() => undefined);
+    return result;
   }
 
   /** Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight. */

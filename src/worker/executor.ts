@@ -15,10 +15,12 @@ import { ort } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from './dims';
 
-type Value = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
+/** A plan value where a step left it: CPU data, or a GPU buffer with the way to free it. */
+export type PlanValue = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
   type: DType;
   dims: number[];
 };
+type Value = PlanValue;
 
 interface PreparedOrt {
   step: PlanStep & { kind: 'ort' };
@@ -52,13 +54,16 @@ export class PlanExecutor {
     try {
       for (const [i, step] of plan.steps.entries()) {
         if (step.kind === 'ort') {
-          prepared.push(await createSession(step, backend, (name) => backend === 'webgpu' && consumedLater(name, i)));
+          const keep = (name: string) => !!plan.outputsOnGpu && (plan.outputs.length === 0 || plan.outputs.includes(name));
+          prepared.push(await createSession(step, backend, (name) => backend === 'webgpu' && (consumedLater(name, i) || keep(name))));
         } else {
           if (backend !== 'webgpu') throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
           prepared.push({ step, kernel: prepareKernel(gpu, step) });
         }
       }
+      // Plan outputs left on the GPU are read back through our context (run) or by the caller (runValues).
+      if (plan.outputsOnGpu && backend === 'webgpu') gpu ??= await getGpu();
     } catch (err) {
       await disposeSteps(prepared);
       throw err;
@@ -83,11 +88,31 @@ export class PlanExecutor {
 
   /** Runs the plan on CPU feeds and returns CPU outputs plus counters. */
   async run(feeds: Record<string, TensorLike>): Promise<{ outputs: Record<string, TensorLike>; counters: RunCounters; phases: RunPhases }> {
+    const values: Record<string, Value> = {};
+    for (const [name, t] of Object.entries(feeds)) values[name] = { where: 'cpu', type: t.type, dims: [...t.dims], data: t.data };
+    const { outputs: env, counters, phases } = await this.runValues(values);
+    try {
+      const t1 = performance.now();
+      const outputs: Record<string, TensorLike> = {};
+      for (const name of this.plan.outputs) outputs[name] = await this.download(name, env, counters);
+      phases.readbackMs = performance.now() - t1;
+      return { outputs, counters, phases };
+    } finally {
+      for (const v of env.values()) if (v.where === 'gpu') v.release();
+    }
+  }
+
+  /**
+   * Runs the plan on feeds that may already be on the GPU and returns the plan outputs where the
+   * steps left them (on the GPU when the plan has `outputsOnGpu`). The caller owns the returned GPU
+   * values (release each) and keeps owning its GPU feeds: the plan never releases a feed's buffer.
+   */
+  async runValues(feeds: Record<string, PlanValue>): Promise<{ outputs: Map<string, PlanValue>; counters: RunCounters; phases: RunPhases }> {
     this.gpu?.assertAlive();
     const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0 };
     const gpuBefore = this.gpu ? { ...this.gpu.counters } : null;
     const env = new Map<string, Value>();
-    for (const [name, t] of Object.entries(feeds)) env.set(name, { where: 'cpu', type: t.type, dims: [...t.dims], data: t.data });
+    for (const [name, v] of Object.entries(feeds)) env.set(name, v.where === 'gpu' ? { ...v, release: () => undefined } : v);
     const phases: RunPhases = { ortMs: 0, kernelsMs: 0, readbackMs: 0 };
     try {
       for (const [i, s] of this.steps.entries()) {
@@ -101,10 +126,13 @@ export class PlanExecutor {
         }
         this.releaseAfter(i, env);
       }
-      const t1 = performance.now();
-      const outputs: Record<string, TensorLike> = {};
-      for (const name of this.plan.outputs) outputs[name] = await this.download(name, env, counters);
-      phases.readbackMs = performance.now() - t1;
+      const outputs = new Map<string, Value>();
+      for (const name of this.plan.outputs) {
+        const v = env.get(name);
+        if (!v) throw new ModelFormatError(`Plan output "${name}" was not produced by any step.`);
+        outputs.set(name, v);
+        env.delete(name);
+      }
       return { outputs, counters: this.withGpuCounters(counters, gpuBefore), phases };
     } finally {
       for (const v of env.values()) if (v.where === 'gpu') v.release();
@@ -176,8 +204,7 @@ export class PlanExecutor {
   }
 
   private async download(name: string, env: Map<string, Value>, counters: RunCounters): Promise<TensorLike> {
-    const v = env.get(name);
-    if (!v) throw new ModelFormatError(`Plan output "${name}" was not produced by any step.`);
+    const v = env.get(name)!;
     if (v.where === 'cpu') return { type: v.type, dims: v.dims, data: v.data };
     const bytes = elementCount(v.dims) * bytesPerElement(v.type);
     const raw = await this.gpu!.readback(v.buffer, bytes);
@@ -210,7 +237,9 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
   };
-  if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
+  // A whole model as one step names no outputs: keep all of them on the GPU when asked to.
+  if (!step.outputs && onGpu('')) options.preferredOutputLocation = 'gpu-buffer';
+  else if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
   try {
     const session = await ort.InferenceSession.create(step.model, options);
     return { step, session, gpuOutputs };

@@ -121,6 +121,24 @@ describe('OTLP/HTTP JSON encoding', () => {
     expect(p.scale).toBeLessThan(6);
   });
 
+  it('names generation series: latencies as .duration in ms, tokens per answer as a count', () => {
+    let now = T0;
+    const rec = createRecorder({ now: () => now });
+    for (const m of ['generate.ttft', 'generate.tpot', 'generate.busy', 'generate.busy_per_1k_tokens'] as const) rec.record(m, 12.5, { modelId: 'gpt' });
+    rec.record('generate.tokens', 64, { modelId: 'gpt' });
+    now += 1000;
+    const got = protoRoundTrip(JSON.parse(encodeMetrics(rec.collect())[0]!)) as { resourceMetrics: { scopeMetrics: { metrics: { name: string; unit: string }[] }[] }[] };
+    const units = Object.fromEntries(got.resourceMetrics[0]!.scopeMetrics[0]!.metrics.map((m) => [m.name, m.unit]));
+    expect(units).toEqual({
+      'webq8.generate.ttft.duration': 'ms',
+      'webq8.generate.tpot.duration': 'ms',
+      'webq8.generate.busy.duration': 'ms',
+      'webq8.generate.busy_per_1k_tokens.duration': 'ms',
+      'webq8.generate.tokens': '{token}',
+    });
+    expect(metricName('generate.tokens')).toBe('webq8.generate.tokens');
+  });
+
   it('encodes nothing when nothing was recorded', () => {
     expect(encodeMetrics({ endMs: T0, histograms: [], errors: [] })).toEqual([]);
   });

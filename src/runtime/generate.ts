@@ -1,0 +1,163 @@
+/**
+ * `model.generate` on the main thread: checks the prompt and options (a model that is not a
+ * decoder, bad ids or a prompt that cannot fit are refused before anything crosses), starts the
+ * generation in the Worker that holds the model's first replica, and turns the tokens it streams
+ * into a {@link TokenStream}. Time to first token, time per output token, tokens per answer and
+ * device-busy time per answer are measured here, as the caller sees them, and recorded in
+ * telemetry beside the run latencies.
+ */
+import { decoderIo } from '../decoder-io';
+import { GENERATE_DEFAULTS } from '../defaults';
+import { AbortError, ContextOverflowError, InputError } from '../errors';
+import type { GenerateCounters, GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
+import type { FinishReason, GenerateOptions, ModelInfo } from '../types';
+import { TokenStream } from './token-stream';
+
+/** Figures of one finished generation (see {@link GenerateResult}). */
+export interface GenerateStats {
+  promptTokens: number;
+  newTokens: number;
+  /** Milliseconds from `generate()` to the first token (prefill included), as the caller saw it. */
+  ttftMs: number;
+  /** Milliseconds between consecutive tokens, one per token after the first. */
+  tpotMs: number[];
+  /** Milliseconds from `generate()` to the last token. */
+  totalMs: number;
+  /** Milliseconds the model was busy with this answer's steps (the cost proxy: device-busy time). */
+  busyMs: number;
+  /** `busyMs` per 1,000 generated tokens. */
+  busyMsPer1kTokens: number;
+  /** What crossed the CPU↔GPU boundary; `readbackBytes / newTokens` is the readback per token. */
+  counters: GenerateCounters;
+  /** Largest size of the sequence's KV cache, in bytes. */
+  cacheBytes: number;
+}
+
+/** The whole answer: its tokens, why it ended, and its figures. */
+export interface GenerateResult {
+  tokens: number[];
+  finishReason: FinishReason;
+  stats: GenerateStats;
+}
+
+/** @internal How a model reaches the Worker that generates for it. */
+export interface GenerateLink {
+  generate(modelId: string, requestId: string, request: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply>;
+  cancel(requestId: string): void;
+  nextRequestId(): string;
+}
+
+/** @internal Where a finished answer's figures go (telemetry and `model.lastGeneration`). */
+export type GenerateRecorder = (outcome: { result: GenerateResult } | { error: unknown }) => void;
+
+/**
+ * Starts generating from `inputIds` on the model `info` (see `Model.generate`).
+ * @throws {@link NotADecoderError}, {@link InputError}, {@link ContextOverflowError} at once.
+ */
+export function startGeneration(link: GenerateLink, info: ModelInfo, inputIds: unknown, options: GenerateOptions, record: GenerateRecorder): TokenStream {
+  decoderIo(info.inputs, info.outputs, `Model ${info.id} (${info.source})`);
+  const request = resolveRequest(info, inputIds, options);
+  const { signal } = options;
+  if (signal?.aborted) throw new AbortError('The generation was aborted by its AbortSignal before it started.');
+  const requestId = link.nextRequestId();
+  const t0 = performance.now();
+  const stream = new TokenStream(() => link.cancel(requestId));
+  const onAbort = () => {
+    link.cancel(requestId);
+    stream.fail(new AbortError('The generation was aborted by its AbortSignal.'));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  link
+    .generate(info.id, requestId, request, (e) => stream.push(e.index, e.ids))
+    .then((reply) => {
+      stream.push(0, reply.tokens);
+      const result = toResult(request, reply, stream.arrivals, t0);
+      record({ result });
+      stream.finish(result);
+    })
+    .catch((error: unknown) => {
+      record({ error });
+      stream.fail(error);
+    })
+    .finally(() => signal?.removeEventListener('abort', onAbort));
+  return stream;
+}
+
+/** The request that crosses to the Worker: ids checked, every default applied. */
+function resolveRequest(info: ModelInfo, inputIds: unknown, o: GenerateOptions): GenerateRequest {
+  const vocab = info.outputs.find((v) => v.name === 'logits')?.dims.at(-1);
+  const ids = tokenIds('inputIds', inputIds, typeof vocab === 'number' ? vocab : Infinity);
+  if (ids.length === 0) throw new InputError('inputIds is empty; generate() needs at least one prompt token.', { input: 'inputIds' });
+  const maxNewTokens = positiveInt('maxNewTokens', o.maxNewTokens ?? GENERATE_DEFAULTS.maxNewTokens);
+  const maxContext = positiveInt('maxContext', o.maxContext ?? GENERATE_DEFAULTS.maxContext);
+  if (ids.length + maxNewTokens > maxContext) {
+    throw new ContextOverflowError(
+      `The prompt (${ids.length} tokens) plus maxNewTokens (${maxNewTokens}) needs ${ids.length + maxNewTokens} tokens of context, and maxContext is ${maxContext}. Shorten the prompt, lower maxNewTokens or raise maxContext.`,
+      { promptTokens: ids.length, maxNewTokens, maxContext },
+    );
+  }
+  const deadlineMs = o.deadlineMs ?? Infinity;
+  if (!(deadlineMs >= 0)) throw new InputError(`deadlineMs is ${String(o.deadlineMs)}; pass milliseconds ≥ 0.`, { option: 'deadlineMs' });
+  return {
+    inputIds: ids,
+    maxNewTokens,
+    maxContext,
+    deadlineMs,
+    stopTokens: tokenIds('stopTokens', o.stopTokens ?? [], Infinity),
+    sampling: resolveSampling(o),
+  };
+}
+
+function resolveSampling(o: GenerateOptions): GenerateRequest['sampling'] {
+  const s = o.sampling;
+  if (!s) return { topK: 1, temperature: 1, topP: 1, seed: 0 };
+  const d = GENERATE_DEFAULTS;
+  const topK = positiveInt('sampling.topK', s.topK ?? d.topK);
+  if (topK > d.topK) throw new InputError(`sampling.topK is ${topK}; the GPU sampler keeps at most ${d.topK} candidates.`, { option: 'sampling.topK' });
+  const temperature = s.temperature ?? d.temperature;
+  if (!(temperature > 0 && Number.isFinite(temperature)))
+    throw new InputError(`sampling.temperature is ${String(s.temperature)}; pass a finite number > 0 (for greedy decoding, leave sampling out).`, {
+      option: 'sampling.temperature',
+    });
+  const topP = s.topP ?? d.topP;
+  if (!(topP > 0 && topP <= 1)) throw new InputError(`sampling.topP is ${String(s.topP)}; pass a number in (0, 1].`, { option: 'sampling.topP' });
+  const seed = s.seed ?? d.seed;
+  if (!Number.isInteger(seed)) throw new InputError(`sampling.seed is ${String(s.seed)}; pass an integer.`, { option: 'sampling.seed' });
+  return { topK, temperature, topP, seed: seed >>> 0 };
+}
+
+/** Token ids from an array, a typed array or a BigInt64Array, each an integer in [0, below). */
+function tokenIds(what: string, value: unknown, below: number): number[] {
+  const list = value as ArrayLike<number | bigint> | null;
+  if (!list || typeof list !== 'object' || typeof list.length !== 'number')
+    throw new InputError(`${what} must be an array of token ids, and got ${String(value)}.`, { input: what });
+  const ids = Array.from(list, Number);
+  const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= below);
+  if (bad >= 0) {
+    const range = below === Infinity ? 'a non-negative integer' : `an integer in [0, ${below})`;
+    throw new InputError(`${what}[${bad}] is ${String(list[bad])}; each token id must be ${range}.`, { input: what, index: bad });
+  }
+  return ids;
+}
+
+function positiveInt(what: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new InputError(`${what} is ${String(v)}; pass a positive integer.`, { option: what });
+  return v;
+}
+
+function toResult(request: GenerateRequest, reply: GenerateReply, arrivals: readonly number[], t0: number): GenerateResult {
+  const n = reply.tokens.length;
+  const busyMs = reply.timings.busyMs;
+  const stats: GenerateStats = {
+    promptTokens: request.inputIds.length,
+    newTokens: n,
+    ttftMs: n > 0 ? arrivals[0]! - t0 : NaN,
+    tpotMs: arrivals.slice(1, n).map((t, i) => t - arrivals[i]!),
+    totalMs: n > 0 ? arrivals[n - 1]! - t0 : performance.now() - t0,
+    busyMs,
+    busyMsPer1kTokens: n > 0 ? (busyMs / n) * 1000 : NaN,
+    counters: reply.counters,
+    cacheBytes: reply.cacheBytes,
+  };
+  return { tokens: reply.tokens, finishReason: reply.finishReason, stats };
+}
