@@ -51,7 +51,7 @@ export class Runtime {
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
     const debug = async (command: DebugCommand) => {
       await this.ready;
-      await this.api.debug(command);
+      return this.api.debug(command);
     };
     Object.defineProperty(this, DEBUG_KEY, { value: debug });
     this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m) };

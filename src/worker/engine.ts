@@ -13,11 +13,11 @@ import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
-import type { DebugCommand, LoadRequest, RunReply, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
+import type { DebugCommand, GpuCounts, LoadRequest, RunReply, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
 import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
-import { PlanExecutor } from './executor';
+import { liveOrtSessions, PlanExecutor } from './executor';
 import { fetchModel } from './fetch-model';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import { prepareModel, type PreparedModel } from './prepare';
@@ -32,7 +32,25 @@ interface LoadedModel {
   tail: Promise<unknown>;
   /** Set when the GPU device was lost under this model: the next run rebuilds its executor. */
   stale: boolean;
+  /**
+   * The executor's current run, settled or not. A run rejected with DeviceLostError may still be
+   * inside ORT: its session must not be released (nor the next run started) until this settles.
+   */
+  busy: Promise<unknown>;
 }
+
+/**
+ * How long a failed WebGPU run waits for the device's lost event before reporting its own error.
+ * When the device goes, ORT's (or our readback's) error usually arrives before `device.lost`
+ * settles; the wait lets the run report DeviceLostError whichever came first.
+ */
+const LOST_GRACE_MS = 300;
+
+/**
+ * Upper bound on waiting for a run still inside ORT after the device was lost (its GPU promises
+ * settle on a lost device, so this is only a guard against a hang: the model then goes on).
+ */
+const SETTLE_MS = 10_000;
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
 type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number };
@@ -45,6 +63,8 @@ export class Engine implements WorkerApi {
   private readonly waiting = new Map<string, boolean>();
   private readonly pins = new Map<string, () => void>();
   private gpu: GpuContext | null = null;
+  /** The context being (re)built, shared by concurrent callers of getGpu. */
+  private gpuReady: Promise<GpuContext> | null = null;
   private nextId = 1;
   private disposed = false;
 
@@ -71,8 +91,13 @@ export class Engine implements WorkerApi {
       const input = { bytes: got.bytes, sha256: got.sha256, backend: decision.backend, adapter, strategy: req.options.strategy, source: got.label };
       const prepared = await prepareModel(input, () => this.getGpu());
       const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
-      // Pinned while loaded: eviction never removes a model in use (in any tab).
-      if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
+      try {
+        // Pinned while loaded: eviction never removes a model in use (in any tab).
+        if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
+      } catch (err) {
+        await this.disposeModel(info.id); // the caller never gets the model: free it
+        throw err;
+      }
       return info;
     });
   }
@@ -100,11 +125,13 @@ export class Engine implements WorkerApi {
       validateFeeds(model.info.inputs, feeds);
       if (model.stale) await this.rebuild(model);
       const start = performance.now();
-      const { outputs, counters, phases } = await this.raceDeviceLoss(model, model.executor.run(feeds));
+      const work = model.executor.run(feeds);
+      model.busy = work;
+      const { outputs, counters, phases } = await this.raceDeviceLoss(model, work);
       const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
       return reply;
     });
-    model.tail = result.catch(() => undefined);
+    model.tail = result.catch(() => undefined).then(() => settled(model.busy));
     const reply = await result;
     const { tensors, transfer } = transferable(reply.outputs);
     return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
@@ -116,12 +143,12 @@ export class Engine implements WorkerApi {
     if (this.waiting.has(requestId)) this.waiting.set(requestId, true);
   }
 
-  async debug(command: DebugCommand): Promise<void> {
-    if (command === 'lose-device') {
-      const gpu = await this.getGpu();
-      gpu.device.destroy();
-      await gpu.lost;
-    }
+  async debug(command: DebugCommand): Promise<GpuCounts | void> {
+    const gpu = await this.getGpu();
+    if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };
+    if (command === 'invalid-binding') return gpu.invalidateNextBinding();
+    gpu.device.destroy();
+    await gpu.lost;
   }
 
   async disposeModel(modelId: string): Promise<void> {
@@ -132,6 +159,8 @@ export class Engine implements WorkerApi {
     this.pins.delete(modelId);
     await model.tail;
     await model.executor.dispose();
+    // Idle pooled buffers only serve models still loaded: none left on the GPU, none kept.
+    if (this.webgpuModels().length === 0) this.gpu?.buffers.trim(0);
   }
 
   async dispose(): Promise<void> {
@@ -200,23 +229,33 @@ export class Engine implements WorkerApi {
       ...(strategy ? { strategy } : {}),
       ...(placement ? { placement } : {}),
     };
-    this.models.set(id, { info, plan: prepared.plan, decision, executor, tail: Promise.resolve(), stale: false });
+    this.models.set(id, { info, plan: prepared.plan, decision, executor, tail: Promise.resolve(), stale: false, busy: Promise.resolve() });
     return info;
   }
 
-  /** The GPU context on ORT's device, rebuilt if the device was lost. */
-  private async getGpu(): Promise<GpuContext> {
-    if (this.gpu && !this.gpu.lostInfo) return this.gpu;
+  /** The GPU context on ORT's device, rebuilt (once, however many callers ask) if the device was lost. */
+  private getGpu(): Promise<GpuContext> {
+    if (this.gpu && !this.gpu.lostInfo) return Promise.resolve(this.gpu);
+    this.gpuReady ??= this.makeGpu().finally(() => {
+      this.gpuReady = null;
+    });
+    return this.gpuReady;
+  }
+
+  private async makeGpu(): Promise<GpuContext> {
     if (this.gpu) {
       // ORT keeps a device while any WebGPU session lives: release every session on the lost one
       // (their models rebuild on their next run) and the anchor, so ORT creates a fresh device.
+      // A session is released only once its run has left ORT.
       for (const m of this.webgpuModels()) {
         m.stale = true;
+        await settled(m.busy);
         await m.executor.dispose();
       }
       await releaseOrtDevice();
+      this.gpu.dispose();
+      this.gpu = null;
     }
-    this.gpu?.dispose();
     const ctx = new GpuContext(await ortDevice(), {
       onLost: () => {
         for (const m of this.webgpuModels()) m.stale = true;
@@ -238,16 +277,29 @@ export class Engine implements WorkerApi {
     model.stale = false;
   }
 
-  /** Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight. */
+  /**
+   * Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight,
+   * whatever error the work itself rejects with (see {@link LOST_GRACE_MS}).
+   */
   private async raceDeviceLoss<T>(model: LoadedModel, work: Promise<T>): Promise<T> {
-    // A context already lost belongs to a device ORT replaced (e.g. after its last session was released).
-    const gpu = model.decision.backend === 'webgpu' && !this.gpu?.lostInfo ? this.gpu : null;
-    if (!gpu) return work;
-    const lost = gpu.lost.then((info): never => {
-      throw new DeviceLostError(`The GPU device was lost during this run (${info.reason}: ${info.message}). Retry: the next run rebuilds GPU state.`, { reason: info.reason });
-    });
-    work.catch(() => undefined);
-    return Promise.race([work, lost]);
+    if (model.decision.backend !== 'webgpu') return work;
+    // The context of the device this run started on; a model of ORT steps only may not have made one yet.
+    const gpu = this.gpu && !this.gpu.lostInfo ? this.gpu : await this.getGpu();
+    const lostError = (info: GPUDeviceLostInfo, runError?: unknown) =>
+      new DeviceLostError(`The GPU device was lost during this run (${info.reason}: ${info.message}). Retry: the next run rebuilds GPU state.`, {
+        reason: info.reason,
+        ...(runError === undefined ? {} : { runError: runError instanceof Error ? `${runError.name}: ${runError.message}` : String(runError) }),
+      });
+    const settled = work.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const first = await Promise.race([settled, gpu.lost.then((info) => ({ info }))]);
+    if ('info' in first) throw lostError(first.info);
+    if ('value' in first) return first.value;
+    const info = gpu.lostInfo ?? (await Promise.race([gpu.lost, delay(LOST_GRACE_MS)]));
+    if (info) throw lostError(info, first.error);
+    throw first.error;
   }
 
   private model(modelId: string): LoadedModel {
@@ -260,4 +312,21 @@ export class Engine implements WorkerApi {
   private assertOpen(): void {
     if (this.disposed) throw new DisposedError('This runtime is disposed. Create a new one with createRuntime().');
   }
+}
+
+/** Resolves when `p` settles, or after {@link SETTLE_MS} at the latest; never rejects. */
+function settled(p: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, SETTLE_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    p.then(done, done);
+  });
+}
+
+/** Resolves with null after `ms`. */
+function delay(ms: number): Promise<null> {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms));
 }

@@ -55,7 +55,10 @@ export class PlanExecutor {
         } else {
           if (backend !== 'webgpu') throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
-          prepared.push({ step, kernel: prepareKernel(gpu, step) });
+          const g = gpu;
+          const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, step));
+          prepared.push({ step, kernel });
+          await errors;
         }
       }
     } catch (err) {
@@ -88,18 +91,25 @@ export class PlanExecutor {
     const env = new Map<string, Value>();
     for (const [name, t] of Object.entries(feeds)) env.set(name, { where: 'cpu', type: t.type, dims: [...t.dims], data: t.data });
     const phases: RunPhases = { ortMs: 0, kernelsMs: 0, readbackMs: 0 };
+    // WebGPU errors of our kernels, one error-scope pair per stretch of consecutive kernel steps.
+    const gpuErrors: Promise<void>[] = [];
     try {
-      for (const [i, s] of this.steps.entries()) {
+      for (let i = 0; i < this.steps.length; ) {
         const t0 = performance.now();
+        const s = this.steps[i]!;
         if ('session' in s) {
           await this.runOrt(s, env, counters);
           phases.ortMs += performance.now() - t0;
-        } else {
-          this.runKernel(s, env);
-          phases.kernelsMs += performance.now() - t0;
+          this.releaseAfter(i++, env);
+          continue;
         }
-        this.releaseAfter(i, env);
+        const from = i;
+        while (i < this.steps.length && !('session' in this.steps[i]!)) i++;
+        gpuErrors.push(this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env)).errors);
+        phases.kernelsMs += performance.now() - t0;
       }
+      // Before reading back: a rejected kernel leaves its output undefined.
+      await Promise.all(gpuErrors);
       const t1 = performance.now();
       const outputs: Record<string, TensorLike> = {};
       for (const name of this.plan.outputs) outputs[name] = await this.download(name, env, counters);
@@ -107,6 +117,15 @@ export class PlanExecutor {
       return { outputs, counters: this.withGpuCounters(counters, gpuBefore), phases };
     } finally {
       for (const v of env.values()) if (v.where === 'gpu') v.release();
+      for (const e of gpuErrors) e.catch(() => undefined);
+    }
+  }
+
+  /** Runs kernel steps `from` until `to` (exclusive), synchronously, releasing values after their last use. */
+  private runKernels(from: number, to: number, env: Map<string, Value>): void {
+    for (let i = from; i < to; i++) {
+      this.runKernel(this.steps[i] as PreparedKernelStep, env);
+      this.releaseAfter(i, env);
     }
   }
 
@@ -212,6 +231,7 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
   if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
   try {
     const session = await ort.InferenceSession.create(step.model, options);
+    liveSessions++;
     return { step, session, gpuOutputs };
   } catch (cause) {
     throw new ModelFormatError(
@@ -222,11 +242,22 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
   }
 }
 
+/** ORT sessions created by executors and not released yet (a leak check reads it). */
+let liveSessions = 0;
+
+/** ORT sessions of live executors (created minus released). */
+export function liveOrtSessions(): number {
+  return liveSessions;
+}
+
+/** Releases every step once; a second call (after a device loss rebuilt the executor) is a no-op. */
 async function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): Promise<void> {
-  for (const s of steps) {
+  for (const s of steps.splice(0)) {
     try {
-      if ('session' in s) await s.session.release();
-      else s.kernel.dispose();
+      if ('session' in s) {
+        liveSessions--;
+        await s.session.release();
+      } else s.kernel.dispose();
     } catch {
       /* best effort: a lost device or released session */
     }
