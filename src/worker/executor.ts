@@ -105,7 +105,10 @@ export class PlanExecutor {
         }
         const from = i;
         while (i < this.steps.length && !('session' in this.steps[i]!)) i++;
-        gpuErrors.push(this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env)).errors);
+        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env));
+        // Handled now (Promise.all below reports it): it may reject while a later ORT step is awaited.
+        errors.catch(() => undefined);
+        gpuErrors.push(errors);
         phases.kernelsMs += performance.now() - t0;
       }
       // Before reading back: a rejected kernel leaves its output undefined.
@@ -117,7 +120,6 @@ export class PlanExecutor {
       return { outputs, counters: this.withGpuCounters(counters, gpuBefore), phases };
     } finally {
       for (const v of env.values()) if (v.where === 'gpu') v.release();
-      for (const e of gpuErrors) e.catch(() => undefined);
     }
   }
 
