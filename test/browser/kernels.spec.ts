@@ -20,7 +20,12 @@ const random = randomMatmulCases(1200, 20261123);
 const large = largeKCases();
 const quantized = quantizedCases(150, 4242);
 const dql = dqlInputs(60, 314159);
-const oracles: Record<string, OracleModel[]> = { random: matmulOracle(random), large: matmulOracle(large), qlinear: qlinearOracle(quantized.qlinear), dql: dqlOracle(dql) };
+const oracles: Record<string, OracleModel[]> = {
+  random: matmulOracle(random),
+  large: matmulOracle(large),
+  qlinear: qlinearOracle(quantized.qlinear),
+  dql: dqlOracle(dql),
+};
 
 async function open(page: Page): Promise<void> {
   await page.goto('/test/browser/blank.html');
@@ -68,10 +73,16 @@ for (const variant of ['dp4a', 'portable'] as const) {
       expect(r.compared).toEqual({ ref: kernels * elements(large), ort: kernels * elements(large), ortCases: kernels * large.length });
     });
 
-    test('QLinearMatMul (uint8 and int8 out) is bit-exact with the reference and onnxruntime; fused DQL → QuantizedMatMul within tolerance', async ({ page }) => {
+    test('QLinearMatMul (uint8 and int8 out) is bit-exact with the reference and onnxruntime; fused DQL → QuantizedMatMul within tolerance', async ({
+      page,
+    }) => {
       test.setTimeout(300_000); // 300 cases on the GPU, plus the oracle
       await oracle(page, 'qlinear');
-      const r = await page.evaluate(({ variant, quantized, tol }) => window.__int8.quantizedOps(variant, quantized, tol, 'qlinear'), { variant, quantized, tol: FLOAT_TOL });
+      const r = await page.evaluate(({ variant, quantized, tol }) => window.__int8.quantizedOps(variant, quantized, tol, 'qlinear'), {
+        variant,
+        quantized,
+        tol: FLOAT_TOL,
+      });
       expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
       const q = elements(quantized.qlinear.map((c) => c.o));
       expect(r.qlinear).toEqual({ ref: q, ort: q, ortCases: quantized.qlinear.length });

@@ -151,13 +151,21 @@ export function qlinearOracle(cases: QLinearCase[]): OracleModel[] {
     const inits = [
       f32(q.aScale),
       tensor(a.type, [], [q.o.aZp?.[0] ?? 0]),
-      tensor(bType, b.dims, b.data.map((v) => v - shiftB)),
+      tensor(
+        bType,
+        b.dims,
+        b.data.map((v) => v - shiftB),
+      ),
       f32(q.bScale.length === 1 ? (q.bScale[0] as number) : q.bScale),
       tensor(bType, bZp.length === 1 ? [] : [bZp.length], bZp),
       f32(q.yScale),
       tensor(a.type, [], [q.yZp - yShift]),
     ].map((t) => batch.init(batch.name('q'), t));
-    batch.node('QLinearMatMul', [x, ...inits], [{ spec: { name: batch.name('y'), type: a.type, dims: [...a.dims.slice(0, -1), n] }, to: { c: ci, key: 'y', offset: 0, shift: yShift } }]);
+    batch.node(
+      'QLinearMatMul',
+      [x, ...inits],
+      [{ spec: { name: batch.name('y'), type: a.type, dims: [...a.dims.slice(0, -1), n] }, to: { c: ci, key: 'y', offset: 0, shift: yShift } }],
+    );
     batch.endCase();
   });
   return batch.flush();
@@ -180,11 +188,15 @@ export function dqlOracle(inputs: [string, number[]][]): OracleModel[] {
     if (!dqlOracleCovers(x)) return;
     const name = batch.input(batch.name('x'), { type: 'float32', dims: [x.length], data: x });
     const to = (key: string) => ({ c: ci, key, offset: 0 });
-    batch.node('DynamicQuantizeLinear', [name], [
-      { spec: { name: batch.name('y'), type: 'uint8', dims: [x.length] }, to: to('y') },
-      { spec: { name: batch.name('s'), type: 'float32', dims: [] }, to: to('scale') },
-      { spec: { name: batch.name('z'), type: 'uint8', dims: [] }, to: to('zp') },
-    ]);
+    batch.node(
+      'DynamicQuantizeLinear',
+      [name],
+      [
+        { spec: { name: batch.name('y'), type: 'uint8', dims: [x.length] }, to: to('y') },
+        { spec: { name: batch.name('s'), type: 'float32', dims: [] }, to: to('scale') },
+        { spec: { name: batch.name('z'), type: 'uint8', dims: [] }, to: to('zp') },
+      ],
+    );
     batch.endCase();
   });
   return batch.flush();
