@@ -8,7 +8,7 @@
 import { transfer as comlinkTransfer } from 'comlink';
 import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import { AbortError, DeviceLostError, DisposedError, ModelFormatError } from '../errors';
+import { AbortError, DisposedError, ModelFormatError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
@@ -17,6 +17,7 @@ import type { DebugCommand, GpuCounts, LoadRequest, RunReply, WireProgress, Work
 import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
+import { failOnDeviceLoss, settled } from './device-loss';
 import { liveOrtSessions, PlanExecutor } from './executor';
 import { fetchModel } from './fetch-model';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
@@ -38,19 +39,6 @@ interface LoadedModel {
    */
   busy: Promise<unknown>;
 }
-
-/**
- * How long a failed WebGPU run waits for the device's lost event before reporting its own error.
- * When the device goes, ORT's (or our readback's) error usually arrives before `device.lost`
- * settles; the wait lets the run report DeviceLostError whichever came first.
- */
-const LOST_GRACE_MS = 300;
-
-/**
- * Upper bound on waiting for a run still inside ORT after the device was lost (its GPU promises
- * settle on a lost device, so this is only a guard against a hang: the model then goes on).
- */
-const SETTLE_MS = 10_000;
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
 type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number };
@@ -277,29 +265,12 @@ export class Engine implements WorkerApi {
     model.stale = false;
   }
 
-  /**
-   * Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight,
-   * whatever error the work itself rejects with (see {@link LOST_GRACE_MS}).
-   */
+  /** `work`, or DeviceLostError if the GPU device is lost while it is in flight (see {@link failOnDeviceLoss}). */
   private async raceDeviceLoss<T>(model: LoadedModel, work: Promise<T>): Promise<T> {
     if (model.decision.backend !== 'webgpu') return work;
     // The context of the device this run started on; a model of ORT steps only may not have made one yet.
     const gpu = this.gpu && !this.gpu.lostInfo ? this.gpu : await this.getGpu();
-    const lostError = (info: GPUDeviceLostInfo, runError?: unknown) =>
-      new DeviceLostError(`The GPU device was lost during this run (${info.reason}: ${info.message}). Retry: the next run rebuilds GPU state.`, {
-        reason: info.reason,
-        ...(runError === undefined ? {} : { runError: runError instanceof Error ? `${runError.name}: ${runError.message}` : String(runError) }),
-      });
-    const settled = work.then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    );
-    const first = await Promise.race([settled, gpu.lost.then((info) => ({ info }))]);
-    if ('info' in first) throw lostError(first.info);
-    if ('value' in first) return first.value;
-    const info = gpu.lostInfo ?? (await Promise.race([gpu.lost, delay(LOST_GRACE_MS)]));
-    if (info) throw lostError(info, first.error);
-    throw first.error;
+    return failOnDeviceLoss(gpu, work);
   }
 
   private model(modelId: string): LoadedModel {
@@ -312,21 +283,4 @@ export class Engine implements WorkerApi {
   private assertOpen(): void {
     if (this.disposed) throw new DisposedError('This runtime is disposed. Create a new one with createRuntime().');
   }
-}
-
-/** Resolves when `p` settles, or after {@link SETTLE_MS} at the latest; never rejects. */
-function settled(p: Promise<unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, SETTLE_MS);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    p.then(done, done);
-  });
-}
-
-/** Resolves with null after `ms`. */
-function delay(ms: number): Promise<null> {
-  return new Promise((resolve) => setTimeout(() => resolve(null), ms));
 }
