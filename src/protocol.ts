@@ -10,6 +10,7 @@ import { transferHandlers } from 'comlink';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 import { deserializeError, serializeError, type SerializedError } from './errors';
 import type { Plan } from './graph/plan';
+import type { GpuResourceCounts } from './kernels/gpu-context';
 import type { Backend, BackendRequest, CacheMode, FinishReason, LoadOptions, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
 
 /** Sent once when the worker starts: how to configure onnxruntime-web. */
@@ -134,8 +135,20 @@ export interface GenerateReply {
   cacheBytes: number;
 }
 
-/** Debug commands of {@link WorkerApi.debug}. `'kv-cache-bytes'` answers the bytes all live generations hold. */
-export type DebugCommand = 'lose-device' | 'kv-cache-bytes';
+/**
+ * Debug commands of {@link WorkerApi.debug}: `'lose-device'` destroys the GPU device under the
+ * loaded models; `'gpu-counts'` answers {@link GpuCounts} (leak checks compare them around a
+ * load/dispose cycle); `'invalid-binding'` makes the next kernel dispatch bind a buffer WebGPU
+ * rejects (the run then fails with `GpuError`); `'kv-cache-bytes'` answers the bytes all live
+ * generations hold.
+ */
+export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes';
+
+/** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
+export interface GpuCounts extends GpuResourceCounts {
+  /** ORT sessions of loaded models (created minus released), any backend; the device anchor not included. */
+  sessions: number;
+}
 
 /** What the worker exposes. Every method may reject with a `WebQ8Error` subclass. */
 export interface WorkerApi {
@@ -164,9 +177,11 @@ export interface WorkerApi {
   disposeModel(modelId: string): Promise<void>;
   /**
    * Test hooks. `'lose-device'` destroys the GPU device under the loaded models to exercise
-   * device-loss handling (there is no other way to make a device get lost on demand).
+   * device-loss handling (there is no other way to make a device get lost on demand);
+   * `'gpu-counts'` returns {@link GpuCounts} (it creates the GPU context if there is none yet);
+   * `'invalid-binding'` makes WebGPU reject the next kernel dispatch.
    */
-  debug(command: DebugCommand): Promise<number | void>;
+  debug(command: DebugCommand): Promise<GpuCounts | number | void>;
   /** Frees everything. */
   dispose(): Promise<void>;
 }

@@ -356,6 +356,11 @@ export interface StrategyDecision {
    * earlier load on this adapter and webq8 version: parsing, partitioning and measuring were skipped.
    */
   cached?: boolean;
+  /**
+   * Set when a compiled-artifact cache entry for this model and adapter existed but was dropped
+   * (malformed, or its plan no longer prepares): why. The model was planned afresh.
+   */
+  artifactDropped?: string;
 }
 
 /** Which int8 pattern a kernel step replaced (see `model.info.placement`). */

@@ -45,10 +45,12 @@ export async function loadModelBytes(source: CacheSource, options: LoadModelByte
   // Not awaited: Firefox asks the user, and the load must not wait for an answer.
   if (options.persist) void requestPersist(store);
   let corrupt = false;
+  let readFailed: string | undefined;
   if (mode === 'default') {
     const hit = await readCached(store, expected, labels, options.onProgress);
     if (hit.bytes) return { ...hit.bytes, ...defined(labels), cache: 'hit' };
     corrupt = hit.corrupt;
+    readFailed = hit.failed;
   }
   const lockKey = expected ?? (ref.id !== undefined ? `${ref.id}@${ref.version ?? ''}` : ref.url);
   // Holding the load lock while downloading makes other tabs wait for this download, then hit.
@@ -57,12 +59,15 @@ export async function loadModelBytes(source: CacheSource, options: LoadModelByte
       const again = await readCached(store, expected, labels, options.onProgress);
       if (again.bytes) return { ...again.bytes, ...defined(labels), cache: 'hit' as const };
       corrupt ||= again.corrupt;
+      readFailed ??= again.failed;
     }
     const got = await download(ref, expected, options, doFetch);
     const stored = await storeBytes(store, got.bytes, got.sha256, labels, options);
     const result: LoadedModelBytes = { ...got, ...defined(labels), cache: mode === 'refresh' ? 'refreshed' : 'miss' };
-    if (!stored.ok) return { ...result, cache: 'bypassed', reason: stored.reason, detail: stored.detail };
-    return corrupt ? { ...result, reason: 'corrupt' } : result;
+    if (!stored.ok) return { ...result, cache: 'bypassed', reason: stored.reason, detail: readFailed ? `${readFailed} ${stored.detail}` : stored.detail };
+    if (corrupt) return { ...result, reason: 'corrupt', ...(readFailed ? { detail: readFailed } : {}) };
+    // A read that failed is a miss for a reason: say it, instead of looking like a cold cache.
+    return readFailed ? { ...result, reason: 'unavailable', detail: readFailed } : result;
   });
 }
 
@@ -70,9 +75,11 @@ interface CachedRead {
   bytes?: { bytes: Uint8Array; sha256: string };
   /** A matching entry existed but failed verification; it was dropped. */
   corrupt: boolean;
+  /** The storage failed while reading: what it said (the load goes on to the network). */
+  failed?: string;
 }
 
-/** Reads a matching complete entry; a corrupt one is dropped, a storage failure reads as a miss. */
+/** Reads a matching complete entry; a corrupt one is dropped, a storage failure is a miss that says why. */
 async function readCached(store: CacheStore, expected: string | undefined, labels: EntryLabels, onProgress: LoadModelBytesOptions['onProgress']): Promise<CachedRead> {
   await collectOrphansOnce(store);
   try {
@@ -87,8 +94,8 @@ async function readCached(store: CacheStore, expected: string | undefined, label
       await removeEntry(store, rec.sha256, rec.chunkCount);
       return { corrupt: true };
     }
-  } catch {
-    return { corrupt: false };
+  } catch (err) {
+    return { corrupt: false, failed: `Reading the weight cache failed (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); the model was downloaded instead.` };
   }
 }
 

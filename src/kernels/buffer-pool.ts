@@ -1,14 +1,48 @@
+/** Options of {@link BufferPool}. */
+export interface BufferPoolOptions {
+  /**
+   * Most bytes kept in idle (released) buffers; a release past it destroys the oldest idle buffers.
+   * Default {@link DEFAULT_POOL_MAX_IDLE_BYTES}.
+   */
+  maxIdleBytes?: number;
+  /**
+   * Milliseconds without an acquire or release after which every idle buffer is destroyed (0: never).
+   * Default {@link DEFAULT_POOL_IDLE_MS}. A model between bursts of requests then holds only its
+   * weights, not the activations of its largest past request.
+   */
+  idleMs?: number;
+}
+
+/** Default byte cap of a pool's idle buffers. */
+export const DEFAULT_POOL_MAX_IDLE_BYTES = 64 << 20;
+/** Default idle time before a pool destroys its idle buffers. */
+export const DEFAULT_POOL_IDLE_MS = 5_000;
+
 /**
  * A pool of GPU buffers reused across runs. Sizes are rounded up to a size class (powers of two
  * below 1 MiB, then multiples of 1 MiB) so buffers of similar tensors are shared; `release` returns
- * a buffer to the pool, `dispose` destroys everything. Every buffer carries a label.
+ * a buffer to the pool, `dispose` destroys everything. Idle buffers are capped in bytes and trimmed
+ * after a quiet period (see {@link BufferPoolOptions}). Every buffer carries a label.
  */
 export class BufferPool {
+  /** Idle buffers by `usage:size`; a Map keeps insertion order, so the first key is the oldest. */
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly live = new Set<GPUBuffer>();
   private created = 0;
+  private idle = 0;
+  private idleBytesNow = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastUse = 0;
+  private readonly maxIdleBytes: number;
+  private readonly idleMs: number;
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    options: BufferPoolOptions = {},
+  ) {
+    this.maxIdleBytes = options.maxIdleBytes ?? DEFAULT_POOL_MAX_IDLE_BYTES;
+    this.idleMs = options.idleMs ?? DEFAULT_POOL_IDLE_MS;
+  }
 
   /** Buffers currently handed out (not yet released). */
   get inUse(): number {
@@ -20,6 +54,11 @@ export class BufferPool {
     return this.created;
   }
 
+  /** Idle buffers and their bytes. */
+  get idleCount(): { buffers: number; bytes: number } {
+    return { buffers: this.idle, bytes: this.idleBytesNow };
+  }
+
   /**
    * A buffer of at least `size` bytes with `usage`. Its `size` may be larger than asked: bind with an
    * explicit size when the shader uses `arrayLength`.
@@ -28,8 +67,16 @@ export class BufferPool {
     const bytes = sizeClass(Math.max(size, 4));
     const key = `${usage}:${bytes}`;
     const list = this.free.get(key);
-    const buffer = list?.pop() ?? this.create(bytes, usage, label);
+    let buffer = list?.pop();
+    if (buffer) {
+      this.idle--;
+      this.idleBytesNow -= buffer.size;
+      if (list!.length === 0) this.free.delete(key);
+    } else {
+      buffer = this.create(bytes, usage, label);
+    }
     this.live.add(buffer);
+    this.touch();
     return buffer;
   }
 
@@ -37,22 +84,65 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     if (!this.live.delete(buffer)) return;
     const key = `${buffer.usage}:${buffer.size}`;
+    // Re-inserted keys move to the end: the first key stays the least recently released.
     const list = this.free.get(key) ?? [];
+    this.free.delete(key);
     list.push(buffer);
     this.free.set(key, list);
+    this.idle++;
+    this.idleBytesNow += buffer.size;
+    this.trim(this.maxIdleBytes);
+    this.touch();
+  }
+
+  /** Destroys idle buffers, least recently released first, until at most `keepBytes` stay idle. */
+  trim(keepBytes = 0): void {
+    for (const [key, list] of this.free) {
+      if (this.idleBytesNow <= keepBytes) return;
+      while (list.length > 0 && this.idleBytesNow > keepBytes) {
+        const b = list.shift()!;
+        this.idle--;
+        this.idleBytesNow -= b.size;
+        b.destroy();
+      }
+      if (list.length === 0) this.free.delete(key);
+    }
   }
 
   /** Destroys every buffer, pooled or handed out. */
   dispose(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.clearTimer();
+    this.trim(0);
     for (const b of this.live) b.destroy();
-    this.free.clear();
     this.live.clear();
   }
 
   private create(size: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
     this.created++;
     return this.device.createBuffer({ label: `webq8:${label}`, size, usage });
+  }
+
+  /**
+   * Notes activity and makes sure a timer is armed while anything is idle. One timer re-arms itself
+   * instead of being reset per call: acquire/release run several times per dispatch.
+   */
+  private touch(): void {
+    this.lastUse = Date.now();
+    if (this.idleMs > 0 && this.timer === null && this.idle > 0) this.arm(this.idleMs);
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const quiet = Date.now() - this.lastUse;
+      if (quiet >= this.idleMs) this.trim(0);
+      else this.arm(this.idleMs - quiet);
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 }
 

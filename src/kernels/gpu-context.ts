@@ -5,7 +5,8 @@
  * ORT sessions and our kernels as GPU buffers; tests and `webq8/kernels` users may pass any device.
  */
 import { DeviceLostError, GpuError } from '../errors';
-import { BufferPool } from './buffer-pool';
+import { BufferPool, type BufferPoolOptions } from './buffer-pool';
+import { deviceCounts, trackDevice, type DeviceResourceCounts } from './gpu-resources';
 import { PipelineCache, pipelineKey } from './pipeline-cache';
 import type { BufferBinding, Program } from './program';
 
@@ -22,6 +23,25 @@ export interface GpuContextOptions {
   debugShaders?: boolean;
   /** Called once when the device is lost. */
   onLost?: (info: GPUDeviceLostInfo) => void;
+  /** Byte cap and idle trimming of the buffer pool. */
+  pool?: BufferPoolOptions;
+}
+
+/**
+ * Live GPU objects, for leak checks (`dispose()` must bring them back). `device` counts everything on
+ * the device since the context was created — ORT's buffers too, as the runtime shares ORT's device.
+ */
+export interface GpuResourceCounts {
+  device: DeviceResourceCounts;
+  /** Pooled buffers handed out, and idle in the pool (with their bytes). */
+  pooledInUse: number;
+  pooledIdle: number;
+  pooledIdleBytes: number;
+  /** Buffers of constants (weights) held by prepared kernels, and their bytes. */
+  constants: number;
+  constantBytes: number;
+  /** Compiled pipelines (cached per shader variant for the device's lifetime). */
+  pipelines: number;
 }
 
 /**
@@ -44,6 +64,10 @@ export class GpuContext {
   lostInfo: GPUDeviceLostInfo | null = null;
   /** Settles (never rejects) when the device is lost: the runtime races in-flight requests against it. */
   readonly lost: Promise<GPUDeviceLostInfo>;
+  /** Set by {@link invalidateNextBinding} (a test hook): the next dispatch binds a non-storage buffer. */
+  private invalidNext = false;
+  /** Buffers of {@link uploadConstant}, destroyed by {@link freeConstant} or {@link dispose}. */
+  private readonly constants = new Set<GPUBuffer>();
   private readonly onError = (e: Event) => {
     // ORT shares this device, so this may be ORT's error too: log, never throw from an event.
     const err = (e as GPUUncapturedErrorEvent).error;
@@ -52,7 +76,8 @@ export class GpuContext {
 
   constructor(readonly device: GPUDevice, private readonly options: GpuContextOptions = {}) {
     this.pipelines = new PipelineCache(device, options.debugShaders);
-    this.buffers = new BufferPool(device);
+    trackDevice(device);
+    this.buffers = new BufferPool(device, options.pool);
     this.lost = device.lost.then((info) => {
       this.lostInfo = info;
       if (info.reason !== 'destroyed') console.warn(`[webq8] GPU device lost (${info.reason}): ${info.message}`);
@@ -86,6 +111,7 @@ export class GpuContext {
       // A GPUBuffer has no `buffer` property; a BufferBinding does.
       'buffer' in b ? { binding, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } } : { binding, resource: { buffer: b } },
     );
+    if (this.invalidNext) entries[0] = this.invalidBinding();
     let uniformBuffer: GPUBuffer | undefined;
     if (uniforms) {
       uniformBuffer = this.buffers.acquire(uniforms.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST, `${program.label}.uniforms`);
@@ -109,18 +135,101 @@ export class GpuContext {
   /** Copies `data` into a pooled storage buffer (counted as an upload). */
   upload(data: ArrayBufferView, label: string): GPUBuffer {
     this.assertAlive();
+    const buffer = this.buffers.acquire(align(data.byteLength, 4), STORAGE_USAGE, label);
+    this.write(buffer, data);
+    this.counters.uploads++;
+    return buffer;
+  }
+
+  /**
+   * Copies a constant (weights) into a buffer of its own, outside the pool: it lives as long as the
+   * kernel that prepared it, and {@link freeConstant} destroys it — a pooled buffer would outlive a
+   * disposed model as idle pool memory. Not counted as an upload: it happens once, at load.
+   */
+  uploadConstant(data: ArrayBufferView, label: string): GPUBuffer {
+    this.assertAlive();
+    const buffer = this.device.createBuffer({ label: `webq8:${label}`, size: Math.max(16, align(data.byteLength, 16)), usage: STORAGE_USAGE });
+    this.constants.add(buffer);
+    this.write(buffer, data);
+    return buffer;
+  }
+
+  /** Destroys a buffer of {@link uploadConstant} (other buffers are ignored). */
+  freeConstant(buffer: GPUBuffer): void {
+    if (this.constants.delete(buffer)) buffer.destroy();
+  }
+
+  /**
+   * Runs `fn` — synchronous GPU calls: pipeline creation, dispatches, uploads — inside validation and
+   * out-of-memory error scopes. Returns its value and `errors`, which rejects with {@link GpuError}
+   * naming `what` if WebGPU reported one (await it before trusting results; it never rejects for
+   * anything else). The scopes are pushed and popped in the same synchronous stretch: ORT shares the
+   * device and its own scopes interleave with ours across an `await`, never inside `fn`.
+   */
+  guard<T>(what: string, fn: () => T): { value: T; errors: Promise<void> } {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const pop = (): Promise<void> => {
+      const scopes = [this.device.popErrorScope(), this.device.popErrorScope()];
+      return Promise.all(scopes).then(
+        ([validation, oom]) => {
+          const err = validation ?? oom;
+          if (err) throw new GpuError(`WebGPU rejected ${what}: ${err.message}`, { what, kind: validation ? 'validation' : 'out-of-memory' });
+        },
+        () => undefined, // popErrorScope rejects only when the device is lost, which DeviceLostError reports
+      );
+    };
+    let value: T;
+    try {
+      value = fn();
+    } catch (err) {
+      pop().catch(() => undefined); // fn's own error says more
+      throw err;
+    }
+    return { value, errors: pop() };
+  }
+
+  /**
+   * Test hook: the next {@link dispatch} binds, at index 0, a buffer WebGPU must reject there (no
+   * STORAGE usage), so that tests see a real validation error travel to the caller as GpuError.
+   */
+  invalidateNextBinding(): void {
+    this.invalidNext = true;
+  }
+
+  private invalidBinding(): GPUBindGroupEntry {
+    this.invalidNext = false;
+    const buffer = this.buffers.acquire(16, BufferUsage.UNIFORM | BufferUsage.COPY_DST, 'test.invalid-binding');
+    this.buffers.release(buffer);
+    return { binding: 0, resource: { buffer } };
+  }
+
+  /** Live GPU objects (see {@link GpuResourceCounts}). */
+  resourceCounts(): GpuResourceCounts {
+    const idle = this.buffers.idleCount;
+    let constantBytes = 0;
+    for (const b of this.constants) constantBytes += b.size;
+    return {
+      device: deviceCounts(this.device) ?? { buffers: 0, bufferBytes: 0, textures: 0, textureBytes: 0 },
+      pooledInUse: this.buffers.inUse,
+      pooledIdle: idle.buffers,
+      pooledIdleBytes: idle.bytes,
+      constants: this.constants.size,
+      constantBytes,
+      pipelines: this.pipelines.size,
+    };
+  }
+
+  /** writeBuffer with the size padded to a multiple of 4 (bool/uint8/int8 tensors may not be). */
+  private write(buffer: GPUBuffer, data: ArrayBufferView): void {
     const size = align(data.byteLength, 4);
-    const buffer = this.buffers.acquire(size, STORAGE_USAGE, label);
     let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (size !== data.byteLength) {
-      // writeBuffer sizes must be multiples of 4 (bool/uint8/int8 tensors may not be).
       const padded = new Uint8Array(size);
       padded.set(bytes);
       bytes = padded;
     }
     this.device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, size);
-    this.counters.uploads++;
-    return buffer;
   }
 
   /** Reads `byteLength` bytes of `buffer` back to the CPU (counted as a readback). */
@@ -143,10 +252,12 @@ export class GpuContext {
     }
   }
 
-  /** Frees pooled buffers and detaches listeners (the device itself belongs to ORT or the caller). */
+  /** Frees pooled and constant buffers and detaches listeners (the device itself belongs to ORT or the caller). */
   dispose(): void {
     this.device.removeEventListener('uncapturederror', this.onError);
     this.buffers.dispose();
+    for (const b of this.constants) b.destroy();
+    this.constants.clear();
   }
 }
 

@@ -180,8 +180,8 @@ const dummies = new WeakMap<GpuContext, GPUBuffer>();
 export function zeroBuffer(ctx: GpuContext): GPUBuffer {
   let b = dummies.get(ctx);
   if (!b) {
-    // WebGPU zero-initializes new buffers: no upload (which would count as a per-run copy).
-    b = ctx.device.createBuffer({ label: 'webq8:int8.zeros', size: 16, usage: STORAGE_USAGE });
+    // A constant of the context: destroyed with it (a plain device buffer would outlive it).
+    b = ctx.uploadConstant(new Uint32Array(4), 'int8.zeros');
     dummies.set(ctx, b);
   }
   return b;

@@ -68,7 +68,7 @@ function matmulStep(ctx: GpuContext, def: KernelStepDef, weights: GpuInt8Weights
     },
     dispose() {
       weights.dispose();
-      for (const b of extra) ctx.buffers.release(b);
+      for (const b of extra) ctx.freeConstant(b);
     },
   };
 }
@@ -96,7 +96,7 @@ const dynamicQuantizeStep: KernelFactory = (ctx) => ({
 
 /** Uploads a zero-point constant, or returns undefined when there is none. */
 function zpConstant(ctx: GpuContext, t: IntTensor | undefined): GPUBuffer | undefined {
-  return t ? ctx.upload(t.data, 'int8.a_zero_point') : undefined;
+  return t ? ctx.uploadConstant(t.data, 'int8.a_zero_point') : undefined;
 }
 
 /**
@@ -145,7 +145,7 @@ const quantizedMatMulStep: KernelFactory = (ctx, def) => {
   const colF = new Float32Array(2 * n);
   for (let j = 0; j < n; j++) colF[j] = (bScale.length === 1 ? bScale[0] : bScale[j]) as number;
   if (bias) colF.set(bias, n);
-  const colBuf = ctx.upload(colF, 'int8.dequant');
+  const colBuf = ctx.uploadConstant(colF, 'int8.dequant');
   return matmulStep(ctx, def, weights, [colBuf], (rows) => (inputs) => {
     const a = intInput('QuantizedMatMul', inputs[0], 'A');
     const scale = inputs[1];
@@ -175,7 +175,7 @@ const qlinearMatMulStep: KernelFactory = (ctx, def) => {
   const yZp = yZpT ? Number(yZpT.data[0]) : 0;
   const weights = uploadInt8Weights(ctx, packInt8Weights(b, intConstant(def, 'b_zero_point', false)?.data));
   const mult = new Float32Array(n).map((_, j) => requantMultiplier(aScale, bScale, yScale, j));
-  const colBuf = ctx.upload(mult, 'int8.requant');
+  const colBuf = ctx.uploadConstant(mult, 'int8.requant');
   const aZpConst = intConstant(def, 'a_zero_point', false);
   const aZpBuf = zpConstant(ctx, aZpConst);
   return matmulStep(ctx, def, weights, aZpBuf ? [colBuf, aZpBuf] : [colBuf], (rows) => (inputs) => {

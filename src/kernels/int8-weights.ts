@@ -84,22 +84,22 @@ export interface GpuInt8Weights extends Omit<PackedInt8Weights, 'words' | 'colIn
   b: GPUBuffer;
   /** The per-column zero-point terms (binding `col_i`). */
   colInfo: GPUBuffer;
-  /** Returns both buffers to the pool. */
+  /** Destroys both buffers. */
   dispose(): void;
 }
 
-/** Uploads packed weights once; release them with `dispose()`. */
+/** Uploads packed weights once, into buffers of their own (not pooled); free them with `dispose()`. */
 export function uploadInt8Weights(ctx: GpuContext, packed: PackedInt8Weights): GpuInt8Weights {
   const { words, colInfo, ...shape } = packed;
-  const b = ctx.upload(words, 'int8.weights');
-  const ci = ctx.upload(colInfo, 'int8.colinfo');
+  const b = ctx.uploadConstant(words, 'int8.weights');
+  const ci = ctx.uploadConstant(colInfo, 'int8.colinfo');
   return {
     ...shape,
     b,
     colInfo: ci,
     dispose() {
-      ctx.buffers.release(b);
-      ctx.buffers.release(ci);
+      ctx.freeConstant(b);
+      ctx.freeConstant(ci);
     },
   };
 }

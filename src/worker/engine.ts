@@ -8,16 +8,17 @@
 import { releaseProxy, transfer as comlinkTransfer } from 'comlink';
 import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import { AbortError, DeviceLostError, DisposedError, ModelFormatError } from '../errors';
+import { AbortError, DisposedError, ModelFormatError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
-import type { DebugCommand, GenerateReply, GenerateRequest, LoadRequest, RunReply, TokenEvent, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
+import type { DebugCommand, GenerateReply, GenerateRequest, GpuCounts, LoadRequest, RunReply, TokenEvent, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
 import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
-import { PlanExecutor } from './executor';
+import { failOnDeviceLoss, settled } from './device-loss';
+import { liveOrtSessions, PlanExecutor } from './executor';
 import { fetchModel } from './fetch-model';
 import { generate, liveCacheBytes } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
@@ -34,6 +35,11 @@ interface LoadedModel {
   tail: Promise<unknown>;
   /** Set when the GPU device was lost under this model: the next run rebuilds its executor. */
   stale: boolean;
+  /**
+   * The executor's current run, settled or not. A run rejected with DeviceLostError may still be
+   * inside ORT: its session must not be released (nor the next run started) until this settles.
+   */
+  busy: Promise<unknown>;
 }
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
@@ -49,6 +55,8 @@ export class Engine implements WorkerApi {
   /** Generations in progress, by request id: `cancel` aborts them. */
   private readonly streams = new Map<string, AbortController>();
   private gpu: GpuContext | null = null;
+  /** The context being (re)built, shared by concurrent callers of getGpu. */
+  private gpuReady: Promise<GpuContext> | null = null;
   private nextId = 1;
   private disposed = false;
 
@@ -81,8 +89,13 @@ export class Engine implements WorkerApi {
         await this.disposeModel(info.id);
         throw err;
       });
-      // Pinned while loaded: eviction never removes a model in use (in any tab).
-      if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
+      try {
+        // Pinned while loaded: eviction never removes a model in use (in any tab).
+        if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
+      } catch (err) {
+        await this.disposeModel(info.id); // the caller never gets the model: free it
+        throw err;
+      }
       return info;
     });
   }
@@ -110,11 +123,13 @@ export class Engine implements WorkerApi {
       validateFeeds(model.info.inputs, feeds);
       if (model.stale) await this.rebuild(model);
       const start = performance.now();
-      const { outputs, counters, phases } = await this.raceDeviceLoss(model, model.executor.run(feeds));
+      const work = model.executor.run(feeds);
+      model.busy = work;
+      const { outputs, counters, phases } = await this.raceDeviceLoss(model, work);
       const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
       return reply;
     });
-    model.tail = result.catch(() => undefined);
+    model.tail = result.catch(() => undefined).then(() => settled(model.busy));
     const reply = await result;
     const { tensors, transfer } = transferable(reply.outputs);
     return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
@@ -141,13 +156,13 @@ export class Engine implements WorkerApi {
     if (this.waiting.has(requestId)) this.waiting.set(requestId, true);
   }
 
-  async debug(command: DebugCommand): Promise<number | void> {
+  async debug(command: DebugCommand): Promise<GpuCounts | number | void> {
     if (command === 'kv-cache-bytes') return liveCacheBytes();
-    if (command === 'lose-device') {
-      const gpu = await this.getGpu();
-      gpu.device.destroy();
-      await gpu.lost;
-    }
+    const gpu = await this.getGpu();
+    if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };
+    if (command === 'invalid-binding') return gpu.invalidateNextBinding();
+    gpu.device.destroy();
+    await gpu.lost;
   }
 
   async disposeModel(modelId: string): Promise<void> {
@@ -158,6 +173,8 @@ export class Engine implements WorkerApi {
     this.pins.delete(modelId);
     await model.tail;
     await model.executor.dispose();
+    // Idle pooled buffers only serve models still loaded: none left on the GPU, none kept.
+    if (this.webgpuModels().length === 0) this.gpu?.buffers.trim(0);
   }
 
   async dispose(): Promise<void> {
@@ -226,23 +243,33 @@ export class Engine implements WorkerApi {
       ...(strategy ? { strategy } : {}),
       ...(placement ? { placement } : {}),
     };
-    this.models.set(id, { info, plan: prepared.plan, decision, executor, tail: Promise.resolve(), stale: false });
+    this.models.set(id, { info, plan: prepared.plan, decision, executor, tail: Promise.resolve(), stale: false, busy: Promise.resolve() });
     return info;
   }
 
-  /** The GPU context on ORT's device, rebuilt if the device was lost. */
-  private async getGpu(): Promise<GpuContext> {
-    if (this.gpu && !this.gpu.lostInfo) return this.gpu;
+  /** The GPU context on ORT's device, rebuilt (once, however many callers ask) if the device was lost. */
+  private getGpu(): Promise<GpuContext> {
+    if (this.gpu && !this.gpu.lostInfo) return Promise.resolve(this.gpu);
+    this.gpuReady ??= this.makeGpu().finally(() => {
+      this.gpuReady = null;
+    });
+    return this.gpuReady;
+  }
+
+  private async makeGpu(): Promise<GpuContext> {
     if (this.gpu) {
       // ORT keeps a device while any WebGPU session lives: release every session on the lost one
       // (their models rebuild on their next run) and the anchor, so ORT creates a fresh device.
+      // A session is released only once its run has left ORT.
       for (const m of this.webgpuModels()) {
         m.stale = true;
+        await settled(m.busy);
         await m.executor.dispose();
       }
       await releaseOrtDevice();
+      this.gpu.dispose();
+      this.gpu = null;
     }
-    this.gpu?.dispose();
     const ctx = new GpuContext(await ortDevice(), {
       onLost: () => {
         for (const m of this.webgpuModels()) m.stale = true;
@@ -279,16 +306,12 @@ export class Engine implements WorkerApi {
     return result;
   }
 
-  /** Rejects with {@link DeviceLostError} if the GPU device is lost while `work` is in flight. */
+  /** `work`, or DeviceLostError if the GPU device is lost while it is in flight (see {@link failOnDeviceLoss}). */
   private async raceDeviceLoss<T>(model: LoadedModel, work: Promise<T>): Promise<T> {
-    // A context already lost belongs to a device ORT replaced (e.g. after its last session was released).
-    const gpu = model.decision.backend === 'webgpu' && !this.gpu?.lostInfo ? this.gpu : null;
-    if (!gpu) return work;
-    const lost = gpu.lost.then((info): never => {
-      throw new DeviceLostError(`The GPU device was lost during this run (${info.reason}: ${info.message}). Retry: the next run rebuilds GPU state.`, { reason: info.reason });
-    });
-    work.catch(() => undefined);
-    return Promise.race([work, lost]);
+    if (model.decision.backend !== 'webgpu') return work;
+    // The context of the device this run started on; a model of ORT steps only may not have made one yet.
+    const gpu = this.gpu && !this.gpu.lostInfo ? this.gpu : await this.getGpu();
+    return failOnDeviceLoss(gpu, work);
   }
 
   private model(modelId: string): LoadedModel {

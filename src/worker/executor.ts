@@ -59,7 +59,10 @@ export class PlanExecutor {
         } else {
           if (backend !== 'webgpu') throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
-          prepared.push({ step, kernel: prepareKernel(gpu, step) });
+          const g = gpu;
+          const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, step));
+          prepared.push({ step, kernel });
+          await errors;
         }
       }
       // Plan outputs left on the GPU are read back through our context (run) or by the caller (runValues).
@@ -114,18 +117,28 @@ export class PlanExecutor {
     const env = new Map<string, Value>();
     for (const [name, v] of Object.entries(feeds)) env.set(name, v.where === 'gpu' ? { ...v, release: () => undefined } : v);
     const phases: RunPhases = { ortMs: 0, kernelsMs: 0, readbackMs: 0 };
+    // WebGPU errors of our kernels, one error-scope pair per stretch of consecutive kernel steps.
+    const gpuErrors: Promise<void>[] = [];
     try {
-      for (const [i, s] of this.steps.entries()) {
+      for (let i = 0; i < this.steps.length; ) {
         const t0 = performance.now();
+        const s = this.steps[i]!;
         if ('session' in s) {
           await this.runOrt(s, env, counters);
           phases.ortMs += performance.now() - t0;
-        } else {
-          this.runKernel(s, env);
-          phases.kernelsMs += performance.now() - t0;
+          this.releaseAfter(i++, env);
+          continue;
         }
-        this.releaseAfter(i, env);
+        const from = i;
+        while (i < this.steps.length && !('session' in this.steps[i]!)) i++;
+        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env));
+        // Handled now (Promise.all below reports it): it may reject while a later ORT step is awaited.
+        errors.catch(() => undefined);
+        gpuErrors.push(errors);
+        phases.kernelsMs += performance.now() - t0;
       }
+      // Before handing outputs on: a rejected kernel leaves its output undefined.
+      await Promise.all(gpuErrors);
       const outputs = new Map<string, Value>();
       for (const name of this.plan.outputs) {
         const v = env.get(name);
@@ -136,6 +149,14 @@ export class PlanExecutor {
       return { outputs, counters: this.withGpuCounters(counters, gpuBefore), phases };
     } finally {
       for (const v of env.values()) if (v.where === 'gpu') v.release();
+    }
+  }
+
+  /** Runs kernel steps `from` until `to` (exclusive), synchronously, releasing values after their last use. */
+  private runKernels(from: number, to: number, env: Map<string, Value>): void {
+    for (let i = from; i < to; i++) {
+      this.runKernel(this.steps[i] as PreparedKernelStep, env);
+      this.releaseAfter(i, env);
     }
   }
 
@@ -242,6 +263,7 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
   else if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
   try {
     const session = await ort.InferenceSession.create(step.model, options);
+    liveSessions++;
     return { step, session, gpuOutputs };
   } catch (cause) {
     throw new ModelFormatError(
@@ -252,11 +274,22 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
   }
 }
 
+/** ORT sessions created by executors and not released yet (a leak check reads it). */
+let liveSessions = 0;
+
+/** ORT sessions of live executors (created minus released). */
+export function liveOrtSessions(): number {
+  return liveSessions;
+}
+
+/** Releases every step once; a second call (after a device loss rebuilt the executor) is a no-op. */
 async function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): Promise<void> {
-  for (const s of steps) {
+  for (const s of steps.splice(0)) {
     try {
-      if ('session' in s) await s.session.release();
-      else s.kernel.dispose();
+      if ('session' in s) {
+        liveSessions--;
+        await s.session.release();
+      } else s.kernel.dispose();
     } catch {
       /* best effort: a lost device or released session */
     }

@@ -60,27 +60,36 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
   const key: ArtifactKey | null =
     input.sha256 && requested === 'auto' ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' } : null;
   const warm = key ? await fromArtifact(key, bytes, getGpu) : null;
-  if (warm) return warm;
+  if (warm && 'executor' in warm) return warm;
   const planned = planModel(bytes, { source: input.source });
   const chosen = await choosePlan(planned, backend, requested, getGpu);
+  if (warm) chosen.strategy.artifactDropped = warm.dropped;
   if (key) {
     const artifact: PlanArtifact = { strategy: chosen.strategy, placement: planned.placement };
     if (chosen.strategy.strategy === 'kernels') artifact.kernelPlan = chosen.plan;
-    await putArtifact(key, artifact); // never throws; awaited so a worker closed right after the load still keeps it
+    // Never throws (an artifact is an optimization); awaited so a worker closed right after the load
+    // still keeps it. It replaces a dropped artifact under the same key.
+    await putArtifact(key, artifact);
   }
   return { ...chosen, placement: planned.placement };
 }
 
-/** The model prepared from a cached artifact, or null when there is none or it no longer works. */
-async function fromArtifact(key: ArtifactKey, bytes: Uint8Array, getGpu: () => Promise<GpuContext>): Promise<PreparedModel | null> {
+/**
+ * The model prepared from a cached artifact; `{ dropped }` with the reason when one exists but no
+ * longer works (it is then planned afresh and the new artifact replaces it); null when there is none.
+ */
+async function fromArtifact(key: ArtifactKey, bytes: Uint8Array, getGpu: () => Promise<GpuContext>): Promise<PreparedModel | { dropped: string } | null> {
   const cached = await getArtifact<PlanArtifact>(key);
   if (!cached) return null;
+  if (typeof cached.strategy?.strategy !== 'string' || (cached.strategy.strategy === 'kernels' && !cached.kernelPlan)) {
+    return { dropped: 'The cached plan artifact is malformed (no decision, or a kernels decision without its plan).' };
+  }
   const plan = cached.strategy.strategy === 'kernels' && cached.kernelPlan ? cached.kernelPlan : ortPlan(bytes);
   try {
     const executor = await PlanExecutor.create(plan, 'webgpu', getGpu);
     return { plan, executor, strategy: { ...cached.strategy, cached: true }, placement: cached.placement };
-  } catch {
-    // A stale or unusable artifact (e.g. a kernel op this build no longer has): plan afresh.
-    return null;
+  } catch (err) {
+    // E.g. a kernel op this build no longer has. PlanExecutor.create freed what it had made.
+    return { dropped: `The cached plan no longer prepares: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` };
   }
 }

@@ -52,6 +52,18 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
     await plain?.dispose();
     return { plan: planned.kernels, executor: kernels, strategy: { strategy: 'kernels', requested, reason: "webq8's kernels were requested (strategy 'kernels')." } };
   }
+  try {
+    return await measureAndKeep({ ort: planned.ort, kernels: planned.kernels }, requested, plain, kernels);
+  } catch (err) {
+    // Nothing was handed out: neither executor may outlive a failed choice.
+    await plain.dispose();
+    await kernels.dispose();
+    throw err;
+  }
+}
+
+/** Runs both executors on probe feeds, keeps the faster one and disposes the other. */
+async function measureAndKeep(plans: { ort: Plan; kernels: Plan }, requested: StrategyRequest, plain: PlanExecutor, kernels: PlanExecutor): Promise<ChosenPlan> {
   const feeds = probeFeeds(plain.inputInfo());
   const kernelsMs = feeds ? await measure(kernels, feeds) : null;
   const ortMs = feeds ? await measure(plain, feeds) : null;
@@ -60,10 +72,10 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
   await (keepKernels ? plain : kernels).dispose();
   if (keepKernels) {
     const why = ortMs === null ? 'plain ORT failed the measurement run' : `${fmt(kernelsMs)} vs ${fmt(ortMs)} for plain ORT`;
-    return { plan: planned.kernels, executor: kernels, strategy: { strategy: 'kernels', requested, reason: `Measured on this device: webq8's kernels ${why}.`, measured } };
+    return { plan: plans.kernels, executor: kernels, strategy: { strategy: 'kernels', requested, reason: `Measured on this device: webq8's kernels ${why}.`, measured } };
   }
   const why = kernelsMs === null ? (feeds ? 'the kernel plan failed its measurement run' : 'the inputs have types we cannot synthesize, so nothing was measured') : `plain ORT ${fmt(ortMs!)} vs ${fmt(kernelsMs)} with webq8's kernels`;
-  return { plan: planned.ort, executor: plain, strategy: { strategy: 'ort', requested, reason: `Measured on this device: ${why}.`, measured } };
+  return { plan: plans.ort, executor: plain, strategy: { strategy: 'ort', requested, reason: `Measured on this device: ${why}.`, measured } };
 }
 
 /** Zero-filled feeds for `inputs`, or null when a type cannot be synthesized (see src/worker/synthetic-feeds.ts). */

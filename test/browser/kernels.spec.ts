@@ -1,21 +1,48 @@
 // The int8 kernels on the real WebGPU adapter (SwiftShader in CI), one shared suite run once per
 // kernel variant (tfjs-backend-webgpu style). int32 and quantized outputs must be bit-exact against
-// the CPU reference (src/kernels/reference.ts, loaded in the page from /dist/kernels.js); the fused
-// float epilogue within FLOAT_TOL relative. Cases are batched into few page.evaluate calls because
-// the adapter runs on the CPU. Run `npm run build` first.
+// the CPU reference (src/kernels/reference.ts, loaded in the page from /dist/kernels.js) AND against
+// onnxruntime-web's own WASM kernels (test/unit/kernels/ort-oracle.ts: an implementation nobody
+// here wrote); the fused float epilogue within FLOAT_TOL relative of the reference. The seeded cases
+// are generated in Node (int8-cases.ts) and batched into few page.evaluate calls because the adapter
+// runs on the CPU. Run `npm run build` first.
 import { expect, test, type Page } from '@playwright/test';
 import { int8OnnxCases } from '../unit/kernels/onnx-cases';
 import { installKernelHarness } from '../unit/kernels/browser-harness';
+import { dqlInputs, largeKCases, outputElements, quantizedCases, randomMatmulCases, type MatmulCase } from '../unit/kernels/int8-cases';
+import { dqlOracle, dqlOracleCovers, matmulOracle, qlinearOracle, type OracleModel } from '../unit/kernels/ort-oracle';
+import { installOrtRunner } from '../unit/kernels/ort-runner';
 
 /** Fused epilogue tolerance: 8 float32 ulps relative (the GPU computes the same ops in the same order). */
 const FLOAT_TOL = 2 ** -20;
 
 const cases = int8OnnxCases();
+const random = randomMatmulCases(1200, 20261123);
+const large = largeKCases();
+const quantized = quantizedCases(150, 4242);
+const dql = dqlInputs(60, 314159);
+const oracles: Record<string, OracleModel[]> = {
+  random: matmulOracle(random),
+  large: matmulOracle(large),
+  qlinear: qlinearOracle(quantized.qlinear),
+  dql: dqlOracle(dql),
+};
 
 async function open(page: Page): Promise<void> {
   await page.goto('/test/browser/blank.html');
   await page.evaluate(installKernelHarness);
 }
+
+/** Runs the ORT oracle models of `name` in the page; its answers stay there for the harness. */
+async function oracle(page: Page, name: string): Promise<{ sessions: number; nodes: number; cases: number }> {
+  const t0 = Date.now();
+  await page.evaluate(installOrtRunner);
+  const r = await page.evaluate(({ name, models }) => window.__ort.run(name, models), { name, models: oracles[name]! });
+  console.log(`onnxruntime oracle "${name}": ${r.cases} cases in ${r.nodes} subgraphs, ${r.sessions} sessions, ${Date.now() - t0} ms`);
+  return r;
+}
+
+/** Output elements of matmul cases, computed here from the shapes (the page counts what it compared). */
+const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);
 
 for (const variant of ['dp4a', 'portable'] as const) {
   test.describe(variant, () => {
@@ -27,24 +54,39 @@ for (const variant of ['dp4a', 'portable'] as const) {
       for (const r of results) expect(r.mismatches, `${r.name}: ${r.detail}`).toEqual([]);
     });
 
-    test('1200 seeded random MatMulInteger shapes/zero points/dtypes/layouts are bit-exact', async ({ page }) => {
-      const r = await page.evaluate(({ variant }) => window.__int8.randomMatmul(variant, 1200, 20261123), { variant });
-      expect(r.cases).toBe(1200);
-      expect(r.layouts.sort()).toEqual(['gemv', 'tiled', 'wide']);
+    test('1200 seeded random MatMulInteger shapes/zero points/dtypes/layouts are bit-exact with the reference and onnxruntime', async ({ page }) => {
+      test.setTimeout(300_000); // 1200 cases on the GPU, plus the oracle
+      const ort = await oracle(page, 'random');
+      const r = await page.evaluate(({ variant, random }) => window.__int8.randomMatmul(variant, random, 'random'), { variant, random });
       expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
+      // Every output element of every case was compared, with the reference and with ORT.
+      expect(ort.cases).toBe(random.length);
+      expect(r.compared).toEqual({ ref: elements(random), ort: elements(random), ortCases: random.length });
+      expect(r.layouts.sort()).toEqual(['gemv', 'tiled', 'wide']);
     });
 
     test('K up to 8192, N and K off every multiple, batched A and B', async ({ page }) => {
-      const r = await page.evaluate(({ variant }) => window.__int8.largeK(variant), { variant });
+      await oracle(page, 'large');
+      const r = await page.evaluate(({ variant, large }) => window.__int8.largeK(variant, large, 'large'), { variant, large });
       expect(r.failures, JSON.stringify(r.failures)).toEqual([]);
-      expect(r.cases).toBeGreaterThanOrEqual(6);
+      const kernels = 6; // each case through 6 kernel shapes
+      expect(r.compared).toEqual({ ref: kernels * elements(large), ort: kernels * elements(large), ortCases: kernels * large.length });
     });
 
-    test('QLinearMatMul (uint8 and int8 out) is bit-exact; fused DQL → QuantizedMatMul within tolerance', async ({ page }) => {
-      const r = await page.evaluate(({ variant, tol }) => window.__int8.quantizedOps(variant, 150, tol), { variant, tol: FLOAT_TOL });
+    test('QLinearMatMul (uint8 and int8 out) is bit-exact with the reference and onnxruntime; fused DQL → QuantizedMatMul within tolerance', async ({
+      page,
+    }) => {
+      test.setTimeout(300_000); // 300 cases on the GPU, plus the oracle
+      await oracle(page, 'qlinear');
+      const r = await page.evaluate(({ variant, quantized, tol }) => window.__int8.quantizedOps(variant, quantized, tol, 'qlinear'), {
+        variant,
+        quantized,
+        tol: FLOAT_TOL,
+      });
       expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
-      expect(r.qlinear).toBe(150);
-      expect(r.fused).toBe(150);
+      const q = elements(quantized.qlinear.map((c) => c.o));
+      expect(r.qlinear).toEqual({ ref: q, ort: q, ortCases: quantized.qlinear.length });
+      expect(r.fused).toBe(quantized.fused.reduce((n, c) => n + c.m * (c.o.b.dims[1] as number), 0));
     });
 
     test('bad shapes and arguments raise KernelError with a fix', async ({ page }) => {
@@ -75,10 +117,16 @@ test('kernel choice is measured once per shape class, exposed, and honours a for
 test.describe('DynamicQuantizeLinear', () => {
   test.beforeEach(async ({ page }) => open(page));
 
-  test('bit-exact incl. all-zero, constant, negative-only, ties, NaN/Inf policy and large inputs', async ({ page }) => {
-    const r = await page.evaluate(() => window.__int8.dynamicQuantize(60, 314159));
+  test('bit-exact with the reference and onnxruntime incl. all-zero, constant, negative-only, ties, NaN/Inf policy and large inputs', async ({ page }) => {
+    await oracle(page, 'dql');
+    const r = await page.evaluate(({ dql }) => window.__int8.dynamicQuantize(dql, 'dql'), { dql });
     expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
-    expect(r.cases).toBeGreaterThanOrEqual(50);
+    // Per input and path: scale and zero point (2 values) and y; ORT judges all but the NaN/Inf and all-zero inputs.
+    const per = (xs: [string, number[]][]) => xs.reduce((n, [, x]) => n + 2 * (2 + x.length), 0);
+    const covered = dql.filter(([, x]) => dqlOracleCovers(x));
+    expect(covered).toHaveLength(dql.length - 2);
+    expect(r.runs).toBe(2 * dql.length);
+    expect(r.compared).toEqual({ ref: per(dql), ort: per(covered), ortCases: 4 * covered.length });
     // The named edge cases ran and gave the documented results.
     expect(r.named).toEqual({
       zeros: { scale: Math.fround(1 / 255), zeroPoint: 0, y0: 0 },

@@ -141,11 +141,17 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
     return out as Record<keyof typeof cases, { diff: number; counters: { uploads: number; readbacks: number; ortSegments: number; kernelDispatches: number }; strategy: { strategy: string; reason: string; measured?: { kernelsMs: number; ortMs: number } }; placement: { kernels: { ops: string[] }[]; fallbacks: { node: string; reason: string }[]; cpuFallbackOps: Record<string, number> }; types: string[] }>;
   }, models);
   console.log(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { diff: v.diff, counters: v.counters, strategy: v.strategy }]))));
-  // auto: both plans measured on this device, the faster kept.
+  // auto: both plans measured on this device, the faster kept — and the kept executor is the one
+  // the decision names (what ran, from the run's counters, not from the decision itself).
   const m = r.mlp.strategy.measured!;
   expect(m.kernelsMs).toBeGreaterThan(0);
   expect(m.ortMs).toBeGreaterThan(0);
-  expect(r.mlp.strategy.strategy).toBe(m.kernelsMs <= m.ortMs ? 'kernels' : 'ort');
+  const kept = m.kernelsMs <= m.ortMs ? 'kernels' : 'ort';
+  expect(r.mlp.strategy.strategy).toBe(kept);
+  expect(r.mlp.strategy.reason).toContain(`${m.kernelsMs.toFixed(1)} ms`);
+  expect(r.mlp.strategy.reason).toContain(`${m.ortMs.toFixed(1)} ms`);
+  if (kept === 'kernels') expect(r.mlp.counters.kernelDispatches).toBeGreaterThan(0);
+  else expect(r.mlp.counters).toMatchObject({ kernelDispatches: 0, ortSegments: 1 });
   expect(r.mlp.diff).toBeLessThan(1e-5);
   // Forced kernels: each pattern on our kernels, same answers as ORT WASM, only inputs up and outputs down.
   expect(r.qlinear.placement.kernels.map((k) => k.ops)).toEqual([['QLinearMatMul']]);

@@ -103,6 +103,21 @@ describe('loadModelBytes', () => {
     expect(sameBytes(b.bytes, model)).toBe(true);
   });
 
+  it('a storage error while reading is a miss that says why, and the load goes on from the network', async () => {
+    const store = createMemoryStore();
+    const server = fakeServer({ [MODEL_URL]: model });
+    await loadModelBytes(MODEL_URL, { fetch: server.fetch }, store);
+    // The entry is there; only the chunk table breaks (as a closed or failing IndexedDB would).
+    store.chunks.get = async () => {
+      throw new DOMException('The database connection is closing.', 'InvalidStateError');
+    };
+    const got = await loadModelBytes(MODEL_URL, { fetch: server.fetch }, store);
+    expect(sameBytes(got.bytes, model)).toBe(true);
+    expect(got).toMatchObject({ cache: 'miss', reason: 'unavailable' });
+    expect(got.detail).toMatch(/InvalidStateError: The database connection is closing/);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('caches a model resumed after a mid-body cut, with the right bytes', async () => {
     const store = createMemoryStore();
     const server = fakeServer({ [MODEL_URL]: model }, { cutAfter: 100_000, cuts: 1 });

@@ -1,20 +1,26 @@
 // Page side of test/browser/kernels.spec.ts (kept here because it is shared test support, not a spec):
 // `installKernelHarness` is serialized into the page by `page.evaluate`, so it must be self-contained.
 // It loads /dist/kernels.js, opens a GpuContext, and installs `window.__int8`, whose methods run
-// batches of cases on the GPU and compare them with the CPU reference from the same bundle.
+// cases (generated in Node: int8-cases.ts) on the GPU and compare them with the CPU reference from
+// the same bundle and, when an oracle name is given, with onnxruntime-web's WASM kernels
+// (`window.__ort.results[oracle]`, see ort-runner.ts). Each method counts the output elements it
+// actually compared, so the spec can check them against counts it computes from the cases.
+import type { FusedCase, MatmulCase, QLinearCase } from './int8-cases';
 import type { OnnxCase } from './onnx-cases';
 
 type Kernels = typeof import('../../../src/kernels/index');
 type Failure = { i: number; what: string; at?: number; got?: number; want?: number };
+/** Elements compared with the CPU reference (`ref`) and with ORT (`ort`), and the cases ORT covered. */
+type Compared = { ref: number; ort: number; ortCases: number };
 
 /** What the harness installs on `window.__int8`. */
 export interface Int8Harness {
   conformance(variant: string, cases: OnnxCase[]): Promise<{ name: string; mismatches: number[]; detail: string }[]>;
-  randomMatmul(variant: string, count: number, seed: number): Promise<{ cases: number; layouts: string[]; failures: Failure[] }>;
-  largeK(variant: string): Promise<{ cases: number; failures: Failure[] }>;
-  quantizedOps(variant: string, count: number, tol: number): Promise<{ qlinear: number; fused: number; failures: Failure[] }>;
+  randomMatmul(variant: string, cases: MatmulCase[], oracle?: string): Promise<{ compared: Compared; layouts: string[]; failures: Failure[] }>;
+  largeK(variant: string, cases: MatmulCase[], oracle?: string): Promise<{ compared: Compared; failures: Failure[] }>;
+  quantizedOps(variant: string, cases: { qlinear: QLinearCase[]; fused: FusedCase[] }, tol: number, oracle?: string): Promise<{ qlinear: Compared; fused: number; failures: Failure[] }>;
   errors(variant: string): Promise<string[]>;
-  dynamicQuantize(count: number, seed: number): Promise<{ cases: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
+  dynamicQuantize(inputs: [string, number[]][], oracle?: string): Promise<{ compared: Compared; runs: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
   noReadback(): Promise<number>;
   tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
@@ -38,12 +44,6 @@ export async function installKernelHarness(): Promise<void> {
   const Arr = { uint8: Uint8Array, int8: Int8Array, int32: Int32Array, float32: Float32Array } as const;
   type Ty = keyof typeof Arr;
 
-  const rng = (seed: number) => () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
   const tensor = (type: Ty, dims: number[], data: ArrayLike<number>): T => ({ type, dims, data: Arr[type].from(data) }) as T;
   const gpu = (t: T): G => ({ buffer: ctx.upload(t.data, 'test.input'), type: t.type, dims: [...t.dims] });
   const read = async (g: G): Promise<number[]> => {
@@ -90,88 +90,72 @@ export async function installKernelHarness(): Promise<void> {
     return out;
   }
 
-  /** Random int8 operands; B's values sometimes span < 128 so the "B − zb fits int8" packing runs too. */
-  function randomOperands(r: () => number, m: number, kk: number, n: number, batch: number[], bBatched: boolean) {
-    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-    const aType = r() < 0.5 ? 'uint8' : 'int8';
-    const bType = r() < 0.5 ? 'uint8' : 'int8';
-    const lo = (t: string) => (t === 'uint8' ? 0 : -128);
-    const bs = batch.reduce((x, y) => x * y, 1);
-    const span = r() < 0.3 ? 100 : 255;
-    const base = int(lo(bType), lo(bType) + 255 - span);
-    const a = int8Of({ type: aType, dims: [...batch, m, kk], data: Array.from({ length: bs * m * kk }, () => int(lo(aType), lo(aType) + 255)) });
-    const bDims = bBatched ? [...batch, kk, n] : [kk, n];
-    const b = int8Of({ type: bType, dims: bDims, data: Array.from({ length: (bBatched ? bs : 1) * kk * n }, () => int(base, base + span)) });
-    const zpMode = int(0, 2);
-    const aZp = zpMode === 0 ? undefined : zpMode === 1 ? [int(lo(aType), lo(aType) + 255)] : Array.from({ length: m }, () => int(lo(aType), lo(aType) + 255));
-    const bMode = int(0, 2);
-    const bZp = bMode === 0 ? undefined : bMode === 1 ? [int(base, base + span)] : Array.from({ length: n }, () => int(base, base + span));
-    return { a, b, aZp, bZp };
-  }
+  /** Counts one comparison of `got` with the reference and, when there is one, with ORT's answer. */
+  const compare = (i: number, what: string, got: number[], want: ArrayLike<number>, ort: number[] | undefined, c: Compared, failures: Failure[], tol = 0, absTol = 0) => {
+    const at = diff(got, want, tol, absTol);
+    if (at !== -1) failures.push({ i, what: `${what} (gpu vs reference)`, at, got: got[at], want: want[at] });
+    c.ref += got.length;
+    if (!ort) return;
+    // ORT is held to bit-exactness against both: it is the independent implementation.
+    const atO = diff(got, ort);
+    if (atO !== -1) failures.push({ i, what: `${what} (gpu vs onnxruntime)`, at: atO, got: got[atO], want: ort[atO] });
+    const atR = diff(want, ort);
+    if (atR !== -1) failures.push({ i, what: `${what} (reference vs onnxruntime)`, at: atR, got: want[atR], want: ort[atR] });
+    c.ort += got.length;
+    c.ortCases++;
+  };
+  const oracleFor = (name: string | undefined) => (name ? window.__ort.results[name] : undefined) ?? {};
 
-  async function checkMatmul(i: number, variant: string, kernel: ReturnType<Kernels['int8Candidates']>[number], o: ReturnType<typeof randomOperands>, failures: Failure[]) {
+  async function checkMatmul(i: number, variant: string, kernel: ReturnType<Kernels['int8Candidates']>[number], c: MatmulCase, ort: number[] | undefined, compared: Compared, failures: Failure[]) {
+    const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
     const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
     const aBuf = ctx.upload(o.a.data, 'test.a');
     const zpBuf = o.aZp ? ctx.upload(Arr[o.a.type].from(o.aZp), 'test.azp') : undefined;
     const out = k.int8Matmul(ctx, { a: aBuf, aType: o.a.type, aDims: o.a.dims, aZp: zpBuf, aZpPerRow: (o.aZp?.length ?? 1) > 1, weights: w, epilogue: { kind: 'int32' }, kernel: { ...kernel, variant: variant as 'dp4a' } });
     const got = await read(out as G);
     const want = k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data;
-    const at = diff(got, want);
-    if (at !== -1) failures.push({ i, what: `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`, at, got: got[at], want: want[at] });
+    const what = `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
+    compare(i, what, got, want, ort, compared, failures);
     w.dispose();
     ctx.buffers.release(aBuf);
     if (zpBuf) ctx.buffers.release(zpBuf);
   }
 
-  async function randomMatmul(variant: string, count: number, seed: number) {
-    const r = rng(seed);
-    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  async function randomMatmul(variant: string, cases: MatmulCase[], oracle?: string) {
     const kernels = k.int8Candidates('small', [variant as 'dp4a']);
+    const ort = oracleFor(oracle);
     const failures: Failure[] = [];
+    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
     const layouts = new Set<string>();
-    for (let i = 0; i < count; i++) {
-      const big = r() < 0.1;
-      const batch = r() < 0.25 ? [int(2, 3)] : [];
-      const o = randomOperands(r, big ? int(1, 40) : int(1, 9), big ? int(65, 300) : int(1, 40), big ? int(20, 70) : int(1, 24), batch, batch.length > 0 && r() < 0.4);
+    for (const [i, c] of cases.entries()) {
       const kernel = kernels[i % kernels.length] as (typeof kernels)[number];
       layouts.add(kernel.layout);
-      await checkMatmul(i, variant, kernel, o, failures);
+      await checkMatmul(i, variant, kernel, c, ort[i]?.y, compared, failures);
     }
-    return { cases: count, layouts: [...layouts], failures };
+    return { compared, layouts: [...layouts], failures };
   }
 
-  async function largeK(variant: string) {
-    const r = rng(8192);
+  async function largeK(variant: string, cases: MatmulCase[], oracle?: string) {
+    const ort = oracleFor(oracle);
     const failures: Failure[] = [];
-    const shapes: [number, number, number, number[], boolean][] = [[3, 8192, 5, [], false], [1, 8192, 7, [], false], [5, 4099, 9, [], false], [3, 17, 33, [2], true], [1, 1, 1, [], false], [33, 255, 65, [], false]];
-    let cases = 0;
-    for (const [m, kk, n, batch, bb] of shapes) {
-      // The GPU defaults, plus the emulated-adapter ones (GEMV 16×1, wide 4 and 16 rows, tiled 16×1).
-      const emulated = [1, 4, 16, 64].map((m) => k.defaultInt8Kernel(m, 'portable', true));
-      for (const kernel of [k.defaultInt8Kernel(1, 'portable'), k.defaultInt8Kernel(64, 'portable'), ...emulated]) {
-        await checkMatmul(cases++, variant, kernel, randomOperands(r, m, kk, n, batch, bb), failures);
-      }
-    }
-    return { cases, failures };
+    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
+    // The GPU defaults, plus the emulated-adapter ones (GEMV 16×1, wide 4 and 16 rows, tiled 16×1).
+    const emulated = [1, 4, 16, 64].map((m) => k.defaultInt8Kernel(m, 'portable', true));
+    const kernels = [k.defaultInt8Kernel(1, 'portable'), k.defaultInt8Kernel(64, 'portable'), ...emulated];
+    for (const [i, c] of cases.entries()) for (const kernel of kernels) await checkMatmul(i, variant, kernel, c, ort[i]?.y, compared, failures);
+    return { compared, failures };
   }
 
-  async function quantizedOps(variant: string, count: number, tol: number) {
-    const r = rng(4242);
-    const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  async function quantizedOps(variant: string, cases: { qlinear: QLinearCase[]; fused: FusedCase[] }, tol: number, oracle?: string) {
+    const ort = oracleFor(oracle);
     const failures: Failure[] = [];
-    let qlinear = 0;
-    let fused = 0;
-    for (let i = 0; i < count; i++) {
-      const [m, kk, n] = [int(1, 9), int(1, 70), int(1, 30)];
+    const qlinear: Compared = { ref: 0, ort: 0, ortCases: 0 };
+    for (const [i, q] of cases.qlinear.entries()) {
       // QLinearMatMul: random dtypes, zero points, per-tensor or per-column b_scale.
-      const o = randomOperands(r, m, kk, n, r() < 0.2 ? [2] : [], false);
-      const yType = r() < 0.5 ? 'uint8' : 'int8';
-      const aScale = Math.fround(0.001 + r() * 0.05);
-      const bScale = Array.from({ length: r() < 0.5 ? 1 : n }, () => Math.fround(0.001 + r() * 0.05));
-      const yScale = Math.fround(aScale * (bScale[0] as number) * Math.sqrt(kk) * (20 + r() * 100));
-      const yZp = yType === 'uint8' ? int(0, 255) : int(-128, 127);
-      const aZp = o.aZp?.[0] ?? 0;
-      const bZp = o.bZp ?? [0];
+      const o = { a: int8Of(q.o.a), b: int8Of(q.o.b) };
+      const { aScale, bScale, yScale, yZp, yType } = q;
+      const aZp = q.o.aZp?.[0] ?? 0;
+      const bZp = q.o.bZp ?? [0];
       const s = step('QLinearMatMul', variant, {
         a_scale: tensor('float32', [], [aScale]), a_zero_point: tensor(o.a.type, [], [aZp]), b: o.b, b_scale: tensor('float32', [bScale.length], bScale),
         b_zero_point: tensor(o.b.type, [bZp.length], bZp), y_scale: tensor('float32', [], [yScale]), y_zero_point: tensor(yType, [], [yZp]),
@@ -180,31 +164,30 @@ export async function installKernelHarness(): Promise<void> {
       const want = k.qlinearMatMulRef(o.a, o.b, { aScale, aZp, bScale, bZp, yScale, yZp, yType });
       const got = await read(y as G);
       s.dispose();
-      const at = diff(got, want.data);
-      if (at !== -1 || y?.type !== yType) failures.push({ i, what: `QLinearMatMul ${m}x${kk}x${n} -> ${yType}`, at, got: got[at], want: want.data[at] });
-      qlinear++;
+      if (y?.type !== yType) failures.push({ i, what: `QLinearMatMul output type ${y?.type}, expected ${yType}` });
+      compare(i, `QLinearMatMul ${JSON.stringify(o.a.dims)}x${o.b.dims.at(-1)} ${o.a.type}*${o.b.type} -> ${yType}`, got, want.data, ort[i]?.y, qlinear, failures);
+    }
+    let fused = 0;
+    for (const [i, c] of cases.fused.entries()) {
       // Fused: DynamicQuantizeLinear then QuantizedMatMul, everything on the GPU.
-      const x = Float32Array.from({ length: m * kk }, () => (r() - 0.3) * 8);
-      const bias = r() < 0.5 ? Array.from({ length: n }, () => r() - 0.5) : undefined;
-      const wScale = Array.from({ length: r() < 0.5 ? 1 : n }, () => Math.fround(0.001 + r() * 0.05));
-      const consts: Record<string, T> = { B: o.b as T, b_scale: tensor('float32', [wScale.length], wScale) };
-      if (o.bZp) consts.b_zero_point = tensor(o.b.type, [o.bZp.length], o.bZp);
-      if (bias) consts.bias = tensor('float32', [n], bias);
-      // The epilogue's fused activation (the Relu/Tanh the partitioner folds in), a third each.
-      const activation = ([undefined, 'relu', 'tanh'] as const)[i % 3];
-      const dql = step('DynamicQuantizeLinear', variant, {}).run([gpu(tensor('float32', [m, kk], x))]);
-      const qmm = step('QuantizedMatMul', variant, consts, activation ? { activation } : {});
+      const b = int8Of(c.o.b);
+      const n = b.dims[1] as number;
+      const consts: Record<string, T> = { B: b as T, b_scale: tensor('float32', [c.wScale.length], c.wScale) };
+      if (c.o.bZp) consts.b_zero_point = tensor(b.type, [c.o.bZp.length], c.o.bZp);
+      if (c.bias) consts.bias = tensor('float32', [n], c.bias);
+      const dql = step('DynamicQuantizeLinear', variant, {}).run([gpu(tensor('float32', [c.m, c.k], c.x))]);
+      const qmm = step('QuantizedMatMul', variant, consts, c.activation ? { activation: c.activation } : {});
       const [f] = qmm.run(dql);
       const gotF = await read(f as G);
       for (const t of dql) ctx.buffers.release(t.buffer);
       qmm.dispose();
-      const q = k.dynamicQuantizeLinearRef(x);
-      const acc = k.matMulIntegerRef({ data: q.y, type: 'uint8', dims: [m, kk] }, o.b, q.zeroPoint, o.bZp).data;
-      const wantF = k.dequantizeRef(acc, n, { aScale: q.scale, bScale: wScale, bias, activation });
+      const q = k.dynamicQuantizeLinearRef(Float32Array.from(c.x));
+      const acc = k.matMulIntegerRef({ data: q.y, type: 'uint8', dims: [c.m, c.k] }, b, q.zeroPoint, c.o.bZp).data;
+      const wantF = k.dequantizeRef(acc, n, { aScale: q.scale, bScale: c.wScale, bias: c.bias, activation: c.activation });
       // WGSL's tanh is not correctly rounded: it also gets `tol` absolute (outputs are within ±1).
-      const atF = diff(gotF, wantF, tol, activation === 'tanh' ? tol : 0);
-      if (atF !== -1) failures.push({ i, what: `QuantizedMatMul ${m}x${kk}x${n} ${activation ?? ''}`, at: atF, got: gotF[atF], want: wantF[atF] });
-      fused++;
+      const atF = diff(gotF, wantF, tol, c.activation === 'tanh' ? tol : 0);
+      if (atF !== -1) failures.push({ i, what: `QuantizedMatMul ${c.m}x${c.k}x${n} ${c.activation ?? ''}`, at: atF, got: gotF[atF], want: wantF[atF] });
+      fused += gotF.length;
     }
     return { qlinear, fused, failures };
   }
@@ -228,41 +211,31 @@ export async function installKernelHarness(): Promise<void> {
     return msgs;
   }
 
-  async function dynamicQuantize(count: number, seed: number) {
-    const r = rng(seed);
+  async function dynamicQuantize(inputs: [string, number[]][], oracle?: string) {
+    const ort = oracleFor(oracle);
     const failures: Failure[] = [];
-    const inputs: [string, Float32Array][] = [
-      ['zeros', new Float32Array(7)],
-      ['constant', new Float32Array(10).fill(0.3)],
-      ['negconstant', new Float32Array(5).fill(-2.75)],
-      ['negative', Float32Array.from([-1, -2, -0.5, -0.25])],
-      ['nanInf', Float32Array.from([NaN, Infinity, -Infinity, -1, 2.5])],
-      // Exact ties: range 255 gives scale 1, so x/scale = j + 0.5 exactly.
-      ['ties', Float32Array.from([-100, 155, ...Array.from({ length: 254 }, (_, j) => j - 99.5)])],
-    ];
-    for (let c = 0; c < count; c++) {
-      const n = [1, 2, 3, 5, 17, 1000, 4097, 100003][c % 8] as number;
-      const lo = (r() - 0.5) * 20;
-      const hi = lo + r() * 10 * (r() < 0.2 ? 0.001 : 1);
-      const s = Math.fround((hi - lo) / 255);
-      // Every third input sits on float32 ties of x/scale as often as rounding allows.
-      inputs.push([`random${c}`, Float32Array.from({ length: n }, () => (c % 3 === 2 ? (Math.floor(r() * 255) + 0.5) * s + lo : lo + r() * (hi - lo)))]);
-    }
+    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
     const named: Record<string, Record<string, number | boolean>> = {};
+    let runs = 0;
     // Every input through both paths: the three passes (smallMax 0) and the one-dispatch pass.
-    for (const [name, x, smallMax] of inputs.flatMap(([name, x]) => [[name, x, 0], [name, x, Infinity]] as const)) {
-      const outs = k.dynamicQuantizeLinear(ctx, ctx.upload(x, 'test.x'), x.length, smallMax);
-      const [y, scale, zp] = await Promise.all([read({ buffer: outs.y, type: 'uint8', dims: [x.length] }), read({ buffer: outs.scale, type: 'float32', dims: [1] }), read({ buffer: outs.zeroPoint, type: 'uint8', dims: [1] })]);
+    for (const [i, [name, values]] of inputs.entries()) {
+      const x = Float32Array.from(values);
       const want = k.dynamicQuantizeLinearRef(x);
-      const at = diff(y, want.y);
-      if (at !== -1 || scale[0] !== want.scale || zp[0] !== want.zeroPoint) {
-        failures.push({ i: inputs.findIndex((e) => e[0] === name), what: `${name} n=${x.length} smallMax=${smallMax} scale ${scale[0]}/${want.scale} zp ${zp[0]}/${want.zeroPoint}`, at, got: y[at], want: want.y[at] });
+      const o = ort[i];
+      for (const smallMax of [0, Infinity]) {
+        const outs = k.dynamicQuantizeLinear(ctx, ctx.upload(x, 'test.x'), x.length, smallMax);
+        const [y, scale, zp] = await Promise.all([read({ buffer: outs.y, type: 'uint8', dims: [x.length] }), read({ buffer: outs.scale, type: 'float32', dims: [1] }), read({ buffer: outs.zeroPoint, type: 'uint8', dims: [1] })]);
+        const what = `${name} n=${x.length} smallMax=${smallMax}`;
+        // Scale and zero point first, as one comparison each: [scale, zp] against [scale, zp].
+        compare(i, `${what} scale/zp`, [...scale, ...zp], [want.scale, want.zeroPoint], o ? [...o.scale!, ...o.zp!] : undefined, compared, failures);
+        compare(i, `${what} y`, y, want.y, o?.y, compared, failures);
+        runs++;
+        if (name === 'zeros') named.zeros = { scale: scale[0] as number, zeroPoint: zp[0] as number, y0: y[0] as number };
+        if (name === 'negative') named.negative = { zeroPoint: zp[0] as number };
+        if (name === 'nanInf') named.nanInf = { nanIsZp: y[0] === zp[0], posInf: y[1] as number, negInf: y[2] as number };
       }
-      if (name === 'zeros') named.zeros = { scale: scale[0] as number, zeroPoint: zp[0] as number, y0: y[0] as number };
-      if (name === 'negative') named.negative = { zeroPoint: zp[0] as number };
-      if (name === 'nanInf') named.nanInf = { nanIsZp: y[0] === zp[0], posInf: y[1] as number, negInf: y[2] as number };
     }
-    return { cases: 2 * inputs.length, failures, named };
+    return { compared, runs, failures, named };
   }
 
   async function noReadback() {
