@@ -10,16 +10,39 @@ import tseslint from 'typescript-eslint';
 const LAYERS = ['runtime', 'release', 'serving', 'worker', 'graph', 'kernels', 'cache', 'telemetry'];
 // Pairs (target, from) that would point up, or sideways between the main thread and the worker.
 const zones = LAYERS.flatMap((target, i) =>
-  LAYERS.slice(0, i).map((above) => ({ target: `./src/${target}`, from: `./src/${above}`, message: `src/${target} is below src/${above}: imports point down (ARCHITECTURE.md).` })),
+  LAYERS.slice(0, i).map((above) => ({
+    target: `./src/${target}`,
+    from: `./src/${above}`,
+    message: `src/${target} is below src/${above}: imports point down (ARCHITECTURE.md).`,
+  })),
 ).concat([
-  { target: ['./src/runtime', './src/release', './src/serving'], from: './src/worker', message: 'The main thread talks to the worker only through src/protocol.ts.' },
+  {
+    target: ['./src/runtime', './src/release', './src/serving'],
+    from: './src/worker',
+    message: 'The main thread talks to the worker only through src/protocol.ts.',
+  },
   { target: './src/cache', from: ['./src/graph', './src/kernels'], message: 'The weight cache stores bytes and plain data; it knows no graphs or kernels.' },
   { target: './src/telemetry', from: ['./src/graph', './src/kernels', './src/cache'], message: 'Telemetry records numbers; it knows nothing of models.' },
-  { target: ['./src/types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts', './src/decoder-io.ts'], from: ['./src/runtime', './src/release', './src/worker', './src/graph', './src/kernels', './src/cache', './src/telemetry'], message: 'Shared leaf modules import nothing from the layers.' },
+  {
+    target: ['./src/types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts', './src/decoder-io.ts'],
+    from: ['./src/runtime', './src/release', './src/worker', './src/graph', './src/kernels', './src/cache', './src/telemetry'],
+    message: 'Shared leaf modules import nothing from the layers.',
+  },
 ]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'bench/out/**', 'test/consumers/**/node_modules/**', 'test/consumers/**/dist/**', '**/*.d.ts'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'test-results/**',
+      'playwright-report/**',
+      'bench/out/**',
+      'test/consumers/**/node_modules/**',
+      'test/consumers/**/dist/**',
+      '**/*.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -56,7 +56,8 @@ function bundlerLiterals(): Plugin {
     generateBundle() {
       // Each literal exactly once: a refactor that hides one (or ORT renaming its bundle) must fail the build.
       const wrong = [...LITERAL_URLS, ORT_SELF_URL].filter((t) => seen.get(t) !== 1);
-      if (wrong.length) this.error(`webq8-bundler-literals: expected each of these once in the output, found ${wrong.map((t) => `${t} ×${seen.get(t) ?? 0}`).join(', ')}`);
+      if (wrong.length)
+        this.error(`webq8-bundler-literals: expected each of these once in the output, found ${wrong.map((t) => `${t} ×${seen.get(t) ?? 0}`).join(', ')}`);
     },
   };
 }

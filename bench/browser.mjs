@@ -6,7 +6,15 @@ import ts from 'typescript';
 import { chromium } from '@playwright/test';
 import { startServer } from '../scripts/server.mjs';
 
-const ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 // Extra Chromium flags, for diagnosis only (users cannot set flags), e.g.
 // BENCH_CHROMIUM_ARGS='--js-flags=--no-liftoff' to compile all WebAssembly with TurboFan up front.
 const EXTRA_ARGS = (process.env.BENCH_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
@@ -54,7 +62,10 @@ export function importOnnxBuilder() {
     const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true };
     mkdirSync(`${root}.cache/bench`, { recursive: true });
     // The builder and the dtype table it imports, with the import rewritten to the transpiled file.
-    for (const [from, to] of [['src/dtypes.ts', 'dtypes.mjs'], ['src/graph/onnx-builder.ts', 'onnx-builder.mjs']]) {
+    for (const [from, to] of [
+      ['src/dtypes.ts', 'dtypes.mjs'],
+      ['src/graph/onnx-builder.ts', 'onnx-builder.mjs'],
+    ]) {
       const js = ts.transpileModule(readFileSync(`${root}${from}`, 'utf8'), { compilerOptions: options }).outputText;
       writeFileSync(`${root}.cache/bench/${to}`, js.replace(/from '\.\.\/dtypes'/g, "from './dtypes.mjs'"));
     }

@@ -55,11 +55,13 @@ async function syntheticModel() {
 /** A tiny model for warming up each runtime's Worker (ORT's WASM start-up is not what we time). */
 async function warmupModel() {
   const { buildModel } = await importOnnxBuilder();
-  return [...buildModel({
-    inputs: [{ name: 'x', type: 'float32', dims: [1, 4] }],
-    outputs: [{ name: 'y', type: 'float32', dims: [1, 4] }],
-    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
-  })];
+  return [
+    ...buildModel({
+      inputs: [{ name: 'x', type: 'float32', dims: [1, 4] }],
+      outputs: [{ name: 'y', type: 'float32', dims: [1, 4] }],
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    }),
+  ];
 }
 
 export async function run() {
@@ -109,7 +111,25 @@ export async function run() {
       shaRows.push([m.label, (sha.bytes / 1e6).toFixed(1), sha.mbps.toFixed(0)]);
     }
     console.log('\n## Weight cache: cold vs warm time to first inference (runtime.load + first run, wasm)\n');
-    console.log(table(['model', 'MB', 'network', 'cold ms', 'warm ms', 'warm/cold', 'cold fetch/compile/run ms', 'warm fetch/compile/run ms', 'IDB read MB/s', 'requests c/w', 'page heap peak MB c/w', 'worker heap peak MB c/w'], rows));
+    console.log(
+      table(
+        [
+          'model',
+          'MB',
+          'network',
+          'cold ms',
+          'warm ms',
+          'warm/cold',
+          'cold fetch/compile/run ms',
+          'warm fetch/compile/run ms',
+          'IDB read MB/s',
+          'requests c/w',
+          'page heap peak MB c/w',
+          'worker heap peak MB c/w',
+        ],
+        rows,
+      ),
+    );
     console.log('\n' + table(['model', 'MB', 'SHA-256 MB/s (crypto.subtle, page)'], shaRows));
     const ratios = rows.filter((r) => r[2].startsWith('localhost')).map((r) => Number(r[5]));
     console.log(`\ngoal warm/cold ≤ 0.30 on localhost: ${ratios.every((r) => r <= 0.3) ? 'met' : 'NOT met'} (${ratios.join(', ')})`);
@@ -120,7 +140,7 @@ export async function run() {
         'total is the RPC and what load does after compile (e.g. pinning the entry).\n' +
         'IDB read MB/s = bytes / warm fetchMs (includes per-chunk SHA-256 checks and the copy into one buffer).\n' +
         'Heap = CDP Runtime.getHeapUsage usedSize + backingStorageSize (ArrayBuffers, including the model bytes), peak of\n' +
-        '50 ms samples during the timed load; the Worker is a separate isolate, read through its own CDP target. ORT\'s\n' +
+        "50 ms samples during the timed load; the Worker is a separate isolate, read through its own CDP target. ORT's\n" +
         'WASM memory is a backing store too when V8 counts it; a busy Worker answers late, so peaks are lower bounds.',
     );
   } finally {
@@ -142,7 +162,13 @@ async function timedLoad({ page, pageCdp, browserCdp, warmup, model, net, clear 
   const attached = new Set((await browserCdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'worker').map((t) => t.targetId));
   await page.evaluate(startRuntime, { warmup, clear });
   const worker = await attachNewWorker(browserCdp, attached);
-  if (net) await pageCdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: net.bytesPerSecond, uploadThroughput: net.bytesPerSecond });
+  if (net)
+    await pageCdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: net.bytesPerSecond,
+      uploadThroughput: net.bytesPerSecond,
+    });
   // Start from collected heaps, so a peak is this load's and not garbage from the previous one.
   await pageCdp.send('HeapProfiler.collectGarbage');
   await worker?.send('HeapProfiler.collectGarbage').catch(() => undefined);

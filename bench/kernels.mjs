@@ -28,7 +28,6 @@ const BUDGET_MS = Number(process.env.WEBQ8_BENCH_BUDGET_MS ?? 6000);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = '.cache/bench'; // created by importOnnxBuilder(); git-ignored
 
-
 function seeded(n, seed, f) {
   let s = seed >>> 0;
   const out = new Array(n);
@@ -52,7 +51,15 @@ function writeModels(b, [m, k, n]) {
     nbits: b.buildModel({
       inputs: [{ name: 'A', type: 'float32', dims: [m, k] }],
       outputs: [{ name: 'Y', type: 'float32', dims: [m, n] }],
-      nodes: [{ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['A', 'B', 'scales'], outputs: ['Y'], attrs: { K: k, N: n, bits: 8, block_size: 32, accuracy_level: 4 } }],
+      nodes: [
+        {
+          op: 'MatMulNBits',
+          domain: 'com.microsoft',
+          inputs: ['A', 'B', 'scales'],
+          outputs: ['Y'],
+          attrs: { K: k, N: n, bits: 8, block_size: 32, accuracy_level: 4 },
+        },
+      ],
       initializers: {
         B: { type: 'uint8', dims: [n, k / 32, 32], data: Uint8Array.from(seeded(n * k, 2, (r) => Math.floor(r * 256))) },
         scales: { type: 'float32', dims: [n * (k / 32)], data: Float32Array.from(seeded(n * (k / 32), 3, (r) => 0.001 + r * 0.01)) },
@@ -143,7 +150,11 @@ async function pageBench({ shapes, runs, budget, peakCode }) {
       r.ortNbits = { error: String(e.message ?? e).slice(0, 80) };
     }
     const wasm = await ort.InferenceSession.create(urls.mmint, { executionProviders: ['wasm'] });
-    const aU8 = new ort.Tensor('uint8', Uint8Array.from(aF, (v) => (v * 40 + 128) & 255), [m, kk]);
+    const aU8 = new ort.Tensor(
+      'uint8',
+      Uint8Array.from(aF, (v) => (v * 40 + 128) & 255),
+      [m, kk],
+    );
     r.ortWasm = await time(async () => void (await wasm.run({ A: aU8 })));
     await wasm.release();
     // Ours: tune once for this shape class, then time the best kernel of each variant.
@@ -151,7 +162,10 @@ async function pageBench({ shapes, runs, budget, peakCode }) {
     r.chosen = k.int8KernelName(choice.best);
     const bData = Int8Array.from({ length: kk * n }, (_, i) => ((i * 2654435761) >>> 24) - 128);
     const weights = k.uploadInt8Weights(ctx, k.packInt8Weights({ data: bData, type: 'int8', dims: [kk, n] }));
-    const aQ = ctx.upload(Uint8Array.from({ length: m * kk }, (_, i) => (i * 40503) & 255), 'bench.aq');
+    const aQ = ctx.upload(
+      Uint8Array.from({ length: m * kk }, (_, i) => (i * 40503) & 255),
+      'bench.aq',
+    );
     for (const variant of ['dp4a', 'portable']) {
       const kernel = choice.bestByVariant[variant];
       if (!kernel) continue;
@@ -164,7 +178,11 @@ async function pageBench({ shapes, runs, budget, peakCode }) {
     }
     weights.dispose();
     const dql = k.prepareKernel(ctx, { op: 'DynamicQuantizeLinear', attrs: {} });
-    const qmm = k.prepareKernel(ctx, { op: 'QuantizedMatMul', attrs: {}, constants: { B: { type: 'int8', dims: [kk, n], data: bData }, b_scale: { type: 'float32', dims: [], data: Float32Array.from([0.01]) } } });
+    const qmm = k.prepareKernel(ctx, {
+      op: 'QuantizedMatMul',
+      attrs: {},
+      constants: { B: { type: 'int8', dims: [kk, n], data: bData }, b_scale: { type: 'float32', dims: [], data: Float32Array.from([0.01]) } },
+    });
     r.fused = await time(async () => {
       const q = dql.run([{ buffer: aGpu, type: 'float32', dims: [m, kk] }]);
       const [y] = qmm.run(q);
@@ -212,11 +230,32 @@ export async function run() {
     page.setDefaultTimeout(0);
     const res = await page.evaluate(pageBench, { shapes, runs: RUNS, budget: BUDGET_MS, peakCode });
     const best = Math.max(res.peak.dp4a, res.peak.mad_vec4);
-    console.log(`\n## int8 matmul kernels (adapter: ${res.adapter}; dp4a language feature: ${res.dp4a}; best of ≤ ${RUNS} runs, ≤ ${BUDGET_MS / 1000} s per entry after warm-up)`);
+    console.log(
+      `\n## int8 matmul kernels (adapter: ${res.adapter}; dp4a language feature: ${res.dp4a}; best of ≤ ${RUNS} runs, ≤ ${BUDGET_MS / 1000} s per entry after warm-up)`,
+    );
     // A software adapter shares the CPU with everything else: say how busy it was.
-    console.log(`CPU: ${cpus().length} cores, 1-min load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after (above the core count, all figures are depressed and noisy)`);
-    console.log(`peak int8 MAC throughput: dot4I8Packed ${fmt(res.peak.dp4a)} G op/s, vec4<i32> multiply-add ${fmt(res.peak.mad_vec4)} G op/s (1 MAC = 2 ops; best of a measurement before and after the shapes)\n`);
-    const header = ['M×K×N', 'ours dp4a', 'ours portable', 'ours fused f32', 'ours W8A32', 'ORT wgpu fp32', 'ORT wgpu NBits8', 'ORT wasm MMInt', 'best/fp32', 'best/NBits', 'W8A32/NBits', '% peak', 'M=1 GB/s', 'chosen'];
+    console.log(
+      `CPU: ${cpus().length} cores, 1-min load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after (above the core count, all figures are depressed and noisy)`,
+    );
+    console.log(
+      `peak int8 MAC throughput: dot4I8Packed ${fmt(res.peak.dp4a)} G op/s, vec4<i32> multiply-add ${fmt(res.peak.mad_vec4)} G op/s (1 MAC = 2 ops; best of a measurement before and after the shapes)\n`,
+    );
+    const header = [
+      'M×K×N',
+      'ours dp4a',
+      'ours portable',
+      'ours fused f32',
+      'ours W8A32',
+      'ORT wgpu fp32',
+      'ORT wgpu NBits8',
+      'ORT wasm MMInt',
+      'best/fp32',
+      'best/NBits',
+      'W8A32/NBits',
+      '% peak',
+      'M=1 GB/s',
+      'chosen',
+    ];
     const rows = res.rows.map((r) => {
       const g = (t) => gops(r.ops, t);
       const ours = Math.max(g(r.dp4a), g(r.portable));
@@ -242,12 +281,21 @@ export async function run() {
     console.log('GOP/s (2 ops per multiply-accumulate); ratios = best of ours (int32 out) / ORT');
     console.log(table(header, rows));
     for (const r of res.rows) if (r.ortNbits.error) console.log(`MatMulNBits ${r.shape}: ${r.ortNbits.error}`);
-    const wo = (pred) => res.rows.filter((r) => pred(Number(r.shape.split('x')[0])) && !r.ortNbits.error).map((r) => `${r.shape} ${fmt(gops(r.ops, r.w8a32) / gops(r.ops, r.ortNbits), 1)}×`).join(', ');
-    console.log(`goal: weight-only W8A32 ≥ 3× ORT WebGPU MatMulNBits-8 (same weights, block 32) at M = 1: ${wo((m) => m === 1)}; at M ≥ 64: ${wo((m) => m >= 64)}`);
-    const runsNote = res.rows.map((r) => `${r.shape}: fp32 ${r.ortFp32.runs}, nbits ${r.ortNbits.runs ?? 0}, ours ${r.dp4a?.runs ?? 0}/${r.portable?.runs ?? 0}`).join('; ');
+    const wo = (pred) =>
+      res.rows
+        .filter((r) => pred(Number(r.shape.split('x')[0])) && !r.ortNbits.error)
+        .map((r) => `${r.shape} ${fmt(gops(r.ops, r.w8a32) / gops(r.ops, r.ortNbits), 1)}×`)
+        .join(', ');
+    console.log(
+      `goal: weight-only W8A32 ≥ 3× ORT WebGPU MatMulNBits-8 (same weights, block 32) at M = 1: ${wo((m) => m === 1)}; at M ≥ 64: ${wo((m) => m >= 64)}`,
+    );
+    const runsNote = res.rows
+      .map((r) => `${r.shape}: fp32 ${r.ortFp32.runs}, nbits ${r.ortNbits.runs ?? 0}, ours ${r.dp4a?.runs ?? 0}/${r.portable?.runs ?? 0}`)
+      .join('; ');
     console.log(`\nmeasured runs per entry: ${runsNote}`);
     console.log('\nkernel choice per shape class (measured once on this adapter at a proxy shape):');
-    for (const c of res.choices) console.log(`  ${c.shapeClass} (${c.shape.m}x${c.shape.k}x${c.shape.n}): ${c.measurements.map((x) => `${x.kernel} ${x.ms.toFixed(1)} ms`).join(', ')}`);
+    for (const c of res.choices)
+      console.log(`  ${c.shapeClass} (${c.shape.m}x${c.shape.k}x${c.shape.n}): ${c.measurements.map((x) => `${x.kernel} ${x.ms.toFixed(1)} ms`).join(', ')}`);
     return res;
   } finally {
     await close();

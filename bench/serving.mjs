@@ -42,12 +42,25 @@ export async function run() {
 
 function report(base, deadlineMs, results) {
   console.log(`\n## Serving under load: open-loop Poisson arrivals, PP-OCR cls ${DIMS.join('×')} on WASM`);
-  console.log(`adapter: ${base.adapter}; one replica unloaded: p50 ${base.p50.toFixed(2)} ms, p95 ${base.p95.toFixed(2)} ms, capacity ${base.capacity.toFixed(0)} req/s`);
+  console.log(
+    `adapter: ${base.adapter}; one replica unloaded: p50 ${base.p50.toFixed(2)} ms, p95 ${base.p95.toFixed(2)} ms, capacity ${base.capacity.toFixed(0)} req/s`,
+  );
   console.log(`controlled configs: deadline ${deadlineMs.toFixed(1)} ms, bounded queue; ${SECONDS} s per rate; seeded arrivals\n`);
   const rows = [];
   for (const [name, rs] of Object.entries(results)) {
     for (const r of rs) {
-      rows.push([name, `${r.x}×`, r.rate.toFixed(0), r.throughput.toFixed(0), r.p50.toFixed(1), r.p95.toFixed(1), r.p99.toFixed(1), pct(r.shed, r.sent), r.deadline, r.meanBatch.toFixed(2)]);
+      rows.push([
+        name,
+        `${r.x}×`,
+        r.rate.toFixed(0),
+        r.throughput.toFixed(0),
+        r.p50.toFixed(1),
+        r.p95.toFixed(1),
+        r.p99.toFixed(1),
+        pct(r.shed, r.sent),
+        r.deadline,
+        r.meanBatch.toFixed(2),
+      ]);
     }
   }
   console.log(table(['config', 'load', 'offered/s', 'done/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed', 'deadline drops', 'mean batch'], rows));
@@ -56,7 +69,11 @@ function report(base, deadlineMs, results) {
   const best = (name) => Math.max(0, ...results[name].filter((r) => r.p95 <= deadlineMs).map((r) => r.throughput));
   const ratio = (a, b) => (best(b) > 0 ? best(a) / best(b) : NaN);
   const at15 = (name) => results[name].find((r) => r.x === 1.5);
-  console.log(`\nthroughput at p95 ≤ ${deadlineMs.toFixed(1)} ms: ${Object.keys(results).map((n) => `${n} ${best(n).toFixed(0)}/s`).join(', ')}`);
+  console.log(
+    `\nthroughput at p95 ≤ ${deadlineMs.toFixed(1)} ms: ${Object.keys(results)
+      .map((n) => `${n} ${best(n).toFixed(0)}/s`)
+      .join(', ')}`,
+  );
   console.log(`goal: micro-batching ≥ 1.5× throughput of plain at equal p95: ${ratio('batching', 'plain').toFixed(2)}×`);
   console.log(`goal: 2 replicas ≥ 1.7× throughput of 1 at equal p95 (2-core machine): ${ratio('2 replicas', 'plain').toFixed(2)}×`);
   const plain = at15('plain');
@@ -77,7 +94,10 @@ function pct(a, b) {
 
 /** p95 latency (log scale) against achieved throughput, one line per config. */
 function chart(results, deadlineMs) {
-  const W = 640, H = 400, L = 60, B = 40;
+  const W = 640,
+    H = 400,
+    L = 60,
+    B = 40;
   const all = Object.values(results).flat();
   const maxX = Math.max(...all.map((r) => r.throughput)) * 1.05 || 1;
   const maxY = Math.log10(Math.max(...all.map((r) => r.p95), deadlineMs) * 1.5);
@@ -134,11 +154,13 @@ async function loadRun({ url, dims, cfg, rate, seconds, seed }) {
   // Warm every replica up (a burst wide enough to reach each), then measure.
   for (let i = 0; i < 150; i++) await Promise.all(Array.from({ length: cfg.replicas ?? 1 }, () => model.run(input())));
   let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const arrivals = [];
-  for (let t = 0; t < seconds * 1000; ) arrivals.push((t += (-Math.log(1 - rand()) / rate) * 1000));
+  for (let t = 0; t < seconds * 1000;) arrivals.push((t += (-Math.log(1 - rand()) / rate) * 1000));
   const lat = [];
-  let shed = 0, deadline = 0, done = 0;
+  let shed = 0,
+    deadline = 0,
+    done = 0;
   const pending = [];
   const start = performance.now();
   const before = model.serving().batchSizes;
@@ -163,7 +185,8 @@ async function loadRun({ url, dims, cfg, rate, seconds, seed }) {
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
   const after = model.serving().batchSizes;
-  let batches = 0, items = 0;
+  let batches = 0,
+    items = 0;
   for (const [size, c] of Object.entries(after)) {
     const d = c - (before[size] ?? 0);
     batches += d;
@@ -172,5 +195,14 @@ async function loadRun({ url, dims, cfg, rate, seconds, seed }) {
   await rt.dispose();
   lat.sort((a, b) => a - b);
   const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)] : NaN);
-  return { sent: arrivals.length, throughput: done / elapsed, p50: q(0.5), p95: q(0.95), p99: q(0.99), shed, deadline, meanBatch: batches ? items / batches : 0 };
+  return {
+    sent: arrivals.length,
+    throughput: done / elapsed,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    shed,
+    deadline,
+    meanBatch: batches ? items / batches : 0,
+  };
 }

@@ -16,10 +16,16 @@ export async function run() {
 
     // Seeded lognormal latencies (ms) so runs are comparable.
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const lognormal = () => 20 * Math.exp(0.8 * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
     const values = Float64Array.from({ length: 1 << 20 }, lognormal);
-    const series = [0, 1, 2, 3].map((i) => ({ modelId: `model-${i}`, modelVersion: '1.0.0', modelSha256: 'ab'.repeat(32), backend: i % 2 ? 'wasm' : 'webgpu', planStrategy: 'auto' }));
+    const series = [0, 1, 2, 3].map((i) => ({
+      modelId: `model-${i}`,
+      modelVersion: '1.0.0',
+      modelSha256: 'ab'.repeat(32),
+      backend: i % 2 ? 'wasm' : 'webgpu',
+      planStrategy: 'auto',
+    }));
 
     /** ns per call of fn(i) over n calls, best of 5 runs. */
     function nsPer(n, fn) {
@@ -46,7 +52,9 @@ export async function run() {
     const flushRec = createRecorder();
     for (let i = 0; i < 10_000; i++) flushRec.record('run', values[i], series[i & 3]);
     for (let i = 0; i < 8; i++) flushRec.recordError('INPUT_INVALID', series[i & 3]);
-    const bodies = encodeMetrics(flushRec.collect(), { resource: { 'service.name': 'webq8', 'webq8.version': '0.1.0', 'webq8.page.origin': 'https://app.example' } });
+    const bodies = encodeMetrics(flushRec.collect(), {
+      resource: { 'service.name': 'webq8', 'webq8.version': '0.1.0', 'webq8.page.origin': 'https://app.example' },
+    });
     const bytes = bodies.reduce((a, b) => a + Buffer.byteLength(b), 0);
     const gz = bodies.reduce((a, b) => a + gzipSync(b).length, 0);
 

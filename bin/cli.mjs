@@ -94,7 +94,9 @@ export async function main(argv, io) {
     const { bytes: q, report } = quantize(bytes, { ...options, source: input });
     writeAtomic(output, q);
     const mb = (/** @type {number} */ n) => (n / 2 ** 20).toFixed(2);
-    io.out(`quantized ${report.quantized.length} MatMul(s); opset ${report.opset.from} → ${report.opset.to}; weights ${mb(report.weightBytes.float)} MiB float → ${mb(report.weightBytes.int8)} MiB int8`);
+    io.out(
+      `quantized ${report.quantized.length} MatMul(s); opset ${report.opset.from} → ${report.opset.to}; weights ${mb(report.weightBytes.float)} MiB float → ${mb(report.weightBytes.int8)} MiB int8`,
+    );
     for (const s of report.skipped) io.out(`  kept float: ${s.node} (${s.reason})`);
     io.out(`wrote ${output} (${mb(q.byteLength)} MiB)`);
     return 0;

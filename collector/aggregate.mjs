@@ -17,7 +17,9 @@ import { TEMPORALITY_DELTA, toAttributes, toPoint, WIRE_KEYS } from '../src/tele
 /** @param {SeriesKey} k */
 const attrsOf = (k) => ({ [WIRE_KEYS.modelId]: k.model, [WIRE_KEYS.modelVersion]: k.version, [WIRE_KEYS.backend]: k.backend });
 /** One metric as a whole OTLP request (a snapshot line's body). @param {unknown} metric */
-const request = (metric) => ({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'webq8-collector' }, metrics: [metric] }] }] });
+const request = (metric) => ({
+  resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'webq8-collector' }, metrics: [metric] }] }],
+});
 
 /** @param {Record<string, unknown>} attrs @returns {Omit<SeriesKey, 'metric'>} */
 function identity(attrs) {
@@ -76,7 +78,8 @@ export function createAggregator(options = {}) {
       if (!map.has(id)) fresh++;
       if (!Number.isSafeInteger(total)) return `a ${what} count would pass 2^53`;
     }
-    if (map.size + fresh > maxSeries) return `${what} series limit (${maxSeries}) reached: this request adds ${fresh} new series to ${map.size}; raise --max-series or send fewer distinct attribute values`;
+    if (map.size + fresh > maxSeries)
+      return `${what} series limit (${maxSeries}) reached: this request adds ${fresh} new series to ${map.size}; raise --max-series or send fewer distinct attribute values`;
     return undefined;
   }
 
@@ -89,8 +92,18 @@ export function createAggregator(options = {}) {
     /** @param {Parsed} parsed @returns {string | undefined} a reason to refuse it, if any */
     admit(parsed) {
       return (
-        refuse(series, (id) => series.get(id)?.histogram.count ?? 0, parsed.histograms.map((p) => [JSON.stringify(seriesKey(p)), p.histogram.count]), 'histogram') ??
-        refuse(errors, (id) => errors.get(id)?.count ?? 0, parsed.counters.map((c) => [JSON.stringify(errorKey(c)), c.count]), 'error')
+        refuse(
+          series,
+          (id) => series.get(id)?.histogram.count ?? 0,
+          parsed.histograms.map((p) => [JSON.stringify(seriesKey(p)), p.histogram.count]),
+          'histogram',
+        ) ??
+        refuse(
+          errors,
+          (id) => errors.get(id)?.count ?? 0,
+          parsed.counters.map((c) => [JSON.stringify(errorKey(c)), c.count]),
+          'error',
+        )
       );
     },
 
@@ -127,7 +140,9 @@ export function createAggregator(options = {}) {
 
     /** Every matching series, sorted. @param {Query} [q] @returns {Series[]} */
     series(q = {}) {
-      return [...series.values()].filter((s) => wanted(q, s)).sort((a, b) => JSON.stringify([a.metric, a.model, a.version, a.backend]).localeCompare(JSON.stringify([b.metric, b.model, b.version, b.backend])));
+      return [...series.values()]
+        .filter((s) => wanted(q, s))
+        .sort((a, b) => JSON.stringify([a.metric, a.model, a.version, a.backend]).localeCompare(JSON.stringify([b.metric, b.model, b.version, b.backend])));
     },
 
     /** The `/api/latency` document. @param {Query} [q] */

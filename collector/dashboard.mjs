@@ -90,7 +90,10 @@ export function renderDashboard(agg, metric, extra = '') {
   };
   const rows = doc.series
     .slice(0, MAX_ROWS)
-    .map((s, i) => `<tr>${key(i)}<td>${esc(s.model)}</td><td>${esc(s.version)}</td><td>${esc(s.backend)}</td><td>${s.count}</td><td>${ms(s.p50)}</td><td>${ms(s.p90)}</td><td>${ms(s.p95)}</td><td>${ms(s.p99)}</td><td>${ms(s.max)}</td></tr>`)
+    .map(
+      (s, i) =>
+        `<tr>${key(i)}<td>${esc(s.model)}</td><td>${esc(s.version)}</td><td>${esc(s.backend)}</td><td>${s.count}</td><td>${ms(s.p50)}</td><td>${ms(s.p90)}</td><td>${ms(s.p95)}</td><td>${ms(s.p99)}</td><td>${ms(s.max)}</td></tr>`,
+    )
     .join('');
   const metrics = [...new Set(agg.series().map((s) => s.metric))];
   const links = metrics.map((m) => `<a href="/?metric=${encodeURIComponent(m)}">${esc(m)}</a>`).join(' · ');

@@ -109,7 +109,8 @@ export async function createReleases(options) {
     if (!r?.manifest.candidate)
       return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'no candidate' } }), versions: [] };
     const versions = await options.versions(model);
-    if (releases.get(model) !== r) return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'changed meanwhile' } }), versions };
+    if (releases.get(model) !== r)
+      return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'changed meanwhile' } }), versions };
     const decision = decide(r.manifest, versions, r.incidents);
     const at = new Date().toISOString();
     if (decision.decision === 'rollback') record({ type: 'rollback', model, at, by: 'rule', rule: String(decision.rule), evidence: decision.evidence });
@@ -207,7 +208,11 @@ export async function createReleases(options) {
     handle,
     /** The dashboard's release section (HTML). */
     section: async () =>
-      releaseSection(await Promise.all([...releases].map(async ([model, r]) => ({ model, manifest: r.manifest, incidents: r.incidents, versions: await options.versions(model) })))),
+      releaseSection(
+        await Promise.all(
+          [...releases].map(async ([model, r]) => ({ model, manifest: r.manifest, incidents: r.incidents, versions: await options.versions(model) })),
+        ),
+      ),
   };
 }
 

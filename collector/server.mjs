@@ -135,7 +135,12 @@ export async function startCollector(options = {}) {
     if (await fleet.route(url, res)) return;
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC, await fleet.servingHtml()).replace('</body>', `${await releases.section()}</body>`));
+      return res.end(
+        renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC, await fleet.servingHtml()).replace(
+          '</body>',
+          `${await releases.section()}</body>`,
+        ),
+      );
     }
     return json(res, 404, { error: `no route ${url.pathname.slice(0, 200)}; try POST /v1/metrics, GET /api/latency, GET /api/status or GET /` });
   }
@@ -197,7 +202,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     port: num(flags.port ?? env.WEBQ8_COLLECTOR_PORT, 'port') ?? 4318,
     dataFile: resolve(flags.data ?? env.WEBQ8_COLLECTOR_DATA ?? '.collector/metrics.jsonl'),
     maxBodyBytes: num(flags['max-body'] ?? env.WEBQ8_COLLECTOR_MAX_BODY, 'max-body'),
-    allowedOrigins: origins === undefined ? undefined : origins.split(',').map((o) => o.trim()).filter(Boolean),
+    allowedOrigins:
+      origins === undefined
+        ? undefined
+        : origins
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
     maxSeries: num(flags['max-series'], 'max-series'),
     dedupMaxIds: num(flags['dedup-ids'], 'dedup-ids'),
     dedupWindowMs: num(flags['dedup-window-ms'], 'dedup-window-ms'),

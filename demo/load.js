@@ -34,9 +34,17 @@ export function setupLoadPanel(runtime) {
     const g = model.serving();
     const h = model.health();
     $('load-latency').textContent = s.count ? `p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms over ${s.count} answers` : '–';
-    $('load-queue').textContent = `${g.queueLength} waiting, λ ${g.arrivalRate.toFixed(0)}/s, ρ ${(g.utilization * 100).toFixed(0)} %, batch sizes ${JSON.stringify(g.batchSizes)}`;
-    $('load-shed').textContent = `${sent} sent, ${answered} answered; shed ${Object.entries(g.shed).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}`;
-    $('load-slo').textContent = h ? `${h.state} (burn fast ${h.burnRate.fast.toFixed(2)}, slow ${h.burnRate.slow.toFixed(2)}, budget left ${(h.budgetLeft * 100).toFixed(0)} %)` : '–';
+    $('load-queue').textContent =
+      `${g.queueLength} waiting, λ ${g.arrivalRate.toFixed(0)}/s, ρ ${(g.utilization * 100).toFixed(0)} %, batch sizes ${JSON.stringify(g.batchSizes)}`;
+    $('load-shed').textContent = `${sent} sent, ${answered} answered; shed ${
+      Object.entries(g.shed)
+        .filter(([, n]) => n > 0)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ') || 'none'
+    }`;
+    $('load-slo').textContent = h
+      ? `${h.state} (burn fast ${h.burnRate.fast.toFixed(2)}, slow ${h.burnRate.slow.toFixed(2)}, budget left ${(h.budgetLeft * 100).toFixed(0)} %)`
+      : '–';
     document.body.dataset.loadAnswered = String(answered);
     document.body.dataset.loadShed = String(Object.values(g.shed).reduce((a, b) => a + b, 0));
     document.body.dataset.loadSlo = h?.state ?? '';
@@ -50,7 +58,10 @@ export function setupLoadPanel(runtime) {
       return;
     }
     $('load-toggle').textContent = 'Stop load';
-    model ??= await runtime.load(CLS, { backend: 'wasm', serving: { maxQueue: 16, batching: { maxBatch: 8, maxWaitMs: 2 }, slo: { p95Ms: 100, windowMs: 30_000 } } });
+    model ??= await runtime.load(CLS, {
+      backend: 'wasm',
+      serving: { maxQueue: 16, batching: { maxBatch: 8, maxWaitMs: 2 }, slo: { p95Ms: 100, windowMs: 30_000 } },
+    });
     fire();
   });
   setInterval(show, 500);

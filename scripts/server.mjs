@@ -220,7 +220,11 @@ async function serveLyingLength(root, path, delta, res) {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
     return;
   }
-  res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': Math.max(0, stat.size + delta), Connection: 'close' });
+  res.writeHead(200, {
+    'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': Math.max(0, stat.size + delta),
+    Connection: 'close',
+  });
   const stream = createReadStream(file);
   stream.on('error', () => res.destroy());
   stream.pipe(res, { end: false });

@@ -239,7 +239,11 @@ export type WorkerFailure =
  * dead Worker itself, because the models loaded in it are gone with it.
  */
 export class WorkerError extends WebQ8Error {
-  constructor(message: string, details: Record<string, unknown> & { reason?: WorkerFailure; url?: string; fatal?: boolean } = {}, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    details: Record<string, unknown> & { reason?: WorkerFailure; url?: string; fatal?: boolean } = {},
+    options?: { cause?: unknown },
+  ) {
     super('WORKER', message, details, options);
     this.name = 'WorkerError';
   }

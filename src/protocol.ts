@@ -11,7 +11,19 @@ import type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 import { deserializeError, serializeError, type SerializedError } from './errors';
 import type { Plan } from './graph/plan';
 import type { GpuResourceCounts } from './kernels/gpu-context';
-import type { Backend, BackendRequest, CacheMode, FinishReason, LoadOptions, LoadPhase, ModelInfo, ModelManifestRef, ModelRef, StrategyRequest, TensorMap } from './types';
+import type {
+  Backend,
+  BackendRequest,
+  CacheMode,
+  FinishReason,
+  LoadOptions,
+  LoadPhase,
+  ModelInfo,
+  ModelManifestRef,
+  ModelRef,
+  StrategyRequest,
+  TensorMap,
+} from './types';
 
 /** Sent once when the worker starts: how to configure onnxruntime-web. */
 export interface WorkerConfig {

@@ -15,7 +15,10 @@ export function toPlainTensor(name: string, t: unknown): TensorLike {
   const x = t as { type?: unknown; dims?: unknown; data?: unknown; location?: unknown; cpuData?: unknown };
   if (!x || typeof x !== 'object') throw new InputError(`Input "${name}" is ${String(t)}; pass a tensor {type, dims, data} or an ort.Tensor.`, { input: name });
   if (x.location !== undefined && x.location !== 'cpu' && x.location !== 'cpu-pinned') {
-    throw new InputError(`Input "${name}" lives in ${String(x.location)}; webq8 runs models in a worker and needs CPU data. Call \`await tensor.getData()\` and pass {type, dims, data}.`, { input: name });
+    throw new InputError(
+      `Input "${name}" lives in ${String(x.location)}; webq8 runs models in a worker and needs CPU data. Call \`await tensor.getData()\` and pass {type, dims, data}.`,
+      { input: name },
+    );
   }
   const data = x.location !== undefined ? (x.cpuData ?? x.data) : x.data;
   return { type: x.type as DType, dims: Array.isArray(x.dims) ? [...(x.dims as number[])] : (x.dims as number[]), data: data as TensorData };

@@ -88,7 +88,17 @@ export async function writeEntry(
 ): Promise<EntryRecord> {
   const now = Date.now();
   const chunkCount = Math.max(1, Math.ceil(bytes.length / chunkBytes));
-  const rec: EntryRecord = { sha256, size: bytes.length, chunkBytes, chunkCount, chunkHashes: [], ...defined(labels), createdAt: now, lastUsed: now, state: 'pending' };
+  const rec: EntryRecord = {
+    sha256,
+    size: bytes.length,
+    chunkBytes,
+    chunkCount,
+    chunkHashes: [],
+    ...defined(labels),
+    createdAt: now,
+    lastUsed: now,
+    state: 'pending',
+  };
   return withLock(LOCK.write, { mode: 'shared' }, async () => {
     let written = 0;
     try {

@@ -43,7 +43,11 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
         lastError = err;
         continue;
       }
-      throw new ModelLoadError(`Could not fetch the model at ${url}: network error (${String(err)}). Check the URL, CORS headers, and that the server is up.`, { url, status: 0 }, { cause: err });
+      throw new ModelLoadError(
+        `Could not fetch the model at ${url}: network error (${String(err)}). Check the URL, CORS headers, and that the server is up.`,
+        { url, status: 0 },
+        { cause: err },
+      );
     }
     const start = res.status === 206 ? rangeStart(res) : undefined;
     if (from > 0 && res.status === 206 && (start === undefined || start === from) && sink) {
@@ -52,10 +56,13 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
       sink = new Sink(declaredLength(res), options.expectedSize, url);
     } else {
       await res.body?.cancel().catch(() => undefined);
-      throw new ModelLoadError(`Fetching the model at ${url} failed with HTTP ${res.status}${from > 0 ? ` (resuming at byte ${from})` : ''}. Check that the URL serves the model file.`, {
-        url,
-        status: res.status,
-      });
+      throw new ModelLoadError(
+        `Fetching the model at ${url} failed with HTTP ${res.status}${from > 0 ? ` (resuming at byte ${from})` : ''}. Check that the URL serves the model file.`,
+        {
+          url,
+          status: res.status,
+        },
+      );
     }
     try {
       await sink.drain(res, options.onProgress);
@@ -86,11 +93,14 @@ class Sink {
     private readonly url: string,
   ) {
     if (total !== undefined && expectedSize !== undefined && total !== expectedSize) {
-      throw new ContentLengthError(`The model at ${url} is ${total} bytes (Content-Length) but its manifest says ${expectedSize}. Update the manifest or the file.`, {
-        url,
-        expected: expectedSize,
-        received: total,
-      });
+      throw new ContentLengthError(
+        `The model at ${url} is ${total} bytes (Content-Length) but its manifest says ${expectedSize}. Update the manifest or the file.`,
+        {
+          url,
+          expected: expectedSize,
+          received: total,
+        },
+      );
     }
     this.total = total ?? expectedSize;
     if (this.total !== undefined) this.buf = new Uint8Array(this.total);

@@ -26,10 +26,10 @@ export function parseExpectedSha256(expected: string): Sha256Hex {
     const bin = atob(sri[1].replace(/-/g, '+').replace(/_/g, '/'));
     if (bin.length === 32) return toHex(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
   }
-  throw new IntegrityError(
-    `Expected hash "${expected}" is not a SHA-256. Pass 64 hex characters or an SRI string "sha256-<base64>".`,
-    { expected, reason: 'malformed' },
-  );
+  throw new IntegrityError(`Expected hash "${expected}" is not a SHA-256. Pass 64 hex characters or an SRI string "sha256-<base64>".`, {
+    expected,
+    reason: 'malformed',
+  });
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -28,14 +28,21 @@ import type { CacheReason, CacheSource, LoadedModelBytes, LoadModelBytesOptions,
  *   malformed; `ModelLoadError` on a non-OK status or network failure; `ContentLengthError` on a
  *   wrong body length; `AbortError` when `signal` aborts.
  */
-export async function loadModelBytes(source: CacheSource, options: LoadModelBytesOptions = {}, store: CacheStore = getDefaultStore()): Promise<LoadedModelBytes> {
+export async function loadModelBytes(
+  source: CacheSource,
+  options: LoadModelBytesOptions = {},
+  store: CacheStore = getDefaultStore(),
+): Promise<LoadedModelBytes> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const ref = await resolveSource(source, doFetch, options.signal);
   const expectedRaw = options.expectedSha256 ?? ref.sha256;
   if (options.requireIntegrity && !expectedRaw) {
-    throw new IntegrityRequiredError(`requireIntegrity is set but no expected SHA-256 was given for ${ref.url}. Pass {url, sha256} or expectedSha256 (hex or "sha256-<base64>").`, {
-      url: ref.url,
-    });
+    throw new IntegrityRequiredError(
+      `requireIntegrity is set but no expected SHA-256 was given for ${ref.url}. Pass {url, sha256} or expectedSha256 (hex or "sha256-<base64>").`,
+      {
+        url: ref.url,
+      },
+    );
   }
   const expected = expectedRaw === undefined ? undefined : parseExpectedSha256(expectedRaw);
   const labels: EntryLabels = { id: ref.id, version: ref.version, url: ref.url };
@@ -80,7 +87,12 @@ interface CachedRead {
 }
 
 /** Reads a matching complete entry; a corrupt one is dropped, a storage failure is a miss that says why. */
-async function readCached(store: CacheStore, expected: string | undefined, labels: EntryLabels, onProgress: LoadModelBytesOptions['onProgress']): Promise<CachedRead> {
+async function readCached(
+  store: CacheStore,
+  expected: string | undefined,
+  labels: EntryLabels,
+  onProgress: LoadModelBytesOptions['onProgress'],
+): Promise<CachedRead> {
   await collectOrphansOnce(store);
   try {
     const rec = await findEntry(store, expected, labels);
@@ -95,12 +107,20 @@ async function readCached(store: CacheStore, expected: string | undefined, label
       return { corrupt: true };
     }
   } catch (err) {
-    return { corrupt: false, failed: `Reading the weight cache failed (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); the model was downloaded instead.` };
+    return {
+      corrupt: false,
+      failed: `Reading the weight cache failed (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); the model was downloaded instead.`,
+    };
   }
 }
 
 /** Downloads and hashes; a mismatch throws before the bytes go anywhere. */
-async function download(ref: ResolvedSource, expected: string | undefined, options: LoadModelBytesOptions, doFetch: typeof fetch): Promise<{ bytes: Uint8Array; sha256: string }> {
+async function download(
+  ref: ResolvedSource,
+  expected: string | undefined,
+  options: LoadModelBytesOptions,
+  doFetch: typeof fetch,
+): Promise<{ bytes: Uint8Array; sha256: string }> {
   const bytes = await fetchModelBytes(ref.url, {
     signal: options.signal,
     onProgress: options.onProgress,
@@ -113,11 +133,14 @@ async function download(ref: ResolvedSource, expected: string | undefined, optio
   const sha256 = await sha256Hex(bytes);
   report(options.onProgress, { phase: 'verify', loaded: bytes.length, total: bytes.length });
   if (expected !== undefined && sha256 !== expected) {
-    throw new IntegrityError(`The model at ${ref.url} has SHA-256 ${sha256}, expected ${expected}. It was not cached or used; check the URL or the expected hash.`, {
-      url: ref.url,
-      expected,
-      actual: sha256,
-    });
+    throw new IntegrityError(
+      `The model at ${ref.url} has SHA-256 ${sha256}, expected ${expected}. It was not cached or used; check the URL or the expected hash.`,
+      {
+        url: ref.url,
+        expected,
+        actual: sha256,
+      },
+    );
   }
   return { bytes, sha256 };
 }

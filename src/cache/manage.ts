@@ -31,7 +31,9 @@ export async function listEntries(store: CacheStore = getDefaultStore()): Promis
 export async function deleteEntries(selector: EntrySelector, store: CacheStore = getDefaultStore()): Promise<number> {
   return guard('delete from the cache', async () => {
     const doomed = (await allEntries(store)).filter((r) =>
-      'sha256' in selector ? r.sha256 === selector.sha256.toLowerCase() : r.id === selector.id && (selector.version === undefined || r.version === selector.version),
+      'sha256' in selector
+        ? r.sha256 === selector.sha256.toLowerCase()
+        : r.id === selector.id && (selector.version === undefined || r.version === selector.version),
     );
     for (const r of doomed) {
       await removeEntry(store, r.sha256, r.chunkCount);

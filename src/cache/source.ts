@@ -15,7 +15,10 @@ export async function resolveSource(source: CacheSource, doFetch: typeof fetch, 
 async function fromManifest(manifestUrl: string, doFetch: typeof fetch, signal?: AbortSignal): Promise<ResolvedSource> {
   const res = await doFetch(manifestUrl, { signal });
   if (!res.ok) {
-    throw new ModelLoadError(`Fetching the model manifest at ${manifestUrl} failed with HTTP ${res.status}. Check the manifest URL.`, { url: manifestUrl, status: res.status });
+    throw new ModelLoadError(`Fetching the model manifest at ${manifestUrl} failed with HTTP ${res.status}. Check the manifest URL.`, {
+      url: manifestUrl,
+      status: res.status,
+    });
   }
   let m: Partial<ModelManifest>;
   try {

@@ -24,7 +24,6 @@ export interface ModelManifest {
   size?: number;
 }
 
-
 /** Which stage a progress event reports. */
 export type LoadPhase = 'download' | 'verify' | 'store';
 

@@ -45,24 +45,46 @@ function outputTypes(n: NodeProto, input: (i: number) => number | undefined): (n
   if (BOOL_OPS.has(op)) return [BOOL];
   if (INT64_OPS.has(op)) return [INT64];
   switch (op) {
-    case 'Cast': return [attrInt(n, 'to', 0) || undefined];
-    case 'CastLike': return [input(1)];
-    case 'DynamicQuantizeLinear': return [UINT8, FLOAT, UINT8];
-    case 'QuantizeLinear': return [input(2) ?? (attr(n, 'output_dtype') ? attrInt(n, 'output_dtype', UINT8) : UINT8)];
-    case 'DequantizeLinear': return [input(1) ?? FLOAT];
-    case 'MatMulInteger': case 'ConvInteger': return [INT32];
-    case 'QLinearMatMul': case 'QLinearConv': return [input(7) ?? UINT8];
+    case 'Cast':
+      return [attrInt(n, 'to', 0) || undefined];
+    case 'CastLike':
+      return [input(1)];
+    case 'DynamicQuantizeLinear':
+      return [UINT8, FLOAT, UINT8];
+    case 'QuantizeLinear':
+      return [input(2) ?? (attr(n, 'output_dtype') ? attrInt(n, 'output_dtype', UINT8) : UINT8)];
+    case 'DequantizeLinear':
+      return [input(1) ?? FLOAT];
+    case 'MatMulInteger':
+    case 'ConvInteger':
+      return [INT32];
+    case 'QLinearMatMul':
+    case 'QLinearConv':
+      return [input(7) ?? UINT8];
     case 'ConstantOfShape': {
       const v = attr(n, 'value');
       return [v?.t?.dataType ?? FLOAT];
     }
-    case 'Constant': return [undefined]; // from ix.constants
-    case 'Where': return [input(1)];
-    case 'TopK': case 'MaxPool': return [input(0), INT64];
-    case 'Range': return [input(0)];
-    case 'EyeLike': case 'RandomNormalLike': case 'RandomUniformLike': return [attr(n, 'dtype') ? num(attr(n, 'dtype')?.i as IntLike) : input(0)];
-    case 'OneHot': return [input(2)];
-    case 'If': case 'Loop': case 'Scan': return []; // subgraph outputs: unknown here
-    default: return (n.output ?? []).map(() => input(0));
+    case 'Constant':
+      return [undefined]; // from ix.constants
+    case 'Where':
+      return [input(1)];
+    case 'TopK':
+    case 'MaxPool':
+      return [input(0), INT64];
+    case 'Range':
+      return [input(0)];
+    case 'EyeLike':
+    case 'RandomNormalLike':
+    case 'RandomUniformLike':
+      return [attr(n, 'dtype') ? num(attr(n, 'dtype')?.i as IntLike) : input(0)];
+    case 'OneHot':
+      return [input(2)];
+    case 'If':
+    case 'Loop':
+    case 'Scan':
+      return []; // subgraph outputs: unknown here
+    default:
+      return (n.output ?? []).map(() => input(0));
   }
 }

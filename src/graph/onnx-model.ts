@@ -42,7 +42,11 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): ModelProto {
   try {
     return onnx.ModelProto.decode(bytes);
   } catch (cause) {
-    throw new ModelFormatError(`${source} could not be decoded as an ONNX ModelProto: ${cause instanceof Error ? cause.message : String(cause)}.`, { source }, { cause });
+    throw new ModelFormatError(
+      `${source} could not be decoded as an ONNX ModelProto: ${cause instanceof Error ? cause.message : String(cause)}.`,
+      { source },
+      { cause },
+    );
   }
 }
 
@@ -85,25 +89,36 @@ export function toTensor(t: TensorProto): TensorLike {
   const raw = t.rawData;
   if (raw && raw.byteLength > 0) {
     const bytes = new Uint8Array(out.buffer);
-    if (raw.byteLength !== bytes.byteLength) throw new ModelFormatError(`Tensor "${name}" has ${raw.byteLength} raw bytes, and dims ${JSON.stringify(dims)} need ${bytes.byteLength}.`, { tensor: name });
+    if (raw.byteLength !== bytes.byteLength)
+      throw new ModelFormatError(`Tensor "${name}" has ${raw.byteLength} raw bytes, and dims ${JSON.stringify(dims)} need ${bytes.byteLength}.`, {
+        tensor: name,
+      });
     bytes.set(raw);
     return { type, dims, data: out };
   }
   const field = typedField(t, type);
-  if (field.length !== count) throw new ModelFormatError(`Tensor "${name}" has ${field.length} values, and dims ${JSON.stringify(dims)} need ${count}.`, { tensor: name });
+  if (field.length !== count)
+    throw new ModelFormatError(`Tensor "${name}" has ${field.length} values, and dims ${JSON.stringify(dims)} need ${count}.`, { tensor: name });
   if (out instanceof BigInt64Array || out instanceof BigUint64Array) field.forEach((v, i) => (out[i] = BigInt(num(v as IntLike))));
-  else if (type === 'float16') field.forEach((v, i) => (out[i] = num(v as IntLike) & 0xffff)); // int32_data holds the bits
+  else if (type === 'float16')
+    field.forEach((v, i) => (out[i] = num(v as IntLike) & 0xffff)); // int32_data holds the bits
   else field.forEach((v, i) => (out[i] = num(v as IntLike)));
   return { type, dims, data: out };
 }
 
 function typedField(t: TensorProto, type: DType): unknown[] {
   switch (type) {
-    case 'float32': return t.floatData ?? [];
-    case 'float64': return t.doubleData ?? [];
-    case 'int64': return t.int64Data ?? [];
-    case 'uint32': case 'uint64': return t.uint64Data ?? [];
-    default: return t.int32Data ?? [];
+    case 'float32':
+      return t.floatData ?? [];
+    case 'float64':
+      return t.doubleData ?? [];
+    case 'int64':
+      return t.int64Data ?? [];
+    case 'uint32':
+    case 'uint64':
+      return t.uint64Data ?? [];
+    default:
+      return t.int32Data ?? [];
   }
 }
 
@@ -113,7 +128,8 @@ export function constantNodeTensor(node: NodeProto): TensorProto | undefined {
   for (const a of node.attribute ?? []) {
     if (a.name === 'value' && a.t) return { ...a.t, name: out };
     if (a.name === 'value_float') return onnx.TensorProto.create({ name: out, dataType: ONNX.FLOAT, dims: [], floatData: [a.f ?? 0] });
-    if (a.name === 'value_floats') return onnx.TensorProto.create({ name: out, dataType: ONNX.FLOAT, dims: [(a.floats ?? []).length], floatData: a.floats ?? [] });
+    if (a.name === 'value_floats')
+      return onnx.TensorProto.create({ name: out, dataType: ONNX.FLOAT, dims: [(a.floats ?? []).length], floatData: a.floats ?? [] });
     if (a.name === 'value_int') return onnx.TensorProto.create({ name: out, dataType: ONNX.INT64, dims: [], int64Data: [a.i ?? 0] });
     if (a.name === 'value_ints') return onnx.TensorProto.create({ name: out, dataType: ONNX.INT64, dims: [(a.ints ?? []).length], int64Data: a.ints ?? [] });
   }

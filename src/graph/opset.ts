@@ -27,7 +27,10 @@ export function upgradeOpset(model: ModelProto, target: number): number {
 function upgradeGraph(graph: GraphProto, from: number, target: number): void {
   const added: TensorProto[] = [];
   const constant = (name: string, dataType: number, dims: number[], values: number[]): string => {
-    const t = dataType === ONNX.INT64 ? onnx.TensorProto.create({ name, dataType, dims, int64Data: values }) : onnx.TensorProto.create({ name, dataType, dims, floatData: values });
+    const t =
+      dataType === ONNX.INT64
+        ? onnx.TensorProto.create({ name, dataType, dims, int64Data: values })
+        : onnx.TensorProto.create({ name, dataType, dims, floatData: values });
     added.push(t);
     return name;
   };
@@ -38,22 +41,37 @@ function upgradeGraph(graph: GraphProto, from: number, target: number): void {
     const base = `${node.name || node.output?.[0] || op}_${k}_webq8`;
     const refused = REFUSED[op];
     if (refused !== undefined && from < refused && target >= refused) {
-      throw new ModelFormatError(`Cannot raise the opset from ${from} to ${target}: ${op} changed meaning in opset ${refused}. Convert the model to opset ${target} first (onnx.version_converter).`, { op, from, target });
+      throw new ModelFormatError(
+        `Cannot raise the opset from ${from} to ${target}: ${op} changed meaning in opset ${refused}. Convert the model to opset ${target} first (onnx.version_converter).`,
+        { op, from, target },
+      );
     }
     if (op === 'Slice' && from < 10) {
       const ints = (n: string) => take(node, n)?.ints?.map((x) => num(x as IntLike));
-      const starts = ints('starts') ?? [], ends = ints('ends') ?? [], axes = ints('axes');
-      node.input = [node.input?.[0] ?? '', constant(`${base}_starts`, 7, [starts.length], starts), constant(`${base}_ends`, 7, [ends.length], ends), ...(axes ? [constant(`${base}_axes`, 7, [axes.length], axes)] : [])];
+      const starts = ints('starts') ?? [],
+        ends = ints('ends') ?? [],
+        axes = ints('axes');
+      node.input = [
+        node.input?.[0] ?? '',
+        constant(`${base}_starts`, 7, [starts.length], starts),
+        constant(`${base}_ends`, 7, [ends.length], ends),
+        ...(axes ? [constant(`${base}_axes`, 7, [axes.length], axes)] : []),
+      ];
     } else if (op === 'TopK' && from < 10) {
       const k0 = num(take(node, 'k')?.i as IntLike);
       node.input = [node.input?.[0] ?? '', constant(`${base}_k`, 7, [1], [k0])];
     } else if (op === 'Clip' && from < 11) {
-      const lo = take(node, 'min'), hi = take(node, 'max');
+      const lo = take(node, 'min'),
+        hi = take(node, 'max');
       node.input = [node.input?.[0] ?? '', lo ? constant(`${base}_min`, 1, [], [lo.f ?? 0]) : '', ...(hi ? [constant(`${base}_max`, 1, [], [hi.f ?? 0])] : [])];
     } else if (op === 'Pad' && from < 11) {
       const pads = (take(node, 'pads') ?? take(node, 'paddings'))?.ints?.map((x) => num(x as IntLike)) ?? [];
       const value = take(node, 'value');
-      node.input = [node.input?.[0] ?? '', constant(`${base}_pads`, 7, [pads.length], pads), ...(value ? [constant(`${base}_value`, 1, [], [value.f ?? 0])] : [])];
+      node.input = [
+        node.input?.[0] ?? '',
+        constant(`${base}_pads`, 7, [pads.length], pads),
+        ...(value ? [constant(`${base}_value`, 1, [], [value.f ?? 0])] : []),
+      ];
     }
   }
   graph.initializer = [...(graph.initializer ?? []), ...added];

@@ -78,7 +78,9 @@ function partition(model: ModelProto, ix: GraphIndex, groups: KernelGroup[], typ
     if (lastNode.get(g) !== i) return;
     const inside = new Set(g.nodes);
     const reads = g.steps.flatMap((s) => s.inputs).filter((v) => !g.steps.some((s) => s.outputs.includes(v)));
-    const external = [...reads, ...g.nodes.flatMap((k) => nodeReads(ix.nodes[k]!))].filter((v) => !inside.has(ix.producer.get(v) ?? -1) && !v.endsWith('::webq8'));
+    const external = [...reads, ...g.nodes.flatMap((k) => nodeReads(ix.nodes[k]!))].filter(
+      (v) => !inside.has(ix.producer.get(v) ?? -1) && !v.endsWith('::webq8'),
+    );
     const unit: Unit = { kind: 'kernel', stage: Math.max(0, ...external.map((v) => level(v, false))), group: g };
     for (const k of g.nodes) unitOf.set(k, unit);
   });
@@ -130,8 +132,14 @@ function sinkOrtNodes(ix: GraphIndex, unitOf: Map<number, Unit>, last: number): 
 }
 
 function segment(
-  model: ModelProto, ix: GraphIndex, nodeIdx: number[], unitOf: Map<number, Unit>, kernelReads: Set<string>,
-  hoists: NonNullable<KernelGroup['hoist']>, types: Map<string, number>, seg: number,
+  model: ModelProto,
+  ix: GraphIndex,
+  nodeIdx: number[],
+  unitOf: Map<number, Unit>,
+  kernelReads: Set<string>,
+  hoists: NonNullable<KernelGroup['hoist']>,
+  types: Map<string, number>,
+  seg: number,
 ): OrtStep | null {
   const inSeg = new Set(nodeIdx);
   const nodes: NodeProto[] = nodeIdx.map((i) => ix.nodes[i]!);

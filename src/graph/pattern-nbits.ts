@@ -25,11 +25,13 @@ export function matchMatMulNBits(ix: GraphIndex, i: number): MatchResult {
   if (!bt || bt.dataType !== ONNX.UINT8) return { reason: 'MatMulNBits weight B is not a uint8 constant' };
   const kb = Math.ceil(k / Math.max(1, block));
   const bDims = dimsOf(bt);
-  if (k < 1 || n < 1 || block < 1 || bDims.join() !== [n, kb, block].join()) return { reason: `MatMulNBits B has dims ${JSON.stringify(bDims)}; [N, ceil(K/block), block] = [${n}, ${kb}, ${block}] expected` };
+  if (k < 1 || n < 1 || block < 1 || bDims.join() !== [n, kb, block].join())
+    return { reason: `MatMulNBits B has dims ${JSON.stringify(bDims)}; [N, ceil(K/block), block] = [${n}, ${kb}, ${block}] expected` };
   const st = ix.constants.get(s);
   if (!st || st.dataType !== ONNX.FLOAT || toTensor(st).data.length !== n * kb) return { reason: 'MatMulNBits scales are not float32 [N, k_blocks] constants' };
   const zt = z ? ix.constants.get(z) : undefined;
-  if (z && (!zt || zt.dataType !== ONNX.UINT8 || toTensor(zt).data.length !== n * kb)) return { reason: 'MatMulNBits zero points are not uint8 [N, k_blocks] constants' };
+  if (z && (!zt || zt.dataType !== ONNX.UINT8 || toTensor(zt).data.length !== n * kb))
+    return { reason: 'MatMulNBits zero points are not uint8 [N, k_blocks] constants' };
   const bt2 = bias ? ix.constants.get(bias) : undefined;
   if (bias && (!bt2 || bt2.dataType !== ONNX.FLOAT)) return { reason: 'MatMulNBits bias is not a float32 constant' };
   const q = toTensor(bt).data as Uint8Array;
@@ -42,8 +44,16 @@ export function matchMatMulNBits(ix: GraphIndex, i: number): MatchResult {
   const constants: Record<string, TensorLike> = {
     W: { type: 'uint8', dims: [k, n], data: W },
     scale: { type: 'float32', dims: [kb, n], data: transpose(toTensor(st).data as Float32Array, new Float32Array(kb * n)) },
-    zero_point: { type: 'uint8', dims: [kb, n], data: zt ? transpose(toTensor(zt).data as Uint8Array, new Uint8Array(kb * n)) : new Uint8Array(kb * n).fill(128) },
+    zero_point: {
+      type: 'uint8',
+      dims: [kb, n],
+      data: zt ? transpose(toTensor(zt).data as Uint8Array, new Uint8Array(kb * n)) : new Uint8Array(kb * n).fill(128),
+    },
     ...(bt2 ? { bias: toTensor(bt2) } : {}),
   };
-  return { pattern: 'MatMulNBits', nodes: [i], steps: [{ kind: 'kernel', op: 'WeightOnlyMatMul', attrs: { block_size: block }, constants, inputs: [a], outputs: [node.output?.[0] ?? ''] }] };
+  return {
+    pattern: 'MatMulNBits',
+    nodes: [i],
+    steps: [{ kind: 'kernel', op: 'WeightOnlyMatMul', attrs: { block_size: block }, constants, inputs: [a], outputs: [node.output?.[0] ?? ''] }],
+  };
 }

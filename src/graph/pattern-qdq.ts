@@ -29,7 +29,8 @@ export function matchQdq(ix: GraphIndex, i: number, types: Map<string, number>):
   if (typeof weight === 'string') return { reason: weight };
   const n = dimsOf(weight)[1]!;
   if (nodeAt(ix, x, 'DequantizeLinear') === undefined) return matchWeightOnly(ix, i, dqW, weight, types);
-  if (attr(dq, 'block_size') && attrInt(dq, 'block_size', 0) > 0) return { reason: 'blocked DequantizeLinear weights with a quantized activation are not supported by the kernels' };
+  if (attr(dq, 'block_size') && attrInt(dq, 'block_size', 0) > 0)
+    return { reason: 'blocked DequantizeLinear weights with a quantized activation are not supported by the kernels' };
   const axis = attrInt(dq, 'axis', 1);
   const bScale = floatVector(ix, ws, n, 'weight scale');
   if (typeof bScale === 'string') return { reason: bScale };
@@ -42,8 +43,10 @@ export function matchQdq(ix: GraphIndex, i: number, types: Map<string, number>):
   const [q = '', as = '', az] = da.input ?? [];
   const aScale = ix.constants.get(as);
   const aZp = az ? ix.constants.get(az) : undefined;
-  if (!aScale || aScale.dataType !== ONNX.FLOAT || toTensor(aScale).data.length !== 1) return { reason: 'the activation scale is not a float32 scalar constant' };
-  if (az && (!aZp || aZp.dataType !== ONNX.UINT8 || toTensor(aZp).data.length !== 1)) return { reason: 'the activation zero point is not a uint8 scalar constant (int8 cannot cross between ORT and a kernel)' };
+  if (!aScale || aScale.dataType !== ONNX.FLOAT || toTensor(aScale).data.length !== 1)
+    return { reason: 'the activation scale is not a float32 scalar constant' };
+  if (az && (!aZp || aZp.dataType !== ONNX.UINT8 || toTensor(aZp).data.length !== 1))
+    return { reason: 'the activation zero point is not a uint8 scalar constant (int8 cannot cross between ORT and a kernel)' };
   const qProducer = ix.producer.get(q);
   if (qProducer === undefined || ix.constantNode.has(q)) return { reason: 'the quantized activation is not computed by a node' };
 
@@ -73,12 +76,21 @@ function matchWeightOnly(ix: GraphIndex, i: number, dqW: number, weight: TensorP
   const blocks = block > 0 ? Math.ceil(k / block) : 1;
   if (block > 0 && axis !== 0) return { reason: `blocked weight scales along axis ${axis}; the kernels take blocks along K (axis 0)` };
   if (block > 0 && scale.data.length !== blocks * n) return { reason: `blocked weight scale has ${scale.data.length} values; [${blocks}, ${n}] expected` };
-  if (block === 0 && scale.data.length !== 1 && !(axis === 1 && scale.data.length === n)) return { reason: 'per-row (axis 0) weight scales are not supported by the kernels' };
+  if (block === 0 && scale.data.length !== 1 && !(axis === 1 && scale.data.length === n))
+    return { reason: 'per-row (axis 0) weight scales are not supported by the kernels' };
   const zp = wz ? ix.constants.get(wz) : undefined;
-  if (wz && (!zp || zp.dataType !== weight.dataType || toTensor(zp).data.length !== scale.data.length)) return { reason: 'the weight zero point is not a constant shaped like the scale with the weight type' };
+  if (wz && (!zp || zp.dataType !== weight.dataType || toTensor(zp).data.length !== scale.data.length))
+    return { reason: 'the weight zero point is not a constant shaped like the scale with the weight type' };
   const nodes = soleConsumer(ix, mm.input?.[1] ?? '') === i ? [i, dqW] : [i];
   const constants = { W: toTensor(weight), scale, ...(zp ? { zero_point: toTensor(zp) } : {}) };
-  const step = { kind: 'kernel' as const, op: 'WeightOnlyMatMul', attrs: block > 0 ? { block_size: block } : {}, constants, inputs: [x], outputs: [mm.output?.[0] ?? ''] };
+  const step = {
+    kind: 'kernel' as const,
+    op: 'WeightOnlyMatMul',
+    attrs: block > 0 ? { block_size: block } : {},
+    constants,
+    inputs: [x],
+    outputs: [mm.output?.[0] ?? ''],
+  };
   return { pattern: 'qdq-weight-only', nodes, steps: [step] };
 }
 

@@ -59,7 +59,11 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
     const n = ix.nodes[d]!;
     if (claimed.has(d)) continue;
     const outs = [0, 1, 2].map((k) => n.output?.[k] || `${nodeName(n, d)}:${k}`);
-    groups.push({ pattern: 'DynamicQuantizeLinear', nodes: [d], steps: [{ kind: 'kernel', op: 'DynamicQuantizeLinear', attrs: {}, inputs: [n.input?.[0] ?? ''], outputs: outs }] });
+    groups.push({
+      pattern: 'DynamicQuantizeLinear',
+      nodes: [d],
+      steps: [{ kind: 'kernel', op: 'DynamicQuantizeLinear', attrs: {}, inputs: [n.input?.[0] ?? ''], outputs: outs }],
+    });
     claimed.add(d);
   }
   return { groups, fallbacks };
@@ -87,7 +91,20 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
     const fused = matchDequantChain(ix, i, dql, n);
     if (!('reason' in fused)) {
       const inputs = [a, dql.output?.[1] ?? '', ...(aZp ? [aZp] : [])];
-      return { pattern: 'quantize_dynamic', nodes: [i, ...fused.nodes], steps: [{ kind: 'kernel', op: 'QuantizedMatMul', attrs: fused.activation ? { activation: fused.activation } : {}, constants: { ...constants, b_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) }, inputs, outputs: [fused.output] }] };
+      return {
+        pattern: 'quantize_dynamic',
+        nodes: [i, ...fused.nodes],
+        steps: [
+          {
+            kind: 'kernel',
+            op: 'QuantizedMatMul',
+            attrs: fused.activation ? { activation: fused.activation } : {},
+            constants: { ...constants, b_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) },
+            inputs,
+            outputs: [fused.output],
+          },
+        ],
+      };
     }
   }
   if (types.get(a) !== ONNX.UINT8) return { reason: `activation A "${a}" is not uint8 (int8 cannot cross between ORT and a kernel)` };
@@ -98,15 +115,25 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
     else if (types.get(aZp) === ONNX.UINT8) inputs.push(aZp);
     else return { reason: 'a_zero_point is neither a constant nor uint8' };
   }
-  return { pattern: 'MatMulInteger', nodes: [i], steps: [{ kind: 'kernel', op: 'MatMulInteger', attrs: {}, constants, inputs, outputs: [m.output?.[0] ?? ''] }] };
+  return {
+    pattern: 'MatMulInteger',
+    nodes: [i],
+    steps: [{ kind: 'kernel', op: 'MatMulInteger', attrs: {}, constants, inputs, outputs: [m.output?.[0] ?? ''] }],
+  };
 }
 
 /** `MatMulInteger → Cast(float) → Mul(Mul(a_scale, const b_scale)) [→ Add(const bias)] [→ Relu | Tanh]`. */
-function matchDequantChain(ix: GraphIndex, i: number, dql: NodeProto, n: number): { nodes: number[]; bScale: TensorLike; bias?: TensorLike; activation?: 'relu' | 'tanh'; output: string } | { reason: string } {
+function matchDequantChain(
+  ix: GraphIndex,
+  i: number,
+  dql: NodeProto,
+  n: number,
+): { nodes: number[]; bScale: TensorLike; bias?: TensorLike; activation?: 'relu' | 'tanh'; output: string } | { reason: string } {
   const m = ix.nodes[i]!;
   const c = soleConsumer(ix, m.output?.[0] ?? '');
   const cast = c === undefined ? undefined : ix.nodes[c];
-  if (c === undefined || cast?.opType !== 'Cast' || attrInt(cast, 'to', 0) !== ONNX.FLOAT) return { reason: 'MatMulInteger is not followed by a lone Cast to float' };
+  if (c === undefined || cast?.opType !== 'Cast' || attrInt(cast, 'to', 0) !== ONNX.FLOAT)
+    return { reason: 'MatMulInteger is not followed by a lone Cast to float' };
   const castOut = cast.output?.[0] ?? '';
   const u = soleConsumer(ix, castOut);
   const mul = u === undefined ? undefined : ix.nodes[u];
@@ -155,7 +182,12 @@ const FUSED_ACTIVATIONS: Readonly<Record<string, 'relu' | 'tanh'>> = { Relu: 're
 function matchQLinearMatMul(ix: GraphIndex, i: number): MatchResult {
   const q = ix.nodes[i]!;
   const [a = '', aScale, aZp, b = '', bScale = '', bZp, yScale, yZp] = q.input ?? [];
-  for (const [name, what] of [[aScale, 'a_scale'], [aZp, 'a_zero_point'], [yScale, 'y_scale'], [yZp, 'y_zero_point']] as const) {
+  for (const [name, what] of [
+    [aScale, 'a_scale'],
+    [aZp, 'a_zero_point'],
+    [yScale, 'y_scale'],
+    [yZp, 'y_zero_point'],
+  ] as const) {
     if (!name || !ix.constants.has(name)) return { reason: `${what} is not a constant` };
   }
   const w = int8Weight(ix, b, 'weight b');
@@ -171,8 +203,17 @@ function matchQLinearMatMul(ix: GraphIndex, i: number): MatchResult {
   const bz = zeroPoint(ix, bZp, n, w.dataType ?? undefined, 'b_zero_point');
   if (typeof bz === 'string') return { reason: bz };
   const constants: Record<string, TensorLike> = {
-    a_scale: toTensor(ix.constants.get(aScale!)!), a_zero_point: toTensor(az), b: toTensor(w), b_scale: bs,
-    y_scale: toTensor(ix.constants.get(yScale!)!), y_zero_point: toTensor(yz), ...(bz ? { b_zero_point: bz } : {}),
+    a_scale: toTensor(ix.constants.get(aScale!)!),
+    a_zero_point: toTensor(az),
+    b: toTensor(w),
+    b_scale: bs,
+    y_scale: toTensor(ix.constants.get(yScale!)!),
+    y_zero_point: toTensor(yz),
+    ...(bz ? { b_zero_point: bz } : {}),
   };
-  return { pattern: 'QLinearMatMul', nodes: [i], steps: [{ kind: 'kernel', op: 'QLinearMatMul', attrs: {}, constants, inputs: [a], outputs: [q.output?.[0] ?? ''] }] };
+  return {
+    pattern: 'QLinearMatMul',
+    nodes: [i],
+    steps: [{ kind: 'kernel', op: 'QLinearMatMul', attrs: {}, constants, inputs: [a], outputs: [q.output?.[0] ?? ''] }],
+  };
 }

@@ -13,8 +13,21 @@ import type { GraphIndex } from './onnx-model';
  * (PLATFORM.md); the others have no WebGPU kernel in ORT's 1.30 WebGPU kernel registry.
  */
 export const ORT_WEBGPU_CPU_OPS: ReadonlySet<string> = new Set([
-  'MatMulInteger', 'DynamicQuantizeLinear', 'ConvInteger', 'QLinearConv', 'QLinearMatMul', 'DynamicQuantizeMatMul',
-  'MatMulIntegerToFloat', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearConcat', 'QLinearAveragePool', 'QLinearGlobalAveragePool', 'QGemm',
+  'MatMulInteger',
+  'DynamicQuantizeLinear',
+  'ConvInteger',
+  'QLinearConv',
+  'QLinearMatMul',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'QLinearAdd',
+  'QLinearMul',
+  'QLinearSigmoid',
+  'QLinearLeakyRelu',
+  'QLinearConcat',
+  'QLinearAveragePool',
+  'QLinearGlobalAveragePool',
+  'QGemm',
 ]);
 
 /** Builds the {@link Placement} of `ix` given the matched groups. */

@@ -19,7 +19,10 @@ export function decodeForQuantize(bytes: Uint8Array, options: QuantizeOptions): 
   const model = decodeModel(bytes, source);
   const graph = model.graph;
   if (!graph?.node?.length) {
-    throw new ModelFormatError(`${source} has a graph with no nodes, so there is nothing to quantize. Check that it is the exported model, not an empty or placeholder file.`, { source });
+    throw new ModelFormatError(
+      `${source} has a graph with no nodes, so there is nothing to quantize. Check that it is the exported model, not an empty or placeholder file.`,
+      { source },
+    );
   }
   return { model, graph };
 }
@@ -64,15 +67,17 @@ export function quantizeWeight(w: Float32Array, dims: number[], perChannel: bool
   const [k = 0, n = 0] = dims;
   const cols = perChannel ? n : 1;
   const absmax = new Float32Array(cols);
-  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) {
-    const j = perChannel ? c : 0;
-    absmax[j] = Math.max(absmax[j]!, Math.abs(w[r * n + c]!));
-  }
+  for (let r = 0; r < k; r++)
+    for (let c = 0; c < n; c++) {
+      const j = perChannel ? c : 0;
+      absmax[j] = Math.max(absmax[j]!, Math.abs(w[r * n + c]!));
+    }
   const scale = absmax.map((m) => (m === 0 ? 1 : Math.fround(Math.fround(2 * m) / 254)));
   const data = new Int8Array(k * n);
-  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) {
-    const s = scale[perChannel ? c : 0]!;
-    data[r * n + c] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[r * n + c]! / s))));
-  }
+  for (let r = 0; r < k; r++)
+    for (let c = 0; c < n; c++) {
+      const s = scale[perChannel ? c : 0]!;
+      data[r * n + c] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[r * n + c]! / s))));
+    }
   return { data, scale };
 }

@@ -40,7 +40,16 @@ export function quantizeWeightsOnly(bytes: Uint8Array, options: QuantizeOptions 
         onnx.TensorProto.create({ name: `${w}_scale`, dataType: ONNX.FLOAT, dims: perChannel ? [dims[1]!] : [], rawData: new Uint8Array(q.scale.buffer) }),
       ];
       const attribute = perChannel ? [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })] : [];
-      out.push(onnx.NodeProto.create({ opType: 'DequantizeLinear', name: `${w}_DequantizeLinear`, input: [`${w}_quantized`, `${w}_scale`], output: [`${w}_dequantized`], domain: '', attribute }));
+      out.push(
+        onnx.NodeProto.create({
+          opType: 'DequantizeLinear',
+          name: `${w}_DequantizeLinear`,
+          input: [`${w}_quantized`, `${w}_scale`],
+          output: [`${w}_dequantized`],
+          domain: '',
+          attribute,
+        }),
+      );
       done.set(w, `${w}_dequantized`);
       report.weightBytes.float += q.data.length * 4;
       report.weightBytes.int8 += q.data.length;

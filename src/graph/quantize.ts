@@ -80,7 +80,13 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
 }
 
 /** Quantizes weight `t` (named `w`) into initializers appended to `into`; returns their names. */
-function quantizeInitializer(t: TensorProto, w: string, perChannel: boolean, into: TensorProto[], report: QuantizeReport): { q: string; scale: string; zp: string } {
+function quantizeInitializer(
+  t: TensorProto,
+  w: string,
+  perChannel: boolean,
+  into: TensorProto[],
+  report: QuantizeReport,
+): { q: string; scale: string; zp: string } {
   const f = toTensor(t);
   const q = quantizeWeight(f.data as Float32Array, dimsOf(t), perChannel);
   const names = { q: `${w}_quantized`, scale: `${w}_scale`, zp: `${w}_zero_point` };

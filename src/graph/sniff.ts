@@ -12,7 +12,11 @@ const MAX_FIELD = 25;
 /** Throws {@link ModelFormatError} unless `bytes` parse as top-level ModelProto fields with a graph. */
 export function assertOnnx(bytes: Uint8Array, source: string): void {
   const fail = (why: string): never => {
-    throw new ModelFormatError(`${source} is not an ONNX model (${why}). Check the URL or file: it should be a .onnx ModelProto.`, { source, bytes: bytes.length, why });
+    throw new ModelFormatError(`${source} is not an ONNX model (${why}). Check the URL or file: it should be a .onnx ModelProto.`, {
+      source,
+      bytes: bytes.length,
+      why,
+    });
   };
   if (bytes.length < 8) fail(`only ${bytes.length} bytes`);
   if (bytes[0] === 0x3c || bytes[0] === 0x7b) fail(`it starts with "${String.fromCharCode(bytes[0]!)}", like HTML or JSON`);

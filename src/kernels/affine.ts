@@ -11,7 +11,12 @@ import { packUniforms, type UniformLayout } from './uniforms';
 const WORKGROUP_SIZE = 64;
 
 /** `Params` of affine.wgsl. */
-const PARAMS = [['n', 'u32'], ['scale', 'f32'], ['bias', 'f32'], ['_pad', 'u32']] as const satisfies UniformLayout;
+const PARAMS = [
+  ['n', 'u32'],
+  ['scale', 'f32'],
+  ['bias', 'f32'],
+  ['_pad', 'u32'],
+] as const satisfies UniformLayout;
 
 /** Attributes of the affine kernel. */
 export interface AffineAttrs {
@@ -39,6 +44,13 @@ export function affine(ctx: GpuContext, x: GPUBuffer, n: number, attrs: AffineAt
   if (x.size < n * 4) throw new KernelError(`affine: input buffer holds ${x.size} bytes, and ${n} float32 elements need ${n * 4}.`, { n, bytes: x.size });
   const y = ctx.buffers.acquire(n * 4, STORAGE_USAGE, 'affine.y');
   const params = packUniforms(PARAMS, { n, scale: attrs.scale, bias: attrs.bias });
-  ctx.dispatch(affineProgram(n), [{ buffer: x, size: n * 4 }, { buffer: y, size: n * 4 }], params);
+  ctx.dispatch(
+    affineProgram(n),
+    [
+      { buffer: x, size: n * 4 },
+      { buffer: y, size: n * 4 },
+    ],
+    params,
+  );
   return y;
 }

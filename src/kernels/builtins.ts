@@ -26,7 +26,12 @@ const affineStep: KernelFactory = (ctx, def) => {
 };
 
 /** Every op webq8 ships, by name. */
-export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = { affine: affineStep, SampleTokens: sampleTokensStep, ...INT8_KERNELS, WeightOnlyMatMul: weightOnlyMatMulStep };
+export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = {
+  affine: affineStep,
+  SampleTokens: sampleTokensStep,
+  ...INT8_KERNELS,
+  WeightOnlyMatMul: weightOnlyMatMulStep,
+};
 
 /** Registers {@link BUILTIN_KERNELS} in the kernel registry. Idempotent. */
 export function registerBuiltinKernels(): void {

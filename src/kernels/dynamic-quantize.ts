@@ -16,7 +16,12 @@ import { spreadWorkgroups, type Program } from './program';
 import { packUniforms, type UniformLayout } from './uniforms';
 
 /** `Params` of dynamic-quantize-common.wgsl. */
-const PARAMS = [['n', 'u32'], ['chunk', 'u32'], ['parts', 'u32'], ['words', 'u32']] as const satisfies UniformLayout;
+const PARAMS = [
+  ['n', 'u32'],
+  ['chunk', 'u32'],
+  ['parts', 'u32'],
+  ['words', 'u32'],
+] as const satisfies UniformLayout;
 
 const WG = 256;
 /** Elements per min/max workgroup at least; beyond 256 workgroups the chunks grow instead. */

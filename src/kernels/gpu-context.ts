@@ -74,7 +74,10 @@ export class GpuContext {
     console.warn(`[webq8] uncaptured WebGPU error: ${err?.message ?? String(err)}`);
   };
 
-  constructor(readonly device: GPUDevice, private readonly options: GpuContextOptions = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    private readonly options: GpuContextOptions = {},
+  ) {
     this.pipelines = new PipelineCache(device, options.debugShaders);
     trackDevice(device);
     this.buffers = new BufferPool(device, options.pool);
@@ -90,10 +93,9 @@ export class GpuContext {
   /** Throws {@link DeviceLostError} if the device is gone. */
   assertAlive(): void {
     if (this.lostInfo) {
-      throw new DeviceLostError(
-        `The GPU device was lost (${this.lostInfo.reason}: ${this.lostInfo.message}). The next request rebuilds GPU state; retry it.`,
-        { reason: this.lostInfo.reason },
-      );
+      throw new DeviceLostError(`The GPU device was lost (${this.lostInfo.reason}: ${this.lostInfo.message}). The next request rebuilds GPU state; retry it.`, {
+        reason: this.lostInfo.reason,
+      });
     }
   }
 
@@ -265,4 +267,3 @@ export class GpuContext {
 export function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
-

@@ -60,11 +60,18 @@ export function matmulShape(op: string, aDims: readonly number[], bDims: readonl
   const bBatch = bDims.slice(0, -2);
   if (k < 1) throw new KernelError(`${op}: K is ${k}, and the inner dimension must be at least 1.`, { aDims });
   if (kb !== k) throw new KernelError(`${op}: A has K = ${k} but B has K = ${kb}; A's last dimension must equal B's second-to-last.`, { aDims, bDims });
-  if (m < 1 || n < 1 || aBatch.some((d) => d < 1)) throw new KernelError(`${op}: the output would be empty (A ${JSON.stringify(aDims)}, B ${JSON.stringify(bDims)}); every dimension must be at least 1.`, { aDims, bDims });
+  if (m < 1 || n < 1 || aBatch.some((d) => d < 1))
+    throw new KernelError(`${op}: the output would be empty (A ${JSON.stringify(aDims)}, B ${JSON.stringify(bDims)}); every dimension must be at least 1.`, {
+      aDims,
+      bDims,
+    });
   if (k > 131071) throw new KernelError(`${op}: K is ${k}, and int32 accumulation is exact only up to K = 131071; split the matmul.`, { k });
   const bBatched = bBatch.length > 0;
   if (bBatched && (bBatch.length !== aBatch.length || bBatch.some((d, i) => d !== aBatch[i]))) {
-    throw new KernelError(`${op}: B's batch dims ${JSON.stringify(bBatch)} must equal A's ${JSON.stringify(aBatch)} (broadcasting is not supported), or B must be 2-D.`, { aDims, bDims });
+    throw new KernelError(
+      `${op}: B's batch dims ${JSON.stringify(bBatch)} must equal A's ${JSON.stringify(aBatch)} (broadcasting is not supported), or B must be 2-D.`,
+      { aDims, bDims },
+    );
   }
   const batch = aBatch.reduce((x, y) => x * y, 1);
   const outDims = aDims.length === 1 ? [n] : [...aBatch, m, n];

@@ -83,7 +83,9 @@ export function hasDp4a(): boolean {
 export function resolveVariant(request: Int8VariantRequest = 'auto'): Int8Variant {
   if (request === 'portable') return 'portable';
   if (request === 'dp4a' && !hasDp4a()) {
-    throw new KernelError('The dp4a kernels need the WGSL language feature packed_4x8_integer_dot_product, which this browser lacks; use variant "portable" or "auto".');
+    throw new KernelError(
+      'The dp4a kernels need the WGSL language feature packed_4x8_integer_dot_product, which this browser lacks; use variant "portable" or "auto".',
+    );
   }
   return request === 'dp4a' || hasDp4a() ? 'dp4a' : 'portable';
 }
@@ -129,8 +131,18 @@ const TILE_ROWS = 8;
 
 /** `Params` of int8-matmul-common.wgsl, field for field. */
 const PARAMS = [
-  ['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['n4', 'u32'], ['kw', 'u32'], ['a_xor', 'u32'], ['azp_mod', 'u32'], ['b_batched', 'u32'],
-  ['flags', 'u32'], ['y_zp', 'i32'], ['_pad0', 'u32'], ['_pad1', 'u32'],
+  ['m', 'u32'],
+  ['n', 'u32'],
+  ['k', 'u32'],
+  ['n4', 'u32'],
+  ['kw', 'u32'],
+  ['a_xor', 'u32'],
+  ['azp_mod', 'u32'],
+  ['b_batched', 'u32'],
+  ['flags', 'u32'],
+  ['y_zp', 'i32'],
+  ['_pad0', 'u32'],
+  ['_pad1', 'u32'],
 ] as const satisfies UniformLayout;
 
 /** What {@link int8MatmulProgram} needs to know about one matmul. */
@@ -155,21 +167,33 @@ export function int8MatmulProgram(kernel: Int8Kernel, shape: Int8ProgramShape): 
   const key = `${kernel.layout}-${kernel.variant}` as const;
   const gemv = kernel.layout === 'gemv';
   const isWide = kernel.layout === 'wide';
-  if (isWide && ![4, 8, 12, 16].includes(kernel.wgY)) throw new KernelError(`int8 matmul: the wide layout takes 4, 8, 12 or 16 rows per invocation, and got ${kernel.wgY}.`);
+  if (isWide && ![4, 8, 12, 16].includes(kernel.wgY))
+    throw new KernelError(`int8 matmul: the wide layout takes 4, 8, 12 or 16 rows per invocation, and got ${kernel.wgY}.`);
   const groups = (kernel.cols ?? 8) / 4;
-  if (isWide && groups !== 2 && groups !== 4) throw new KernelError(`int8 matmul: the wide layout takes 8 or 16 columns per invocation, and got ${kernel.cols}.`);
+  if (isWide && groups !== 2 && groups !== 4)
+    throw new KernelError(`int8 matmul: the wide layout takes 8 or 16 columns per invocation, and got ${kernel.cols}.`);
   const workgroups: [number, number, number] = isWide
     ? [Math.ceil(Math.ceil(n4 / groups) / kernel.wgX), Math.ceil(m / kernel.wgY), matrices]
     : [Math.ceil(n4 / kernel.wgX), gemv ? m : Math.ceil(Math.ceil(m / TILE_ROWS) / kernel.wgY), matrices];
   if (workgroups.some((w) => w > MAX_WORKGROUPS_PER_DIM)) {
-    throw new KernelError(`int8 matmul: ${m} rows x ${matrices} matrices need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch.`, { m, matrices });
+    throw new KernelError(
+      `int8 matmul: ${m} rows x ${matrices} matrices need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch.`,
+      { m, matrices },
+    );
   }
   return {
     shaderKey: `int8-${key}`,
     label: `webq8:int8.${key}`,
     // The arithmetic file goes first: a `requires` directive must open the module.
     code: `${ARITHMETIC[kernel.variant]}\n${LOOPS[kernel.layout]}\n${common}`,
-    constants: { MODE: MODES[mode], WG_X: kernel.wgX, [gemv ? 'SPLIT_K' : isWide ? 'ROWS' : 'WG_Y']: kernel.wgY, ...(isWide ? { GROUPS: groups } : {}), ROWSUM: rowsum ? 1 : 0, K_ALIGNED: k % 4 === 0 ? 1 : 0 },
+    constants: {
+      MODE: MODES[mode],
+      WG_X: kernel.wgX,
+      [gemv ? 'SPLIT_K' : isWide ? 'ROWS' : 'WG_Y']: kernel.wgY,
+      ...(isWide ? { GROUPS: groups } : {}),
+      ROWSUM: rowsum ? 1 : 0,
+      K_ALIGNED: k % 4 === 0 ? 1 : 0,
+    },
     workgroups,
   };
 }

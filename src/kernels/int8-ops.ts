@@ -41,7 +41,8 @@ function floatConstant(def: KernelStepDef, name: string, count: number, required
     return undefined;
   }
   if (t.type !== 'float32') throw new KernelError(`${def.op}: "${name}" is ${t.type}, and it must be float32.`, { op: def.op, name });
-  if (t.data.length !== 1 && t.data.length !== count) throw new KernelError(`${def.op}: "${name}" has ${t.data.length} values, and it must have 1 or ${count}.`, { op: def.op, name });
+  if (t.data.length !== 1 && t.data.length !== count)
+    throw new KernelError(`${def.op}: "${name}" has ${t.data.length} values, and it must have 1 or ${count}.`, { op: def.op, name });
   return t.data as Float32Array;
 }
 
@@ -57,7 +58,13 @@ function intInput(op: string, t: GpuTensor | undefined, what: string): GpuTensor
 }
 
 /** Shared by the matmul steps: prepacked B and the per-call kernel choice. */
-function matmulStep(ctx: GpuContext, def: KernelStepDef, weights: GpuInt8Weights, extra: GPUBuffer[], run: (rows: number) => (inputs: GpuTensor[]) => GpuTensor[]): PreparedKernel {
+function matmulStep(
+  ctx: GpuContext,
+  def: KernelStepDef,
+  weights: GpuInt8Weights,
+  extra: GPUBuffer[],
+  run: (rows: number) => (inputs: GpuTensor[]) => GpuTensor[],
+): PreparedKernel {
   const request = (def.attrs.variant ?? 'auto') as Int8VariantRequest;
   resolveVariant(request); // throws now, at load, when dp4a is forced but unsupported
   return {
@@ -115,7 +122,16 @@ const matMulIntegerStep: KernelFactory = (ctx, def) => {
     const zp = inputs[1];
     if (zp && !isInt8Type(zp.type)) throw new KernelError(`MatMulInteger: a_zero_point is ${zp.type}, and it must be uint8 or int8.`);
     const perRow = zp ? elementCount(zp.dims) > 1 : (aZpConst?.data.length ?? 1) > 1;
-    const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: zp?.buffer ?? aZpBuf, aZpPerRow: perRow, weights, epilogue: { kind: 'int32' }, kernel: kernelFor(ctx, def, rows) });
+    const out = int8Matmul(ctx, {
+      a: a.buffer,
+      aType: a.type,
+      aDims: a.dims,
+      aZp: zp?.buffer ?? aZpBuf,
+      aZpPerRow: perRow,
+      weights,
+      epilogue: { kind: 'int32' },
+      kernel: kernelFor(ctx, def, rows),
+    });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });
 };
@@ -181,7 +197,16 @@ const qlinearMatMulStep: KernelFactory = (ctx, def) => {
   return matmulStep(ctx, def, weights, aZpBuf ? [colBuf, aZpBuf] : [colBuf], (rows) => (inputs) => {
     const a = intInput('QLinearMatMul', inputs[0], 'a');
     const epilogue: Int8Epilogue = { kind: 'requant', colF: colBuf, yZp, yType };
-    const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: aZpBuf, aZpPerRow: (aZpConst?.data.length ?? 1) > 1, weights, epilogue, kernel: kernelFor(ctx, def, rows) });
+    const out = int8Matmul(ctx, {
+      a: a.buffer,
+      aType: a.type,
+      aDims: a.dims,
+      aZp: aZpBuf,
+      aZpPerRow: (aZpConst?.data.length ?? 1) > 1,
+      weights,
+      epilogue,
+      kernel: kernelFor(ctx, def, rows),
+    });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });
 };

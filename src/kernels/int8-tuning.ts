@@ -6,7 +6,17 @@
  * returns {@link defaultInt8Kernel}.
  */
 import type { GpuContext } from './gpu-context';
-import { defaultInt8Kernel, hasDp4a, int8KernelName, int8Matmul, isEmulatedAdapter, resolveVariant, type Int8Kernel, type Int8Variant, type Int8VariantRequest } from './int8-matmul';
+import {
+  defaultInt8Kernel,
+  hasDp4a,
+  int8KernelName,
+  int8Matmul,
+  isEmulatedAdapter,
+  resolveVariant,
+  type Int8Kernel,
+  type Int8Variant,
+  type Int8VariantRequest,
+} from './int8-matmul';
 import { packInt8Weights, uploadInt8Weights } from './int8-weights';
 
 /** Shape classes that get their own measured choice: one row (GEMV), up to 32 rows, more. */
@@ -82,7 +92,12 @@ export function int8Candidates(cls: Int8ShapeClass, variants: readonly Int8Varia
     if (cls !== 'm1') out.push({ variant, layout: 'wide', wgX: 8, wgY: 16, cols: 16 }, { variant, layout: 'wide', wgX: 8, wgY: 16, cols: 8 });
     if (cls === 'small') out.push({ variant, layout: 'wide', wgX: 8, wgY: 8, cols: 16 }, { variant, layout: 'wide', wgX: 8, wgY: 4, cols: 8 });
     if (cls !== 'm1') {
-      out.push({ variant, layout: 'tiled', wgX: 16, wgY: 4 }, { variant, layout: 'tiled', wgX: 8, wgY: 8 }, { variant, layout: 'tiled', wgX: 32, wgY: 2 }, { variant, layout: 'tiled', wgX: 16, wgY: 1 });
+      out.push(
+        { variant, layout: 'tiled', wgX: 16, wgY: 4 },
+        { variant, layout: 'tiled', wgX: 8, wgY: 8 },
+        { variant, layout: 'tiled', wgX: 32, wgY: 2 },
+        { variant, layout: 'tiled', wgX: 16, wgY: 1 },
+      );
     }
   }
   return out;
@@ -105,7 +120,10 @@ export async function tuneInt8Matmul(ctx: GpuContext, shape: { m: number; k: num
   // quantize_dynamic's default.
   const bData = new Int8Array(k * n).map((_, i) => ((i * 2654435761) >>> 24) - 128);
   const weights = uploadInt8Weights(ctx, packInt8Weights({ data: bData, type: 'int8', dims: [k, n] }));
-  const a = ctx.upload(new Uint8Array(m * k).map((_, i) => (i * 40503) & 0xff), 'int8.tune.a');
+  const a = ctx.upload(
+    new Uint8Array(m * k).map((_, i) => (i * 40503) & 0xff),
+    'int8.tune.a',
+  );
   const measurements: Int8Measurement[] = [];
   let best: { kernel: Int8Kernel; ms: number } | undefined;
   const bestByVariant: Partial<Record<Int8Variant, { kernel: Int8Kernel; ms: number }>> = {};

@@ -42,7 +42,8 @@ export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weigh
   const n = b.dims[b.dims.length - 1] as number;
   matmulShape('MatMulInteger', [1, k], [k, n]);
   const matrices = b.dims.slice(0, -2).reduce((x, y) => x * y, 1);
-  if (b.data.length !== matrices * k * n) throw new KernelError(`B holds ${b.data.length} values, and dims ${JSON.stringify(b.dims)} need ${matrices * k * n}.`);
+  if (b.data.length !== matrices * k * n)
+    throw new KernelError(`B holds ${b.data.length} values, and dims ${JSON.stringify(b.dims)} need ${matrices * k * n}.`);
   if (bZp !== undefined && typeof bZp !== 'number' && bZp.length !== 1 && bZp.length !== n) {
     throw new KernelError(`b_zero_point has ${bZp.length} values, and it must have 1 or N = ${n} (one per column).`, { n });
   }

@@ -6,7 +6,10 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
 
-  constructor(private readonly device: GPUDevice, private readonly debug = false) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly debug = false,
+  ) {}
 
   /** Number of pipelines compiled so far (for tests and stats). */
   get size(): number {

@@ -47,7 +47,6 @@ export function dynamicQuantizeLinearRef(x: Float32Array): DynamicQuantized {
   return { y, scale, zeroPoint };
 }
 
-
 /**
  * ONNX MatMulInteger: `Y[b,i,j] = Σ_k (A[b,i,k] − a_zp[i]) · (B[b?,k,j] − b_zp[j])`, int32.
  * `aZp` is scalar or per row (length M), `bZp` scalar or per column (length N).

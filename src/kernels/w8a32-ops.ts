@@ -21,13 +21,22 @@ export const weightOnlyMatMulStep: KernelFactory = (ctx, def) => {
   const op = 'WeightOnlyMatMul';
   const W = constant(op, def.constants, 'W');
   const scale = constant(op, def.constants, 'scale');
-  if (!W || (W.type !== 'uint8' && W.type !== 'int8') || W.dims.length !== 2) throw new KernelError(`${op}: the constant "W" must be a uint8/int8 [K, N] tensor.`, { op });
+  if (!W || (W.type !== 'uint8' && W.type !== 'int8') || W.dims.length !== 2)
+    throw new KernelError(`${op}: the constant "W" must be a uint8/int8 [K, N] tensor.`, { op });
   if (!scale || scale.type !== 'float32') throw new KernelError(`${op}: the constant "scale" must be float32.`, { op });
   const zp = constant(op, def.constants, 'zero_point');
   const bias = constant(op, def.constants, 'bias');
   const [k, n] = W.dims as [number, number];
   const block = Number(def.attrs.block_size ?? k) || k;
-  const packed = packWeightOnly({ data: W.data as Uint8Array | Int8Array, type: W.type, k, n, block, scales: scale.data as Float32Array, ...(zp ? { zeros: zp.data as ArrayLike<number> } : {}) });
+  const packed = packWeightOnly({
+    data: W.data as Uint8Array | Int8Array,
+    type: W.type,
+    k,
+    n,
+    block,
+    scales: scale.data as Float32Array,
+    ...(zp ? { zeros: zp.data as ArrayLike<number> } : {}),
+  });
   const weights = uploadWeightOnly(ctx, packed);
   const biasBuf = bias ? ctx.upload(bias.data as Float32Array, 'w8a32.bias') : undefined;
   return {

@@ -15,7 +15,14 @@ import { packUniforms, type UniformLayout } from './uniforms';
 
 /** `Params` of w8a32-matmul.wgsl. */
 const PARAMS = [
-  ['m', 'u32'], ['n', 'u32'], ['k', 'u32'], ['n4', 'u32'], ['block', 'u32'], ['chunk', 'u32'], ['chunks', 'u32'], ['has_bias', 'u32'],
+  ['m', 'u32'],
+  ['n', 'u32'],
+  ['k', 'u32'],
+  ['n4', 'u32'],
+  ['block', 'u32'],
+  ['chunk', 'u32'],
+  ['chunks', 'u32'],
+  ['has_bias', 'u32'],
 ] as const satisfies UniformLayout;
 
 /** A weight-only quantized `[K, N]` matrix, as ONNX models describe it. */
@@ -59,7 +66,8 @@ export interface GpuWeightOnly extends Omit<PackedWeightOnly, 'words' | 'scales'
 /** Packs `w` (see the module comment); throws {@link KernelError} on inconsistent sizes. */
 export function packWeightOnly(w: WeightOnlyMatrix): PackedWeightOnly {
   const { k, n } = w;
-  if (!(k >= 1 && n >= 1) || w.data.length !== k * n) throw new KernelError(`weight-only matmul: ${w.data.length} weights do not make a [${k}, ${n}] matrix.`, { k, n });
+  if (!(k >= 1 && n >= 1) || w.data.length !== k * n)
+    throw new KernelError(`weight-only matmul: ${w.data.length} weights do not make a [${k}, ${n}] matrix.`, { k, n });
   const block = Math.min(Math.max(1, Math.floor(w.block)), k);
   const blocks = Math.ceil(k / block);
   const perBlock = w.scales.length === 1 ? 'scalar' : w.scales.length === n ? 'column' : w.scales.length === blocks * n ? 'blocked' : null;
@@ -113,18 +121,26 @@ export function w8a32Program(m: number, n4: number): Program {
   const gemv = m < 4;
   const consts: Record<string, number> = gemv ? { WG_X: 32, SPLIT_K: 4, ROWS: Math.max(1, m) } : { WG_X: 16 };
   const workgroups: [number, number] = [Math.ceil(n4 / consts.WG_X!), Math.ceil(m / (gemv ? Math.max(1, m) : 4))];
-  if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new KernelError(`weight-only matmul: ${m} rows need ${workgroups.join('x')} workgroups; split the batch.`, { m });
+  if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM))
+    throw new KernelError(`weight-only matmul: ${m} rows need ${workgroups.join('x')} workgroups; split the batch.`, { m });
   const key = gemv ? `gemv${consts.ROWS}` : 'tiled4';
   return { shaderKey: `w8a32-${key}`, label: `webq8:w8a32.${key}`, code: gemv ? code : tiledCode, constants: consts, workgroups };
 }
 
 /** `Y = X · dequant(W) (+ bias)` for float32 X `[..., K]` into a new pooled buffer the caller owns. */
-export function w8a32Matmul(ctx: GpuContext, x: GPUBuffer, xDims: readonly number[], w: GpuWeightOnly, bias?: GPUBuffer): { buffer: GPUBuffer; dims: number[] } {
+export function w8a32Matmul(
+  ctx: GpuContext,
+  x: GPUBuffer,
+  xDims: readonly number[],
+  w: GpuWeightOnly,
+  bias?: GPUBuffer,
+): { buffer: GPUBuffer; dims: number[] } {
   const k = xDims[xDims.length - 1];
   if (k !== w.k) throw new KernelError(`weight-only matmul: X has K = ${k}, and the weights have K = ${w.k}.`, { xDims, k: w.k });
   const m = xDims.slice(0, -1).reduce((a, b) => a * b, 1);
   if (m < 1) throw new KernelError(`weight-only matmul: X ${JSON.stringify(xDims)} is empty.`, { xDims });
-  if (x.size < m * k * 4) throw new KernelError(`weight-only matmul: X's buffer holds ${x.size} bytes, and ${JSON.stringify(xDims)} float32 needs ${m * k * 4}.`);
+  if (x.size < m * k * 4)
+    throw new KernelError(`weight-only matmul: X's buffer holds ${x.size} bytes, and ${JSON.stringify(xDims)} float32 needs ${m * k * 4}.`);
   const out = ctx.buffers.acquire(m * w.n * 4, STORAGE_USAGE, 'w8a32.y');
   const chunk = chunkRows(w.block, w.k);
   const params = packUniforms(PARAMS, { m, n: w.n, k: w.k, n4: w.n4, block: w.block, chunk, chunks: Math.ceil(w.k / chunk), has_bias: bias ? 1 : 0 });

@@ -37,7 +37,12 @@ export function watchLoad(timeoutMs: number = DEFAULT_LOAD_TIMEOUT_MS, onTimeout
     timer = setTimeout(() => {
       onTimeout();
       const where = phase ? `in its "${phase}" phase` : "while webq8's Worker and onnxruntime-web started";
-      expire(new LoadTimeoutError(`The load made no progress for ${timeoutMs} ms ${where}, so it was cancelled. Check the network panel for a request that stalled, or raise LoadOptions.timeoutMs (0 waits forever).`, { timeoutMs, ...(phase ? { phase } : {}) }));
+      expire(
+        new LoadTimeoutError(
+          `The load made no progress for ${timeoutMs} ms ${where}, so it was cancelled. Check the network panel for a request that stalled, or raise LoadOptions.timeoutMs (0 waits forever).`,
+          { timeoutMs, ...(phase ? { phase } : {}) },
+        ),
+      );
     }, timeoutMs);
   };
   const guard = async <T>(work: Promise<T>): Promise<T> => {

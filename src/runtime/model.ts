@@ -167,7 +167,14 @@ export class Model {
       const attrs = routed ? seriesAttributes(routed) : this.attrs;
       this.record(totalMs, served.reply.timings, attrs);
       const version = (routed ?? this.firstInfo).version;
-      this.lastRun = { counters: served.reply.counters, timings: served.reply.timings, totalMs, replica: served.replica, batchSize: served.batchSize, ...(version !== undefined ? { version } : {}) };
+      this.lastRun = {
+        counters: served.reply.counters,
+        timings: served.reply.timings,
+        totalMs,
+        replica: served.replica,
+        batchSize: served.batchSize,
+        ...(version !== undefined ? { version } : {}),
+      };
       return served.outputs;
     } catch (err) {
       this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', routed ? seriesAttributes(routed) : this.attrs);
@@ -225,7 +232,9 @@ function plainFeeds(feeds: Record<string, TensorLike | object>): TensorMap {
   for (const [name, t] of Object.entries(feeds)) {
     plain[name] = toPlainTensor(name, t);
     if ((plain[name]!.data?.buffer as { detached?: boolean } | undefined)?.detached === true) {
-      throw new InputError(`Input "${name}" has a detached buffer: an earlier run() transferred it to the worker. Pass a fresh array (or a copy) per run.`, { input: name });
+      throw new InputError(`Input "${name}" has a detached buffer: an earlier run() transferred it to the worker. Pass a fresh array (or a copy) per run.`, {
+        input: name,
+      });
     }
   }
   return plain;

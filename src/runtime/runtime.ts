@@ -27,7 +27,6 @@ import { VERSION } from '../version';
  */
 const DEBUG_KEY = Symbol.for('webq8.debug');
 
-
 /** A webq8 runtime: one Worker, any number of models. */
 export class Runtime {
   private readonly link: WorkerLink;
@@ -60,7 +59,8 @@ export class Runtime {
     };
     Object.defineProperty(this, DEBUG_KEY, { value: debug });
     const generator = {
-      generate: async (...[modelId, requestId, request, onTokens]: Parameters<GenerateLink['generate']>) => this.api.generate(modelId, requestId, request, proxy(onTokens)),
+      generate: async (...[modelId, requestId, request, onTokens]: Parameters<GenerateLink['generate']>) =>
+        this.api.generate(modelId, requestId, request, proxy(onTokens)),
       cancel: (requestId: string) => void this.api.cancel(requestId).catch(() => undefined),
       nextRequestId: () => this.nextRequestId(),
     };
@@ -145,7 +145,9 @@ export class Runtime {
     this.assertOpen();
     const requestId = this.nextRequestId();
     await this.ready;
-    const info = await this.recordLoadErrors(withAbort(this.api.loadPlan(requestId, plan, options.backend ?? PLAN_BACKEND_DEFAULT), options.signal, () => void this.api.cancel(requestId)));
+    const info = await this.recordLoadErrors(
+      withAbort(this.api.loadPlan(requestId, plan, options.backend ?? PLAN_BACKEND_DEFAULT), options.signal, () => void this.api.cancel(requestId)),
+    );
     const server = new Server({}, [workerReplica('0', this.api, info)], info.inputs, { nextRequestId: () => this.nextRequestId() });
     return this.track(new Model(info, this.host, server));
   }

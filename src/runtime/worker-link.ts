@@ -35,7 +35,13 @@ export class WorkerLink {
     this.worker = startWorker(workerUrl);
     this.worker.addEventListener('error', (e) => this.onError(e));
     this.worker.addEventListener('messageerror', () =>
-      this.rejectPending(failure('message-error', 'A reply from webq8\'s Worker could not be deserialized (messageerror), so the calls in flight were rejected. Retry them.', false)),
+      this.rejectPending(
+        failure(
+          'message-error',
+          "A reply from webq8's Worker could not be deserialized (messageerror), so the calls in flight were rejected. Retry them.",
+          false,
+        ),
+      ),
     );
     this.worker.addEventListener('message', (e: MessageEvent) => {
       if (isLifelineMessage(e.data) && e.data.webq8Lifeline === 'alive') this.onAlive(e.data.lock);
@@ -94,11 +100,21 @@ export class WorkerLink {
     if (this.failure) return;
     const what = e instanceof ErrorEvent && e.message ? ` (${e.message})` : '';
     if (this.started) {
-      this.rejectPending(failure('uncaught-error', `webq8's Worker threw an uncaught error${what}, so the calls in flight were rejected. Retry them; please report the error.`, false));
+      this.rejectPending(
+        failure(
+          'uncaught-error',
+          `webq8's Worker threw an uncaught error${what}, so the calls in flight were rejected. Retry them; please report the error.`,
+          false,
+        ),
+      );
       return;
     }
-    const url = (e instanceof ErrorEvent && e.filename) || (this.workerUrl !== undefined ? new URL(this.workerUrl, globalThis.location?.href).href : defaultWorkerUrl());
-    const where = this.workerUrl !== undefined ? `from workerUrl ${url}` : `from ${url || 'its default URL'} (webq8's dist/worker.js, as your bundler emitted it or next to dist/index.js without one)`;
+    const url =
+      (e instanceof ErrorEvent && e.filename) || (this.workerUrl !== undefined ? new URL(this.workerUrl, globalThis.location?.href).href : defaultWorkerUrl());
+    const where =
+      this.workerUrl !== undefined
+        ? `from workerUrl ${url}`
+        : `from ${url || 'its default URL'} (webq8's dist/worker.js, as your bundler emitted it or next to dist/index.js without one)`;
     this.stop(
       failure(
         'start-failed',

@@ -30,10 +30,13 @@ export function admit(p: Pending, queue: RequestQueue, maxQueue: number, overflo
   const background = p.priority === 'interactive' ? queue.newest('background') : undefined;
   const victim = background ?? (overflow === 'drop-oldest' ? (queue.oldest(p.priority) ?? queue.oldest('background')) : undefined);
   if (victim) {
-    const error = new OverloadedError(`The queue is full (${queue.length} of ${maxQueue}) and a more urgent or newer request took this one's place; it never ran.`, {
-      ...details,
-      reason: 'displaced',
-    });
+    const error = new OverloadedError(
+      `The queue is full (${queue.length} of ${maxQueue}) and a more urgent or newer request took this one's place; it never ran.`,
+      {
+        ...details,
+        reason: 'displaced',
+      },
+    );
     return { admit: true, displaced: { request: victim, error } };
   }
   const error = new OverloadedError(

@@ -34,7 +34,10 @@ export function concatFeeds(requests: readonly TensorMap[]): TensorMap {
   for (const name of Object.keys(requests[0] ?? {})) {
     const parts = requests.map((r) => r[name]!);
     const rows = parts.reduce((n, t) => n + (t.dims[0] ?? 0), 0);
-    const data = allocTyped(parts[0]!.type, parts.reduce((n, t) => n + t.data.length, 0));
+    const data = allocTyped(
+      parts[0]!.type,
+      parts.reduce((n, t) => n + t.data.length, 0),
+    );
     let at = 0;
     for (const t of parts) {
       (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(t.data as ArrayLike<unknown>, at);

@@ -159,7 +159,11 @@ export class Server {
 
   private expire(p: Pending): void {
     const waitedMs = this.now() - p.arrival;
-    this.dropQueued(p, new DeadlineExceededError(`The deadline passed after ${waitedMs.toFixed(0)} ms in the queue; the run never started.`, { waitedMs }), 'deadline-queued');
+    this.dropQueued(
+      p,
+      new DeadlineExceededError(`The deadline passed after ${waitedMs.toFixed(0)} ms in the queue; the run never started.`, { waitedMs }),
+      'deadline-queued',
+    );
   }
 
   /** Takes a request out of the queue without running it; a no-op when it already left. */
@@ -252,7 +256,10 @@ export class Server {
   private deliver(slot: ReplicaSlot, requests: Pending[], reply: RunReply): void {
     const replica = slot.replica.id;
     if (requests.length === 1) return this.finish(requests[0]!, { outputs: reply.outputs, reply, replica, batchSize: 1 });
-    const parts = splitOutputs(reply.outputs, requests.map((r) => r.rows));
+    const parts = splitOutputs(
+      reply.outputs,
+      requests.map((r) => r.rows),
+    );
     if (!parts) {
       // The outputs do not lead with the batch: this model does not batch on axis 0. Run each alone.
       for (const r of requests) this.retryAlone(r);
@@ -308,7 +315,6 @@ export class Server {
       () => (this.replacing--, none()),
     );
   }
-
 }
 
 function copyFeeds(feeds: TensorMap): TensorMap {

@@ -197,7 +197,8 @@ export function merge(target, source) {
       scale--;
     }
     // Allocating the window anyway is what used to kill the collector (a 2^28-entry array).
-    if (hi - lo + 1 > target.maxBuckets) throw new RangeError(`histograms spanning bucket indices ${lo}…${hi} at scale ${scale} cannot be merged within ${target.maxBuckets} buckets`);
+    if (hi - lo + 1 > target.maxBuckets)
+      throw new RangeError(`histograms spanning bucket indices ${lo}…${hi} at scale ${scale} cannot be merged within ${target.maxBuckets} buckets`);
     downscale(target, target.scale - scale);
     ensureRange(target, lo, hi);
     const shift = source.scale - scale;

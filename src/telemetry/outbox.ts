@@ -52,6 +52,8 @@ let seq = 0;
 /** A unique, time-ordered outbox id (sorts by creation time, then by creation order). */
 export function outboxId(nowMs: number, random: () => number): string {
   seq = (seq + 1) % 36 ** 5;
-  const rand = Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0');
+  const rand = Math.floor(random() * 36 ** 6)
+    .toString(36)
+    .padStart(6, '0');
   return `${Math.floor(nowMs).toString(36).padStart(10, '0')}-${seq.toString(36).padStart(5, '0')}-${rand}`;
 }

@@ -8,8 +8,7 @@ import type { AdapterInfo, BackendDecision, BackendRequest } from '../types';
 
 /** What probing WebGPU found. */
 export type GpuProbe =
-  | { status: 'ok'; adapter: AdapterInfo }
-  | { status: 'no-webgpu' | 'no-adapter' | 'device-failed'; adapter: AdapterInfo | null; error?: string };
+  { status: 'ok'; adapter: AdapterInfo } | { status: 'no-webgpu' | 'no-adapter' | 'device-failed'; adapter: AdapterInfo | null; error?: string };
 
 /** Decides the backend for `requested` given a probe; throws when `webgpu` is forced but unavailable. */
 export function chooseBackend(requested: BackendRequest, probe: GpuProbe): BackendDecision {
@@ -26,10 +25,20 @@ export function chooseBackend(requested: BackendRequest, probe: GpuProbe): Backe
   }
   const a = probe.adapter;
   if (requested === 'webgpu') {
-    return { backend: 'webgpu', requested, reason: a.isFallbackAdapter ? `WebGPU was requested (the adapter ${label(a)} is a fallback adapter, slower than WASM).` : `WebGPU was requested (${label(a)}).` };
+    return {
+      backend: 'webgpu',
+      requested,
+      reason: a.isFallbackAdapter
+        ? `WebGPU was requested (the adapter ${label(a)} is a fallback adapter, slower than WASM).`
+        : `WebGPU was requested (${label(a)}).`,
+    };
   }
   if (a.isFallbackAdapter) {
-    return { backend: 'wasm', requested, reason: `The WebGPU adapter ${label(a)} is a fallback (software) adapter, where ORT's WebGPU EP is much slower than WASM; using WASM.` };
+    return {
+      backend: 'wasm',
+      requested,
+      reason: `The WebGPU adapter ${label(a)} is a fallback (software) adapter, where ORT's WebGPU EP is much slower than WASM; using WASM.`,
+    };
   }
   return { backend: 'webgpu', requested, reason: `A hardware WebGPU adapter is present (${label(a)}).` };
 }

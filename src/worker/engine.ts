@@ -13,7 +13,18 @@ import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
-import type { DebugCommand, GenerateReply, GenerateRequest, GpuCounts, LoadRequest, RunReply, TokenEvent, WireProgress, WorkerApi, WorkerConfig } from '../protocol';
+import type {
+  DebugCommand,
+  GenerateReply,
+  GenerateRequest,
+  GpuCounts,
+  LoadRequest,
+  RunReply,
+  TokenEvent,
+  WireProgress,
+  WorkerApi,
+  WorkerConfig,
+} from '../protocol';
 import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
@@ -85,10 +96,11 @@ export class Engine implements WorkerApi {
       const prepared = await prepareModel(input, () => this.getGpu());
       const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
-      if (warmup) info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, signal).catch(async (err: unknown) => {
-        await this.disposeModel(info.id);
-        throw err;
-      });
+      if (warmup)
+        info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, signal).catch(async (err: unknown) => {
+          await this.disposeModel(info.id);
+          throw err;
+        });
       try {
         // Pinned while loaded: eviction never removes a model in use (in any tab).
         if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
@@ -140,7 +152,13 @@ export class Engine implements WorkerApi {
     const abort = new AbortController();
     this.streams.set(requestId, abort);
     try {
-      const host = { info: model.info, backend: model.decision.backend, signal: abort.signal, gpu: () => this.getGpu(), turn: <T>(work: (e: PlanExecutor) => Promise<T>) => this.turn(modelId, model, work) };
+      const host = {
+        info: model.info,
+        backend: model.decision.backend,
+        signal: abort.signal,
+        gpu: () => this.getGpu(),
+        turn: <T>(work: (e: PlanExecutor) => Promise<T>) => this.turn(modelId, model, work),
+      };
       return await generate(host, request, onTokens);
     } finally {
       this.streams.delete(requestId);
@@ -218,7 +236,14 @@ export class Engine implements WorkerApi {
   }
 
   /** Gives a prepared model its id and {@link ModelInfo}; disposes it instead when the load was aborted or it is unusable. */
-  private async register(prepared: PreparedModel, decision: BackendDecision, adapter: AdapterInfo | null, meta: ModelMeta, compileMs: number, signal: AbortSignal): Promise<ModelInfo> {
+  private async register(
+    prepared: PreparedModel,
+    decision: BackendDecision,
+    adapter: AdapterInfo | null,
+    meta: ModelMeta,
+    compileMs: number,
+    signal: AbortSignal,
+  ): Promise<ModelInfo> {
     const { executor, strategy, placement } = prepared;
     const outputs = executor.outputInfo();
     const problem = signal.aborted

@@ -57,7 +57,8 @@ export class PlanExecutor {
           const keep = (name: string) => !!plan.outputsOnGpu && (plan.outputs.length === 0 || plan.outputs.includes(name));
           prepared.push(await createSession(step, backend, (name) => backend === 'webgpu' && (consumedLater(name, i) || keep(name))));
         } else {
-          if (backend !== 'webgpu') throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
+          if (backend !== 'webgpu')
+            throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
           const g = gpu;
           const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, step));
@@ -120,7 +121,7 @@ export class PlanExecutor {
     // WebGPU errors of our kernels, one error-scope pair per stretch of consecutive kernel steps.
     const gpuErrors: Promise<void>[] = [];
     try {
-      for (let i = 0; i < this.steps.length; ) {
+      for (let i = 0; i < this.steps.length;) {
         const t0 = performance.now();
         const s = this.steps[i]!;
         if ('session' in s) {
@@ -253,7 +254,11 @@ export class PlanExecutor {
 async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend, onGpu: (planName: string) => boolean): Promise<PreparedOrt> {
   // preferredOutputLocation must name outputs before the session exists, so only outputs named in
   // the step's `outputs` mapping can stay on the GPU (multi-step plans always name them).
-  const gpuOutputs = new Set(Object.entries(step.outputs ?? {}).filter(([, plan]) => onGpu(plan)).map(([sub]) => sub));
+  const gpuOutputs = new Set(
+    Object.entries(step.outputs ?? {})
+      .filter(([, plan]) => onGpu(plan))
+      .map(([sub]) => sub),
+  );
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
@@ -315,4 +320,3 @@ function toValueInfo(meta: ort.InferenceSession.ValueMetadata): ValueInfo {
     dims: meta.shape.map(normalizeDim),
   };
 }
-

@@ -8,7 +8,6 @@
  */
 import { isLifelineMessage, type LifelineMessage } from '../protocol';
 
-
 /** Worker side: takes the liveness lock, says `alive`, and obeys the test hooks. */
 export function startLifeline(scope: DedicatedWorkerGlobalScope): void {
   scope.addEventListener('message', (e: MessageEvent) => {

@@ -74,7 +74,10 @@ async function problem(url: string, file: 'mjs' | 'wasm'): Promise<{ url: string
   const type = res.headers.get('content-type') ?? '';
   try {
     if (!res.ok) return { url, file, what: `HTTP ${res.status}` };
-    if (file === 'mjs') return JS_TYPE.test(type) ? null : { url, file, what: `it is served as "${type || 'no Content-Type'}", and a module script needs a JavaScript MIME type` };
+    if (file === 'mjs')
+      return JS_TYPE.test(type)
+        ? null
+        : { url, file, what: `it is served as "${type || 'no Content-Type'}", and a module script needs a JavaScript MIME type` };
     const head = await firstBytes(res, 4);
     if (WASM_MAGIC.every((b, i) => head[i] === b)) return null;
     return { url, file, what: `it is not WebAssembly (served as "${type || 'no Content-Type'}"; an HTML fallback page for a missing file looks like this)` };

@@ -100,4 +100,3 @@ function anchorModel(): Uint8Array {
     name: 'webq8-anchor',
   });
 }
-

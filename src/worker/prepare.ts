@@ -54,11 +54,17 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
   const { bytes, backend, strategy: requested } = input;
   if (backend !== 'webgpu') {
     const plan = ortPlan(bytes);
-    const strategy: StrategyDecision = { strategy: 'ort', requested, reason: `The backend is ${backend}: ORT runs every op on the CPU, so there is nothing to partition.` };
+    const strategy: StrategyDecision = {
+      strategy: 'ort',
+      requested,
+      reason: `The backend is ${backend}: ORT runs every op on the CPU, so there is nothing to partition.`,
+    };
     return { plan, executor: await PlanExecutor.create(plan, backend, getGpu), strategy };
   }
   const key: ArtifactKey | null =
-    input.sha256 && requested === 'auto' ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' } : null;
+    input.sha256 && requested === 'auto'
+      ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' }
+      : null;
   const warm = key ? await fromArtifact(key, bytes, getGpu) : null;
   if (warm && 'executor' in warm) return warm;
   const planned = planModel(bytes, { source: input.source });

@@ -50,7 +50,11 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
   }
   if (requested === 'kernels' || !plain) {
     await plain?.dispose();
-    return { plan: planned.kernels, executor: kernels, strategy: { strategy: 'kernels', requested, reason: "webq8's kernels were requested (strategy 'kernels')." } };
+    return {
+      plan: planned.kernels,
+      executor: kernels,
+      strategy: { strategy: 'kernels', requested, reason: "webq8's kernels were requested (strategy 'kernels')." },
+    };
   }
   try {
     return await measureAndKeep({ ort: planned.ort, kernels: planned.kernels }, requested, plain, kernels);
@@ -63,7 +67,12 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
 }
 
 /** Runs both executors on probe feeds, keeps the faster one and disposes the other. */
-async function measureAndKeep(plans: { ort: Plan; kernels: Plan }, requested: StrategyRequest, plain: PlanExecutor, kernels: PlanExecutor): Promise<ChosenPlan> {
+async function measureAndKeep(
+  plans: { ort: Plan; kernels: Plan },
+  requested: StrategyRequest,
+  plain: PlanExecutor,
+  kernels: PlanExecutor,
+): Promise<ChosenPlan> {
   const feeds = probeFeeds(plain.inputInfo());
   const kernelsMs = feeds ? await measure(kernels, feeds) : null;
   const ortMs = feeds ? await measure(plain, feeds) : null;
@@ -72,9 +81,18 @@ async function measureAndKeep(plans: { ort: Plan; kernels: Plan }, requested: St
   await (keepKernels ? plain : kernels).dispose();
   if (keepKernels) {
     const why = ortMs === null ? 'plain ORT failed the measurement run' : `${fmt(kernelsMs)} vs ${fmt(ortMs)} for plain ORT`;
-    return { plan: plans.kernels, executor: kernels, strategy: { strategy: 'kernels', requested, reason: `Measured on this device: webq8's kernels ${why}.`, measured } };
+    return {
+      plan: plans.kernels,
+      executor: kernels,
+      strategy: { strategy: 'kernels', requested, reason: `Measured on this device: webq8's kernels ${why}.`, measured },
+    };
   }
-  const why = kernelsMs === null ? (feeds ? 'the kernel plan failed its measurement run' : 'the inputs have types we cannot synthesize, so nothing was measured') : `plain ORT ${fmt(ortMs!)} vs ${fmt(kernelsMs)} with webq8's kernels`;
+  const why =
+    kernelsMs === null
+      ? feeds
+        ? 'the kernel plan failed its measurement run'
+        : 'the inputs have types we cannot synthesize, so nothing was measured'
+      : `plain ORT ${fmt(ortMs!)} vs ${fmt(kernelsMs)} with webq8's kernels`;
   return { plan: plans.ort, executor: plain, strategy: { strategy: 'ort', requested, reason: `Measured on this device: ${why}.`, measured } };
 }
 

@@ -19,7 +19,11 @@ export const SYMBOLIC_DIM = 32;
  * on the first axis (the batch, by convention) and `symbolic` elsewhere. Returns null when an
  * input is not a tensor (its type is `'unknown'`), since nothing can be synthesized for it.
  */
-export function syntheticFeeds(inputs: readonly ValueInfo[], shapes: Readonly<Record<string, readonly number[]>> = {}, symbolic = SYMBOLIC_DIM): TensorMap | null {
+export function syntheticFeeds(
+  inputs: readonly ValueInfo[],
+  shapes: Readonly<Record<string, readonly number[]>> = {},
+  symbolic = SYMBOLIC_DIM,
+): TensorMap | null {
   if (inputs.some((v) => v.type === 'unknown')) return null;
   const symbols = new Map<string, number>();
   // Named symbols learn their size from the shapes given first, whichever input declares them.

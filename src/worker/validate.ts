@@ -19,7 +19,8 @@ export function validateFeeds(declared: readonly ValueInfo[], feeds: Record<stri
   }
   for (const info of declared) {
     const t = feeds[info.name];
-    if (!t) throw new InputError(`Missing input "${info.name}" (${describe(info)}). Pass it in the feeds object.`, { input: info.name, expected: describe(info) });
+    if (!t)
+      throw new InputError(`Missing input "${info.name}" (${describe(info)}). Pass it in the feeds object.`, { input: info.name, expected: describe(info) });
     validateTensor(info, t);
   }
 }
@@ -30,11 +31,17 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
     throw new InputError(`Input "${info.name}" is not a tensor: pass {type, dims, data} or an ort.Tensor (${describe(info)}).`, where);
   }
   if (info.type !== 'unknown' && t.type !== info.type) {
-    throw new InputError(`Input "${info.name}" has dtype ${t.type}, and the model expects ${info.type}. Convert the data to a ${arrayName(info.type)}.`, { ...where, got: t.type });
+    throw new InputError(`Input "${info.name}" has dtype ${t.type}, and the model expects ${info.type}. Convert the data to a ${arrayName(info.type)}.`, {
+      ...where,
+      got: t.type,
+    });
   }
   const ctor = isDType(t.type) ? arrayName(t.type) : undefined;
   if (!ctor || t.data.constructor.name !== ctor) {
-    throw new InputError(`Input "${info.name}" is ${t.type} but its data is a ${t.data.constructor.name}; ${t.type} data must be a ${ctor ?? 'supported typed array'}.`, { ...where, got: t.data.constructor.name });
+    throw new InputError(
+      `Input "${info.name}" is ${t.type} but its data is a ${t.data.constructor.name}; ${t.type} data must be a ${ctor ?? 'supported typed array'}.`,
+      { ...where, got: t.data.constructor.name },
+    );
   }
   if (!t.dims.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InputError(`Input "${info.name}" has dims [${t.dims.join(', ')}]; every dimension must be a non-negative integer.`, { ...where, got: t.dims });
@@ -48,11 +55,18 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
   }
   if (info.dims.length > 0 || info.type !== 'unknown') {
     if (t.dims.length !== info.dims.length) {
-      throw new InputError(`Input "${info.name}" has rank ${t.dims.length} ([${t.dims.join(', ')}]), and the model expects rank ${info.dims.length} (${describe(info)}).`, { ...where, got: t.dims });
+      throw new InputError(
+        `Input "${info.name}" has rank ${t.dims.length} ([${t.dims.join(', ')}]), and the model expects rank ${info.dims.length} (${describe(info)}).`,
+        { ...where, got: t.dims },
+      );
     }
     info.dims.forEach((d, i) => {
       if (isFixedDim(d) && t.dims[i] !== d) {
-        throw new InputError(`Input "${info.name}" has dimension ${i} = ${t.dims[i]}, and the model requires ${d} (${describe(info)}).`, { ...where, got: t.dims, axis: i });
+        throw new InputError(`Input "${info.name}" has dimension ${i} = ${t.dims[i]}, and the model requires ${d} (${describe(info)}).`, {
+          ...where,
+          got: t.dims,
+          axis: i,
+        });
       }
     });
   }
@@ -60,7 +74,12 @@ function validateTensor(info: ValueInfo, t: TensorLike): void {
 
 /** `float32[1, 3, 48, W]`-style description of a declared value. */
 export function describe(info: ValueInfo): string {
-  return `${info.type}[${info.dims.map((d) => { const n = normalizeDim(d); return n === null ? '?' : String(n); }).join(', ')}]`;
+  return `${info.type}[${info.dims
+    .map((d) => {
+      const n = normalizeDim(d);
+      return n === null ? '?' : String(n);
+    })
+    .join(', ')}]`;
 }
 
 function names(declared: readonly ValueInfo[]): string {

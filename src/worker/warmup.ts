@@ -27,8 +27,12 @@ export function warmupOptions(request: boolean | number | WarmupOptions | undefi
   if (typeof o !== 'object' || o === null) throw new InputError(`warmup must be true, a number of runs, or {runs, budgetMs, shapes}; got ${String(request)}.`);
   const runs = o.runs ?? WARMUP_DEFAULTS.runs;
   const budgetMs = o.budgetMs ?? WARMUP_DEFAULTS.budgetMs;
-  if (!Number.isInteger(runs) || runs < 0) throw new InputError(`warmup.runs is ${String(runs)}; it must be a non-negative integer (e.g. ${WARMUP_DEFAULTS.runs}).`, { runs });
-  if (typeof budgetMs !== 'number' || !(budgetMs > 0)) throw new InputError(`warmup.budgetMs is ${String(budgetMs)}; it must be a positive number of milliseconds (e.g. ${WARMUP_DEFAULTS.budgetMs}).`, { budgetMs });
+  if (!Number.isInteger(runs) || runs < 0)
+    throw new InputError(`warmup.runs is ${String(runs)}; it must be a non-negative integer (e.g. ${WARMUP_DEFAULTS.runs}).`, { runs });
+  if (typeof budgetMs !== 'number' || !(budgetMs > 0))
+    throw new InputError(`warmup.budgetMs is ${String(budgetMs)}; it must be a positive number of milliseconds (e.g. ${WARMUP_DEFAULTS.budgetMs}).`, {
+      budgetMs,
+    });
   const shapes = o.shapes ?? {};
   for (const [name, dims] of Object.entries(shapes)) {
     if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -45,7 +49,12 @@ export function warmupOptions(request: boolean | number | WarmupOptions | undefi
  * spent. A failing run rejects the load with an {@link InputError} naming the shapes it tried,
  * since the shapes (guessed or given) are what the caller can change.
  */
-export async function warmUp(executor: PlanExecutor, inputs: readonly ValueInfo[], options: Required<WarmupOptions>, signal?: AbortSignal): Promise<WarmupInfo> {
+export async function warmUp(
+  executor: PlanExecutor,
+  inputs: readonly ValueInfo[],
+  options: Required<WarmupOptions>,
+  signal?: AbortSignal,
+): Promise<WarmupInfo> {
   const feeds = synthesize(inputs, options);
   const shapes = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, [...t.dims]]));
   const times: number[] = [];
@@ -61,7 +70,9 @@ export async function warmUp(executor: PlanExecutor, inputs: readonly ValueInfo[
     try {
       await executor.run(feeds);
     } catch (cause) {
-      const tried = Object.entries(shapes).map(([n, d]) => `${n}: [${d.join(', ')}]`).join(', ');
+      const tried = Object.entries(shapes)
+        .map(([n, d]) => `${n}: [${d.join(', ')}]`)
+        .join(', ');
       throw new InputError(
         `Warm-up run ${times.length + 1} failed on inputs of shapes ${tried} (zero-filled unless given in warmup.feeds): ${cause instanceof Error ? cause.message : String(cause)}. Pass warmup.shapes (and warmup.feeds for inputs whose values matter) like the inputs your users send.`,
         { warmup: true, shapes },
@@ -75,16 +86,25 @@ export async function warmUp(executor: PlanExecutor, inputs: readonly ValueInfo[
 function synthesize(inputs: readonly ValueInfo[], { shapes, feeds: given }: Required<WarmupOptions>): TensorMap {
   const unknown = [...Object.keys(shapes), ...Object.keys(given)].find((n) => !inputs.some((v) => v.name === n));
   if (unknown !== undefined) {
-    throw new InputError(`warmup names "${unknown}", which is not an input; the inputs are ${inputs.map((v) => `"${v.name}" ${describe(v)}`).join(', ')}.`, { input: unknown });
+    throw new InputError(`warmup names "${unknown}", which is not an input; the inputs are ${inputs.map((v) => `"${v.name}" ${describe(v)}`).join(', ')}.`, {
+      input: unknown,
+    });
   }
   for (const [name, t] of Object.entries(given)) {
     if (!ArrayBuffer.isView(t?.data)) {
       // Options cross into the Worker by structured clone, which drops an ort.Tensor's `data` getter.
-      throw new InputError(`warmup.feeds["${name}"] must be a plain {type, dims, data} tensor; for an ort.Tensor pass {type: t.type, dims: t.dims, data: t.data}.`, { input: name, warmup: true });
+      throw new InputError(
+        `warmup.feeds["${name}"] must be a plain {type, dims, data} tensor; for an ort.Tensor pass {type: t.type, dims: t.dims, data: t.data}.`,
+        { input: name, warmup: true },
+      );
     }
   }
   // Given feeds are used as they are; their dims also size the named symbols they declare.
-  const givenShapes = Object.fromEntries(Object.entries(given).filter(([, t]) => Array.isArray(t.dims)).map(([n, t]) => [n, t.dims]));
+  const givenShapes = Object.fromEntries(
+    Object.entries(given)
+      .filter(([, t]) => Array.isArray(t.dims))
+      .map(([n, t]) => [n, t.dims]),
+  );
   const synthetic = syntheticFeeds(inputs, { ...shapes, ...givenShapes });
   if (!synthetic) throw new InputError('Warm-up cannot synthesize inputs for this model: an input is not a tensor. Load it without warmup.', { warmup: true });
   const feeds = { ...synthetic, ...given };

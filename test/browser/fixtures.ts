@@ -18,22 +18,26 @@ export function repoFile(path: string): Uint8Array {
 
 /** `y = x + c` on float32[rows, cols] — the first ORT segment of the hand-off test. */
 export function addModel(rows: number, cols: number, c: Float32Array): number[] {
-  return [...buildModel({
-    inputs: [{ name: 'x', type: 'float32', dims: [rows, cols] }],
-    outputs: [{ name: 'y', type: 'float32', dims: [rows, cols] }],
-    nodes: [{ op: 'Add', inputs: ['x', 'c'], outputs: ['y'] }],
-    initializers: { c: { type: 'float32', dims: [cols], data: c } },
-  })];
+  return [
+    ...buildModel({
+      inputs: [{ name: 'x', type: 'float32', dims: [rows, cols] }],
+      outputs: [{ name: 'y', type: 'float32', dims: [rows, cols] }],
+      nodes: [{ op: 'Add', inputs: ['x', 'c'], outputs: ['y'] }],
+      initializers: { c: { type: 'float32', dims: [cols], data: c } },
+    }),
+  ];
 }
 
 /** `z = u * c` on float32[rows, cols] — the second ORT segment of the hand-off test. */
 export function mulModel(rows: number, cols: number, c: Float32Array): number[] {
-  return [...buildModel({
-    inputs: [{ name: 'u', type: 'float32', dims: [rows, cols] }],
-    outputs: [{ name: 'z', type: 'float32', dims: [rows, cols] }],
-    nodes: [{ op: 'Mul', inputs: ['u', 'c'], outputs: ['z'] }],
-    initializers: { c: { type: 'float32', dims: [cols], data: c } },
-  })];
+  return [
+    ...buildModel({
+      inputs: [{ name: 'u', type: 'float32', dims: [rows, cols] }],
+      outputs: [{ name: 'z', type: 'float32', dims: [rows, cols] }],
+      nodes: [{ op: 'Mul', inputs: ['u', 'c'], outputs: ['z'] }],
+      initializers: { c: { type: 'float32', dims: [cols], data: c } },
+    }),
+  ];
 }
 
 /** A plan step as it crosses into the page: ORT models as number arrays (JSON-safe). */
@@ -62,7 +66,10 @@ export async function isFallbackAdapter(page: Page): Promise<boolean> {
   return page.evaluate(async () => {
     const a = await navigator.gpu.requestAdapter();
     // `info.isFallbackAdapter` in current Chromium; on the adapter itself before.
-    return Boolean((a?.info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (a as GPUAdapter & { isFallbackAdapter?: boolean })?.isFallbackAdapter);
+    return Boolean(
+      (a?.info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ??
+      (a as GPUAdapter & { isFallbackAdapter?: boolean })?.isFallbackAdapter,
+    );
   });
 }
 

@@ -3,7 +3,8 @@
 import { expect, handoffPlan, test } from './fixtures';
 
 test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', async ({ webq8Page: page }) => {
-  const rows = 3, cols = 37; // odd sizes: not a multiple of the workgroup
+  const rows = 3,
+    cols = 37; // odd sizes: not a multiple of the workgroup
   const c1 = Float32Array.from({ length: cols }, (_, i) => i * 0.25 - 3);
   const c2 = Float32Array.from({ length: cols }, (_, i) => 1.5 - i * 0.125);
   const result = await page.evaluate(
@@ -17,7 +18,11 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
       const runs = [];
       for (let r = 0; r < 3; r++) {
         const z = (await model.run({ x: { type: 'float32', dims: [rows, cols], data: x.slice() } })).z!;
-        runs.push({ maxDiff: Math.max(...(z.data as Float32Array).map((v, i) => Math.abs(v - expected[i]!))), dims: z.dims, counters: model.lastRun!.counters });
+        runs.push({
+          maxDiff: Math.max(...(z.data as Float32Array).map((v, i) => Math.abs(v - expected[i]!))),
+          dims: z.dims,
+          counters: model.lastRun!.counters,
+        });
       }
       const info = model.info;
       await rt.dispose();
@@ -35,11 +40,15 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
   }
 });
 
-test('a plan made only of a kernel step gets ORT\'s device even with no model loaded', async ({ webq8Page: page }) => {
+test("a plan made only of a kernel step gets ORT's device even with no model loaded", async ({ webq8Page: page }) => {
   const r = await page.evaluate(async () => {
     const { createRuntime } = await import('/dist/index.js');
     const rt = createRuntime();
-    const plan = { inputs: ['x'], outputs: ['y'], steps: [{ kind: 'kernel' as const, op: 'affine', attrs: { scale: 3, bias: -1 }, inputs: ['x'], outputs: ['y'] }] };
+    const plan = {
+      inputs: ['x'],
+      outputs: ['y'],
+      steps: [{ kind: 'kernel' as const, op: 'affine', attrs: { scale: 3, bias: -1 }, inputs: ['x'], outputs: ['y'] }],
+    };
     const m1 = await rt.loadPlan(plan, { backend: 'webgpu' });
     const x = () => ({ x: { type: 'float32' as const, dims: [5], data: Float32Array.from([0, 1, 2, 3, 4]) } });
     const first = Array.from((await m1.run(x())).y!.data as Float32Array);

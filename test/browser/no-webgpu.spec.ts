@@ -22,7 +22,15 @@ test('without WebGPU, forcing webgpu throws BackendUnavailableError and auto fal
     const auto = await rt.load(url);
     const out = await auto.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
     await rt.dispose();
-    return { sha256: auto.info.sha256, hasGpu: 'gpu' in navigator, secure: isSecureContext, forced, backend: auto.info.backend, adapter: auto.info.adapter, outDims: Object.values(out)[0]!.dims };
+    return {
+      sha256: auto.info.sha256,
+      hasGpu: 'gpu' in navigator,
+      secure: isSecureContext,
+      forced,
+      backend: auto.info.backend,
+      adapter: auto.info.adapter,
+      outDims: Object.values(out)[0]!.dims,
+    };
   }, MODELS.cls);
   expect(r.secure).toBe(false);
   expect(r.hasGpu).toBe(false);

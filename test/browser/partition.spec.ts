@@ -9,7 +9,18 @@ import { MODELS, expect, test } from './fixtures';
 import { mlp, qdq, qlinear, unsupportedInt8 } from '../unit/graph/models';
 
 const Q8_URL = '/.cache/partition/rec-q8.onnx';
-const LINES = ['HELLO WORLD', '0123456789', 'Invoice #4711', 'price: $42.50', 'Version 3.14', 'A-B-C, d.e.f', 'ZIP 10115', 'Quick brown fox', 'Mon 23 Nov', 'rate 75%'];
+const LINES = [
+  'HELLO WORLD',
+  '0123456789',
+  'Invoice #4711',
+  'price: $42.50',
+  'Version 3.14',
+  'A-B-C, d.e.f',
+  'ZIP 10115',
+  'Quick brown fox',
+  'Mon 23 Nov',
+  'rate 75%',
+];
 
 test.beforeAll(() => {
   const fp32 = new Uint8Array(readFileSync(new URL(`../..${MODELS.rec}`, import.meta.url)));
@@ -19,62 +30,96 @@ test.beforeAll(() => {
 
 test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32, read 10 lines exactly, copy only inputs and outputs', async ({ webq8Page: page }) => {
   test.setTimeout(240_000);
-  const r = await page.evaluate(async ({ q8Url, fp32Url, keysUrl, lines }) => {
-    const { createRuntime } = await import('/dist/index.js');
-    // @ts-expect-error plain JS module served by the test server
-    const ocr = await import('/demo/ocr.js');
-    const keys: string[] = await ocr.loadKeys(keysUrl);
-    const images = lines.map((t: string) => ocr.renderLine(t));
-    const width = Math.max(...images.map((im: ImageData) => im.width));
-    const plane = 48 * width;
-    const data = new Float32Array(lines.length * 3 * plane).fill(1); // white padding, normalised
-    images.forEach((im: ImageData, n: number) => {
-      const one = ocr.toInput(im).data as Float32Array;
-      for (let c = 0; c < 3; c++) for (let y = 0; y < 48; y++) data.set(one.subarray(c * 48 * im.width + y * im.width, c * 48 * im.width + (y + 1) * im.width), n * 3 * plane + c * plane + y * width);
-    });
-    const x = () => ({ x: { type: 'float32' as const, dims: [lines.length, 3, 48, width], data: data.slice() } });
-    const decode = (out: { dims: readonly number[]; data: unknown }) => {
-      const [n, t, c] = out.dims as [number, number, number];
-      const f = out.data as Float32Array;
-      // Trailing blanks come from the right margin; PP-OCR's own post-processing ignores them too.
-      return Array.from({ length: n }, (_, i) => (ocr.ctcDecode({ dims: [1, t, c], data: f.subarray(i * t * c, (i + 1) * t * c) }, keys) as string).trim());
-    };
-    const rt = createRuntime();
-    const kernels = await rt.load(q8Url, { backend: 'webgpu', strategy: 'kernels' });
-    const outK = Object.values(await kernels.run(x()))[0]!;
-    const info = kernels.info;
-    // One line alone (N = 1): webq8 vs ORT WebGPU (same q8 model) vs ORT WASM.
-    const first = images[0] as ImageData;
-    const single = () => ({ x: ocr.toInput(first) });
-    const oneK = Object.values(await kernels.run(single()))[0]!.data as Float32Array;
-    const counters = kernels.lastRun!.counters; // a second run: one-time kernel setup is done
-    await kernels.dispose();
-    const ortGpu = await rt.load(q8Url, { backend: 'webgpu', strategy: 'ort' });
-    const oneG = Object.values(await ortGpu.run(single()))[0]!.data as Float32Array;
-    await ortGpu.dispose();
-    const wasmQ8 = await rt.load(q8Url, { backend: 'wasm' });
-    const outW = Object.values(await wasmQ8.run(x()))[0]!;
-    const oneW = Object.values(await wasmQ8.run(single()))[0]!.data as Float32Array;
-    const wasmInfo = wasmQ8.info;
-    const maxAbs = (p: Float32Array, q: Float32Array) => p.reduce((m, v, i) => Math.max(m, Math.abs(v - q[i]!)), 0);
-    const oneRange = oneW.reduce((m, v) => Math.max(m, v), -Infinity) - oneW.reduce((m, v) => Math.min(m, v), Infinity);
-    const fp32 = await rt.load(fp32Url, { backend: 'wasm' });
-    const outF = Object.values(await fp32.run(x()))[0]!;
-    await rt.dispose();
-    const k = outK.data as Float32Array, w = outW.data as Float32Array, f = outF.data as Float32Array;
-    let maxDiff = 0, lo = Infinity, hi = -Infinity, dot = 0, nk = 0, nf = 0;
-    for (let i = 0; i < k.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(k[i]! - w[i]!));
-      lo = Math.min(lo, w[i]!); hi = Math.max(hi, w[i]!);
-      dot += k[i]! * f[i]!; nk += k[i]! * k[i]!; nf += f[i]! * f[i]!;
-    }
-    return {
-      dims: outK.dims, width, maxDiff, range: hi - lo, single: { vsWasm: maxAbs(oneK, oneW), vsOrtGpu: maxAbs(oneK, oneG), range: oneRange }, cosine: dot / Math.sqrt(nk * nf), counters,
-      strategy: info.strategy, placement: info.placement, wasmStrategy: wasmInfo.strategy,
-      text: { kernels: decode(outK), wasm: decode(outW), fp32: decode(outF) },
-    };
-  }, { q8Url: Q8_URL, fp32Url: MODELS.rec, keysUrl: MODELS.keys, lines: LINES });
-  console.log(JSON.stringify({ width: r.width, maxDiff: r.maxDiff, range: r.range, single: r.single, cosine: r.cosine, counters: r.counters, strategy: r.strategy, text: r.text }));
+  const r = await page.evaluate(
+    async ({ q8Url, fp32Url, keysUrl, lines }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      // @ts-expect-error plain JS module served by the test server
+      const ocr = await import('/demo/ocr.js');
+      const keys: string[] = await ocr.loadKeys(keysUrl);
+      const images = lines.map((t: string) => ocr.renderLine(t));
+      const width = Math.max(...images.map((im: ImageData) => im.width));
+      const plane = 48 * width;
+      const data = new Float32Array(lines.length * 3 * plane).fill(1); // white padding, normalised
+      images.forEach((im: ImageData, n: number) => {
+        const one = ocr.toInput(im).data as Float32Array;
+        for (let c = 0; c < 3; c++)
+          for (let y = 0; y < 48; y++)
+            data.set(one.subarray(c * 48 * im.width + y * im.width, c * 48 * im.width + (y + 1) * im.width), n * 3 * plane + c * plane + y * width);
+      });
+      const x = () => ({ x: { type: 'float32' as const, dims: [lines.length, 3, 48, width], data: data.slice() } });
+      const decode = (out: { dims: readonly number[]; data: unknown }) => {
+        const [n, t, c] = out.dims as [number, number, number];
+        const f = out.data as Float32Array;
+        // Trailing blanks come from the right margin; PP-OCR's own post-processing ignores them too.
+        return Array.from({ length: n }, (_, i) => (ocr.ctcDecode({ dims: [1, t, c], data: f.subarray(i * t * c, (i + 1) * t * c) }, keys) as string).trim());
+      };
+      const rt = createRuntime();
+      const kernels = await rt.load(q8Url, { backend: 'webgpu', strategy: 'kernels' });
+      const outK = Object.values(await kernels.run(x()))[0]!;
+      const info = kernels.info;
+      // One line alone (N = 1): webq8 vs ORT WebGPU (same q8 model) vs ORT WASM.
+      const first = images[0] as ImageData;
+      const single = () => ({ x: ocr.toInput(first) });
+      const oneK = Object.values(await kernels.run(single()))[0]!.data as Float32Array;
+      const counters = kernels.lastRun!.counters; // a second run: one-time kernel setup is done
+      await kernels.dispose();
+      const ortGpu = await rt.load(q8Url, { backend: 'webgpu', strategy: 'ort' });
+      const oneG = Object.values(await ortGpu.run(single()))[0]!.data as Float32Array;
+      await ortGpu.dispose();
+      const wasmQ8 = await rt.load(q8Url, { backend: 'wasm' });
+      const outW = Object.values(await wasmQ8.run(x()))[0]!;
+      const oneW = Object.values(await wasmQ8.run(single()))[0]!.data as Float32Array;
+      const wasmInfo = wasmQ8.info;
+      const maxAbs = (p: Float32Array, q: Float32Array) => p.reduce((m, v, i) => Math.max(m, Math.abs(v - q[i]!)), 0);
+      const oneRange = oneW.reduce((m, v) => Math.max(m, v), -Infinity) - oneW.reduce((m, v) => Math.min(m, v), Infinity);
+      const fp32 = await rt.load(fp32Url, { backend: 'wasm' });
+      const outF = Object.values(await fp32.run(x()))[0]!;
+      await rt.dispose();
+      const k = outK.data as Float32Array,
+        w = outW.data as Float32Array,
+        f = outF.data as Float32Array;
+      let maxDiff = 0,
+        lo = Infinity,
+        hi = -Infinity,
+        dot = 0,
+        nk = 0,
+        nf = 0;
+      for (let i = 0; i < k.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(k[i]! - w[i]!));
+        lo = Math.min(lo, w[i]!);
+        hi = Math.max(hi, w[i]!);
+        dot += k[i]! * f[i]!;
+        nk += k[i]! * k[i]!;
+        nf += f[i]! * f[i]!;
+      }
+      return {
+        dims: outK.dims,
+        width,
+        maxDiff,
+        range: hi - lo,
+        single: { vsWasm: maxAbs(oneK, oneW), vsOrtGpu: maxAbs(oneK, oneG), range: oneRange },
+        cosine: dot / Math.sqrt(nk * nf),
+        counters,
+        strategy: info.strategy,
+        placement: info.placement,
+        wasmStrategy: wasmInfo.strategy,
+        text: { kernels: decode(outK), wasm: decode(outW), fp32: decode(outF) },
+      };
+    },
+    { q8Url: Q8_URL, fp32Url: MODELS.rec, keysUrl: MODELS.keys, lines: LINES },
+  );
+  console.log(
+    JSON.stringify({
+      width: r.width,
+      maxDiff: r.maxDiff,
+      range: r.range,
+      single: r.single,
+      cosine: r.cosine,
+      counters: r.counters,
+      strategy: r.strategy,
+      text: r.text,
+    }),
+  );
   expect(r.dims[0]).toBe(LINES.length);
   expect(r.strategy?.strategy).toBe('kernels');
   expect(r.placement?.kernels.filter((g) => g.pattern === 'quantize_dynamic')).toHaveLength(9);
@@ -98,7 +143,9 @@ test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32, read 10 
   expect(r.counters.kernelDispatches).toBeGreaterThanOrEqual(18);
 });
 
-test('small int8 models: each pattern on kernels equals ORT WASM; unsupported ones fall back to ORT with reasons; auto measures both', async ({ webq8Page: page }) => {
+test('small int8 models: each pattern on kernels equals ORT WASM; unsupported ones fall back to ORT with reasons; auto measures both', async ({
+  webq8Page: page,
+}) => {
   const models = {
     mlp: [...quantizeDynamic(mlp(64, 32, { second: true }), { perChannel: true }).bytes],
     qlinear: [...qlinear('uint8')],
@@ -109,8 +156,16 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
     const { createRuntime } = await import('/dist/index.js');
     const rt = createRuntime();
     const bytes = (k: keyof typeof models) => new Uint8Array(models[k]);
-    const f32 = (dims: number[]) => ({ type: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.61) * 3) });
-    const u8 = (dims: number[]) => ({ type: 'uint8' as const, dims, data: Uint8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i * 97) % 256) });
+    const f32 = (dims: number[]) => ({
+      type: 'float32' as const,
+      dims,
+      data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.61) * 3),
+    });
+    const u8 = (dims: number[]) => ({
+      type: 'uint8' as const,
+      dims,
+      data: Uint8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i * 97) % 256),
+    });
     const cases = {
       mlp: { x: f32([16, 64]) },
       qlinear: { a: u8([5, 8]) },
@@ -127,18 +182,34 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
       const cpu = await rt.load(bytes(name), { backend: 'wasm' });
       const b = await cpu.run(feeds() as never);
       const diffs = Object.keys(b).map((k) => {
-        const p = a[k]!.data as ArrayLike<number>, q = b[k]!.data as ArrayLike<number>;
+        const p = a[k]!.data as ArrayLike<number>,
+          q = b[k]!.data as ArrayLike<number>;
         let m = 0;
         for (let i = 0; i < q.length; i++) m = Math.max(m, Math.abs(Number(p[i]) - Number(q[i])));
         return m;
       });
-      out[name] = { diff: Math.max(...diffs), counters, strategy: gpu.info.strategy, placement: gpu.info.placement, types: Object.values(a).map((t) => t.type) };
+      out[name] = {
+        diff: Math.max(...diffs),
+        counters,
+        strategy: gpu.info.strategy,
+        placement: gpu.info.placement,
+        types: Object.values(a).map((t) => t.type),
+      };
       // GPU models stay loaded until the end: a plan made only of kernel steps (qlinear) has no ORT
       // session of its own, and ORT destroys its device when its last session is released.
       await cpu.dispose();
     }
     await rt.dispose();
-    return out as Record<keyof typeof cases, { diff: number; counters: { uploads: number; readbacks: number; ortSegments: number; kernelDispatches: number }; strategy: { strategy: string; reason: string; measured?: { kernelsMs: number; ortMs: number } }; placement: { kernels: { ops: string[] }[]; fallbacks: { node: string; reason: string }[]; cpuFallbackOps: Record<string, number> }; types: string[] }>;
+    return out as Record<
+      keyof typeof cases,
+      {
+        diff: number;
+        counters: { uploads: number; readbacks: number; ortSegments: number; kernelDispatches: number };
+        strategy: { strategy: string; reason: string; measured?: { kernelsMs: number; ortMs: number } };
+        placement: { kernels: { ops: string[] }[]; fallbacks: { node: string; reason: string }[]; cpuFallbackOps: Record<string, number> };
+        types: string[];
+      }
+    >;
   }, models);
   console.log(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { diff: v.diff, counters: v.counters, strategy: v.strategy }]))));
   // auto: both plans measured on this device, the faster kept — and the kept executor is the one
@@ -182,7 +253,13 @@ test('warm start: the second load reuses the cached plan and decision instead of
     const b = await second.load(new Uint8Array(model), { backend: 'webgpu' });
     const outB = Object.values(await b.run(feeds()))[0]!.data as Float32Array;
     await second.dispose();
-    return { a: a.info.strategy, b: b.info.strategy, placementA: a.info.placement?.kernelNodes, placementB: b.info.placement?.kernelNodes, same: outA.join() === outB.join() };
+    return {
+      a: a.info.strategy,
+      b: b.info.strategy,
+      placementA: a.info.placement?.kernelNodes,
+      placementB: b.info.placement?.kernelNodes,
+      same: outA.join() === outB.join(),
+    };
   }, model);
   expect(r.a?.cached).toBeUndefined();
   expect(r.a?.measured).toBeDefined();

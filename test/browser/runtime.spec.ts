@@ -8,7 +8,10 @@ test('WebGPU adapter is present in the page and in a module Worker', async ({ we
     const adapter = await navigator.gpu.requestAdapter();
     const src = `self.onmessage = async () => { const a = await navigator.gpu?.requestAdapter(); postMessage(!!a); };`;
     const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
-    const inWorker = await new Promise((r) => { w.onmessage = (e) => r(e.data); w.postMessage(0); });
+    const inWorker = await new Promise((r) => {
+      w.onmessage = (e) => r(e.data);
+      w.postMessage(0);
+    });
     w.terminate();
     return { page: !!adapter, inWorker, architecture: adapter?.info.architecture };
   });
@@ -16,7 +19,9 @@ test('WebGPU adapter is present in the page and in a module Worker', async ({ we
   expect(info.inWorker).toBe(true);
 });
 
-test('PP-OCRv4 cls runs in the Worker on webgpu and wasm with equal outputs; auto picks by the adapter (WASM on a fallback one)', async ({ webq8Page: page }) => {
+test('PP-OCRv4 cls runs in the Worker on webgpu and wasm with equal outputs; auto picks by the adapter (WASM on a fallback one)', async ({
+  webq8Page: page,
+}) => {
   // What the browser says about its adapter, read independently of webq8's worker.
   const fallback = await isFallbackAdapter(page);
   const r = await page.evaluate(async (url) => {
@@ -34,15 +39,21 @@ test('PP-OCRv4 cls runs in the Worker on webgpu and wasm with equal outputs; aut
     const a = (await gpu.run(make()))[outName]!;
     const b = (await cpu.run(make()))[outName]!;
     const c = (await auto.run(make()))[outName]!;
-    const fa = a.data as Float32Array, fb = b.data as Float32Array, fc = c.data as Float32Array;
+    const fa = a.data as Float32Array,
+      fb = b.data as Float32Array,
+      fc = c.data as Float32Array;
     const result = {
-      dims: a.dims, cpuDims: b.dims, type: a.type,
+      dims: a.dims,
+      cpuDims: b.dims,
+      type: a.type,
       maxDiffGpuCpu: Math.max(...fa.map((v, i) => Math.abs(v - fb[i]!))),
       maxDiffAutoCpu: Math.max(...fc.map((v, i) => Math.abs(v - fb[i]!))),
       sum: fb.reduce((s, v) => s + v, 0),
       backends: [gpu.info.backend, cpu.info.backend, auto.info.backend],
       adapter: auto.info.adapter,
-      progress: progress.length, lastProgress: progress.at(-1), bytes: gpu.info.bytes,
+      progress: progress.length,
+      lastProgress: progress.at(-1),
+      bytes: gpu.info.bytes,
       inputs: gpu.info.inputs,
     };
     await rt.dispose();

@@ -5,12 +5,16 @@ import { MODELS, expect, test } from './fixtures';
 
 type Api = typeof import('../../src/index');
 
-test('a bounded queue refuses the overflow with OverloadedError; every request settles once, and exactly the answered ones ran', async ({ webq8Page: page }) => {
+test('a bounded queue refuses the overflow with OverloadedError; every request settles once, and exactly the answered ones ran', async ({
+  webq8Page: page,
+}) => {
   const r = await page.evaluate(async (url) => {
     const { createRuntime } = (await import('/dist/index.js')) as Api;
     const rt = createRuntime();
     const model = await rt.load(url, { backend: 'wasm', serving: { maxQueue: 2 } });
-    const input = (k: number) => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.01 + k)) } });
+    const input = (k: number) => ({
+      x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.01 + k)) },
+    });
     const settled = await Promise.allSettled(Array.from({ length: 12 }, (_, k) => model.run(input(k))));
     const codes = settled.map((s) => (s.status === 'fulfilled' ? 'ok' : (s.reason as { code: string }).code));
     const details = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as { details: Record<string, unknown> }).details] : []));
@@ -19,7 +23,14 @@ test('a bounded queue refuses the overflow with OverloadedError; every request s
     // The runtime keeps serving afterwards.
     const after = await model.run(input(99));
     await rt.dispose();
-    return { codes, details, shed: stats.shed.overloaded, dispatched, inSystem: stats.inSystem, afterDims: after.softmax_0?.dims ?? Object.values(after)[0]!.dims };
+    return {
+      codes,
+      details,
+      shed: stats.shed.overloaded,
+      dispatched,
+      inSystem: stats.inSystem,
+      afterDims: after.softmax_0?.dims ?? Object.values(after)[0]!.dims,
+    };
   }, MODELS.cls);
   const ok = r.codes.filter((c) => c === 'ok').length;
   const overloaded = r.codes.filter((c) => c === 'OVERLOADED').length;
@@ -120,7 +131,7 @@ test('two replicas in two Workers both serve, with equal answers', async ({ webq
   expect(r.replicas.reduce((n, x) => n + x.dispatches, 0)).toBe(16);
 });
 
-test("a replica whose Worker dies is taken out: its requests complete on the other, and a replacement Worker joins", async ({ webq8Page: page }) => {
+test('a replica whose Worker dies is taken out: its requests complete on the other, and a replacement Worker joins', async ({ webq8Page: page }) => {
   const r = await page.evaluate(async (url) => {
     const { createRuntime } = (await import('/dist/index.js')) as Api;
     const rt = createRuntime();
@@ -140,7 +151,12 @@ test("a replica whose Worker dies is taken out: its requests complete on the oth
     const more = await Promise.all(Array.from({ length: 8 }, () => model.run(input())));
     const stats = model.serving();
     await rt.dispose();
-    return { before, failed: settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)), after: stats.replicas.map((x) => x.id), more: more.length };
+    return {
+      before,
+      failed: settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason)),
+      after: stats.replicas.map((x) => x.id),
+      more: more.length,
+    };
   }, MODELS.cls);
   expect(r.before).toEqual(['0', '1']);
   expect(r.failed).toEqual([]);

@@ -12,16 +12,19 @@ const MODEL_NAME = 'ch_ppocr_mobile_v2.0_cls_infer.onnx';
 
 /** In the page: a runtime exporting to `endpoint`, the cls model, `runs` runs; kept on window for later steps. */
 async function runInPage(page: Page, endpoint: string, runs: number, flush: boolean): Promise<{ count: number; p50: number; errors: Record<string, number> }> {
-  return page.evaluate(async ({ url, endpoint, runs, flush }) => {
-    const w = window as unknown as { rt?: import('../../src/index').Runtime; model?: import('../../src/index').Model };
-    const { createRuntime } = await import('/dist/index.js');
-    w.rt ??= createRuntime({ telemetry: { endpoint, intervalMs: 3_600_000 } });
-    w.model ??= await w.rt.load(url, { backend: 'wasm' });
-    for (let i = 0; i < runs; i++) await w.model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
-    if (flush) await w.rt.flushTelemetry();
-    const s = w.model.stats();
-    return { count: s.count, p50: s.p50, errors: s.errors };
-  }, { url: MODELS.cls, endpoint, runs, flush });
+  return page.evaluate(
+    async ({ url, endpoint, runs, flush }) => {
+      const w = window as unknown as { rt?: import('../../src/index').Runtime; model?: import('../../src/index').Model };
+      const { createRuntime } = await import('/dist/index.js');
+      w.rt ??= createRuntime({ telemetry: { endpoint, intervalMs: 3_600_000 } });
+      w.model ??= await w.rt.load(url, { backend: 'wasm' });
+      for (let i = 0; i < runs; i++) await w.model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
+      if (flush) await w.rt.flushTelemetry();
+      const s = w.model.stats();
+      return { count: s.count, p50: s.p50, errors: s.errors };
+    },
+    { url: MODELS.cls, endpoint, runs, flush },
+  );
 }
 
 /** Batches at rest in the telemetry outbox (IndexedDB) of the page's origin. */

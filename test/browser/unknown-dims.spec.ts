@@ -36,7 +36,10 @@ async function runVad({ url, backend, state }: Vad & { backend: 'wasm' | 'webgpu
     }),
   );
   type F32 = { type: 'float32'; dims: number[]; data: Float32Array };
-  const zeros = (): Record<string, F32> => Object.fromEntries(Object.entries(state).map(([name, s]) => [name, { type: 'float32' as const, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) }]));
+  const zeros = (): Record<string, F32> =>
+    Object.fromEntries(
+      Object.entries(state).map(([name, s]) => [name, { type: 'float32' as const, dims: s.dims, data: new Float32Array(s.dims.reduce((a, b) => a * b, 1)) }]),
+    );
   const sr = () => ({ type: 'int64' as const, dims: [] as number[], data: BigInt64Array.of(16000n) });
   const rt = createRuntime();
   const model = await rt.load(url, { backend });
@@ -44,9 +47,14 @@ async function runVad({ url, backend, state }: Vad & { backend: 'wasm' | 'webgpu
   const toOrt = (f: Record<string, { type: string; dims: number[]; data: Float32Array | BigInt64Array }>) =>
     Object.fromEntries(Object.entries(f).map(([n, t]) => [n, new ort.Tensor(t.type as 'float32', t.data.slice() as Float32Array, t.dims)]));
   const stateOf = (out: Record<string, { dims: readonly number[]; data: unknown }>): Record<string, F32> =>
-    Object.fromEntries(Object.entries(state).map(([n, s]) => [n, { type: 'float32' as const, dims: [...out[s.out]!.dims], data: out[s.out]!.data as Float32Array }]));
-  const ours: number[] = [], oracle: number[] = [], reset: number[] = [];
-  let stateOurs = zeros(), stateOrt = zeros();
+    Object.fromEntries(
+      Object.entries(state).map(([n, s]) => [n, { type: 'float32' as const, dims: [...out[s.out]!.dims], data: out[s.out]!.data as Float32Array }]),
+    );
+  const ours: number[] = [],
+    oracle: number[] = [],
+    reset: number[] = [];
+  let stateOurs = zeros(),
+    stateOrt = zeros();
   let maxStateDiff = 0;
   for (const chunk of chunks) {
     const feeds = () => ({ input: { type: 'float32' as const, dims: [1, 512], data: chunk.slice() }, sr: sr() });
@@ -59,7 +67,8 @@ async function runVad({ url, backend, state }: Vad & { backend: 'wasm' | 'webgpu
     stateOurs = stateOf(a);
     stateOrt = stateOf(b);
     for (const n of Object.keys(state)) {
-      const x = stateOurs[n]!.data, y = stateOrt[n]!.data;
+      const x = stateOurs[n]!.data,
+        y = stateOrt[n]!.data;
       for (let i = 0; i < x.length; i++) maxStateDiff = Math.max(maxStateDiff, Math.abs(x[i]! - y[i]!));
     }
   }
@@ -94,8 +103,16 @@ for (const backend of ['wasm', 'webgpu'] as const) {
 
   test(`Silero VAD legacy (named dims, LSTM h/c state, If) on ${backend} equals ORT`, async ({ webq8Page: page }) => {
     const r = await page.evaluate(runVad, { ...MODELS.legacy, backend });
-    expect(r.info.inputs.map((i) => [i.name, i.dims])).toEqual([['input', ['batch', 'sequence']], ['sr', []], ['h', [2, 'batch', 64]], ['c', [2, 'batch', 64]]]);
-    expect(r.outputDims).toEqual([[2, 1, 64], [2, 1, 64]]);
+    expect(r.info.inputs.map((i) => [i.name, i.dims])).toEqual([
+      ['input', ['batch', 'sequence']],
+      ['sr', []],
+      ['h', [2, 'batch', 64]],
+      ['c', [2, 'batch', 64]],
+    ]);
+    expect(r.outputDims).toEqual([
+      [2, 1, 64],
+      [2, 1, 64],
+    ]);
     expect(maxDiff(r.ours, r.oracle)).toBeLessThanOrEqual(tolerance);
     expect(r.maxStateDiff).toBeLessThanOrEqual(tolerance * 10);
     expect(maxDiff(r.oracle, r.reset)).toBeGreaterThan(1e-3);
@@ -109,8 +126,14 @@ test('an input with unnamed dims still gets rank and dtype checked, with "?" in 
     const model = await rt.load(url, { backend: 'wasm' });
     const state = { type: 'float32' as const, dims: [2, 1, 128], data: new Float32Array(256) };
     const sr = { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) };
-    const err = await model.run({ input: { type: 'float32', dims: [512], data: new Float32Array(512) }, state, sr }).catch((e: { name: string; code: string; message: string }) => ({ name: e.name, code: e.code, message: e.message }));
-    const ok = await model.run({ input: { type: 'float32', dims: [1, 512], data: new Float32Array(512) }, state: { ...state, data: new Float32Array(256) }, sr: { ...sr, data: BigInt64Array.of(16000n) } });
+    const err = await model
+      .run({ input: { type: 'float32', dims: [512], data: new Float32Array(512) }, state, sr })
+      .catch((e: { name: string; code: string; message: string }) => ({ name: e.name, code: e.code, message: e.message }));
+    const ok = await model.run({
+      input: { type: 'float32', dims: [1, 512], data: new Float32Array(512) },
+      state: { ...state, data: new Float32Array(256) },
+      sr: { ...sr, data: BigInt64Array.of(16000n) },
+    });
     await rt.dispose();
     return { err, okDims: ok.output!.dims };
   }, MODELS.v5.url);

@@ -13,7 +13,9 @@ test('warmup makes the runs model.info reports, and the warmed model answers exa
     const rt = createRuntime();
     const warm = await rt.load(url, { backend: 'wasm', warmup: { runs: 3, shapes: { x: [1, 3, 48, 96] } } });
     const cold = await rt.load(url, { backend: 'wasm' });
-    const input = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.37)) } });
+    const input = () => ({
+      x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.37)) },
+    });
     const a = (await warm.run(input()))['softmax_0.tmp_0']!.data as Float32Array;
     const b = (await cold.run(input()))['softmax_0.tmp_0']!.data as Float32Array;
     const result = { warmup: warm.info.warmup, coldWarmup: cold.info.warmup ?? null, a: [...a], b: [...b] };
@@ -28,7 +30,9 @@ test('warmup makes the runs model.info reports, and the warmed model answers exa
   expect(r.a.length).toBe(2);
 });
 
-test('warmup synthesizes inputs that agree on named symbolic dims (Silero legacy: input[batch, sequence], h/c[2, batch, 64], int64 sr)', async ({ webq8Page: page }) => {
+test('warmup synthesizes inputs that agree on named symbolic dims (Silero legacy: input[batch, sequence], h/c[2, batch, 64], int64 sr)', async ({
+  webq8Page: page,
+}) => {
   const info = await page.evaluate(async (url) => {
     const { createRuntime } = await import('/dist/index.js');
     const rt = createRuntime();
@@ -40,15 +44,25 @@ test('warmup synthesizes inputs that agree on named symbolic dims (Silero legacy
   expect(info).toMatchObject({ runs: 2, stopped: 'runs', shapes: { input: [2, 512], sr: [], h: [2, 2, 64], c: [2, 2, 64] } });
 });
 
-test('unnamed dims cannot be matched across inputs: warm-up fails with an InputError naming the shapes; with shapes and a given sr it runs', async ({ webq8Page: page }) => {
+test('unnamed dims cannot be matched across inputs: warm-up fails with an InputError naming the shapes; with shapes and a given sr it runs', async ({
+  webq8Page: page,
+}) => {
   const r = await page.evaluate(async (url) => {
     const { createRuntime } = await import('/dist/index.js');
     const rt = createRuntime();
     const err = await rt.load(url, { backend: 'wasm', warmup: 2 }).then(
       () => null,
-      (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({ name: e.name, code: e.code, message: e.message, details: e.details }),
+      (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({
+        name: e.name,
+        code: e.code,
+        message: e.message,
+        details: e.details,
+      }),
     );
-    const badOption = await rt.load(url, { backend: 'wasm', warmup: { runs: -1 } }).then(() => null, (e: { name: string; message: string }) => ({ name: e.name, message: e.message }));
+    const badOption = await rt.load(url, { backend: 'wasm', warmup: { runs: -1 } }).then(
+      () => null,
+      (e: { name: string; message: string }) => ({ name: e.name, message: e.message }),
+    );
     // The runtime keeps serving: the same model with the shapes Silero v5 takes at 16 kHz, and the
     // sample rate given as a value (zero would pick its 8 kHz branch, which wants 256 samples).
     const sr = { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) };
@@ -62,7 +76,11 @@ test('unnamed dims cannot be matched across inputs: warm-up fails with an InputE
     await rt.dispose();
     return result;
   }, `${VAD}/silero_vad_v5.onnx`);
-  expect(r.err).toMatchObject({ name: 'InputError', code: 'INPUT_INVALID', details: { warmup: true, shapes: { input: [1, 32], state: [2, 32, 128], sr: [] } } });
+  expect(r.err).toMatchObject({
+    name: 'InputError',
+    code: 'INPUT_INVALID',
+    details: { warmup: true, shapes: { input: [1, 32], state: [2, 32, 128], sr: [] } },
+  });
   expect(r.err!.message).toMatch(/Warm-up run 1 failed .*warmup\.shapes.*warmup\.feeds/);
   expect(r.badOption).toMatchObject({ name: 'InputError' });
   expect(r.badOption!.message).toContain('warmup.runs');

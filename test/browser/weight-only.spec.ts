@@ -41,7 +41,16 @@ test('weight-only matmuls run on webq8 kernels and match ORT WASM within float32
           maxErr = Math.max(maxErr, Math.abs(a[i]! - b[i]!));
           scale = Math.max(scale, Math.abs(b[i]!));
         }
-        out.push({ name: c.name, m, dims: ours.dims, oracleDims: [...theirs.dims], relErr: maxErr / scale, dispatches: model.lastRun!.counters.kernelDispatches, pattern: model.info.placement?.kernels[0]?.pattern, strategy: model.info.strategy?.strategy });
+        out.push({
+          name: c.name,
+          m,
+          dims: ours.dims,
+          oracleDims: [...theirs.dims],
+          relErr: maxErr / scale,
+          dispatches: model.lastRun!.counters.kernelDispatches,
+          pattern: model.info.placement?.kernels[0]?.pattern,
+          strategy: model.info.strategy?.strategy,
+        });
       }
       await session.release();
       await model.dispose();
@@ -85,7 +94,10 @@ test('PP-OCRv4 rec quantized weight-only runs its 9 matmuls on webq8 kernels and
     let maxDiff = 0;
     for (let i = 0; i < b.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
     const classes = ours.dims[2]!;
-    const argmax = (d: Float32Array) => Array.from({ length: d.length / classes }, (_, t) => d.subarray(t * classes, (t + 1) * classes).reduce((best, v, i, arr) => (v > arr[best]! ? i : best), 0));
+    const argmax = (d: Float32Array) =>
+      Array.from({ length: d.length / classes }, (_, t) =>
+        d.subarray(t * classes, (t + 1) * classes).reduce((best, v, i, arr) => (v > arr[best]! ? i : best), 0),
+      );
     const sameArgmax = argmax(a).every((v, i) => v === argmax(b)[i]);
     const placement = m.info.placement!;
     await session.release();

@@ -25,7 +25,12 @@ async function failingRuntime(page: Page, options: Record<string, unknown>, mode
       const settle = (p: Promise<unknown>) =>
         p.then(
           () => ({ resolved: true }),
-          (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({ name: e.name, code: e.code, message: e.message, details: e.details }),
+          (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({
+            name: e.name,
+            code: e.code,
+            message: e.message,
+            details: e.details,
+          }),
         );
       const rt = createRuntime(options);
       const out = [await settle(rt.load(model, { backend: 'wasm' })), await settle(rt.load(model, { backend: 'wasm' })), await settle(rt.cache.list())];
@@ -36,7 +41,9 @@ async function failingRuntime(page: Page, options: Record<string, unknown>, mode
   );
 }
 
-test('a Worker script that 404s, has the wrong MIME type or a syntax error: every call rejects with WorkerError naming the URL', async ({ webq8Page: page }) => {
+test('a Worker script that 404s, has the wrong MIME type or a syntax error: every call rejects with WorkerError naming the URL', async ({
+  webq8Page: page,
+}) => {
   const syntaxError = await page.evaluate(() => URL.createObjectURL(new Blob(['export const broken = ;'], { type: 'text/javascript' })));
   for (const workerUrl of ['/__status/404', '/package.json', syntaxError]) {
     const results = await failingRuntime(page, { workerUrl });
@@ -49,17 +56,26 @@ test('a Worker script that 404s, has the wrong MIME type or a syntax error: ever
   }
 });
 
-test("onnxruntime-web's .mjs or .wasm missing, its .wasm replaced by an HTML page, or a .wasm of another build: WorkerError names the file", async ({ webq8Page: page }) => {
+test("onnxruntime-web's .mjs or .wasm missing, its .wasm replaced by an HTML page, or a .wasm of another build: WorkerError names the file", async ({
+  webq8Page: page,
+}) => {
   const missing = await failingRuntime(page, { wasmPaths: '/no-such-folder/' });
   for (const r of missing.slice(0, 2)) {
-    expect(r).toMatchObject({ name: 'WorkerError', code: 'WORKER', details: { reason: 'ort-assets', url: `${new URL(page.url()).origin}/no-such-folder/ort-wasm-simd-threaded.asyncify.mjs` } });
+    expect(r).toMatchObject({
+      name: 'WorkerError',
+      code: 'WORKER',
+      details: { reason: 'ort-assets', url: `${new URL(page.url()).origin}/no-such-folder/ort-wasm-simd-threaded.asyncify.mjs` },
+    });
     expect(r.message).toContain('HTTP 404');
     expect(r.message).toContain('wasmPaths');
   }
   expect(missing[2]).toEqual({ resolved: true }); // the cache does not need ORT
 
   const mjs = `${ORT_DIST}ort-wasm-simd-threaded.asyncify.mjs`;
-  for (const [wasm, problem] of [['/test/browser/blank.html', 'not WebAssembly'], ['/no-such-folder/ort.wasm', 'HTTP 404']] as const) {
+  for (const [wasm, problem] of [
+    ['/test/browser/blank.html', 'not WebAssembly'],
+    ['/no-such-folder/ort.wasm', 'HTTP 404'],
+  ] as const) {
     for (const r of (await failingRuntime(page, { wasmPaths: { mjs, wasm } })).slice(0, 2)) {
       expect(r).toMatchObject({ name: 'WorkerError', details: { reason: 'ort-assets', url: `${new URL(page.url()).origin}${wasm}` } });
       expect(r.message).toContain(problem);
@@ -67,7 +83,9 @@ test("onnxruntime-web's .mjs or .wasm missing, its .wasm replaced by an HTML pag
   }
 
   // Both files exist and are what they claim, but they do not belong together: ORT cannot start.
-  const mismatch = await failingRuntime(page, { wasmPaths: { mjs: `${ORT_DIST}ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${ORT_DIST}ort-wasm-simd-threaded.jsep.wasm` } });
+  const mismatch = await failingRuntime(page, {
+    wasmPaths: { mjs: `${ORT_DIST}ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${ORT_DIST}ort-wasm-simd-threaded.jsep.wasm` },
+  });
   for (const r of mismatch.slice(0, 2)) {
     expect(r).toMatchObject({ name: 'WorkerError', details: { reason: 'ort-init' } });
     expect(r.message).toContain('1.30.0');
@@ -87,7 +105,9 @@ const STALLED_LOAD = `async (rt, settle) => {
 }`;
 
 for (const how of ['terminate', 'close'] as const) {
-  test(`the Worker dies (${how === 'terminate' ? 'terminated from outside' : 'it closes itself'}): the call in flight and every later call reject with WorkerError; dispose still resolves`, async ({ webq8Page: page }) => {
+  test(`the Worker dies (${how === 'terminate' ? 'terminated from outside' : 'it closes itself'}): the call in flight and every later call reject with WorkerError; dispose still resolves`, async ({
+    webq8Page: page,
+  }) => {
     const r = await page.evaluate(
       async ({ url, how, stalledLoad }) => {
         const { createRuntime } = await import('/dist/index.js');
@@ -95,7 +115,16 @@ for (const how of ['terminate', 'close'] as const) {
         const model = await rt.load(url, { backend: 'wasm' });
         const feeds = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
         await model.run(feeds()); // it works before
-        const settle = (p: Promise<unknown>) => p.then(() => ({ resolved: true }), (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({ name: e.name, code: e.code, message: e.message, details: e.details }));
+        const settle = (p: Promise<unknown>) =>
+          p.then(
+            () => ({ resolved: true }),
+            (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({
+              name: e.name,
+              code: e.code,
+              message: e.message,
+              details: e.details,
+            }),
+          );
         const { stalled } = await (0, eval)(stalledLoad)(rt, settle);
         await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!(how);
         const first = await stalled;
@@ -114,18 +143,25 @@ for (const how of ['terminate', 'close'] as const) {
 }
 
 test('an uncaught error in the Worker rejects the calls in flight; the runtime keeps serving', async ({ webq8Page: page }) => {
-  const r = await page.evaluate(async ({ url, stalledLoad }) => {
-    const { createRuntime } = await import('/dist/index.js');
-    const rt = createRuntime();
-    const settle = (p: Promise<unknown>) => p.then(() => ({ resolved: true }), (e: { name: string; details: Record<string, unknown> }) => ({ name: e.name, details: e.details }));
-    const { stalled } = await (0, eval)(stalledLoad)(rt, settle);
-    await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('throw');
-    const first = await stalled;
-    const model = await rt.load(url, { backend: 'wasm' });
-    const out = await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
-    await rt.dispose();
-    return { first, dims: Object.values(out)[0]!.dims };
-  }, { url: MODELS.cls, stalledLoad: STALLED_LOAD });
+  const r = await page.evaluate(
+    async ({ url, stalledLoad }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => ({ resolved: true }),
+          (e: { name: string; details: Record<string, unknown> }) => ({ name: e.name, details: e.details }),
+        );
+      const { stalled } = await (0, eval)(stalledLoad)(rt, settle);
+      await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('throw');
+      const first = await stalled;
+      const model = await rt.load(url, { backend: 'wasm' });
+      const out = await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
+      await rt.dispose();
+      return { first, dims: Object.values(out)[0]!.dims };
+    },
+    { url: MODELS.cls, stalledLoad: STALLED_LOAD },
+  );
   expect(r.first).toMatchObject({ name: 'WorkerError', details: { reason: 'uncaught-error', fatal: false } });
   expect(r.dims).toEqual([1, 2]);
 });
@@ -133,7 +169,11 @@ test('an uncaught error in the Worker rejects the calls in flight; the runtime k
 test('a load that makes no progress rejects with LoadTimeoutError (stalled model download, Worker script that never arrives)', async ({ webq8Page: page }) => {
   const r = await page.evaluate(async (url) => {
     const { createRuntime } = await import('/dist/index.js');
-    const settle = (p: Promise<unknown>) => p.then(() => ({ resolved: true }), (e: { name: string; code: string; details: Record<string, unknown> }) => ({ name: e.name, code: e.code, details: e.details }));
+    const settle = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ resolved: true }),
+        (e: { name: string; code: string; details: Record<string, unknown> }) => ({ name: e.name, code: e.code, details: e.details }),
+      );
     const rt = createRuntime();
     await rt.load(url, { backend: 'wasm' }); // ORT is up: the stall below is the model server's
     const stalledModel = await settle(rt.load(`/__hang/${Math.random()}.onnx`, { timeoutMs: 1000 }));
@@ -151,17 +191,23 @@ test('a load that makes no progress rejects with LoadTimeoutError (stalled model
 });
 
 test('the overrides for CDNs and hand-copied files still work: workerUrl, and wasmPaths as a folder or {mjs, wasm}', async ({ webq8Page: page }) => {
-  const r = await page.evaluate(async ({ url, ortDist }) => {
-    const { createRuntime } = await import('/dist/index.js');
-    const sums: number[] = [];
-    for (const wasmPaths of [ortDist, { mjs: `${ortDist}ort-wasm-simd-threaded.asyncify.mjs`, wasm: new URL(`${ortDist}ort-wasm-simd-threaded.asyncify.wasm`, location.href) }]) {
-      const rt = createRuntime({ workerUrl: new URL('/dist/worker.js', location.href), wasmPaths });
-      const model = await rt.load(url, { backend: 'wasm' });
-      const out = await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.5) } });
-      sums.push((Object.values(out)[0]!.data as Float32Array).reduce((a, b) => a + b, 0));
-      await rt.dispose();
-    }
-    return sums;
-  }, { url: MODELS.cls, ortDist: ORT_DIST });
+  const r = await page.evaluate(
+    async ({ url, ortDist }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const sums: number[] = [];
+      for (const wasmPaths of [
+        ortDist,
+        { mjs: `${ortDist}ort-wasm-simd-threaded.asyncify.mjs`, wasm: new URL(`${ortDist}ort-wasm-simd-threaded.asyncify.wasm`, location.href) },
+      ]) {
+        const rt = createRuntime({ workerUrl: new URL('/dist/worker.js', location.href), wasmPaths });
+        const model = await rt.load(url, { backend: 'wasm' });
+        const out = await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.5) } });
+        sums.push((Object.values(out)[0]!.data as Float32Array).reduce((a, b) => a + b, 0));
+        await rt.dispose();
+      }
+      return sums;
+    },
+    { url: MODELS.cls, ortDist: ORT_DIST },
+  );
   for (const s of r) expect(Math.abs(s - 1)).toBeLessThan(1e-5); // a softmax over two classes
 });

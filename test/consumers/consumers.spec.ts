@@ -18,7 +18,9 @@ interface Outcome {
   dims: number[];
   data: number[];
 }
-type Result = { ok: true; result: { cls: Record<'auto' | 'wasm' | 'webgpu', Outcome>; kernels: Outcome & { strategy: string; kernelSteps: number } } } | { ok: false; error: unknown };
+type Result =
+  | { ok: true; result: { cls: Record<'auto' | 'wasm' | 'webgpu', Outcome>; kernels: Outcome & { strategy: string; kernelSteps: number } } }
+  | { ok: false; error: unknown };
 
 /** Opens `url`, waits for the app's scenario, and returns its result and any request that failed. */
 async function runApp(page: Page, url: string): Promise<{ result: Result; failed: string[] }> {
@@ -69,7 +71,10 @@ async function freePort(): Promise<number> {
 /** Starts a long-running tool (Vite) and resolves once it prints its local URL. */
 async function serve(args: string[]): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn(join(HERE, 'node_modules/.bin/vite'), [...args, '--port', String(port), '--strictPort'], { cwd: HERE, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const proc = spawn(join(HERE, 'node_modules/.bin/vite'), [...args, '--port', String(port), '--strictPort'], {
+    cwd: HERE,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
   let log = '';
   const url = await new Promise<string>((ok, fail) => {
     const onData = (b: Buffer) => {
@@ -89,7 +94,17 @@ test('the packed tarball: dist, bin and README only, no source maps; publint and
   console.log(`tarball ${(tarball.bytes / 2 ** 20).toFixed(1)} MiB, ${tarball.files.length} files: ${tarball.files.join(', ')}`);
   expect(tarball.files.filter((f) => !/^(dist\/|bin\/|README\.md$|package\.json$)/.test(f))).toEqual([]);
   expect(tarball.files.filter((f) => f.endsWith('.map'))).toEqual([]);
-  for (const f of ['dist/index.js', 'dist/worker.js', 'dist/index.d.ts', 'dist/kernels.d.ts', 'dist/quantize.d.ts', 'dist/ort/ort-wasm-simd-threaded.asyncify.mjs', 'dist/ort/ort-wasm-simd-threaded.asyncify.wasm', 'bin/webq8.mjs']) expect(tarball.files).toContain(f);
+  for (const f of [
+    'dist/index.js',
+    'dist/worker.js',
+    'dist/index.d.ts',
+    'dist/kernels.d.ts',
+    'dist/quantize.d.ts',
+    'dist/ort/ort-wasm-simd-threaded.asyncify.mjs',
+    'dist/ort/ort-wasm-simd-threaded.asyncify.wasm',
+    'bin/webq8.mjs',
+  ])
+    expect(tarball.files).toContain(f);
   await run('npx', ['publint', '--strict', tarball.file], { cwd: ROOT });
   // ESM only: the CommonJS and node10 resolutions are not offered, by design.
   await run('npx', ['attw', tarball.file, '--profile', 'esm-only'], { cwd: ROOT });
@@ -99,10 +114,14 @@ test('a strict TypeScript app (skipLibCheck: false) type-checks against the pack
   await run(join(HERE, 'node_modules/.bin/tsc'), ['-p', 'apps/vite'], { cwd: HERE });
 });
 
-test('Vite production build: the Worker and ORT files are emitted, and every backend and the kernels give ORT\'s answers', async ({ page }) => {
+test("Vite production build: the Worker and ORT files are emitted, and every backend and the kernels give ORT's answers", async ({ page }) => {
   await run(join(HERE, 'node_modules/.bin/vite'), ['build', 'apps/vite'], { cwd: HERE });
   const emitted = filesUnder(join(HERE, 'apps/vite/dist/assets'));
-  for (const pattern of [/^worker-.*\.js$/, /^ort-wasm-simd-threaded\.asyncify-.*\.wasm$/, /^ort-wasm-simd-threaded\.asyncify-.*\.mjs$/]) expect(emitted.some((f) => pattern.test(f)), `${pattern} in ${emitted.join(', ')}`).toBe(true);
+  for (const pattern of [/^worker-.*\.js$/, /^ort-wasm-simd-threaded\.asyncify-.*\.wasm$/, /^ort-wasm-simd-threaded\.asyncify-.*\.mjs$/])
+    expect(
+      emitted.some((f) => pattern.test(f)),
+      `${pattern} in ${emitted.join(', ')}`,
+    ).toBe(true);
   const { url, proc } = await serve(['preview', 'apps/vite']);
   try {
     expectCorrect(await runApp(page, url));

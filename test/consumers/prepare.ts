@@ -50,7 +50,9 @@ function pack(): Expected['tarball'] {
 
 /** `npm ci` for the apps' tools when their lock changed, then the tarball, as a user installs it. */
 function install(tarball: Expected['tarball']): void {
-  const lockHash = createHash('sha256').update(readFileSync(join(HERE, 'package-lock.json'))).digest('hex');
+  const lockHash = createHash('sha256')
+    .update(readFileSync(join(HERE, 'package-lock.json')))
+    .digest('hex');
   const stamp = join(HERE, 'node_modules/.webq8-lock-sha256');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: HERE, stdio: 'inherit' });

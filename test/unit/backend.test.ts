@@ -4,8 +4,13 @@ import { chooseBackend, type GpuProbe } from '../../src/worker/backend';
 import type { AdapterInfo } from '../../src/types';
 
 const adapter = (isFallbackAdapter: boolean): AdapterInfo => ({
-  vendor: isFallbackAdapter ? 'google' : 'nvidia', architecture: isFallbackAdapter ? 'swiftshader' : 'ampere', device: '', description: '',
-  isFallbackAdapter, features: [], wgslLanguageFeatures: [],
+  vendor: isFallbackAdapter ? 'google' : 'nvidia',
+  architecture: isFallbackAdapter ? 'swiftshader' : 'ampere',
+  device: '',
+  description: '',
+  isFallbackAdapter,
+  features: [],
+  wgslLanguageFeatures: [],
 });
 const ok = (fallback: boolean): GpuProbe => ({ status: 'ok', adapter: adapter(fallback) });
 

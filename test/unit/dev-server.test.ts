@@ -50,7 +50,23 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const SECRET_PATHS = ['/.git/HEAD', '/.git/config', '/.env', '/.collector/metrics.jsonl', '/pub/metrics.jsonl', '/pub/metrics.jsonl.snapshot', '/pub/.hidden/x.txt', '/pub/%2e%2e/.env', '/%2egit/HEAD', '/pub/../.git/HEAD', '/__cut/.git/HEAD', '/__lie-length/.env', '/.cache/.env', '/.cache/bundle/.git/HEAD', '/pub/.cache/x'];
+const SECRET_PATHS = [
+  '/.git/HEAD',
+  '/.git/config',
+  '/.env',
+  '/.collector/metrics.jsonl',
+  '/pub/metrics.jsonl',
+  '/pub/metrics.jsonl.snapshot',
+  '/pub/.hidden/x.txt',
+  '/pub/%2e%2e/.env',
+  '/%2egit/HEAD',
+  '/pub/../.git/HEAD',
+  '/__cut/.git/HEAD',
+  '/__lie-length/.env',
+  '/.cache/.env',
+  '/.cache/bundle/.git/HEAD',
+  '/pub/.cache/x',
+];
 
 it('never serves dotfiles, .git/ or collector journals, and gives CORS headers only to local pages', async () => {
   for (const path of SECRET_PATHS) {
@@ -74,16 +90,36 @@ it('answers 2000 seeded random requests without dying: malformed escapes, bad st
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const randomPath = () => {
     const parts = Array.from({ length: 1 + Math.floor(rand() * 4) }, () =>
-      pick(['%', '%zz', '%c3%28', '%00', '..', '.', '%2e%2e', 'pub', 'a.txt', '.git', '__status', '__cut', '__lie-length', '__requests', String(Math.floor(rand() * 1e6) - 1000), 'x'.repeat(Math.floor(rand() * 300))]),
+      pick([
+        '%',
+        '%zz',
+        '%c3%28',
+        '%00',
+        '..',
+        '.',
+        '%2e%2e',
+        'pub',
+        'a.txt',
+        '.git',
+        '__status',
+        '__cut',
+        '__lie-length',
+        '__requests',
+        String(Math.floor(rand() * 1e6) - 1000),
+        'x'.repeat(Math.floor(rand() * 300)),
+      ]),
     );
     const query = pick(['', '?after=abc', '?after=-5&times=1e9', '?delta=NaN', '?delta=-999999', '?delta=1e300', '?x=%ff']);
     return `/${parts.join('/')}${query}`;
   };
   const statuses = new Map<number, number>();
   for (let i = 0; i < 2000; i++) {
-    const path = i % 10 === 0 ? pick(['/%', '/__status/99', '/__status/abc', '/__status/1000', '/__status/-1', '/__lie-length/pub/a.txt?delta=abc']) : randomPath();
+    const path =
+      i % 10 === 0 ? pick(['/%', '/__status/99', '/__status/abc', '/__status/1000', '/__status/-1', '/__lie-length/pub/a.txt?delta=abc']) : randomPath();
     const method = pick(['GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
-    const headers: Record<string, string> = { range: pick(['', 'bytes=0-', 'bytes=-0', 'bytes=5-2', 'bytes=99999999999999999999-', 'bytes=abc', 'bytes=0-0,1-1']) };
+    const headers: Record<string, string> = {
+      range: pick(['', 'bytes=0-', 'bytes=-0', 'bytes=5-2', 'bytes=99999999999999999999-', 'bytes=abc', 'bytes=0-0,1-1']),
+    };
     if (!headers.range) delete headers.range;
     let status: number;
     try {

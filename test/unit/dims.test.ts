@@ -53,7 +53,9 @@ describe('validateFeeds with unnamed dims', () => {
     })();
     expect(rank).toBeInstanceOf(InputError);
     expect(rank!.message).toContain('float32[?, ?]');
-    expect(() => validateFeeds(sileroV5, { input: chunk(512), state: { ...state, dims: [2, 1, 64], data: new Float32Array(128) }, sr })).toThrow(/dimension 2 = 64, and the model requires 128/);
+    expect(() => validateFeeds(sileroV5, { input: chunk(512), state: { ...state, dims: [2, 1, 64], data: new Float32Array(128) }, sr })).toThrow(
+      /dimension 2 = 64, and the model requires 128/,
+    );
     expect(() => validateFeeds(sileroV5, { input: chunk(512), state, sr: { type: 'int64', dims: [1], data: BigInt64Array.of(16000n) } })).toThrow(/rank 1/);
   });
   it('describes an unnamed dim as ?, never as 4294967295', () => {

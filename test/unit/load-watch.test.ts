@@ -80,7 +80,9 @@ describe('watchLoad', () => {
     await vi.advanceTimersByTimeAsync(10 * DEFAULT_LOAD_TIMEOUT_MS);
     expect(settled).toBe(false);
     expect(DEFAULT_LOAD_TIMEOUT_MS).toBe(120_000);
-    const byDefault = watchLoad(undefined, () => {}).run(new Promise(() => {})).catch((e: unknown) => e);
+    const byDefault = watchLoad(undefined, () => {})
+      .run(new Promise(() => {}))
+      .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(DEFAULT_LOAD_TIMEOUT_MS);
     expect(await byDefault).toBeInstanceOf(LoadTimeoutError);
   });

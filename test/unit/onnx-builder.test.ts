@@ -10,7 +10,10 @@ describe('buildModel', () => {
   const bytes = buildModel({
     inputs: [{ name: 'x', type: 'float32', dims: ['n', 4] }],
     outputs: [{ name: 'y', type: 'float32', dims: ['n', 4] }],
-    nodes: [{ op: 'Add', inputs: ['x', 'b'], outputs: ['y'] }, { op: 'Gemm', inputs: [], outputs: [], attrs: { alpha: { float: 1 }, transB: 1 } }],
+    nodes: [
+      { op: 'Add', inputs: ['x', 'b'], outputs: ['y'] },
+      { op: 'Gemm', inputs: [], outputs: [], attrs: { alpha: { float: 1 }, transB: 1 } },
+    ],
     initializers: { b: { type: 'float32', dims: [4], data: new Float32Array([1, 2, 3, 4]) } },
   });
 

@@ -51,7 +51,14 @@ describe('kernel plumbing', () => {
     const created: { size: number; usage: number; destroyed: boolean }[] = [];
     const device = {
       createBuffer: ({ size, usage }: { size: number; usage: number }) => {
-        const b = { size, usage, destroyed: false, destroy() { this.destroyed = true; } };
+        const b = {
+          size,
+          usage,
+          destroyed: false,
+          destroy() {
+            this.destroyed = true;
+          },
+        };
         created.push(b);
         return b;
       },

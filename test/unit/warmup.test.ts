@@ -89,7 +89,9 @@ describe('warmUp', () => {
     const { executor, seen } = fakeExecutor(1);
     await expect(warmUp(executor, inputs, warmupOptions({ shapes: { x: [1, 4, 48, 9] } })!)).rejects.toThrow(/do not fit the model.*dimension 1 = 4/);
     await expect(warmUp(executor, inputs, warmupOptions({ shapes: { y: [1] } })!)).rejects.toThrow(/names "y", which is not an input/);
-    await expect(warmUp(executor, inputs, warmupOptions({ feeds: { h: { type: 'int32', dims: [2, 1, 8], data: new Int32Array(16) } } })!)).rejects.toThrow(/do not fit the model.*dtype int32/);
+    await expect(warmUp(executor, inputs, warmupOptions({ feeds: { h: { type: 'int32', dims: [2, 1, 8], data: new Int32Array(16) } } })!)).rejects.toThrow(
+      /do not fit the model.*dtype int32/,
+    );
     // What an ort.Tensor becomes after a structured clone: no `data`.
     const cloned = { type: 'float32', dims: [2, 1, 8], cpuData: new Float32Array(16) } as unknown as TensorMap[string];
     await expect(warmUp(executor, inputs, warmupOptions({ feeds: { h: cloned } })!)).rejects.toThrow(/warmup\.feeds\["h"\] must be a plain/);

@@ -10,7 +10,10 @@ class FakeWorker extends EventTarget {
   static last: FakeWorker;
   readonly posted: { id?: string; type?: string; path?: string[] }[] = [];
   terminated = false;
-  constructor(readonly url: string | URL, readonly options: WorkerOptions) {
+  constructor(
+    readonly url: string | URL,
+    readonly options: WorkerOptions,
+  ) {
     super();
     FakeWorker.last = this;
   }
@@ -40,7 +43,11 @@ class FakeErrorEvent extends Event {
 }
 
 /** Settles `p` into a plain description (never rejects). */
-const settle = (p: Promise<unknown>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+const settle = (p: Promise<unknown>) =>
+  p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 
 describe('WorkerLink', () => {
   beforeEach(() => {
@@ -77,7 +84,9 @@ describe('WorkerLink', () => {
   it('a syntax error names the script and the error', async () => {
     const link = new WorkerLink('/w.js');
     const pending = settle(link.api.cacheList());
-    FakeWorker.last.dispatchEvent(new FakeErrorEvent('error', { message: "Uncaught SyntaxError: Unexpected token ';'", filename: 'http://localhost:5173/w.js' }));
+    FakeWorker.last.dispatchEvent(
+      new FakeErrorEvent('error', { message: "Uncaught SyntaxError: Unexpected token ';'", filename: 'http://localhost:5173/w.js' }),
+    );
     const { error } = (await pending) as { error: WorkerError };
     expect(error.message).toContain("(Uncaught SyntaxError: Unexpected token ';')");
     expect(error.details.url).toBe('http://localhost:5173/w.js');
@@ -86,7 +95,10 @@ describe('WorkerLink', () => {
   it('after the worker runs, an uncaught error or a messageerror rejects only the calls in flight', async () => {
     const link = new WorkerLink('/w.js');
     FakeWorker.last.alive();
-    for (const [event, reason] of [[new FakeErrorEvent('error', { message: 'boom' }), 'uncaught-error'], [new Event('messageerror'), 'message-error']] as const) {
+    for (const [event, reason] of [
+      [new FakeErrorEvent('error', { message: 'boom' }), 'uncaught-error'],
+      [new Event('messageerror'), 'message-error'],
+    ] as const) {
       const first = FakeWorker.last.posted.length;
       const pending = settle(link.api.cacheList());
       FakeWorker.last.dispatchEvent(event);
@@ -103,7 +115,7 @@ describe('WorkerLink', () => {
     FakeWorker.last.alive();
     const pending = settle(link.api.cacheList());
     link.close();
-    expect((await pending as { error: unknown }).error).toBeInstanceOf(DisposedError);
+    expect(((await pending) as { error: unknown }).error).toBeInstanceOf(DisposedError);
     expect(FakeWorker.last.terminated).toBe(true);
   });
 });

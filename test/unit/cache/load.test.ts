@@ -43,7 +43,9 @@ describe('loadModelBytes', () => {
 
   it('requires a hash when requireIntegrity is set', async () => {
     const server = fakeServer({ [MODEL_URL]: model });
-    await expect(loadModelBytes(MODEL_URL, { fetch: server.fetch, requireIntegrity: true }, createMemoryStore())).rejects.toBeInstanceOf(IntegrityRequiredError);
+    await expect(loadModelBytes(MODEL_URL, { fetch: server.fetch, requireIntegrity: true }, createMemoryStore())).rejects.toBeInstanceOf(
+      IntegrityRequiredError,
+    );
     expect(server.requests).toHaveLength(0);
   });
 
@@ -94,10 +96,7 @@ describe('loadModelBytes', () => {
   it('downloads once when two loads of the same model run at the same time', async () => {
     const store = createMemoryStore();
     const server = fakeServer({ [MODEL_URL]: model }, { piece: 4096 });
-    const [a, b] = await Promise.all([
-      loadModelBytes(MODEL_URL, { fetch: server.fetch }, store),
-      loadModelBytes(MODEL_URL, { fetch: server.fetch }, store),
-    ]);
+    const [a, b] = await Promise.all([loadModelBytes(MODEL_URL, { fetch: server.fetch }, store), loadModelBytes(MODEL_URL, { fetch: server.fetch }, store)]);
     expect(server.requests).toHaveLength(1);
     expect([a.cache, b.cache].sort()).toEqual(['hit', 'miss']);
     expect(sameBytes(b.bytes, model)).toBe(true);
@@ -134,7 +133,11 @@ describe('loadModelBytes progress and abort', () => {
     const server = fakeServer({ [MODEL_URL]: model });
     const phases = async () => {
       const seen: string[] = [];
-      await loadModelBytes(MODEL_URL, { fetch: server.fetch, chunkBytes, onProgress: (p) => seen.push(`${p.phase}:${p.loaded === p.total ? 'end' : 'mid'}`) }, store);
+      await loadModelBytes(
+        MODEL_URL,
+        { fetch: server.fetch, chunkBytes, onProgress: (p) => seen.push(`${p.phase}:${p.loaded === p.total ? 'end' : 'mid'}`) },
+        store,
+      );
       return [...new Set(seen)];
     };
     expect(await phases()).toEqual(['download:mid', 'download:end', 'verify:mid', 'verify:end', 'store:mid', 'store:end']);

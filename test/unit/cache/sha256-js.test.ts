@@ -7,7 +7,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 describe('JS SHA-256 (for non-secure contexts)', () => {
   it('matches node:crypto across block-boundary lengths and random data', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
     for (const n of [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, 100_003]) {
       const data = Uint8Array.from({ length: n }, rand);
       expect(hex(sha256(data)), `length ${n}`).toBe(createHash('sha256').update(data).digest('hex'));

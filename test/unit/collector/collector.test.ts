@@ -16,7 +16,12 @@ const row = (rows: LatencyRow[], version: string) => rows.find((r) => r.version 
 
 function expectWithin1pct(got: { p50: number; p90: number; p95: number; p99: number }, values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
-  for (const [k, q] of [['p50', 0.5], ['p90', 0.9], ['p95', 0.95], ['p99', 0.99]] as const) {
+  for (const [k, q] of [
+    ['p50', 0.5],
+    ['p90', 0.9],
+    ['p95', 0.95],
+    ['p99', 0.99],
+  ] as const) {
     const exact = exactQuantile(sorted, q);
     expect(Math.abs(got[k] - exact) / exact, `${k}: ${got[k]} vs ${exact}`).toBeLessThanOrEqual(0.01);
   }
@@ -39,7 +44,10 @@ describe('reference collector over HTTP', () => {
     const fleet = doc.fleet.find((f) => f.metric === 'webq8.run.duration' && f.model === 'ocr')!;
     expect(fleet.count).toBe(30_000);
     expectWithin1pct(fleet, [...v1, ...v2]);
-    expect(fleet.versions.map((v) => [v.version, v.count])).toEqual([['1', 20_000], ['2', 10_000]]);
+    expect(fleet.versions.map((v) => [v.version, v.count])).toEqual([
+      ['1', 20_000],
+      ['2', 10_000],
+    ]);
     expect(doc.errors).toMatchObject([{ model: 'ocr', code: 'INPUT_INVALID', count: 3 }]);
     const filtered = await latency(c.url, '?model=nothing');
     expect(filtered.series).toEqual([]);
@@ -57,7 +65,13 @@ describe('reference collector over HTTP', () => {
     }
     const got = row((await latency(c.url)).series, '1');
     expect(got.count).toBe(15_000);
-    for (const [k, q] of [['p50', 0.5], ['p90', 0.9], ['p95', 0.95], ['p99', 0.99]] as const) expect(got[k]).toBeCloseTo(quantile(expected, q), 3);
+    for (const [k, q] of [
+      ['p50', 0.5],
+      ['p90', 0.9],
+      ['p95', 0.95],
+      ['p99', 0.99],
+    ] as const)
+      expect(got[k]).toBeCloseTo(quantile(expected, q), 3);
     expectWithin1pct(got, clients.flat());
   });
 

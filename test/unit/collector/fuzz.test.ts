@@ -42,7 +42,8 @@ const point = (scale: number, offset: number, counts: number[], attrs: { key: st
   positive: { offset, bucketCounts: counts }, // numbers are accepted for uint64 too
 });
 /** The issue's 312 KB body: 70 series × 2048 buckets (its series are created up front). */
-const wide = () => request(Array.from({ length: 70 }, (_, s) => point(6, 0, new Array(2048).fill(1), [{ key: 'webq8.model.version', value: { stringValue: `big${s}` } }])));
+const wide = () =>
+  request(Array.from({ length: 70 }, (_, s) => point(6, 0, new Array(2048).fill(1), [{ key: 'webq8.model.version', value: { stringValue: `big${s}` } }])));
 /** Exponential-histogram samples per metric of a body the collector acknowledged. */
 function samplesOf(text: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -107,7 +108,13 @@ function* cases(acked: { id: string; body: string }[]): Generator<Case> {
     } else if (r < 0.47) {
       const origin = pick(BAD_ORIGINS);
       if (rand() < 0.5) yield { kind: 'bad-origin', body: validCase().body, headers: { origin }, expect: [403] };
-      else yield { kind: 'bad-preflight', method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' }, expect: [403] };
+      else
+        yield {
+          kind: 'bad-preflight',
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' },
+          expect: [403],
+        };
     } else if (r < 0.49) {
       const v = validCase();
       yield { kind: 'loopback-origin', body: v.body, headers: { origin: ALLOWED_ORIGIN }, expect: [200], adds: run(v.samples) };
@@ -137,7 +144,12 @@ async function send(url: string, c: Case): Promise<{ status: number; acao: strin
   try {
     // A hung collector (the old one spun forever on some payloads) must fail the test, not time it out.
     const signal = AbortSignal.timeout(10_000);
-    const res = await fetch(`${url}${c.path ?? '/v1/metrics'}`, { method, headers, signal, ...(c.body !== undefined && method !== 'GET' ? { body: c.body } : {}) });
+    const res = await fetch(`${url}${c.path ?? '/v1/metrics'}`, {
+      method,
+      headers,
+      signal,
+      ...(c.body !== undefined && method !== 'GET' ? { body: c.body } : {}),
+    });
     await res.arrayBuffer();
     return { status: res.status, acao: res.headers.get('access-control-allow-origin') };
   } catch (err) {
@@ -170,7 +182,9 @@ async function fuzz(url: string, oracle: Oracle) {
       const tag = `${k.kind}:${got instanceof Error ? 'error' : got.status}`;
       tally.set(tag, (tally.get(tag) ?? 0) + 1);
       if (got instanceof Error || !k.expect.includes(got.status)) {
-        failures.push(`${k.kind} ${k.method ?? 'POST'} ${k.path ?? ''} → ${got instanceof Error ? `${got.message} ${String(got.cause)}` : got.status} (expected ${k.expect}); body ${k.body?.slice(0, 200)}`);
+        failures.push(
+          `${k.kind} ${k.method ?? 'POST'} ${k.path ?? ''} → ${got instanceof Error ? `${got.message} ${String(got.cause)}` : got.status} (expected ${k.expect}); body ${k.body?.slice(0, 200)}`,
+        );
         continue;
       }
       if ((k.kind === 'bad-preflight' || k.kind === 'bad-origin') && got.acao !== null) failures.push(`${k.kind} got Access-Control-Allow-Origin ${got.acao}`);
@@ -208,7 +222,11 @@ it(`survives ${PAYLOADS} generated payloads and a restart, counting exactly what
     }
     const rssBefore = (await status(c.url)).rssBytes;
     // Bodies that stall: answered 408 by the request timeout, while everything else goes on.
-    const stalled = Promise.all([1, 2, 3, 4].map(() => rawRequest(c.port, 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"res', 15_000)));
+    const stalled = Promise.all(
+      [1, 2, 3, 4].map(() =>
+        rawRequest(c.port, 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"res', 15_000),
+      ),
+    );
     const run = await fuzz(c.url, oracle);
     expect(run.failures).toEqual([]);
     for (const answer of await stalled) expect(answer).toMatch(/^HTTP\/1\.1 408/);
@@ -231,13 +249,21 @@ it(`survives ${PAYLOADS} generated payloads and a restart, counting exactly what
     expect(restarted.replayed).toBeGreaterThan(0);
     expect(comparable(await latency(c.url))).toEqual(comparable(before));
     // Batch ids survived the restart: a re-send counts nothing.
-    for (const a of oracle.acked.slice(-5)) expect(await send(c.url, { kind: 'resend', body: a.body, headers: { 'x-webq8-batch': a.id }, expect: [200] })).toMatchObject({ status: 200 });
+    for (const a of oracle.acked.slice(-5))
+      expect(await send(c.url, { kind: 'resend', body: a.body, headers: { 'x-webq8-batch': a.id }, expect: [200] })).toMatchObject({ status: 200 });
     expect(comparable(await expectCounts(c.url, oracle))).toEqual(comparable(before));
     expect((await fetch(`${c.url}/`)).status).toBe(200);
 
     const mb = (b: number) => (b / 2 ** 20).toFixed(0);
-    console.log(`collector fuzz (seed ${SEED}): ${run.sent} payloads + 4 stalled bodies in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS ${mb(rssBefore)} → ${mb(after.rssBytes)} MiB (after restart ${mb(restarted.rssBytes)}); ${after.series} series, ${after.compactions} compactions, ${oracle.acked.length} acknowledged batch ids`);
-    console.log([...run.tally].sort().map(([k, v]) => `${k}=${v}`).join(' '));
+    console.log(
+      `collector fuzz (seed ${SEED}): ${run.sent} payloads + 4 stalled bodies in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS ${mb(rssBefore)} → ${mb(after.rssBytes)} MiB (after restart ${mb(restarted.rssBytes)}); ${after.series} series, ${after.compactions} compactions, ${oracle.acked.length} acknowledged batch ids`,
+    );
+    console.log(
+      [...run.tally]
+        .sort()
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    );
   } finally {
     await c.stop('SIGKILL');
   }

@@ -11,7 +11,22 @@ const ATTRS = { modelId: 'ocr', modelVersion: '1', backend: 'wasm' };
 const total = async (url: string) => (await latency(url)).series.reduce((a, s) => a + s.count, 0);
 /** A request body with one exponential-histogram point, as the issue's probes sent them. */
 const rawPoint = (scale: number, offset: number) =>
-  JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'webq8.run.duration', exponentialHistogram: { aggregationTemporality: 1, dataPoints: [{ count: '1', sum: 1, scale, positive: { offset, bucketCounts: ['1'] } }] } }] }] }] });
+  JSON.stringify({
+    resourceMetrics: [
+      {
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'webq8.run.duration',
+                exponentialHistogram: { aggregationTemporality: 1, dataPoints: [{ count: '1', sum: 1, scale, positive: { offset, bucketCounts: ['1'] } }] },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
 
 describe('journal replay', () => {
   it('starts on a journal poisoned by an older collector, skipping the records that used to kill it', async () => {
@@ -89,7 +104,10 @@ describe('journal compaction', () => {
 
 describe('CORS', () => {
   const preflight = (url: string, origin: string) =>
-    fetch(`${url}/v1/metrics`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' } });
+    fetch(`${url}/v1/metrics`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' },
+    });
 
   it('serves loopback pages by default; refuses other origins, null included, without CORS headers', async () => {
     const c = await start();

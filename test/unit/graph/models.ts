@@ -40,7 +40,8 @@ export function withConstantValue(bytes: Uint8Array, name: string, t: TensorLike
 
 /** A QLinearMatMul model: a uint8[M, K] → uint8[M, N]. */
 export function qlinear(aZpType: 'uint8' | 'int8' = 'uint8'): Uint8Array {
-  const k = 8, n = 4;
+  const k = 8,
+    n = 4;
   const s = (v: number): TensorLike => ({ type: 'float32', dims: [], data: new Float32Array([v]) });
   const zp = (type: 'uint8' | 'int8', v: number): TensorLike => ({ type, dims: [], data: type === 'uint8' ? new Uint8Array([v]) : new Int8Array([v]) });
   return buildModel({
@@ -48,8 +49,13 @@ export function qlinear(aZpType: 'uint8' | 'int8' = 'uint8'): Uint8Array {
     outputs: [{ name: 'y', type: 'uint8', dims: ['m', n] }],
     nodes: [{ op: 'QLinearMatMul', inputs: ['a', 'as', 'az', 'b', 'bs', 'bz', 'ys', 'yz'], outputs: ['y'], name: 'qmm' }],
     initializers: {
-      as: s(0.02), az: zp(aZpType, aZpType === 'uint8' ? 128 : 0), b: { type: 'int8', dims: [k, n], data: Int8Array.from({ length: k * n }, (_, i) => (i * 37) % 255 - 127) },
-      bs: s(0.01), bz: zp('int8', 0), ys: s(0.05), yz: zp('uint8', 128),
+      as: s(0.02),
+      az: zp(aZpType, aZpType === 'uint8' ? 128 : 0),
+      b: { type: 'int8', dims: [k, n], data: Int8Array.from({ length: k * n }, (_, i) => ((i * 37) % 255) - 127) },
+      bs: s(0.01),
+      bz: zp('int8', 0),
+      ys: s(0.05),
+      yz: zp('uint8', 128),
     },
     opset: 13,
   });
@@ -57,16 +63,18 @@ export function qlinear(aZpType: 'uint8' | 'int8' = 'uint8'): Uint8Array {
 
 /** QDQ: x → Q → DQ → MatMul(·, DQ(const int8 W)) → y, optionally without the activation Q/DQ. */
 export function qdq(withActivationQdq = true): Uint8Array {
-  const k = 8, n = 4;
+  const k = 8,
+    n = 4;
   const nodes: NodeSpec[] = [{ op: 'DequantizeLinear', inputs: ['wq', 'ws', 'wz'], outputs: ['wd'], attrs: { axis: 1 } }];
-  if (withActivationQdq) nodes.push({ op: 'QuantizeLinear', inputs: ['x', 'as', 'az'], outputs: ['xq'] }, { op: 'DequantizeLinear', inputs: ['xq', 'as', 'az'], outputs: ['xd'] });
+  if (withActivationQdq)
+    nodes.push({ op: 'QuantizeLinear', inputs: ['x', 'as', 'az'], outputs: ['xq'] }, { op: 'DequantizeLinear', inputs: ['xq', 'as', 'az'], outputs: ['xd'] });
   nodes.push({ op: 'MatMul', inputs: [withActivationQdq ? 'xd' : 'x', 'wd'], outputs: ['y'], name: 'mm' });
   return buildModel({
     inputs: [{ name: 'x', type: 'float32', dims: ['m', k] }],
     outputs: [{ name: 'y', type: 'float32', dims: ['m', n] }],
     nodes,
     initializers: {
-      wq: { type: 'int8', dims: [k, n], data: Int8Array.from({ length: k * n }, (_, i) => (i * 53) % 255 - 127) },
+      wq: { type: 'int8', dims: [k, n], data: Int8Array.from({ length: k * n }, (_, i) => ((i * 53) % 255) - 127) },
       ws: { type: 'float32', dims: [n], data: new Float32Array([0.01, 0.02, 0.03, 0.04]) },
       wz: { type: 'int8', dims: [n], data: new Int8Array(n) },
       as: { type: 'float32', dims: [], data: new Float32Array([0.02]) },
@@ -79,9 +87,19 @@ export function qdq(withActivationQdq = true): Uint8Array {
 /** MatMulInteger whose weight is a graph input (not constant), and a ConvInteger. */
 export function unsupportedInt8(): Uint8Array {
   return buildModel({
-    inputs: [{ name: 'a', type: 'uint8', dims: [2, 4] }, { name: 'b', type: 'uint8', dims: [4, 3] }, { name: 'ci', type: 'uint8', dims: [1, 1, 3, 3] }],
-    outputs: [{ name: 'y', type: 'int32', dims: [2, 3] }, { name: 'c', type: 'int32', dims: [1, 1, 2, 2] }],
-    nodes: [{ op: 'MatMulInteger', inputs: ['a', 'b'], outputs: ['y'], name: 'mmi' }, { op: 'ConvInteger', inputs: ['ci', 'cw'], outputs: ['c'], name: 'conv' }],
+    inputs: [
+      { name: 'a', type: 'uint8', dims: [2, 4] },
+      { name: 'b', type: 'uint8', dims: [4, 3] },
+      { name: 'ci', type: 'uint8', dims: [1, 1, 3, 3] },
+    ],
+    outputs: [
+      { name: 'y', type: 'int32', dims: [2, 3] },
+      { name: 'c', type: 'int32', dims: [1, 1, 2, 2] },
+    ],
+    nodes: [
+      { op: 'MatMulInteger', inputs: ['a', 'b'], outputs: ['y'], name: 'mmi' },
+      { op: 'ConvInteger', inputs: ['ci', 'cw'], outputs: ['c'], name: 'conv' },
+    ],
     initializers: { cw: { type: 'uint8', dims: [1, 1, 2, 2], data: new Uint8Array([1, 2, 3, 4]) } },
     opset: 13,
   });
@@ -140,7 +158,16 @@ export function matMulNBits8(k: number, n: number, block: number, o: { zeroPoint
   return buildModel({
     inputs: [{ name: 'x', type: 'float32', dims: ['m', k] }],
     outputs: [{ name: 'y', type: 'float32', dims: ['m', n] }],
-    nodes: [{ op: 'MatMulNBits', domain: 'com.microsoft', inputs, outputs: ['y'], attrs: { K: k, N: n, bits: o.bits ?? 8, block_size: block, accuracy_level: 0 }, name: 'nbits' }],
+    nodes: [
+      {
+        op: 'MatMulNBits',
+        domain: 'com.microsoft',
+        inputs,
+        outputs: ['y'],
+        attrs: { K: k, N: n, bits: o.bits ?? 8, block_size: block, accuracy_level: 0 },
+        name: 'nbits',
+      },
+    ],
     initializers: { b, s: scales, ...(o.zeroPoint ? { z: zp } : {}), ...(o.bias ? { bias } : {}) },
     domains: { 'com.microsoft': 1 },
     opset: 17,

@@ -82,7 +82,9 @@ describe('pattern matching', () => {
     expect(Object.keys(kernelSteps(p)[0]!.constants!).sort()).toEqual(['a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'y_scale', 'y_zero_point']);
     const bad = planModel(qlinear('int8'));
     expect(bad.kernels).toBeNull();
-    expect(bad.placement.fallbacks).toEqual([{ node: 'qmm', op: 'QLinearMatMul', reason: 'activation a is int8 (int8 cannot cross between ORT and a kernel)' }]);
+    expect(bad.placement.fallbacks).toEqual([
+      { node: 'qmm', op: 'QLinearMatMul', reason: 'activation a is int8 (int8 cannot cross between ORT and a kernel)' },
+    ]);
     expect(bad.placement.cpuFallbackOps).toEqual({ QLinearMatMul: 1 });
   });
 

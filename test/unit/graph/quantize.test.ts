@@ -14,7 +14,20 @@ describe('quantizeDynamic', () => {
     const g = decodeModel(bytes).graph!;
     expect(report.quantized).toEqual(['mm0', 'mm1']);
     // One DynamicQuantizeLinear shared by both MatMulIntegers (same activation).
-    expect(g.node!.map((n) => n.opType)).toEqual(['Relu', 'DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Mul', 'MatMulInteger', 'Cast', 'Mul', 'Mul', 'Add', 'Tanh']);
+    expect(g.node!.map((n) => n.opType)).toEqual([
+      'Relu',
+      'DynamicQuantizeLinear',
+      'MatMulInteger',
+      'Cast',
+      'Mul',
+      'Mul',
+      'MatMulInteger',
+      'Cast',
+      'Mul',
+      'Mul',
+      'Add',
+      'Tanh',
+    ]);
     const mmi = g.node![2]!;
     expect(mmi.input).toEqual(['h_quantized', 'w_quantized', 'h_zero_point', 'w_zero_point']);
     expect(attrInt(g.node![3]!, 'to', 0)).toBe(1);
@@ -76,17 +89,30 @@ describe('quantizeDynamic', () => {
 
 describe('upgradeOpset', () => {
   it('moves Clip min/max and Slice starts/ends into constant inputs, and refuses Upsample', () => {
-    const m = decodeModel(buildModel({
-      inputs: [{ name: 'x', type: 'float32', dims: [4, 4] }], outputs: [{ name: 'z', type: 'float32', dims: [2, 4] }],
-      nodes: [{ op: 'Clip', inputs: ['x'], outputs: ['y'], attrs: { min: { float: -1 }, max: { float: 6 } } }, { op: 'Slice', inputs: ['y'], outputs: ['z'], attrs: { starts: [1], ends: [3], axes: [0] } }],
-      opset: 9,
-    }));
+    const m = decodeModel(
+      buildModel({
+        inputs: [{ name: 'x', type: 'float32', dims: [4, 4] }],
+        outputs: [{ name: 'z', type: 'float32', dims: [2, 4] }],
+        nodes: [
+          { op: 'Clip', inputs: ['x'], outputs: ['y'], attrs: { min: { float: -1 }, max: { float: 6 } } },
+          { op: 'Slice', inputs: ['y'], outputs: ['z'], attrs: { starts: [1], ends: [3], axes: [0] } },
+        ],
+        opset: 9,
+      }),
+    );
     expect(upgradeOpset(m, 11)).toBe(9);
     const ix = indexGraph(m.graph!);
     const [clip, slice] = ix.nodes;
     expect([...toTensor(ix.constants.get(clip!.input![1]!)!).data, ...toTensor(ix.constants.get(clip!.input![2]!)!).data]).toEqual([-1, 6]);
     expect(slice!.input!.slice(1).map((v) => [...toTensor(ix.constants.get(v)!).data].map(Number))).toEqual([[1], [3], [0]]);
-    const up = decodeModel(buildModel({ inputs: [{ name: 'x', type: 'float32', dims: [1, 1, 2, 2] }], outputs: [{ name: 'y', type: 'float32', dims: [1, 1, 4, 4] }], nodes: [{ op: 'Upsample', inputs: ['x', 's'], outputs: ['y'] }], opset: 9 }));
+    const up = decodeModel(
+      buildModel({
+        inputs: [{ name: 'x', type: 'float32', dims: [1, 1, 2, 2] }],
+        outputs: [{ name: 'y', type: 'float32', dims: [1, 1, 4, 4] }],
+        nodes: [{ op: 'Upsample', inputs: ['x', 's'], outputs: ['y'] }],
+        opset: 9,
+      }),
+    );
     expect(() => upgradeOpset(up, 11)).toThrow(/Upsample changed meaning/);
   });
 });

@@ -37,7 +37,9 @@ describe('weight-only int8 patterns', () => {
   });
 
   it('the packed layout reproduces the dequantized matmul (CPU reference vs a direct float computation)', () => {
-    const k = 37, n = 6, m = 3;
+    const k = 37,
+      n = 6,
+      m = 3;
     const data = Int8Array.from({ length: k * n }, (_, i) => ((i * 37) % 255) - 127);
     const scales = Float32Array.from({ length: 3 * n }, (_, i) => 0.01 + i * 0.001);
     const zeros = Int8Array.from({ length: 3 * n }, (_, i) => (i % 5) - 2);

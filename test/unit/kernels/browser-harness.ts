@@ -18,9 +18,17 @@ export interface Int8Harness {
   conformance(variant: string, cases: OnnxCase[]): Promise<{ name: string; mismatches: number[]; detail: string }[]>;
   randomMatmul(variant: string, cases: MatmulCase[], oracle?: string): Promise<{ compared: Compared; layouts: string[]; failures: Failure[] }>;
   largeK(variant: string, cases: MatmulCase[], oracle?: string): Promise<{ compared: Compared; failures: Failure[] }>;
-  quantizedOps(variant: string, cases: { qlinear: QLinearCase[]; fused: FusedCase[] }, tol: number, oracle?: string): Promise<{ qlinear: Compared; fused: number; failures: Failure[] }>;
+  quantizedOps(
+    variant: string,
+    cases: { qlinear: QLinearCase[]; fused: FusedCase[] },
+    tol: number,
+    oracle?: string,
+  ): Promise<{ qlinear: Compared; fused: number; failures: Failure[] }>;
   errors(variant: string): Promise<string[]>;
-  dynamicQuantize(inputs: [string, number[]][], oracle?: string): Promise<{ compared: Compared; runs: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
+  dynamicQuantize(
+    inputs: [string, number[]][],
+    oracle?: string,
+  ): Promise<{ compared: Compared; runs: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
   noReadback(): Promise<number>;
   tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
@@ -62,8 +70,13 @@ export async function installKernelHarness(): Promise<void> {
     }
     return -1;
   };
-  const step = (op: string, variant: string, constants: Record<string, T>, attrs: Record<string, unknown> = {}) => k.prepareKernel(ctx, { op, attrs: { variant, ...attrs }, constants });
-  const int8Of = (t: { type: string; dims: number[]; data: number[] }) => ({ type: t.type as 'uint8' | 'int8', dims: t.dims, data: Arr[t.type as 'uint8'].from(t.data) });
+  const step = (op: string, variant: string, constants: Record<string, T>, attrs: Record<string, unknown> = {}) =>
+    k.prepareKernel(ctx, { op, attrs: { variant, ...attrs }, constants });
+  const int8Of = (t: { type: string; dims: number[]; data: number[] }) => ({
+    type: t.type as 'uint8' | 'int8',
+    dims: t.dims,
+    data: Arr[t.type as 'uint8'].from(t.data),
+  });
 
   async function conformance(variant: string, cases: OnnxCase[]) {
     const out = [];
@@ -91,7 +104,17 @@ export async function installKernelHarness(): Promise<void> {
   }
 
   /** Counts one comparison of `got` with the reference and, when there is one, with ORT's answer. */
-  const compare = (i: number, what: string, got: number[], want: ArrayLike<number>, ort: number[] | undefined, c: Compared, failures: Failure[], tol = 0, absTol = 0) => {
+  const compare = (
+    i: number,
+    what: string,
+    got: number[],
+    want: ArrayLike<number>,
+    ort: number[] | undefined,
+    c: Compared,
+    failures: Failure[],
+    tol = 0,
+    absTol = 0,
+  ) => {
     const at = diff(got, want, tol, absTol);
     if (at !== -1) failures.push({ i, what: `${what} (gpu vs reference)`, at, got: got[at], want: want[at] });
     c.ref += got.length;
@@ -106,12 +129,29 @@ export async function installKernelHarness(): Promise<void> {
   };
   const oracleFor = (name: string | undefined) => (name ? window.__ort.results[name] : undefined) ?? {};
 
-  async function checkMatmul(i: number, variant: string, kernel: ReturnType<Kernels['int8Candidates']>[number], c: MatmulCase, ort: number[] | undefined, compared: Compared, failures: Failure[]) {
+  async function checkMatmul(
+    i: number,
+    variant: string,
+    kernel: ReturnType<Kernels['int8Candidates']>[number],
+    c: MatmulCase,
+    ort: number[] | undefined,
+    compared: Compared,
+    failures: Failure[],
+  ) {
     const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
     const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
     const aBuf = ctx.upload(o.a.data, 'test.a');
     const zpBuf = o.aZp ? ctx.upload(Arr[o.a.type].from(o.aZp), 'test.azp') : undefined;
-    const out = k.int8Matmul(ctx, { a: aBuf, aType: o.a.type, aDims: o.a.dims, aZp: zpBuf, aZpPerRow: (o.aZp?.length ?? 1) > 1, weights: w, epilogue: { kind: 'int32' }, kernel: { ...kernel, variant: variant as 'dp4a' } });
+    const out = k.int8Matmul(ctx, {
+      a: aBuf,
+      aType: o.a.type,
+      aDims: o.a.dims,
+      aZp: zpBuf,
+      aZpPerRow: (o.aZp?.length ?? 1) > 1,
+      weights: w,
+      epilogue: { kind: 'int32' },
+      kernel: { ...kernel, variant: variant as 'dp4a' },
+    });
     const got = await read(out as G);
     const want = k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data;
     const what = `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
@@ -157,15 +197,28 @@ export async function installKernelHarness(): Promise<void> {
       const aZp = q.o.aZp?.[0] ?? 0;
       const bZp = q.o.bZp ?? [0];
       const s = step('QLinearMatMul', variant, {
-        a_scale: tensor('float32', [], [aScale]), a_zero_point: tensor(o.a.type, [], [aZp]), b: o.b, b_scale: tensor('float32', [bScale.length], bScale),
-        b_zero_point: tensor(o.b.type, [bZp.length], bZp), y_scale: tensor('float32', [], [yScale]), y_zero_point: tensor(yType, [], [yZp]),
+        a_scale: tensor('float32', [], [aScale]),
+        a_zero_point: tensor(o.a.type, [], [aZp]),
+        b: o.b,
+        b_scale: tensor('float32', [bScale.length], bScale),
+        b_zero_point: tensor(o.b.type, [bZp.length], bZp),
+        y_scale: tensor('float32', [], [yScale]),
+        y_zero_point: tensor(yType, [], [yZp]),
       } as Record<string, T>);
       const [y] = s.run([gpu(o.a as T)]);
       const want = k.qlinearMatMulRef(o.a, o.b, { aScale, aZp, bScale, bZp, yScale, yZp, yType });
       const got = await read(y as G);
       s.dispose();
       if (y?.type !== yType) failures.push({ i, what: `QLinearMatMul output type ${y?.type}, expected ${yType}` });
-      compare(i, `QLinearMatMul ${JSON.stringify(o.a.dims)}x${o.b.dims.at(-1)} ${o.a.type}*${o.b.type} -> ${yType}`, got, want.data, ort[i]?.y, qlinear, failures);
+      compare(
+        i,
+        `QLinearMatMul ${JSON.stringify(o.a.dims)}x${o.b.dims.at(-1)} ${o.a.type}*${o.b.type} -> ${yType}`,
+        got,
+        want.data,
+        ort[i]?.y,
+        qlinear,
+        failures,
+      );
     }
     let fused = 0;
     for (const [i, c] of cases.fused.entries()) {
@@ -224,7 +277,11 @@ export async function installKernelHarness(): Promise<void> {
       const o = ort[i];
       for (const smallMax of [0, Infinity]) {
         const outs = k.dynamicQuantizeLinear(ctx, ctx.upload(x, 'test.x'), x.length, smallMax);
-        const [y, scale, zp] = await Promise.all([read({ buffer: outs.y, type: 'uint8', dims: [x.length] }), read({ buffer: outs.scale, type: 'float32', dims: [1] }), read({ buffer: outs.zeroPoint, type: 'uint8', dims: [1] })]);
+        const [y, scale, zp] = await Promise.all([
+          read({ buffer: outs.y, type: 'uint8', dims: [x.length] }),
+          read({ buffer: outs.scale, type: 'float32', dims: [1] }),
+          read({ buffer: outs.zeroPoint, type: 'uint8', dims: [1] }),
+        ]);
         const what = `${name} n=${x.length} smallMax=${smallMax}`;
         // Scale and zero point first, as one comparison each: [scale, zp] against [scale, zp].
         compare(i, `${what} scale/zp`, [...scale, ...zp], [want.scale, want.zeroPoint], o ? [...o.scale!, ...o.zp!] : undefined, compared, failures);
@@ -239,11 +296,25 @@ export async function installKernelHarness(): Promise<void> {
   }
 
   async function noReadback() {
-    const b = tensor('int8', [16, 8], Array.from({ length: 128 }, (_, i) => (i % 7) - 3));
+    const b = tensor(
+      'int8',
+      [16, 8],
+      Array.from({ length: 128 }, (_, i) => (i % 7) - 3),
+    );
     const dql = step('DynamicQuantizeLinear', 'auto', {});
     const qmm = step('QuantizedMatMul', 'auto', { B: b, b_scale: tensor('float32', [], [0.02]) });
     const before = ctx.counters.readbacks;
-    const [y] = qmm.run(dql.run([gpu(tensor('float32', [2, 16], Array.from({ length: 32 }, (_, i) => i - 10)))]));
+    const [y] = qmm.run(
+      dql.run([
+        gpu(
+          tensor(
+            'float32',
+            [2, 16],
+            Array.from({ length: 32 }, (_, i) => i - 10),
+          ),
+        ),
+      ]),
+    );
     const delta = ctx.counters.readbacks - before;
     await read(y as G);
     return delta;

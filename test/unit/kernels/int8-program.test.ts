@@ -28,10 +28,14 @@ describe('int8 matmul programs', () => {
     expect(p.constants).toEqual({ MODE: 1, WG_X: 8, ROWS: 16, GROUPS: 4, ROWSUM: 0, K_ALIGNED: 1 });
     expect(p.workgroups).toEqual([6, 1, 1]);
     expect(defaultInt8Kernel(3, 'dp4a', true)).toEqual({ variant: 'dp4a', layout: 'wide', wgX: 8, wgY: 4, cols: 8 });
-    expect(() => int8MatmulProgram({ ...kernel, wgY: 6 }, { mode: 'int32', rowsum: false, m: 13, k: 768, n4: 192, matrices: 1 })).toThrow(/4, 8, 12 or 16 rows/);
+    expect(() => int8MatmulProgram({ ...kernel, wgY: 6 }, { mode: 'int32', rowsum: false, m: 13, k: 768, n4: 192, matrices: 1 })).toThrow(
+      /4, 8, 12 or 16 rows/,
+    );
   });
   it('refuses dispatches over the per-dimension workgroup limit', () => {
-    expect(() => int8MatmulProgram(defaultInt8Kernel(1, 'portable'), { mode: 'int32', rowsum: false, m: 70000, k: 8, n4: 1, matrices: 1 })).toThrow(KernelError);
+    expect(() => int8MatmulProgram(defaultInt8Kernel(1, 'portable'), { mode: 'int32', rowsum: false, m: 70000, k: 8, n4: 1, matrices: 1 })).toThrow(
+      KernelError,
+    );
   });
   it('resolves variants: auto falls back to portable without WebGPU; forcing dp4a there throws', () => {
     expect(resolveVariant('auto')).toBe('portable');

@@ -42,7 +42,7 @@ function emulate(a: IntTensor, b: IntTensor, aZp: number, bZp: number[] | number
 }
 
 describe('packInt8Weights', () => {
-  it('reproduces MatMulInteger through the kernels\' zero-point identity (300 seeded shapes)', () => {
+  it("reproduces MatMulInteger through the kernels' zero-point identity (300 seeded shapes)", () => {
     const r = rng(7);
     const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
     let rowsumPaths = 0;
@@ -53,9 +53,23 @@ describe('packInt8Weights', () => {
       const lo = (t: Int8Type) => (t === 'uint8' ? 0 : -128);
       // Narrow B ranges sometimes, so the "B − zb fits int8" packing is exercised too.
       const bSpan = r() < 0.3 ? 100 : 255;
-      const a: IntTensor = { type: aType, dims: [m, k], data: typed(aType, Array.from({ length: m * k }, () => int(lo(aType), lo(aType) + 255))) };
+      const a: IntTensor = {
+        type: aType,
+        dims: [m, k],
+        data: typed(
+          aType,
+          Array.from({ length: m * k }, () => int(lo(aType), lo(aType) + 255)),
+        ),
+      };
       const bBase = int(lo(bType), lo(bType) + 255 - bSpan);
-      const b: IntTensor = { type: bType, dims: [k, n], data: typed(bType, Array.from({ length: k * n }, () => int(bBase, bBase + bSpan))) };
+      const b: IntTensor = {
+        type: bType,
+        dims: [k, n],
+        data: typed(
+          bType,
+          Array.from({ length: k * n }, () => int(bBase, bBase + bSpan)),
+        ),
+      };
       const aZp = int(lo(aType), lo(aType) + 255);
       const bZp = r() < 0.5 ? int(bBase, bBase + bSpan) : Array.from({ length: n }, () => int(bBase, bBase + bSpan));
       if (packInt8Weights(b, bZp).rowsum) rowsumPaths++;

@@ -38,7 +38,9 @@ function decodeTensor(bytes: Uint8Array): CaseTensor {
   let data: number[];
   if (raw) {
     const buf = new Uint8Array(raw).buffer;
-    const Ctor: new (b: ArrayBuffer) => ArrayLike<number> & Iterable<number> = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array, int32: Int32Array }[type];
+    const Ctor: new (b: ArrayBuffer) => ArrayLike<number> & Iterable<number> = { float32: Float32Array, uint8: Uint8Array, int8: Int8Array, int32: Int32Array }[
+      type
+    ];
     data = [...new Ctor(buf)];
   } else {
     data = type === 'float32' ? [...t.floatData] : [...t.int32Data];
@@ -52,7 +54,9 @@ export function loadOnnxCases(pattern: RegExp): OnnxCase[] {
     throw new Error(`ONNX conformance data not found at ${ONNX_NODE_TESTS}. Install it: apt-get install -y libonnx-testdata (or set ONNX_TESTDATA).`);
   }
   const cases: OnnxCase[] = [];
-  for (const dir of readdirSync(ONNX_NODE_TESTS).filter((d) => pattern.test(d)).sort()) {
+  for (const dir of readdirSync(ONNX_NODE_TESTS)
+    .filter((d) => pattern.test(d))
+    .sort()) {
     const model = onnx.ModelProto.decode(readFileSync(join(ONNX_NODE_TESTS, dir, 'model.onnx')));
     const op = model.graph?.node?.[0]?.opType ?? '';
     for (const set of readdirSync(join(ONNX_NODE_TESTS, dir)).filter((d) => d.startsWith('test_data_set_'))) {

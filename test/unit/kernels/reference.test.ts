@@ -41,7 +41,13 @@ describe('CPU reference vs ONNX conformance data (bit-exact)', () => {
         expect(r.dims).toEqual(c.outputs[0]!.dims);
       } else {
         const r = qlinearMatMulRef(intTensor(i0!), intTensor(i3!), {
-          aScale: i1!.data[0]!, aZp: i2!.data[0]!, bScale: i4!.data, bZp: i5!.data, yScale: i6!.data[0]!, yZp: i7!.data[0]!, yType: i7!.type === 'int8' ? 'int8' : 'uint8',
+          aScale: i1!.data[0]!,
+          aZp: i2!.data[0]!,
+          bScale: i4!.data,
+          bZp: i5!.data,
+          yScale: i6!.data[0]!,
+          yZp: i7!.data[0]!,
+          yType: i7!.type === 'int8' ? 'int8' : 'uint8',
         });
         expect([...r.data]).toEqual(c.outputs[0]!.data);
         expect(r.dims).toEqual(c.outputs[0]!.dims);

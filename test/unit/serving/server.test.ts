@@ -160,7 +160,10 @@ describe('Server: deadlines', () => {
     await warm;
     const queued = [s.submit(feed([1, 1])), s.submit(feed([1, 1])), s.submit(feed([1, 1]))];
     expect(s.estimateWaitMs('interactive')).toBeCloseTo(300, 0);
-    await expect(s.submit(feed([2, 2]), { deadlineAt: Date.now() + 150 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { estimatedWaitMs: 300 } });
+    await expect(s.submit(feed([2, 2]), { deadlineAt: Date.now() + 150 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      details: { estimatedWaitMs: 300 },
+    });
     expect(r.calls).toHaveLength(2);
     expect(s.snapshot().shed['deadline-estimate']).toBe(1);
     await vi.advanceTimersByTimeAsync(400);
@@ -289,7 +292,7 @@ describe('Server: gauges obey Little’s law', () => {
     const all: Promise<unknown>[] = [];
     // Deterministic arrivals every 40 ms with jitter: ρ ≈ 0.75, so a queue forms now and then.
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 200; i++) {
       all.push(s.submit(feed([i, i])));
       await vi.advanceTimersByTimeAsync(20 + rand() * 40);

@@ -59,12 +59,16 @@ function points(body: string) {
 
 describe('OTLP/HTTP JSON encoding', () => {
   it('round-trips through the official OTLP protobuf definitions with no field lost', () => {
-    const bodies = encodeMetrics(recorded(3, 2000), { resource: { 'service.name': 'webq8', 'webq8.version': '0.1.0', 'webq8.sample_rate': 0.5 }, scopeVersion: '0.1.0' });
+    const bodies = encodeMetrics(recorded(3, 2000), {
+      resource: { 'service.name': 'webq8', 'webq8.version': '0.1.0', 'webq8.sample_rate': 0.5 },
+      scopeVersion: '0.1.0',
+    });
     expect(bodies).toHaveLength(1);
     const sent = JSON.parse(bodies[0]!);
     const got = protoRoundTrip(sent);
     expectSubset(sent, got);
-    const metric = (got as { resourceMetrics: { scopeMetrics: { metrics: { name: string; exponentialHistogram: unknown; sum: unknown }[] }[] }[] }).resourceMetrics[0]!.scopeMetrics[0]!.metrics;
+    const metric = (got as { resourceMetrics: { scopeMetrics: { metrics: { name: string; exponentialHistogram: unknown; sum: unknown }[] }[] }[] })
+      .resourceMetrics[0]!.scopeMetrics[0]!.metrics;
     expect(metric.map((m) => m.name).sort()).toEqual(['webq8.errors', 'webq8.load.compile.duration', 'webq8.run.duration']);
   });
 
@@ -112,7 +116,11 @@ describe('OTLP/HTTP JSON encoding', () => {
   it('coarsens a point that alone exceeds the budget instead of dropping it', () => {
     const h = createHistogram();
     for (const v of samples('wide', 20_000, 4)) record(h, v);
-    const collected: Collected = { endMs: T0, histograms: [{ metric: 'run', attributes: { 'webq8.model.id': 'm' }, histogram: h, startMs: T0 - 1 }], errors: [] };
+    const collected: Collected = {
+      endMs: T0,
+      histograms: [{ metric: 'run', attributes: { 'webq8.model.id': 'm' }, histogram: h, startMs: T0 - 1 }],
+      errors: [],
+    };
     const bodies = encodeMetrics(collected, { maxBodyBytes: 2048 });
     expect(bodies).toHaveLength(1);
     expect(bodies[0]!.length).toBeLessThanOrEqual(2048);
@@ -127,7 +135,9 @@ describe('OTLP/HTTP JSON encoding', () => {
     for (const m of ['generate.ttft', 'generate.tpot', 'generate.busy', 'generate.busy_per_1k_tokens'] as const) rec.record(m, 12.5, { modelId: 'gpt' });
     rec.record('generate.tokens', 64, { modelId: 'gpt' });
     now += 1000;
-    const got = protoRoundTrip(JSON.parse(encodeMetrics(rec.collect())[0]!)) as { resourceMetrics: { scopeMetrics: { metrics: { name: string; unit: string }[] }[] }[] };
+    const got = protoRoundTrip(JSON.parse(encodeMetrics(rec.collect())[0]!)) as {
+      resourceMetrics: { scopeMetrics: { metrics: { name: string; unit: string }[] }[] }[];
+    };
     const units = Object.fromEntries(got.resourceMetrics[0]!.scopeMetrics[0]!.metrics.map((m) => [m.name, m.unit]));
     expect(units).toEqual({
       'webq8.generate.ttft.duration': 'ms',

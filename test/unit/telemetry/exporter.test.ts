@@ -7,7 +7,12 @@ import { fakeClock, fakeFetch, settle, type Reply } from './helpers.js';
 
 const URL = 'http://127.0.0.1:4318/v1/metrics';
 
-function setup(script: Reply[] = [], fallback: Reply = 200, extra: { maxOutboxEntries?: number; keepaliveBudget?: number } = {}, store: OutboxStore = memoryOutboxStore()) {
+function setup(
+  script: Reply[] = [],
+  fallback: Reply = 200,
+  extra: { maxOutboxEntries?: number; keepaliveBudget?: number } = {},
+  store: OutboxStore = memoryOutboxStore(),
+) {
   const clock = fakeClock();
   const net = fakeFetch(script, fallback);
   const exporter = createExporter({ url: URL, headers: { authorization: 'k' }, fetch: net.fetch, clock, random: () => 1, ...extra }, store);
@@ -134,7 +139,11 @@ describe('exporter', () => {
   });
 
   it('never rejects when the store or fetch fail', async () => {
-    const broken: OutboxStore = { put: () => Promise.reject(new Error('quota')), delete: () => Promise.reject(new Error('x')), list: () => Promise.reject(new Error('x')) };
+    const broken: OutboxStore = {
+      put: () => Promise.reject(new Error('quota')),
+      delete: () => Promise.reject(new Error('x')),
+      list: () => Promise.reject(new Error('x')),
+    };
     const { exporter } = setup([], 200, {}, broken);
     await expect(exporter.send(['a'])).resolves.toBeUndefined();
     await expect(exporter.send(['a'], true)).resolves.toBeUndefined();

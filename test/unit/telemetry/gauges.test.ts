@@ -23,7 +23,10 @@ describe('telemetry gauges', () => {
     t.record('run', 5, attrs);
     await t.flush();
     expect(bodies).toHaveLength(1);
-    const metrics = JSON.parse(bodies[0]!).resourceMetrics[0].scopeMetrics[0].metrics as { name: string; gauge?: { dataPoints: { asDouble: number; attributes: { key: string; value: { stringValue: string } }[] }[] } }[];
+    const metrics = JSON.parse(bodies[0]!).resourceMetrics[0].scopeMetrics[0].metrics as {
+      name: string;
+      gauge?: { dataPoints: { asDouble: number; attributes: { key: string; value: { stringValue: string } }[] }[] };
+    }[];
     const q = metrics.find((m) => m.name === 'webq8.serving.queue_length');
     expect(q?.gauge?.dataPoints[0]?.asDouble).toBe(3);
     const shed = metrics.find((m) => m.name === 'webq8.serving.shed_total')!.gauge!.dataPoints[0]!;

@@ -88,7 +88,7 @@ export function fakeFetch(script: Reply[] = [], fallback: Reply = 200) {
     const reply = script.length > 0 ? script.shift()! : fallback;
     if (reply === 'network-error') throw new TypeError('Failed to fetch');
     const { status, retryAfter } = typeof reply === 'number' ? { status: reply, retryAfter: undefined } : reply;
-    return { status, headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? retryAfter ?? null : null) } };
+    return { status, headers: { get: (name: string) => (name.toLowerCase() === 'retry-after' ? (retryAfter ?? null) : null) } };
   };
   return { fetch, calls };
 }

@@ -36,7 +36,15 @@ describe('exponential histogram: quantile accuracy on 100k samples', () => {
 
   it('follows p = inf{t : F(t) ≥ q} on a small sample', () => {
     const h = histogramOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const expected: [number, number][] = [[0.05, 1], [0.1, 1], [0.11, 2], [0.5, 5], [0.9, 9], [0.91, 10], [0.99, 10]];
+    const expected: [number, number][] = [
+      [0.05, 1],
+      [0.1, 1],
+      [0.11, 2],
+      [0.5, 5],
+      [0.9, 9],
+      [0.91, 10],
+      [0.99, 10],
+    ];
     for (const [q, v] of expected) expect(Math.abs(quantile(h, q) - v) / v, `q=${q}`).toBeLessThanOrEqual(0.006);
   });
 

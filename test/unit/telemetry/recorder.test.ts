@@ -72,7 +72,11 @@ describe('recorder', () => {
 
   it('never throws, and counts invalid values', () => {
     const rec = createRecorder();
-    const hostile = { get modelId(): string { throw new Error('boom'); } } as SeriesAttributes;
+    const hostile = {
+      get modelId(): string {
+        throw new Error('boom');
+      },
+    } as SeriesAttributes;
     expect(() => rec.record('run', 1, hostile)).not.toThrow();
     expect(() => rec.recordError('X', hostile)).not.toThrow();
     rec.record('run', NaN, A);

@@ -34,7 +34,14 @@ describe('createTelemetry', () => {
     const clock = fakeClock();
     const net = fakeFetch();
     const t = createTelemetry(
-      { endpoint: 'http://127.0.0.1:4318', intervalMs: 10_000, fetch: net.fetch, clock, sampleRate: 1, resource: { webq8Version: '0.1.0', adapterArchitecture: 'swiftshader', pageOrigin: 'http://localhost:5173' } },
+      {
+        endpoint: 'http://127.0.0.1:4318',
+        intervalMs: 10_000,
+        fetch: net.fetch,
+        clock,
+        sampleRate: 1,
+        resource: { webq8Version: '0.1.0', adapterArchitecture: 'swiftshader', pageOrigin: 'http://localhost:5173' },
+      },
       memoryOutboxStore(),
     );
     for (let i = 0; i < 50; i++) t.record('run', 10 + i, ATTRS);
@@ -57,7 +64,9 @@ describe('createTelemetry', () => {
     t.recordError('ABORTED', ATTRS);
     await t.dispose();
     expect(net.calls).toHaveLength(2);
-    const names = pointsOf(net.calls[1]!.body).map((m) => m.name).sort();
+    const names = pointsOf(net.calls[1]!.body)
+      .map((m) => m.name)
+      .sort();
     expect(names).toEqual(['webq8.errors', 'webq8.run.duration']);
     expect(t.stats().count).toBe(51);
     expect(clock.pending()).toEqual([]);
