@@ -235,7 +235,7 @@ export class Engine implements WorkerApi {
     return { decision: chooseBackend(requested, probe), adapter: probe.adapter };
   }
 
-  /** Gives a prepared model its id and {@link ModelInfo}; disposes it instead when the load was aborted or it is unusable. */
+  /** Gives a prepared model its id and {@link ModelInfo}; disposes it instead when the load was aborted, it is unusable, or anything here throws. */
   private async register(
     prepared: PreparedModel,
     decision: BackendDecision,
@@ -244,17 +244,27 @@ export class Engine implements WorkerApi {
     compileMs: number,
     signal: AbortSignal,
   ): Promise<ModelInfo> {
+    try {
+      return this.describe(prepared, decision, adapter, meta, compileMs, signal);
+    } catch (err) {
+      await prepared.executor.dispose(); // the caller never gets this model
+      throw err;
+    }
+  }
+
+  /** The {@link ModelInfo} of a prepared model, now registered; throws when the load was aborted or the model is unusable. */
+  private describe(
+    prepared: PreparedModel,
+    decision: BackendDecision,
+    adapter: AdapterInfo | null,
+    meta: ModelMeta,
+    compileMs: number,
+    signal: AbortSignal,
+  ): ModelInfo {
     const { executor, strategy, placement } = prepared;
     const outputs = executor.outputInfo();
-    const problem = signal.aborted
-      ? new AbortError('The load was aborted by its AbortSignal.')
-      : outputs.length === 0
-        ? new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`)
-        : null;
-    if (problem) {
-      await executor.dispose();
-      throw problem;
-    }
+    if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
+    if (outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
     const { fetchMs, ...known } = meta;
     const id = `m${this.nextId++}`;
     const info: ModelInfo = {
