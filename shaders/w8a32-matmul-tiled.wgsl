@@ -7,28 +7,7 @@
 
 override WG_X: u32 = 16u;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  n4: u32,
-  block: u32,
-  chunk: u32,
-  chunks: u32,
-  has_bias: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<u32>;
-@group(0) @binding(2) var<storage, read> scales: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> zeros: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<uniform> params: Params;
-
-fn unpack_u8(v: u32) -> vec4<f32> {
-  return vec4<f32>(f32(v & 0xffu), f32((v >> 8u) & 0xffu), f32((v >> 16u) & 0xffu), f32(v >> 24u));
-}
+// Uniforms, bindings and unpack_u8: w8a32-common.wgsl.
 
 fn store(row: u32, c4: u32, v: vec4<f32>) {
   if (row >= params.m) {

@@ -14,37 +14,16 @@
 // workgroup share one column block's chunks (chunk j goes to invocation j mod SPLIT_K) and add their
 // partial sums in workgroup memory: the GEMV shape (M = 1, bandwidth-bound on W) uses SPLIT_K > 1,
 // the many-row shape SPLIT_K = 1 and more ROWS. Grid: x = column blocks / WG_X, y = row blocks.
+// Uniforms, bindings and unpack_u8: w8a32-common.wgsl.
 
 override WG_X: u32 = 32u;
 override SPLIT_K: u32 = 4u;
 override ROWS: u32 = 1u;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  n4: u32,        // ceil(n / 4): words per row of W
-  block: u32,     // rows of K per scale block (k for one block)
-  chunk: u32,     // rows per chunk; divides block, or block >= k
-  chunks: u32,    // ceil(k / chunk)
-  has_bias: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<u32>;
-@group(0) @binding(2) var<storage, read> scales: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> zeros: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<uniform> params: Params;
-
 const MAX_ROWS: u32 = 8u;
 
 var<workgroup> part: array<vec4<f32>, WG_X * SPLIT_K * ROWS>;
 
-fn unpack_u8(v: u32) -> vec4<f32> {
-  return vec4<f32>(f32(v & 0xffu), f32((v >> 8u) & 0xffu), f32((v >> 16u) & 0xffu), f32(v >> 24u));
-}
 
 @compute @workgroup_size(WG_X, SPLIT_K)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

@@ -7,6 +7,7 @@
  */
 import code from '../../shaders/w8a32-matmul.wgsl?raw';
 import tiledCode from '../../shaders/w8a32-matmul-tiled.wgsl?raw';
+import common from '../../shaders/w8a32-common.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
 import { zeroBuffer } from './int8-matmul';
@@ -124,7 +125,7 @@ export function w8a32Program(m: number, n4: number): Program {
   if (workgroups.some((g) => g > MAX_WORKGROUPS_PER_DIM))
     throw new KernelError(`weight-only matmul: ${m} rows need ${workgroups.join('x')} workgroups; split the batch.`, { m });
   const key = gemv ? `gemv${consts.ROWS}` : 'tiled4';
-  return { shaderKey: `w8a32-${key}`, label: `webq8:w8a32.${key}`, code: gemv ? code : tiledCode, constants: consts, workgroups };
+  return { shaderKey: `w8a32-${key}`, label: `webq8:w8a32.${key}`, code: `${gemv ? code : tiledCode}\n${common}`, constants: consts, workgroups };
 }
 
 /** `Y = X · dequant(W) (+ bias)` for float32 X `[..., K]` into a new pooled buffer the caller owns. */
