@@ -78,14 +78,15 @@ export async function isFallbackAdapter(page: Page): Promise<boolean> {
  * errors and unhandled rejections in the page fail the test, except those matching
  * `expectedPageErrors` (set it with `test.use` where a test provokes one on purpose).
  */
-export const test = base.extend<{ webq8Page: Page; expectedPageErrors: RegExp[] }>({
+export const test = base.extend<{ webq8Page: Page; expectedPageErrors: RegExp | RegExp[] }>({
   expectedPageErrors: [[], { option: true }],
   webq8Page: async ({ page, expectedPageErrors }, use) => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(`${e.name}: ${e.message}`));
     await page.goto('/test/browser/blank.html');
     await use(page);
-    const unexpected = errors.filter((e) => !expectedPageErrors.some((re) => re.test(e)));
+    const expected = Array.isArray(expectedPageErrors) ? expectedPageErrors : [expectedPageErrors];
+    const unexpected = errors.filter((e) => !expected.some((re) => re.test(e)));
     expect(unexpected, 'uncaught errors in the page').toEqual([]);
   },
 });
