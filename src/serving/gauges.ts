@@ -97,6 +97,12 @@ export class ServingGauges {
     return t.served > 0 ? t.serviceMs / t.served : null;
   }
 
+  /** Mean service time per request over the window (a batch's time shared by its requests), or null before the first. */
+  meanServicePerRequestMs(): number | null {
+    const t = this.window.sum(this.now());
+    return t.batchItems > 0 ? t.serviceMs / t.batchItems : null;
+  }
+
   /** Admitted arrivals per millisecond over the window. */
   arrivalsPerMs(): number {
     const now = this.now();

@@ -123,7 +123,7 @@ export class Server {
 
   /** Milliseconds a new request of `priority` would wait (Little's law: requests ahead × service time per request ÷ replicas). */
   estimateWaitMs(priority: Priority): number {
-    const perRequest = this.meanServicePerRequest();
+    const perRequest = this.gauges.meanServicePerRequestMs();
     if (perRequest === null) return 0;
     const running = this.slots.filter((s) => s.busySince !== null).length;
     return ((this.queue.ahead(priority) + running) * perRequest) / Math.max(1, this.slots.length);
@@ -221,14 +221,6 @@ export class Server {
   private worthWaiting(): boolean {
     const service = this.gauges.meanServiceMs();
     return service !== null && this.gauges.arrivalsPerMs() * service > 1;
-  }
-
-  private meanServicePerRequest(): number | null {
-    const s = this.gauges.snapshot();
-    const batches = Object.entries(s.batchSizes).reduce((n, [, c]) => n + c, 0);
-    if (batches === 0 || s.meanServiceMs === 0) return null;
-    const items = Object.entries(s.batchSizes).reduce((n, [size, c]) => n + Number(size) * c, 0);
-    return (s.meanServiceMs * batches) / items;
   }
 
   private async dispatch(slot: ReplicaSlot, requests: Pending[]): Promise<void> {
