@@ -24,10 +24,10 @@ function chromiumPath() {
   return undefined; // Playwright's own Chromium, if installed
 }
 
-/** Starts the server and a browser page at `path`. Returns `{ page, url, close }`. */
-export async function openBenchPage(path = '/test/browser/blank.html') {
+/** Starts the server and a browser page at `path` (`args`: more Chromium flags). Returns `{ page, url, close }`. */
+export async function openBenchPage(path = '/test/browser/blank.html', { args = [] } = {}) {
   const server = await startServer({ quiet: true });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...ARGS, ...EXTRA_ARGS] });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...ARGS, ...EXTRA_ARGS, ...args] });
   const page = await browser.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') console.error(`[page] ${m.text()}`);

@@ -87,10 +87,52 @@ export interface RunCounters {
   kernelDispatches: number;
 }
 
+/**
+ * Which plan ran a request of a model loaded with `strategy: 'auto'` on WebGPU, which keeps both
+ * plans compiled and decides per shape class (see README "Choosing kernels or ORT per shape").
+ */
+export interface RunStrategy {
+  strategy: 'kernels' | 'ort';
+  /** The class of the request's symbolic dimensions, e.g. `x:1x16` (each size rounded up to a power of two). */
+  shapeClass: string;
+  /** Median ms per run of each plan on this class's first request (NaN when that plan failed it). */
+  measured: { kernelsMs: number; ortMs: number; runs: number };
+  /** True when this request was the class's first, measured on its own feeds before the answer came back. */
+  measuredNow: boolean;
+}
+
+/** Time of one plan step in a profiled run (see `model.profile`). */
+export interface StepProfile {
+  /** Index of the step in the plan. */
+  index: number;
+  kind: 'ort' | 'kernel';
+  /** The kernel op, or what an ORT segment produces. */
+  label: string;
+  /** Wall ms from the step's start to the end of its GPU work. */
+  ms: number;
+}
+
+/** Where one run's time went (see `model.profile`). */
+export interface RunProfile {
+  /** Every step, in order: ORT segments and webq8 kernel steps. */
+  steps: StepProfile[];
+  /** Time between the steps: uploads, handing values over, releasing buffers. */
+  boundaryMs: number;
+  /** Reading the outputs back to the CPU. */
+  readbackMs: number;
+  /** The whole profiled run. */
+  totalMs: number;
+  /** The plan profiled: the kernel plan or one ORT session. */
+  plan: 'kernels' | 'ort';
+  counters: RunCounters;
+}
+
 /** The answer to `run`. Output buffers are transferred. */
 export interface RunReply {
   outputs: TensorMap;
   counters: RunCounters;
+  /** Present for models that choose their plan per shape class. */
+  strategy?: RunStrategy;
   /**
    * Milliseconds the request waited behind earlier runs of the same model (`queueMs`), ran
    * (`runMs`), and of that, spent in ORT, encoding our kernels, and reading outputs back.
@@ -178,6 +220,11 @@ export interface WorkerApi {
    * `ContextOverflowError`, `AbortError` (after `cancel`), `DeadlineExceededError`.
    */
   generate(modelId: string, requestId: string, request: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply>;
+  /**
+   * Runs a model once with every step timed to the end of its GPU work (in the model's request
+   * order, like `run`). The outputs are dropped: the answer is where the time went.
+   */
+  profile(modelId: string, feeds: TensorMap): Promise<RunProfile>;
   /** Cancels a queued run, an ongoing load or a generation; a no-op for finished requests. */
   cancel(requestId: string): void;
   /** Weight cache management (IndexedDB, shared by every runtime of the origin). */

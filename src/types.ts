@@ -361,6 +361,14 @@ export interface StrategyDecision {
    * (malformed, or its plan no longer prepares): why. The model was planned afresh.
    */
   artifactDropped?: string;
+  /**
+   * True for `'auto'` with a kernel plan on WebGPU: both plans stay compiled and each shape class of
+   * the requests gets its own measured choice (`model.lastRun.strategy`); `strategy` and `measured`
+   * above are the choice at the probe shape measured at load.
+   */
+  perShape?: boolean;
+  /** The shape class measured at load (see {@link StrategyDecision.perShape}). */
+  probeClass?: string;
 }
 
 /** Which int8 pattern a kernel step replaced (see `model.info.placement`). */

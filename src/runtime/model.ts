@@ -4,7 +4,7 @@
  * batching, replicas); all inference happens in Workers.
  */
 import { AbortError, DisposedError, InputError } from '../errors';
-import type { RunReply } from '../protocol';
+import type { RunProfile, RunReply } from '../protocol';
 import type { Server } from '../serving/server';
 import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
@@ -17,7 +17,7 @@ import type { TokenStream } from './token-stream';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
 /** Counters and timings of the most recent run (see {@link Model.lastRun}). */
-export type RunStats = Pick<RunReply, 'counters' | 'timings'> & {
+export type RunStats = Pick<RunReply, 'counters' | 'timings' | 'strategy'> & {
   /** Milliseconds from `run()` to its result, as the caller saw it. */
   totalMs: number;
   /** Which replica served it (`'0'` for the first). */
@@ -56,6 +56,8 @@ export interface ModelHost {
   onDispose(m: Model): void;
   /** The Worker holding the model's first replica, where `generate` runs. */
   generator: GenerateLink;
+  /** Profiles one run in the Worker of the model's first replica (see {@link Model.profile}). */
+  profile(modelId: string, feeds: TensorMap): Promise<RunProfile>;
 }
 
 /** A model loaded by `runtime.load`. */
@@ -174,6 +176,7 @@ export class Model {
         replica: served.replica,
         batchSize: served.batchSize,
         ...(version !== undefined ? { version } : {}),
+        ...(served.reply.strategy ? { strategy: served.reply.strategy } : {}),
       };
       return served.outputs;
     } catch (err) {
@@ -202,6 +205,19 @@ export class Model {
       recordGeneration(this.host.telemetry, this.attrs, outcome);
       if ('result' in outcome) this.lastGeneration = outcome.result.stats;
     });
+  }
+
+  /**
+   * Runs `feeds` once with every plan step timed to the end of its GPU work: ms per ORT segment and
+   * per webq8 kernel step, the time between them (`boundaryMs`) and the readback. Each step waits
+   * for the GPU, so a profiled run is slower than a plain one; use it to see where a run goes, not
+   * to measure latency. It runs in the Worker of the model's first replica, in turn with its runs,
+   * outside the serving queue; the feeds are copied, not transferred, and the outputs dropped.
+   * @throws {@link InputError} for feeds the model does not take; the model keeps serving.
+   */
+  async profile(feeds: Record<string, TensorLike | object>): Promise<RunProfile> {
+    if (this.disposed) throw new DisposedError(`Model ${this.info.id} is disposed; load it again with runtime.load().`, { modelId: this.info.id });
+    return this.host.profile(this.info.id, plainFeeds(feeds));
   }
 
   private record(totalMs: number, t: RunReply['timings'], attrs: SeriesAttributes): void {

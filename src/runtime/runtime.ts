@@ -9,7 +9,7 @@ import type { Plan } from '../graph/plan';
 import { LOAD_DEFAULTS, PLAN_BACKEND_DEFAULT, resolveLoadOptions } from '../defaults';
 import { installErrorTransfer, type DebugCommand, type LoadRequest, type WireSource, type WorkerApi, type WorkerConfig } from '../protocol';
 import { Server } from '../serving/server';
-import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions } from '../types';
+import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions, TensorMap } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import type { GenerateLink } from './generate';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
@@ -64,7 +64,11 @@ export class Runtime {
       cancel: (requestId: string) => void this.api.cancel(requestId).catch(() => undefined),
       nextRequestId: () => this.nextRequestId(),
     };
-    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m), generator };
+    const profile = async (modelId: string, feeds: TensorMap) => {
+      await this.ready;
+      return this.api.profile(modelId, feeds);
+    };
+    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m), generator, profile };
   }
 
   /**

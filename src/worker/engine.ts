@@ -19,6 +19,7 @@ import type {
   GenerateRequest,
   GpuCounts,
   LoadRequest,
+  RunProfile,
   RunReply,
   TokenEvent,
   WireProgress,
@@ -29,19 +30,24 @@ import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
 import { failOnDeviceLoss, settled } from './device-loss';
-import { liveOrtSessions, PlanExecutor } from './executor';
+import { liveOrtSessions, PlanExecutor, type Executor } from './executor';
 import { fetchModel } from './fetch-model';
 import { generate, liveCacheBytes } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import { prepareModel, type PreparedModel } from './prepare';
+import { profileRun } from './profile';
+import { buildExecutor, type ExecutorRecipe } from './strategy';
 import { validateFeeds } from './validate';
 import { warmUp, warmupOptions } from './warmup';
 
 interface LoadedModel {
   info: ModelInfo;
-  plan: Plan;
+  /** How the executor is (re)built. */
+  recipe: ExecutorRecipe;
+  /** Set by the first `generate` on WebGPU: the plan outputs stay on the GPU from then on. */
+  outputsOnGpu: boolean;
   decision: BackendDecision;
-  executor: PlanExecutor;
+  executor: Executor;
   /** Tail of this model's request chain: runs execute one at a time, in order. */
   tail: Promise<unknown>;
   /** Set when the GPU device was lost under this model: the next run rebuilds its executor. */
@@ -119,7 +125,7 @@ export class Engine implements WorkerApi {
       const executor = await PlanExecutor.create(plan, decision.backend, () => this.getGpu());
       const bytes = plan.steps.reduce((n, s) => n + (s.kind === 'ort' ? s.model.byteLength : 0), 0);
       const meta: ModelMeta = { source: 'plan', bytes, sha256: '', cache: { status: 'none' }, fetchMs: 0 };
-      return this.register({ plan, executor }, decision, adapter, meta, performance.now() - t0, signal);
+      return this.register({ recipe: { plan }, executor }, decision, adapter, meta, performance.now() - t0, signal);
     });
   }
 
@@ -137,8 +143,9 @@ export class Engine implements WorkerApi {
       const start = performance.now();
       const work = model.executor.run(feeds);
       model.busy = work;
-      const { outputs, counters, phases } = await this.raceDeviceLoss(model, work);
+      const { outputs, counters, phases, strategy } = await this.raceDeviceLoss(model, work);
       const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
+      if (strategy) reply.strategy = strategy;
       return reply;
     });
     model.tail = result.catch(() => undefined).then(() => settled(model.busy));
@@ -157,7 +164,7 @@ export class Engine implements WorkerApi {
         backend: model.decision.backend,
         signal: abort.signal,
         gpu: () => this.getGpu(),
-        turn: <T>(work: (e: PlanExecutor) => Promise<T>) => this.turn(modelId, model, work),
+        turn: <T>(work: (e: Executor) => Promise<T>) => this.turn(modelId, model, work),
       };
       return await generate(host, request, onTokens);
     } finally {
@@ -165,6 +172,12 @@ export class Engine implements WorkerApi {
       // Close the callback's MessagePort (after the tokens already posted on it).
       void Promise.resolve((onTokens as Partial<Record<typeof releaseProxy, () => Promise<void>>>)[releaseProxy]?.()).catch(() => undefined);
     }
+  }
+
+  async profile(modelId: string, feeds: TensorMap): Promise<RunProfile> {
+    const model = this.model(modelId);
+    validateFeeds(model.info.inputs, feeds);
+    return this.turn(modelId, model, (executor) => profileRun(executor, feeds), false);
   }
 
   cancel(requestId: string): void {
@@ -202,21 +215,11 @@ export class Engine implements WorkerApi {
     this.gpu = null;
   }
 
-  async cacheList(): Promise<CacheEntryInfo[]> {
-    return listEntries();
-  }
-
-  async cacheDelete(selector: EntrySelector): Promise<number> {
-    return deleteEntries(selector);
-  }
-
-  async cacheClear(): Promise<void> {
-    return clearCache();
-  }
-
-  async cacheUsage(): Promise<CacheUsage> {
-    return cacheUsage();
-  }
+  // The weight cache (IndexedDB) as it is: the worker only owns it.
+  readonly cacheList = (): Promise<CacheEntryInfo[]> => listEntries();
+  readonly cacheDelete = (selector: EntrySelector): Promise<number> => deleteEntries(selector);
+  readonly cacheClear = (): Promise<void> => clearCache();
+  readonly cacheUsage = (): Promise<CacheUsage> => cacheUsage();
 
   /** Runs a load with an AbortController that `cancel(requestId)` reaches. */
   private async withLoad<T>(requestId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -278,7 +281,8 @@ export class Engine implements WorkerApi {
       ...(strategy ? { strategy } : {}),
       ...(placement ? { placement } : {}),
     };
-    this.models.set(id, { info, plan: prepared.plan, decision, executor, tail: Promise.resolve(), stale: false, busy: Promise.resolve() });
+    const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
+    this.models.set(id, { info, recipe: prepared.recipe, decision, executor, ...fresh });
     return info;
   }
 
@@ -322,18 +326,19 @@ export class Engine implements WorkerApi {
     // A fresh GPU context first: it releases every session on the lost device (this one's too).
     if (model.decision.backend === 'webgpu') await this.getGpu();
     await model.executor.dispose();
-    model.executor = await PlanExecutor.create(model.plan, model.decision.backend, () => this.getGpu());
+    model.executor = await buildExecutor(model.recipe, model.decision.backend, () => this.getGpu(), model.outputsOnGpu);
     model.stale = false;
   }
 
   /**
-   * Runs one generation step in the model's request chain. On WebGPU the plan is first switched
-   * (once) to keep its outputs on the GPU, so the cache and logits never leave it.
+   * Runs `work` in the model's request chain: one generation step (on WebGPU the plan is first
+   * switched, once, to keep its outputs on the GPU, so the cache and logits never leave it), or a
+   * profiled run (`gpuOutputs` false).
    */
-  private turn<T>(modelId: string, model: LoadedModel, work: (executor: PlanExecutor) => Promise<T>): Promise<T> {
+  private turn<T>(modelId: string, model: LoadedModel, work: (executor: Executor) => Promise<T>, gpuOutputs = true): Promise<T> {
     const result = model.tail.then(async () => {
-      if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed during generation.`, { modelId });
-      if (model.decision.backend === 'webgpu' && !model.plan.outputsOnGpu) [model.plan, model.stale] = [{ ...model.plan, outputsOnGpu: true }, true];
+      if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this request was queued.`, { modelId });
+      if (gpuOutputs && model.decision.backend === 'webgpu' && !model.outputsOnGpu) [model.outputsOnGpu, model.stale] = [true, true];
       if (model.stale) await this.rebuild(model);
       return this.raceDeviceLoss(model, work(model.executor));
     });

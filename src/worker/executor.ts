@@ -9,9 +9,9 @@ import { KernelError, ModelFormatError } from '../errors';
 import type { Plan, PlanStep } from '../graph/plan';
 import { elementCount, prepareKernel, type GpuTensor, type PreparedKernel } from '../kernels/registry';
 import type { GpuContext } from '../kernels/gpu-context';
-import type { RunCounters, RunPhases } from '../protocol';
+import type { RunCounters, RunPhases, RunStrategy, StepProfile } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
-import { ort } from './ort';
+import { ort, ortDevice } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from './dims';
 
@@ -32,8 +32,43 @@ interface PreparedKernelStep {
   kernel: PreparedKernel;
 }
 
+/** Options of one run. */
+export interface RunValuesOptions {
+  /**
+   * Time every step: each ORT segment and each kernel step is followed by a wait for the GPU
+   * queue, and its wall time is pushed here (a profiled run is slower than a plain one).
+   */
+  profile?: RunProfiler;
+}
+
+/** Where a profiled run leaves its step times, and when it started (ms, `performance.now`; set by the run when NaN or by `run`). */
+export interface RunProfiler {
+  steps: StepProfile[];
+  startMs: number;
+}
+
+/** What a run returns besides its outputs. */
+export interface RunResult<O> {
+  outputs: O;
+  counters: RunCounters;
+  phases: RunPhases;
+  /** Which plan ran it when the executor chooses per shape class (src/worker/adaptive.ts). */
+  strategy?: RunStrategy;
+}
+
+/** What the engine, warm-up and generation need from an executor: a {@link PlanExecutor} or a per-shape choice between two. */
+export interface Executor {
+  /** Runs on CPU feeds and returns CPU outputs. */
+  run(feeds: Record<string, TensorLike>, options?: RunValuesOptions): Promise<RunResult<Record<string, TensorLike>>>;
+  /** Runs on feeds that may be on the GPU; see {@link PlanExecutor.runValues}. */
+  runValues(feeds: Record<string, PlanValue>, options?: RunValuesOptions): Promise<RunResult<Map<string, PlanValue>>>;
+  inputInfo(): ValueInfo[];
+  outputInfo(): ValueInfo[];
+  dispose(): Promise<void>;
+}
+
 /** A plan prepared for one backend: sessions created, kernels prepacked. */
-export class PlanExecutor {
+export class PlanExecutor implements Executor {
   private constructor(
     readonly plan: Plan,
     readonly backend: Backend,
@@ -80,6 +115,11 @@ export class PlanExecutor {
     return new PlanExecutor(plan, backend, prepared, lastUse, gpu);
   }
 
+  /** Whether the plan has webq8 kernel steps. */
+  get hasKernels(): boolean {
+    return this.steps.some((s) => !('session' in s));
+  }
+
   /** Declared inputs of the plan, from the first ORT session that reads each (kernel-only inputs: unknown). */
   inputInfo(): ValueInfo[] {
     return this.plan.inputs.map((name) => this.findInfo(name, 'input'));
@@ -91,10 +131,11 @@ export class PlanExecutor {
   }
 
   /** Runs the plan on CPU feeds and returns CPU outputs plus counters. */
-  async run(feeds: Record<string, TensorLike>): Promise<{ outputs: Record<string, TensorLike>; counters: RunCounters; phases: RunPhases }> {
+  async run(feeds: Record<string, TensorLike>, options: RunValuesOptions = {}): Promise<RunResult<Record<string, TensorLike>>> {
+    if (options.profile) options.profile.startMs = performance.now();
     const values: Record<string, Value> = {};
     for (const [name, t] of Object.entries(feeds)) values[name] = { where: 'cpu', type: t.type, dims: [...t.dims], data: t.data };
-    const { outputs: env, counters, phases } = await this.runValues(values);
+    const { outputs: env, counters, phases } = await this.runValues(values, options);
     try {
       const t1 = performance.now();
       const outputs: Record<string, TensorLike> = {};
@@ -111,8 +152,10 @@ export class PlanExecutor {
    * steps left them (on the GPU when the plan has `outputsOnGpu`). The caller owns the returned GPU
    * values (release each) and keeps owning its GPU feeds: the plan never releases a feed's buffer.
    */
-  async runValues(feeds: Record<string, PlanValue>): Promise<{ outputs: Map<string, PlanValue>; counters: RunCounters; phases: RunPhases }> {
+  async runValues(feeds: Record<string, PlanValue>, options: RunValuesOptions = {}): Promise<RunResult<Map<string, PlanValue>>> {
     this.gpu?.assertAlive();
+    const profile = options.profile;
+    if (profile && Number.isNaN(profile.startMs)) profile.startMs = performance.now();
     const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0 };
     const gpuBefore = this.gpu ? { ...this.gpu.counters } : null;
     const env = new Map<string, Value>();
@@ -126,16 +169,19 @@ export class PlanExecutor {
         const s = this.steps[i]!;
         if ('session' in s) {
           await this.runOrt(s, env, counters);
+          if (profile) await this.settle(profile, i, t0);
           phases.ortMs += performance.now() - t0;
           this.releaseAfter(i++, env);
           continue;
         }
         const from = i;
-        while (i < this.steps.length && !('session' in this.steps[i]!)) i++;
+        // Profiled: one kernel step at a time, each timed to the end of its GPU work.
+        while (i < this.steps.length && !('session' in this.steps[i]!) && !(profile && i > from)) i++;
         const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env));
         // Handled now (Promise.all below reports it): it may reject while a later ORT step is awaited.
         errors.catch(() => undefined);
         gpuErrors.push(errors);
+        if (profile) await this.settle(profile, from, t0);
         phases.kernelsMs += performance.now() - t0;
       }
       // Before handing outputs on: a rejected kernel leaves its output undefined.
@@ -159,6 +205,14 @@ export class PlanExecutor {
       this.runKernel(this.steps[i] as PreparedKernelStep, env);
       this.releaseAfter(i, env);
     }
+  }
+
+  /** Waits for the GPU queue (WebGPU) and records step `i`'s time since `t0` (see {@link RunValuesOptions.profile}). */
+  private async settle(profile: RunProfiler, i: number, t0: number): Promise<void> {
+    if (this.backend === 'webgpu') await (this.gpu?.device ?? (await ortDevice())).queue.onSubmittedWorkDone();
+    const s = this.steps[i]!;
+    const label = 'session' in s ? ortLabel(s) : s.step.op;
+    profile.steps.push({ index: i, kind: 'session' in s ? 'ort' : 'kernel', label, ms: performance.now() - t0 });
   }
 
   /** Releases sessions and prepacked weights. */
@@ -277,6 +331,12 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
       { cause },
     );
   }
+}
+
+/** A profile label for an ORT segment: what it produces. */
+function ortLabel(s: PreparedOrt): string {
+  const outs = s.session.outputNames.map((n) => s.step.outputs?.[n] ?? n);
+  return `ORT → ${outs[0] ?? '?'}${outs.length > 1 ? ` +${outs.length - 1}` : ''}`;
 }
 
 /** ORT sessions created by executors and not released yet (a leak check reads it). */

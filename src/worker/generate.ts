@@ -11,7 +11,7 @@ import type { GpuContext } from '../kernels/gpu-context';
 import { seededUniform, type SampleParams } from '../kernels/sample-math';
 import type { GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
 import type { Backend, FinishReason, ModelInfo } from '../types';
-import type { PlanExecutor } from './executor';
+import type { Executor } from './executor';
 import { KvSequence, zeroGenerateCounters } from './kv-sequence';
 
 /** What the engine lends a generation. */
@@ -21,7 +21,7 @@ export interface GenerateHost {
   /** Aborted by `cancel(requestId)`. */
   signal: AbortSignal;
   /** Runs `work` with the model's executor when it is the model's turn (after its earlier runs and steps). */
-  turn<T>(work: (executor: PlanExecutor) => Promise<T>): Promise<T>;
+  turn<T>(work: (executor: Executor) => Promise<T>): Promise<T>;
   /** The GPU context on ORT's device (WebGPU only). */
   gpu(): Promise<GpuContext>;
 }

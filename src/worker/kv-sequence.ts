@@ -14,7 +14,7 @@ import { packSampleParams, sampleTokens } from '../kernels/sample';
 import { sampleRow, type SampleParams } from '../kernels/sample-math';
 import type { GenerateCounters } from '../protocol';
 import type { TensorLike } from '../types';
-import type { PlanExecutor, PlanValue } from './executor';
+import type { Executor, PlanValue } from './executor';
 
 /** Counters of a generation, all zero. */
 export function zeroGenerateCounters(): GenerateCounters {
@@ -45,7 +45,7 @@ export class KvSequence {
    * Runs the model on `ids` (the prompt at the first step, then the last token) after the cached
    * ones, keeps the new cache, and returns the sampled token id. Adds what it moved to `counters`.
    */
-  async step(executor: PlanExecutor, ids: readonly number[], params: SampleParams, counters: GenerateCounters): Promise<number> {
+  async step(executor: Executor, ids: readonly number[], params: SampleParams, counters: GenerateCounters): Promise<number> {
     const { outputs, counters: c } = await executor.runValues(this.feeds(ids));
     counters.steps++;
     counters.uploads += c.uploads;

@@ -12,13 +12,14 @@ import { ortPlan, type Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { AdapterInfo, Backend, Placement, StrategyDecision, StrategyRequest } from '../types';
 import { VERSION } from '../version';
-import { PlanExecutor } from './executor';
-import { choosePlan } from './strategy';
+import type { ShapeDecision, ShapeDecisions } from './adaptive';
+import type { Executor } from './executor';
+import { buildExecutor, choosePlan, type ExecutorRecipe } from './strategy';
 
-/** A model ready to run: its plan, the executor built from it, and how the plan was chosen. */
+/** A model ready to run: how its executor is built, the executor, and how the plan was chosen. */
 export interface PreparedModel {
-  plan: Plan;
-  executor: PlanExecutor;
+  recipe: ExecutorRecipe;
+  executor: Executor;
   /** Absent for explicit plans (`runtime.loadPlan`), which run as given. */
   strategy?: StrategyDecision;
   placement?: Placement;
@@ -36,12 +37,16 @@ export interface PrepareInput {
   source: string;
 }
 
-/** The artifact stored per (model, webq8 version, adapter): the decision and the plan it picked. */
+/**
+ * The artifact stored per (model, webq8 version, adapter): the decision, the kernel plan when it
+ * may run (strategy `kernels`, or per shape class) and the per-class decisions made so far.
+ */
 interface PlanArtifact extends Record<string, unknown> {
   strategy: StrategyDecision;
   placement: Placement;
-  /** The kernel plan when the strategy is `kernels`; absent for plain ORT (the original bytes). */
+  /** Absent when only plain ORT runs (the original bytes). */
   kernelPlan?: Plan;
+  decisions?: ShapeDecisions;
 }
 
 /** Identifies the adapter an artifact was measured on. */
@@ -53,29 +58,40 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const { bytes, backend, strategy: requested } = input;
   if (backend !== 'webgpu') {
-    const plan = ortPlan(bytes);
+    const recipe = { plan: ortPlan(bytes) };
     const strategy: StrategyDecision = {
       strategy: 'ort',
       requested,
       reason: `The backend is ${backend}: ORT runs every op on the CPU, so there is nothing to partition.`,
     };
-    return { plan, executor: await PlanExecutor.create(plan, backend, getGpu), strategy };
+    return { recipe, executor: await buildExecutor(recipe, backend, getGpu), strategy };
   }
   const key: ArtifactKey | null =
     input.sha256 && requested === 'auto'
       ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' }
       : null;
-  const warm = key ? await fromArtifact(key, bytes, getGpu) : null;
-  if (warm && 'executor' in warm) return warm;
+  // Each new per-class decision is saved with the artifact (never throws: an artifact is an optimization).
+  let saved: PlanArtifact | null = null;
+  const onDecision = async (cls: string, d: ShapeDecision) => {
+    if (!key || !saved) return;
+    saved = { ...saved, decisions: { ...saved.decisions, [cls]: d } };
+    await putArtifact(key, saved);
+  };
+  const warm = key ? await fromArtifact(key, bytes, getGpu, onDecision) : null;
+  if (warm && 'executor' in warm) {
+    saved = warm.artifact;
+    return warm.prepared;
+  }
   const planned = planModel(bytes, { source: input.source });
-  const chosen = await choosePlan(planned, backend, requested, getGpu);
+  const chosen = await choosePlan(planned, backend, requested, getGpu, onDecision);
   if (warm) chosen.strategy.artifactDropped = warm.dropped;
   if (key) {
     const artifact: PlanArtifact = { strategy: chosen.strategy, placement: planned.placement };
-    if (chosen.strategy.strategy === 'kernels') artifact.kernelPlan = chosen.plan;
-    // Never throws (an artifact is an optimization); awaited so a worker closed right after the load
-    // still keeps it. It replaces a dropped artifact under the same key.
-    await putArtifact(key, artifact);
+    if ('kernels' in chosen.recipe) Object.assign(artifact, { kernelPlan: chosen.recipe.kernels, decisions: chosen.recipe.decisions });
+    else if (chosen.strategy.strategy === 'kernels') artifact.kernelPlan = chosen.recipe.plan;
+    saved = artifact;
+    // Awaited so a worker closed right after the load still keeps it. It replaces a dropped artifact under the same key.
+    await putArtifact(key, { ...artifact, decisions: { ...artifact.decisions } });
   }
   return { ...chosen, placement: planned.placement };
 }
@@ -84,18 +100,31 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
  * The model prepared from a cached artifact; `{ dropped }` with the reason when one exists but no
  * longer works (it is then planned afresh and the new artifact replaces it); null when there is none.
  */
-async function fromArtifact(key: ArtifactKey, bytes: Uint8Array, getGpu: () => Promise<GpuContext>): Promise<PreparedModel | { dropped: string } | null> {
+async function fromArtifact(
+  key: ArtifactKey,
+  bytes: Uint8Array,
+  getGpu: () => Promise<GpuContext>,
+  onDecision: (cls: string, d: ShapeDecision) => Promise<void>,
+): Promise<{ prepared: PreparedModel; artifact: PlanArtifact; executor: true } | { dropped: string } | null> {
   const cached = await getArtifact<PlanArtifact>(key);
   if (!cached) return null;
-  if (typeof cached.strategy?.strategy !== 'string' || (cached.strategy.strategy === 'kernels' && !cached.kernelPlan)) {
+  const s = cached.strategy;
+  if (typeof s?.strategy !== 'string' || ((s.strategy === 'kernels' || s.perShape) && !cached.kernelPlan)) {
     return { dropped: 'The cached plan artifact is malformed (no decision, or a kernels decision without its plan).' };
   }
-  const plan = cached.strategy.strategy === 'kernels' && cached.kernelPlan ? cached.kernelPlan : ortPlan(bytes);
+  const decisions: ShapeDecisions = { ...(isRecord(cached.decisions) ? cached.decisions : {}) };
+  const recipe: ExecutorRecipe = s.perShape
+    ? { kernels: cached.kernelPlan!, ort: ortPlan(bytes), decisions, onDecision }
+    : { plan: s.strategy === 'kernels' ? cached.kernelPlan! : ortPlan(bytes) };
   try {
-    const executor = await PlanExecutor.create(plan, 'webgpu', getGpu);
-    return { plan, executor, strategy: { ...cached.strategy, cached: true }, placement: cached.placement };
+    const executor = await buildExecutor(recipe, 'webgpu', getGpu);
+    return { prepared: { recipe, executor, strategy: { ...s, cached: true }, placement: cached.placement }, artifact: cached, executor: true };
   } catch (err) {
-    // E.g. a kernel op this build no longer has. PlanExecutor.create freed what it had made.
+    // E.g. a kernel op this build no longer has. buildExecutor freed what it had made.
     return { dropped: `The cached plan no longer prepares: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` };
   }
+}
+
+function isRecord(x: unknown): x is Record<string, ShapeDecision> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

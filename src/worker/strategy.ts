@@ -1,11 +1,12 @@
 /**
  * Plan strategy per model: run the partitioned plan (webq8's int8 kernels between ORT segments) or
- * the plain model in one ORT session. `'auto'` measures both once at load, on the device, with
- * zero-filled inputs (symbolic dimensions: 1 for the first axis, {@link PROBE_DIM} for the others),
- * and keeps the faster one. Only the WebGPU backend has anything to choose (on WASM every op runs on
- * the CPU already): callers handle other backends without parsing the model (src/worker/prepare.ts).
- * A kernel plan that fails to prepare or to run falls back to plain ORT with the reason recorded —
- * never a wrong answer.
+ * the plain model in one ORT session. `'auto'` keeps both compiled and chooses per shape class of
+ * the requests (src/worker/adaptive.ts); at load it measures one probe class on seeded random
+ * inputs (symbolic dimensions: 1 for the first axis, {@link PROBE_DIM} for the others), which is
+ * what `model.info.strategy` reports. Only the WebGPU backend has anything to choose (on WASM every
+ * op runs on the CPU already): callers handle other backends without parsing the model
+ * (src/worker/prepare.ts). A kernel plan that fails to prepare falls back to plain ORT with the
+ * reason recorded, and one that fails on a shape class is not chosen for it — never a wrong answer.
  */
 import type { PlannedModel } from '../graph/partition';
 import type { Plan } from '../graph/plan';
@@ -13,26 +14,55 @@ import type { GpuContext } from '../kernels/gpu-context';
 import type { Backend, StrategyDecision, StrategyRequest, TensorMap, ValueInfo } from '../types';
 import { hasKernel } from '../kernels/registry';
 import { syntheticFeeds } from './synthetic-feeds';
-import { PlanExecutor } from './executor';
+import { AdaptiveExecutor, type ShapeDecision, type ShapeDecisions } from './adaptive';
+import { PlanExecutor, type Executor } from './executor';
 
-/** Size of a symbolic non-batch dimension in the `'auto'` measurement. */
+/** Size of a symbolic non-batch dimension in the `'auto'` probe at load. */
 export const PROBE_DIM = 32;
-/** Timed runs per plan in the `'auto'` measurement (after one warm-up run). */
-export const PROBE_RUNS = 2;
 
-/** The chosen plan, its prepared executor and the decision. */
+/**
+ * How a model's executor is built (and rebuilt after a device loss or for `generate`): one plan,
+ * or both plans choosing per shape class with the decisions made so far.
+ */
+export type ExecutorRecipe =
+  { plan: Plan } | { kernels: Plan; ort: Plan; decisions: ShapeDecisions; onDecision?: (shapeClass: string, decision: ShapeDecision) => void | Promise<void> };
+
+/** Builds the executor of `recipe`; `outputsOnGpu` leaves the plan outputs on the GPU (see {@link Plan.outputsOnGpu}). */
+export async function buildExecutor(recipe: ExecutorRecipe, backend: Backend, getGpu: () => Promise<GpuContext>, outputsOnGpu = false): Promise<Executor> {
+  const on = (plan: Plan): Plan => (outputsOnGpu ? { ...plan, outputsOnGpu } : plan);
+  if ('plan' in recipe) return PlanExecutor.create(on(recipe.plan), backend, getGpu);
+  // ORT first: its session creates ORT's device, which the kernels run on (ORT #26107).
+  const ort = await PlanExecutor.create(on(recipe.ort), backend, getGpu);
+  try {
+    return new AdaptiveExecutor(await PlanExecutor.create(on(recipe.kernels), backend, getGpu), ort, recipe.decisions, recipe.onDecision);
+  } catch (err) {
+    await ort.dispose();
+    throw err;
+  }
+}
+
+/** The chosen recipe, its prepared executor and the decision. */
 export interface ChosenPlan {
-  plan: Plan;
-  executor: PlanExecutor;
+  recipe: ExecutorRecipe;
+  executor: Executor;
   strategy: StrategyDecision;
 }
 
-/** Picks and prepares the plan for `planned` on `backend` (see the module comment). */
-export async function choosePlan(planned: PlannedModel, backend: Backend, requested: StrategyRequest, getGpu: () => Promise<GpuContext>): Promise<ChosenPlan> {
-  const ort = async (reason: string, measured?: StrategyDecision['measured']): Promise<ChosenPlan> => ({
-    plan: planned.ort,
-    executor: await PlanExecutor.create(planned.ort, backend, getGpu),
-    strategy: { strategy: 'ort', requested, reason, ...(measured ? { measured } : {}) },
+/**
+ * Picks and prepares the plan for `planned` on `backend` (see the module comment). `decisions`
+ * and `onDecision` carry the per-class decisions of `'auto'` (empty for a first load).
+ */
+export async function choosePlan(
+  planned: PlannedModel,
+  backend: Backend,
+  requested: StrategyRequest,
+  getGpu: () => Promise<GpuContext>,
+  onDecision?: (shapeClass: string, decision: ShapeDecision) => void | Promise<void>,
+): Promise<ChosenPlan> {
+  const ort = async (reason: string, executor?: PlanExecutor): Promise<ChosenPlan> => ({
+    recipe: { plan: planned.ort },
+    executor: executor ?? (await PlanExecutor.create(planned.ort, backend, getGpu)),
+    strategy: { strategy: 'ort', requested, reason },
   });
   if (!planned.kernels) return ort('No int8 matmul pattern matched: the model runs in one ORT session.');
   if (requested === 'ort') return ort("Plain ORT was requested (strategy 'ort').");
@@ -46,76 +76,61 @@ export async function choosePlan(planned: PlannedModel, backend: Backend, reques
     kernels = await PlanExecutor.create(planned.kernels, backend, getGpu);
   } catch (err) {
     const reason = `The kernel plan could not be prepared (${message(err)}); using plain ORT.`;
-    return plain ? { plan: planned.ort, executor: plain, strategy: { strategy: 'ort', requested, reason } } : ort(reason);
+    return ort(reason, plain ?? undefined);
   }
   if (requested === 'kernels' || !plain) {
     await plain?.dispose();
     return {
-      plan: planned.kernels,
+      recipe: { plan: planned.kernels },
       executor: kernels,
       strategy: { strategy: 'kernels', requested, reason: "webq8's kernels were requested (strategy 'kernels')." },
     };
   }
+  const recipe: ExecutorRecipe = { kernels: planned.kernels, ort: planned.ort, decisions: {}, ...(onDecision ? { onDecision } : {}) };
+  const executor = new AdaptiveExecutor(kernels, plain, recipe.decisions, onDecision);
   try {
-    return await measureAndKeep({ ort: planned.ort, kernels: planned.kernels }, requested, plain, kernels);
+    return { recipe, executor, strategy: await probe(executor, requested) };
   } catch (err) {
-    // Nothing was handed out: neither executor may outlive a failed choice.
-    await plain.dispose();
-    await kernels.dispose();
+    await executor.dispose(); // nothing was handed out
     throw err;
   }
 }
 
-/** Runs both executors on probe feeds, keeps the faster one and disposes the other. */
-async function measureAndKeep(
-  plans: { ort: Plan; kernels: Plan },
-  requested: StrategyRequest,
-  plain: PlanExecutor,
-  kernels: PlanExecutor,
-): Promise<ChosenPlan> {
-  const feeds = probeFeeds(plain.inputInfo());
-  const kernelsMs = feeds ? await measure(kernels, feeds) : null;
-  const ortMs = feeds ? await measure(plain, feeds) : null;
-  const measured = { kernelsMs: kernelsMs ?? NaN, ortMs: ortMs ?? NaN, runs: PROBE_RUNS };
-  const keepKernels = kernelsMs !== null && (ortMs === null || kernelsMs <= ortMs);
-  await (keepKernels ? plain : kernels).dispose();
-  if (keepKernels) {
-    const why = ortMs === null ? 'plain ORT failed the measurement run' : `${fmt(kernelsMs)} vs ${fmt(ortMs)} for plain ORT`;
-    return {
-      plan: plans.kernels,
-      executor: kernels,
-      strategy: { strategy: 'kernels', requested, reason: `Measured on this device: webq8's kernels ${why}.`, measured },
-    };
-  }
-  const why =
-    kernelsMs === null
-      ? feeds
-        ? 'the kernel plan failed its measurement run'
-        : 'the inputs have types we cannot synthesize, so nothing was measured'
-      : `plain ORT ${fmt(ortMs!)} vs ${fmt(kernelsMs)} with webq8's kernels`;
-  return { plan: plans.ort, executor: plain, strategy: { strategy: 'ort', requested, reason: `Measured on this device: ${why}.`, measured } };
-}
-
-/** Zero-filled feeds for `inputs`, or null when a type cannot be synthesized (see src/worker/synthetic-feeds.ts). */
-export function probeFeeds(inputs: ValueInfo[]): TensorMap | null {
-  return syntheticFeeds(inputs, {}, PROBE_DIM);
-}
-
-/** Median of {@link PROBE_RUNS} timed runs after a warm-up; null when a run throws. */
-async function measure(executor: PlanExecutor, feeds: TensorMap): Promise<number | null> {
+/** Measures the probe class at load and describes the result as the model's {@link StrategyDecision}. */
+async function probe(executor: AdaptiveExecutor, requested: StrategyRequest): Promise<StrategyDecision> {
+  const later = 'Both plans stay compiled; each new shape class is measured on its first request and the faster plan kept for it (see model.lastRun.strategy).';
+  const feeds = probeFeeds(executor.inputInfo());
+  if (!feeds)
+    return { strategy: 'kernels', requested, perShape: true, reason: `The inputs have types we cannot synthesize, so nothing was measured at load. ${later}` };
+  let run;
   try {
-    await executor.run(feeds);
-    const times: number[] = [];
-    for (let i = 0; i < PROBE_RUNS; i++) {
-      const t0 = performance.now();
-      await executor.run(feeds);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor((times.length - 1) / 2)] ?? null;
-  } catch {
-    return null;
+    run = await executor.run(feeds);
+  } catch (err) {
+    return { strategy: 'kernels', requested, perShape: true, reason: `Both plans failed the probe run at load (${message(err)}). ${later}` };
   }
+  const s = run.strategy!;
+  const { kernelsMs, ortMs } = s.measured;
+  const why =
+    s.strategy === 'kernels'
+      ? Number.isNaN(ortMs)
+        ? 'plain ORT failed the probe run'
+        : `webq8's kernels ${fmt(kernelsMs)} vs ${fmt(ortMs)} for plain ORT`
+      : Number.isNaN(kernelsMs)
+        ? 'the kernel plan failed the probe run'
+        : `plain ORT ${fmt(ortMs)} vs ${fmt(kernelsMs)} with webq8's kernels`;
+  return {
+    strategy: s.strategy,
+    requested,
+    perShape: true,
+    probeClass: s.shapeClass,
+    reason: `Measured on this device at the probe shape (${s.shapeClass || 'fixed shapes'}): ${why}. ${later}`,
+    measured: s.measured,
+  };
+}
+
+/** Seeded random feeds for `inputs` (floats in [-1, 1), integers 0), or null when a type cannot be synthesized. */
+export function probeFeeds(inputs: ValueInfo[]): TensorMap | null {
+  return syntheticFeeds(inputs, {}, PROBE_DIM, 'random');
 }
 
 function fmt(ms: number): string {

@@ -13,7 +13,7 @@
  */
 import { AbortError, InputError } from '../errors';
 import type { TensorMap, ValueInfo, WarmupInfo, WarmupOptions } from '../types';
-import type { PlanExecutor } from './executor';
+import type { Executor } from './executor';
 import { syntheticFeeds } from './synthetic-feeds';
 import { describe, validateFeeds } from './validate';
 
@@ -49,12 +49,7 @@ export function warmupOptions(request: boolean | number | WarmupOptions | undefi
  * spent. A failing run rejects the load with an {@link InputError} naming the shapes it tried,
  * since the shapes (guessed or given) are what the caller can change.
  */
-export async function warmUp(
-  executor: PlanExecutor,
-  inputs: readonly ValueInfo[],
-  options: Required<WarmupOptions>,
-  signal?: AbortSignal,
-): Promise<WarmupInfo> {
+export async function warmUp(executor: Executor, inputs: readonly ValueInfo[], options: Required<WarmupOptions>, signal?: AbortSignal): Promise<WarmupInfo> {
   const feeds = synthesize(inputs, options);
   const shapes = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, [...t.dims]]));
   const times: number[] = [];

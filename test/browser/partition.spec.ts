@@ -192,6 +192,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
         diff: Math.max(...diffs),
         counters,
         strategy: gpu.info.strategy,
+        runStrategy: gpu.lastRun!.strategy,
         placement: gpu.info.placement,
         types: Object.values(a).map((t) => t.type),
       };
@@ -206,21 +207,26 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
         diff: number;
         counters: { uploads: number; readbacks: number; ortSegments: number; kernelDispatches: number };
         strategy: { strategy: string; reason: string; measured?: { kernelsMs: number; ortMs: number } };
+        runStrategy?: { strategy: string; shapeClass: string; measuredNow: boolean; measured: { kernelsMs: number; ortMs: number } };
         placement: { kernels: { ops: string[] }[]; fallbacks: { node: string; reason: string }[]; cpuFallbackOps: Record<string, number> };
         types: string[];
       }
     >;
   }, models);
   console.log(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { diff: v.diff, counters: v.counters, strategy: v.strategy }]))));
-  // auto: both plans measured on this device, the faster kept — and the kept executor is the one
-  // the decision names (what ran, from the run's counters, not from the decision itself).
+  // auto: both plans measured on this device at load (the probe shape), the faster kept for it...
   const m = r.mlp.strategy.measured!;
   expect(m.kernelsMs).toBeGreaterThan(0);
   expect(m.ortMs).toBeGreaterThan(0);
-  const kept = m.kernelsMs <= m.ortMs ? 'kernels' : 'ort';
-  expect(r.mlp.strategy.strategy).toBe(kept);
+  expect(r.mlp.strategy.strategy).toBe(m.kernelsMs <= m.ortMs ? 'kernels' : 'ort');
   expect(r.mlp.strategy.reason).toContain(`${m.kernelsMs.toFixed(1)} ms`);
   expect(r.mlp.strategy.reason).toContain(`${m.ortMs.toFixed(1)} ms`);
+  // ...and again for the runs' own shape class (16 rows): the plan that ran the second run is the
+  // one the class decision names (from the run's counters, not from the decision itself).
+  const s = r.mlp.runStrategy!;
+  expect(s).toMatchObject({ shapeClass: 'x:16', measuredNow: false });
+  const kept = s.measured.kernelsMs <= s.measured.ortMs ? 'kernels' : 'ort';
+  expect(s.strategy).toBe(kept);
   if (kept === 'kernels') expect(r.mlp.counters.kernelDispatches).toBeGreaterThan(0);
   else expect(r.mlp.counters).toMatchObject({ kernelDispatches: 0, ortSegments: 1 });
   expect(r.mlp.diff).toBeLessThan(1e-5);
@@ -240,7 +246,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
   expect(r.unsupported.diff).toBe(0);
 });
 
-test('warm start: the second load reuses the cached plan and decision instead of partitioning and measuring again', async ({ webq8Page: page }) => {
+test('warm start: the second load reuses the cached plan and decisions instead of partitioning and measuring again', async ({ webq8Page: page }) => {
   const model = [...quantizeDynamic(mlp(64, 32, { second: true }), { perChannel: true }).bytes];
   const r = await page.evaluate(async (model) => {
     const { createRuntime } = await import('/dist/index.js');
@@ -248,10 +254,12 @@ test('warm start: the second load reuses the cached plan and decision instead of
     const first = createRuntime();
     const a = await first.load(new Uint8Array(model), { backend: 'webgpu' });
     const outA = Object.values(await a.run(feeds()))[0]!.data as Float32Array;
+    const runA = a.lastRun!.strategy;
     await first.dispose();
     const second = createRuntime(); // a new worker: nothing in memory, only IndexedDB
     const b = await second.load(new Uint8Array(model), { backend: 'webgpu' });
     const outB = Object.values(await b.run(feeds()))[0]!.data as Float32Array;
+    const runB = b.lastRun!.strategy;
     await second.dispose();
     return {
       a: a.info.strategy,
@@ -259,8 +267,14 @@ test('warm start: the second load reuses the cached plan and decision instead of
       placementA: a.info.placement?.kernelNodes,
       placementB: b.info.placement?.kernelNodes,
       same: outA.join() === outB.join(),
+      runA,
+      runB,
     };
   }, model);
+  // The run's shape class (4 rows) was measured by the first load's run and saved: the second
+  // load's run uses that decision without measuring.
+  expect(r.runA).toMatchObject({ shapeClass: 'x:4', measuredNow: true });
+  expect(r.runB).toEqual({ ...r.runA, measuredNow: false });
   expect(r.a?.cached).toBeUndefined();
   expect(r.a?.measured).toBeDefined();
   expect(r.b).toMatchObject({ cached: true, strategy: r.a!.strategy, requested: 'auto' });
