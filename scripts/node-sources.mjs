@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'vite';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,6 +15,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * @param {string} outDir
  */
 export async function importSources(entries, outDir) {
+  // Imported here: loading Vite takes about a second, and a cached start never needs it.
+  const { build } = await import('vite');
   await build({
     configFile: false,
     logLevel: 'warn',

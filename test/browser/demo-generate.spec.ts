@@ -41,6 +41,14 @@ test('the generate panel streams the synthetic decoder’s ids with live TTFT, T
   await expect(page.locator('#gen-tpot')).toHaveText(/^\d+\.\d ms mean, last \d+\.\d ms$/);
   await expect(page.locator('#gen-rate')).toHaveText(/^\d+\.\d tokens\/s \(decode\), \d+\.\d overall$/);
   await expect(page.locator('#gen-finish')).toHaveText(/^length: 24 new tokens after 4 prompt tokens; busy \d+\.\d ms$/);
+  console.log(
+    'generate fp32',
+    JSON.stringify(
+      await page.evaluate(() => ['gen-ttft', 'gen-tpot', 'gen-rate', 'gen-finish', 'gen-info'].map((id) => document.getElementById(id)!.textContent)),
+    ),
+  );
+  const live = ['gen-ttft', 'gen-tpot', 'gen-rate', 'gen-finish', 'gen-info'];
+  console.log('generate fp32', JSON.stringify(await page.evaluate((ids) => ids.map((id) => document.getElementById(id)!.textContent), live)));
   // The panel loads with backend 'auto': WASM on a fallback adapter (SwiftShader in CI), WebGPU on a hardware GPU.
   const backend: 'wasm' | 'webgpu' = (await isFallbackAdapter(page)) ? 'wasm' : 'webgpu';
   await expect(page.locator('#gen-info')).toContainText(`decoder-fp32.onnx on ${backend}`);
@@ -67,4 +75,24 @@ test('the generate panel streams the synthetic decoder’s ids with live TTFT, T
   await expect(page.locator('body')).toHaveAttribute('data-gen-state', 'done', { timeout: 90_000 });
   await expect(page.locator('#gen-info')).toContainText(`decoder-q8.onnx on ${backend}`);
   expect((await page.locator('#gen-ids').textContent())!.split(' ')).toHaveLength(8);
+
+  // Stop: pressed (from the page, at once) when the first id shows; the answer ends there, short of its length.
+  await page.locator('#gen-tokens').fill('200');
+  await page.evaluate(() => {
+    const ids = document.getElementById('gen-ids')!;
+    const observer = new MutationObserver(() => {
+      if (ids.textContent) {
+        observer.disconnect();
+        document.getElementById('gen-go')!.click();
+      }
+    });
+    observer.observe(ids, { childList: true, characterData: true, subtree: true });
+  });
+  await page.locator('#gen-go').click();
+  await expect(page.locator('body')).toHaveAttribute('data-gen-state', 'stopped', { timeout: 90_000 });
+  await expect(page.locator('#gen-finish')).toHaveText(/^stopped after \d+ tokens$/);
+  const stoppedAt = (await page.locator('#gen-ids').textContent())!.split(' ').length;
+  expect(stoppedAt).toBeLessThan(200);
+  await expect(page.locator('#gen-finish')).toHaveText(`stopped after ${stoppedAt} tokens`);
+  await expect(page.locator('#gen-go')).toHaveText('Generate');
 });

@@ -48,6 +48,16 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
       .locator('#placement-rows tr')
       .filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${matmul.replace(/\./g, '\\.')}$`) }) })
       .locator('td');
+  // The page's figures for this configuration, printed for the README (not asserted: machines are noisy).
+  const figures = async (name: string) =>
+    console.log(
+      name,
+      JSON.stringify(
+        await page.evaluate(() =>
+          Object.fromEntries(['load', 'latency', 'strategy-rows', 'profile-rows'].map((id) => [id, document.getElementById(id)!.innerText])),
+        ),
+      ),
+    );
   const recognize = async () => {
     await page.locator('body').evaluate((b) => delete b.dataset.state);
     await page.locator('#go').click();
@@ -81,12 +91,15 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
     expect(dispatches).toBeGreaterThanOrEqual(quantized.length);
   }
 
+  await figures('q8 webgpu kernels');
+
   // WASM: ORT runs every op on the CPU, so the int8 MatMuls are ORT's too.
   await page.locator('#backend').selectOption('wasm');
   await recognize();
   await expect(page.locator('#result')).toHaveText('ZIP 10115');
   await expect(page.locator('#placement-summary')).toContainText('No placement: on wasm');
   for (const m of quantized) await expect(cells(m)).toHaveText([m, 'int8', 'ORT, WASM EP (CPU)', /^The backend is wasm/]);
+  await figures('q8 wasm');
 
   // WebGPU with 'auto': both plans measured on this device, the figures shown.
   await page.locator('#backend').selectOption('webgpu');
@@ -96,4 +109,5 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
   await expect(page.locator('#strategy-rows')).toContainText('(requested auto)');
   await expect(page.locator('#strategy-rows')).toContainText('Measured on this device');
   await expect(page.locator('#strategy-rows')).toContainText(/webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms \(median of 2 runs each/);
+  await figures('q8 webgpu auto');
 });

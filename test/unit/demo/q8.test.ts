@@ -84,6 +84,8 @@ describe('strategyRows', () => {
     ]);
     expect(strategyRows(info('webgpu', { ...ORT, measured: { kernelsMs: NaN, ortMs: 3, runs: 2 } }))[2]![1]).toContain('webq8 kernels failed');
     expect(strategyRows(info('webgpu', KERNELS))[2]).toEqual(['Measured', "not measured: strategy 'kernels' was requested"]);
+    const wasm: StrategyDecision = { strategy: 'ort', requested: 'kernels', reason: 'The backend is wasm.' };
+    expect(strategyRows(info('wasm', wasm))[2]).toEqual(['Measured', 'not measured: on wasm there is no kernel plan to choose']);
   });
 });
 
