@@ -9,8 +9,8 @@
 // Environment: WEBQ8_GEN_TOKENS (new tokens per answer), WEBQ8_GEN_PROMPT (prompt tokens),
 // WEBQ8_GEN_ANSWERS (timed answers per configuration), WEBQ8_GEN_ONLY (comma-separated config names).
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { importSources } from '../scripts/node-sources.mjs';
 import { openBenchPage, table } from './browser.mjs';
 
 const env = process.env;
@@ -36,34 +36,14 @@ const CONFIGS = [
   { name: 'wasm q8', model: 'q8', load: { backend: 'wasm' } },
 ].filter((c) => !env.WEBQ8_GEN_ONLY || env.WEBQ8_GEN_ONLY.split(',').includes(c.name));
 
-/** Builds webq8's TypeScript decoder builder and quantizer for Node (Vite SSR build) and imports them. */
-async function importSources() {
-  const out = `${ROOT}.cache/bench/generate-src/`;
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    root: ROOT,
-    build: {
-      ssr: true,
-      outDir: out,
-      emptyOutDir: true,
-      minify: false,
-      target: 'node20',
-      rollupOptions: {
-        input: { decoder: 'src/graph/decoder-builder.ts', quantize: 'src/graph/quantize.ts' },
-        output: { format: 'es', entryFileNames: '[name].mjs' },
-      },
-    },
-  });
-  const [decoder, quantize] = await Promise.all([import(pathToFileURL(`${out}decoder.mjs`).href), import(pathToFileURL(`${out}quantize.mjs`).href)]);
-  return { ...decoder, ...quantize };
-}
-
 /** The fp32 and q8 models (built once, kept in .cache/generate-bench/), as served URLs. */
 async function models() {
   const url = (v) => `/.cache/generate-bench/gpt2-small-shapes-v${MODEL_VERSION}-${v}.onnx`;
   if (!existsSync(`${ROOT}${url('q8').slice(1)}`)) {
-    const { buildDecoder, quantizeDynamic } = await importSources();
+    const { buildDecoder, quantizeDynamic } = await importSources(
+      { decoder: 'src/graph/decoder-builder.ts', quantize: 'src/graph/quantize.ts' },
+      `${ROOT}.cache/bench/generate-src-${process.pid}/`,
+    );
     mkdirSync(DIR, { recursive: true });
     const fp32 = buildDecoder(GPT2_SMALL_SHAPES);
     const put = (v, bytes) => {

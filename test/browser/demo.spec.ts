@@ -1,10 +1,18 @@
 // The demo page, as a person uses it: it loads PP-OCRv4 rec, reads the default line, reads what
-// the user types, and reports its latencies to the reference collector.
+// the user types, and reports its latencies to the reference collector; with the q8 choice it
+// loads the model `webq8 quantize` made when the demo started and shows where each MatMul runs.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { latency, startCollectorProcess } from '../unit/collector/helpers';
 import { expect, isFallbackAdapter, test } from './fixtures';
+import { prepareDemoModels } from '../../scripts/demo-models.mjs';
+
+/** What `npm run demo` prepares (made here the same way, or found current in .cache/demo/). */
+let prepared: Awaited<ReturnType<typeof prepareDemoModels>>;
+test.beforeAll(async () => {
+  prepared = await prepareDemoModels();
+});
 
 test('the demo reads the drawn text back with a real model, shows backend and latency, and reports to the collector', async ({ page }) => {
   const collector = await startCollectorProcess(join(mkdtempSync(join(tmpdir(), 'webq8-demo-')), 'm.jsonl'));
@@ -29,4 +37,77 @@ test('the demo reads the drawn text back with a real model, shows backend and la
   } finally {
     await collector.stop();
   }
+});
+
+test('the q8 choice loads the model webq8 quantize made, reads the line, and shows placement, strategy and the last run', async ({ page }) => {
+  test.setTimeout(420_000);
+  const { quantized, skipped } = prepared.rec.report;
+  // The cells of a MatMul's placement row: name, weights, runs on, why.
+  const cells = (matmul: string) =>
+    page
+      .locator('#placement-rows tr')
+      .filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${matmul.replace(/\./g, '\\.')}$`) }) })
+      .locator('td');
+  // The page's figures for this configuration, printed for the README (not asserted: machines are noisy).
+  const figures = async (name: string) =>
+    console.log(
+      name,
+      JSON.stringify(
+        await page.evaluate(() =>
+          Object.fromEntries(['load', 'latency', 'strategy-rows', 'profile-rows'].map((id) => [id, document.getElementById(id)!.innerText])),
+        ),
+      ),
+    );
+  const recognize = async () => {
+    await page.locator('body').evaluate((b) => delete b.dataset.state);
+    await page.locator('#go').click();
+    await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  };
+  // WebGPU with webq8's kernels requested: the kernel plan, without a measurement (ORT's WebGPU EP is slow on SwiftShader).
+  await page.goto('/demo/?model=q8&backend=webgpu&strategy=kernels&text=ZIP%2010115');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(page.locator('#result')).toHaveText('ZIP 10115');
+  await expect(page.locator('#model-info')).toContainText('rec-q8.onnx');
+  await expect(page.locator('#backend-info')).toHaveText('webgpu');
+  await expect(page.locator('#quantizer')).toContainText(`${quantized.length} MatMuls int8, ${skipped.length} kept float`);
+  await expect(page.locator('#strategy-rows')).toContainText('kernels (requested kernels)');
+  await expect(page.locator('#strategy-rows')).toContainText("not measured: strategy 'kernels' was requested");
+  await expect(page.locator('#placement-rows tr')).toHaveCount(quantized.length + skipped.length);
+  for (const m of quantized) await expect(cells(m)).toHaveText([m, 'int8', 'webq8 kernel: QuantizedMatMul', /^pattern quantize_dynamic; /]);
+  for (const s of skipped) await expect(cells(s.node)).toHaveText([s.node, 'float', 'ORT, WebGPU EP', `kept float by webq8 quantize: ${s.reason}`]);
+  await expect(page.locator('#placement-summary')).toContainText(`${quantized.length} QuantizedMatMul`);
+  // The last run: a per-step profile where the build has model.profile, else the phase totals of model.lastRun.
+  const hasProfile = await page.evaluate(async () => typeof ((await import('/dist/index.js')).Model.prototype as { profile?: unknown }).profile === 'function');
+  if (hasProfile) {
+    await page.locator('#profile-go').click();
+    await expect(page.locator('body')).toHaveAttribute('data-profile', 'steps');
+    await expect(page.locator('#profile-rows')).toContainText('webq8 kernel');
+    await expect(page.locator('#profile-rows')).toContainText('total (kernels plan)');
+  } else {
+    await expect(page.locator('body')).toHaveAttribute('data-profile', 'timings');
+    const segments = Number((await page.locator('#placement-summary').textContent())!.match(/in (\d+) segments/)![1]);
+    await expect(page.locator('#profile-rows')).toContainText(`ORT (${segments} segments)`);
+    const dispatches = Number((await page.locator('#profile-rows').textContent())!.match(/webq8 kernels, encoding \((\d+) dispatches\)/)![1]);
+    expect(dispatches).toBeGreaterThanOrEqual(quantized.length);
+  }
+
+  await figures('q8 webgpu kernels');
+
+  // WASM: ORT runs every op on the CPU, so the int8 MatMuls are ORT's too.
+  await page.locator('#backend').selectOption('wasm');
+  await recognize();
+  await expect(page.locator('#result')).toHaveText('ZIP 10115');
+  await expect(page.locator('#placement-summary')).toContainText('No placement: on wasm');
+  for (const m of quantized) await expect(cells(m)).toHaveText([m, 'int8', 'ORT, WASM EP (CPU)', /^The backend is wasm/]);
+  await figures('q8 wasm');
+
+  // WebGPU with 'auto': both plans measured on this device, the figures shown.
+  await page.locator('#backend').selectOption('webgpu');
+  await page.locator('#strategy').selectOption('auto');
+  await recognize();
+  await expect(page.locator('#result')).toHaveText('ZIP 10115');
+  await expect(page.locator('#strategy-rows')).toContainText('(requested auto)');
+  await expect(page.locator('#strategy-rows')).toContainText('Measured on this device');
+  await expect(page.locator('#strategy-rows')).toContainText(/webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms \(median of 2 runs each/);
+  await figures('q8 webgpu auto');
 });
