@@ -103,23 +103,19 @@ async function showQ8Path(variant, m, image) {
   const report = (await prepared)?.rec.report;
   const r = report ? `${report.quantized.length} MatMuls int8, ${report.skipped.length} kept float` : 'not prepared (run npm run demo)';
   $('quantizer').textContent = `rec-q8.onnx, made by webq8 quantize when the demo started: ${r}.`;
-  fillTable($('strategy-rows'), strategyRows(m.info));
+  fillTable($('strategy-rows'), strategyRows(m.info, m.lastRun));
   fillTable($('placement-rows'), variant && report ? placementRows(variant, report, m.info).map((row) => [row.matmul, row.weights, row.runsOn, row.why]) : []);
   $('placement-summary').textContent = placementSummary(m.info);
-  document.body.dataset.strategy = m.info.strategy?.strategy ?? '';
-  if (typeof m.profile === 'function') {
-    // model.profile runs the input again with a GPU sync after every step.
-    $('profile-note').textContent = 'Per-step profile of this input (model.profile: the same input again, a GPU sync after each step):';
-    $('profile-go').hidden = false;
-    $('profile-go').onclick = async () => {
-      fillTable($('profile-rows'), profileRows(await m.profile({ x: toInput(image) })));
-      document.body.dataset.profile = 'steps';
-    };
-  } else {
-    $('profile-note').textContent = 'This build has no model.profile: the phase totals of the last run (model.lastRun):';
-    fillTable($('profile-rows'), timingsRows(m.lastRun));
-    document.body.dataset.profile = 'timings';
-  }
+  document.body.dataset.strategy = m.lastRun?.strategy?.strategy ?? m.info.strategy?.strategy ?? '';
+  $('profile-note').textContent =
+    'The phase totals of the last run (model.lastRun); Profile runs this input again with a GPU sync after each step (model.profile):';
+  fillTable($('profile-rows'), timingsRows(m.lastRun));
+  document.body.dataset.profile = 'timings';
+  $('profile-go').hidden = false;
+  $('profile-go').onclick = async () => {
+    fillTable($('profile-rows'), profileRows(await m.profile({ x: toInput(image) })));
+    document.body.dataset.profile = 'steps';
+  };
 }
 
 /** Version split, shadow agreement and incidents of the release the model follows. */

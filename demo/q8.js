@@ -63,17 +63,30 @@ export function placementSummary(info) {
 }
 
 /**
- * The kernels-vs-ORT decision as label/value rows.
+ * The kernels-vs-ORT decision as label/value rows: the one made at load and, for `'auto'` (which
+ * decides per shape class), the one that ran the last input (`model.lastRun.strategy`).
  * @param {ModelInfo} info
+ * @param {{ strategy?: import('../src/protocol').RunStrategy } | null} [lastRun]
  * @returns {[string, string][]}
  */
-export function strategyRows(info) {
+export function strategyRows(info, lastRun) {
   const s = info.strategy;
   if (!s) return [['Strategy', 'none (an explicit plan)']];
   const m = s.measured;
   const backend = info.backend.backend;
+  const figures = (/** @type {{ kernelsMs: number, ortMs: number, runs: number }} */ f) =>
+    `webq8 kernels ${ms(f.kernelsMs)} · plain ORT ${ms(f.ortMs)} (median of ${f.runs} timed run${f.runs === 1 ? '' : 's'} each`;
+  const run = lastRun?.strategy;
+  const perClass = run
+    ? [
+        [
+          'This input',
+          `${run.strategy} for shape class ${run.shapeClass}: ${figures(run.measured)}, ${run.measuredNow ? 'measured on this request' : 'decided on an earlier request'})`,
+        ],
+      ]
+    : [];
   const measured = m
-    ? `webq8 kernels ${ms(m.kernelsMs)} · plain ORT ${ms(m.ortMs)} (median of ${m.runs} runs each, zero-filled probe input, on this device)`
+    ? `${figures(m)}, seeded random probe input${s.probeClass ? ` of class ${s.probeClass}` : ''}, on this device)`
     : backend !== 'webgpu'
       ? `not measured: on ${backend} there is no kernel plan to choose`
       : s.requested === 'auto'
@@ -83,6 +96,7 @@ export function strategyRows(info) {
     ['Strategy', `${s.strategy} (requested ${s.requested})${s.cached ? ', decision from the artifact cache of an earlier load' : ''}`],
     ['Why', s.reason],
     ['Measured', measured],
+    ...perClass,
   ];
 }
 
@@ -112,7 +126,7 @@ export function profileRows(profile) {
 }
 
 /**
- * The phase totals of the last run (`model.lastRun`), for builds without `model.profile`.
+ * The phase totals of the last run (`model.lastRun`), shown until `model.profile` is asked for.
  * @param {{ timings: { queueMs: number, runMs: number, ortMs: number, kernelsMs: number, readbackMs: number }, counters: { uploads: number, readbacks: number, ortSegments: number, kernelDispatches: number } }} lastRun
  * @returns {[string, string, string, string][]}
  */

@@ -76,20 +76,20 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
   for (const m of quantized) await expect(cells(m)).toHaveText([m, 'int8', 'webq8 kernel: QuantizedMatMul', /^pattern quantize_dynamic; /]);
   for (const s of skipped) await expect(cells(s.node)).toHaveText([s.node, 'float', 'ORT, WebGPU EP', `kept float by webq8 quantize: ${s.reason}`]);
   await expect(page.locator('#placement-summary')).toContainText(`${quantized.length} QuantizedMatMul`);
-  // The last run: a per-step profile where the build has model.profile, else the phase totals of model.lastRun.
-  const hasProfile = await page.evaluate(async () => typeof ((await import('/dist/index.js')).Model.prototype as { profile?: unknown }).profile === 'function');
-  if (hasProfile) {
-    await page.locator('#profile-go').click();
-    await expect(page.locator('body')).toHaveAttribute('data-profile', 'steps');
-    await expect(page.locator('#profile-rows')).toContainText('webq8 kernel');
-    await expect(page.locator('#profile-rows')).toContainText('total (kernels plan)');
-  } else {
-    await expect(page.locator('body')).toHaveAttribute('data-profile', 'timings');
-    const segments = Number((await page.locator('#placement-summary').textContent())!.match(/in (\d+) segments/)![1]);
-    await expect(page.locator('#profile-rows')).toContainText(`ORT (${segments} segments)`);
-    const dispatches = Number((await page.locator('#profile-rows').textContent())!.match(/webq8 kernels, encoding \((\d+) dispatches\)/)![1]);
-    expect(dispatches).toBeGreaterThanOrEqual(quantized.length);
-  }
+  // The last run: its phase totals, then the per-step profile (model.profile) on request.
+  await expect(page.locator('body')).toHaveAttribute('data-profile', 'timings');
+  const segments = Number((await page.locator('#placement-summary').textContent())!.match(/in (\d+) segments/)![1]);
+  await expect(page.locator('#profile-rows')).toContainText(`ORT (${segments} segments)`);
+  const dispatches = Number((await page.locator('#profile-rows').textContent())!.match(/webq8 kernels, encoding \((\d+) dispatches\)/)![1]);
+  expect(dispatches).toBeGreaterThanOrEqual(quantized.length);
+  await page.locator('#profile-go').click();
+  await expect(page.locator('body')).toHaveAttribute('data-profile', 'steps', { timeout: 240_000 });
+  await expect(page.locator('#profile-rows')).toContainText('QuantizedMatMul');
+  // One row per plan step: every ORT segment of the placement, and at least one kernel step per int8 MatMul.
+  const stepCells = page.locator('#profile-rows tr td:nth-child(2)');
+  await expect(stepCells.filter({ hasText: /^ORT segment: / })).toHaveCount(segments);
+  expect(await stepCells.filter({ hasText: /^webq8 kernel: / }).count()).toBeGreaterThanOrEqual(quantized.length);
+  await expect(page.locator('#profile-rows')).toContainText('total (kernels plan)');
 
   await figures('q8 webgpu kernels');
 
@@ -108,6 +108,12 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
   await expect(page.locator('#result')).toHaveText('ZIP 10115');
   await expect(page.locator('#strategy-rows')).toContainText('(requested auto)');
   await expect(page.locator('#strategy-rows')).toContainText('Measured on this device');
-  await expect(page.locator('#strategy-rows')).toContainText(/webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms \(median of 2 runs each/);
+  await expect(page.locator('#strategy-rows')).toContainText(
+    /webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms \(median of \d+ timed runs? each, seeded random probe input of class x:1x32/,
+  );
+  // 'auto' decides per shape class: the class of this input (48 × its width) and its own figures.
+  await expect(page.locator('#strategy-rows')).toContainText(
+    /This input(kernels|ort) for shape class x:1x\d+: webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms/,
+  );
   await figures('q8 webgpu auto');
 });
