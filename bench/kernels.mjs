@@ -5,7 +5,8 @@
 //   float32 in → float32 out, the variant the tuner chose), ours W8A32 (weight-only: float32
 //   activations, 8-bit weights, block 32), ORT WebGPU MatMul fp32 (one-node
 //   model), ORT WebGPU MatMulNBits bits=8 block 32 accuracy_level 4, ORT WASM MatMulInteger;
-//   plus the adapter's peak int8 MAC throughput (dot4I8Packed and vec4<i32>) and our fraction of it.
+//   plus the adapter's peak int8 MAC throughput (dot4I8Packed and vec4<i32>), our fraction of the
+//   better one, and the dp4a kernel's fraction of the dot4I8Packed peak (goal ≥ 80 % at M ≥ 64).
 // Times are wall clock from submit to onSubmittedWorkDone (ORT: session.run with GPU-resident
 // input and output), best of up to RUNS after one warm-up run, with at most BUDGET_MS per entry.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -253,6 +254,7 @@ export async function run() {
       'best/NBits',
       'W8A32/NBits',
       '% peak',
+      'dp4a % dp4a peak',
       'M=1 GB/s',
       'chosen',
     ];
@@ -274,6 +276,7 @@ export async function run() {
         r.ortNbits.error ? 'n/a' : `${fmt(ours / g(r.ortNbits), 1)}×`,
         r.ortNbits.error ? 'n/a' : `${fmt(g(r.w8a32) / g(r.ortNbits), 1)}×`,
         `${fmt((100 * ours) / best, 0)} %`,
+        `${fmt((100 * g(r.dp4a)) / res.peak.dp4a, 0)} %`,
         m === 1 ? fmt((k * n) / (oursMs * 1e6)) : '',
         r.chosen,
       ];
@@ -289,6 +292,11 @@ export async function run() {
     console.log(
       `goal: weight-only W8A32 ≥ 3× ORT WebGPU MatMulNBits-8 (same weights, block 32) at M = 1: ${wo((m) => m === 1)}; at M ≥ 64: ${wo((m) => m >= 64)}`,
     );
+    const dp4aEff = res.rows
+      .filter((r) => Number(r.shape.split('x')[0]) >= 64)
+      .map((r) => `${r.shape} ${fmt((100 * gops(r.ops, r.dp4a)) / res.peak.dp4a, 0)} %`)
+      .join(', ');
+    console.log(`goal: ours dp4a (int32 out, tuned kernel) ≥ 80 % of the adapter's dot4I8Packed peak at M ≥ 64: ${dp4aEff || 'no such shape'}`);
     const runsNote = res.rows
       .map((r) => `${r.shape}: fp32 ${r.ortFp32.runs}, nbits ${r.ortNbits.runs ?? 0}, ours ${r.dp4a?.runs ?? 0}/${r.portable?.runs ?? 0}`)
       .join('; ');

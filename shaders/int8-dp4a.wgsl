@@ -23,6 +23,12 @@ fn dots(a: AOperand, b: BOperand) -> vec4<i32> {
   return vec4<i32>(dot4I8Packed(a, b.x), dot4I8Packed(a, b.y), dot4I8Packed(a, b.z), dot4I8Packed(a, b.w));
 }
 
+// Σ over the 4 k-values of a · b for column c alone (c constant at every call site, so it folds
+// after inlining): the wide loop keeps one i32 accumulator per column rather than a vec4.
+fn dot_col(a: AOperand, b: BOperand, c: u32) -> i32 {
+  return dot4I8Packed(a, b[c]);
+}
+
 // Σ of the 4 k-values of a (A's row sum, needed when some zb' != 0).
 fn row_sum(a: AOperand) -> i32 {
   return dot4I8Packed(a, 0x01010101u);

@@ -32,6 +32,25 @@ fn dots(a: AOperand, b: BOperand) -> vec4<i32> {
   return vec4<i32>(dot(a, b.c0), dot(a, b.c1), dot(a, b.c2), dot(a, b.c3));
 }
 
+// Σ over the 4 k-values of a · b for column c alone (c constant at every call site, so the switch
+// folds after inlining): the wide loop keeps one i32 accumulator per column rather than a vec4.
+fn dot_col(a: AOperand, b: BOperand, c: u32) -> i32 {
+  switch c {
+    case 0u: {
+      return dot(a, b.c0);
+    }
+    case 1u: {
+      return dot(a, b.c1);
+    }
+    case 2u: {
+      return dot(a, b.c2);
+    }
+    default: {
+      return dot(a, b.c3);
+    }
+  }
+}
+
 // Σ of the 4 k-values of a (A's row sum, needed when some zb' != 0).
 fn row_sum(a: AOperand) -> i32 {
   return dot(a, vec4<i32>(1));
