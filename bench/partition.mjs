@@ -111,6 +111,7 @@ export async function run() {
                 p95: pick(0.95),
                 copies: c.uploads + c.readbacks,
                 strategy: m.lastRun.strategy?.strategy ?? m.info.strategy?.strategy ?? '-',
+                classFigures: m.lastRun.strategy?.measured,
                 profile,
               });
             }
@@ -143,7 +144,11 @@ export async function run() {
     const p50 = (r, name) => results.find((x) => x.model === r.model && x.row === r.row && x.name === name).p50;
     const autoRatios = results
       .filter((r) => r.name === 'auto (webgpu)')
-      .map((r) => `${r.row} ${(r.p50 / Math.min(p50(r, 'webq8 kernels'), p50(r, 'ORT webgpu q8'))).toFixed(2)}× (${r.strategy})`);
+      .map((r) => {
+        const f = r.classFigures;
+        const own = f ? `; its own measurement: kernels ${f.kernelsMs.toFixed(1)} ms, ORT ${f.ortMs.toFixed(1)} ms` : '';
+        return `${r.row} ${(r.p50 / Math.min(p50(r, 'webq8 kernels'), p50(r, 'ORT webgpu q8'))).toFixed(2)}× (${r.strategy}${own})`;
+      });
     console.log(`goal: 'auto' p50 within 1.10× of the better of {webq8 kernels, ORT webgpu q8} at every input: ${autoRatios.join(', ')}`);
     const prof = results.find((r) => r.profile)?.profile;
     if (prof) {

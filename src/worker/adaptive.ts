@@ -4,9 +4,9 @@
  * ORT session. Which is faster depends on the shapes (at M = 1 our int8 GEMV wins by far; at large
  * M ORT's own matmuls may win), so the choice is made per shape class: the symbolic dimensions of
  * the request, each rounded up to a power of two. The first request of a class runs both plans on
- * its own feeds — one warm-up run each (the first run of a shape compiles for it), one run to
- * size the samples (enough when one plan takes {@link DECISIVE}× the other), then {@link SAMPLES}
- * timed samples each, interleaved, every sample repeating the run until it lasts
+ * its own feeds — one warm-up run each (the first run of a shape compiles for it), the faster of
+ * two runs to size the samples (enough when one plan takes {@link DECISIVE}× the other), then
+ * {@link SAMPLES} timed samples each, interleaved, every sample repeating the run until it lasts
  * {@link MIN_SAMPLE_MS} (`performance.now` is coarse in Workers) — keeps the faster plan for the
  * class and answers with its result. Later requests of the class run only that plan. Decisions
  * live with the compiled-artifact cache (src/worker/prepare.ts), so a returning visitor measures
@@ -23,8 +23,8 @@ export const SAMPLES = 3;
 export const MIN_SAMPLE_MS = 20;
 /** At most this many runs per sample. */
 export const MAX_REPEAT = 16;
-/** When one plan's sizing run takes this many times the other's, the samples are skipped: the choice is clear. */
-export const DECISIVE = 2;
+/** When one plan's sizing runs take this many times the other's, the samples are skipped: the choice is clear. */
+export const DECISIVE = 3;
 
 /** The decision for one shape class: the plan kept and the medians behind it (NaN: that plan failed). */
 export interface ShapeDecision {
@@ -144,8 +144,11 @@ export class AdaptiveExecutor implements Executor {
       return (performance.now() - t0) / repeat;
     };
     try {
-      // Warm-up (the first run of a shape compiles for it), then one run each to size the samples.
-      const calibrate = (plan: 'kernels' | 'ort') => timed(plan, 1).then(() => timed(plan, 1));
+      // Warm-up (the first run of a shape compiles for it), then the faster of two runs each to size the samples.
+      const calibrate = async (plan: 'kernels' | 'ort') => {
+        await timed(plan, 1);
+        return Math.min(await timed(plan, 1), await timed(plan, 1));
+      };
       let kernelsMs = await calibrate('kernels').catch(() => NaN);
       let ortMs = NaN;
       try {

@@ -73,16 +73,16 @@ describe('AdaptiveExecutor', () => {
     const r1 = await a.run(feeds(1));
     expect(r1.strategy).toMatchObject({ strategy: 'kernels', shapeClass: 'x:1,mask:8', measuredNow: true });
     expect(r1.outputs.y!.data).toEqual(new Float32Array([1])); // the kept plan's own answer
-    // 1 warm-up + 1 sizing run + SAMPLES samples of ceil(MIN_SAMPLE_MS / 1 ms) runs each, per plan.
+    // 1 warm-up + 2 sizing runs + SAMPLES samples of ceil(MIN_SAMPLE_MS / 1 ms) runs each, per plan.
     const repeat = Math.min(MAX_REPEAT, Math.ceil(MIN_SAMPLE_MS / 1));
     expect(r1.strategy!.measured).toEqual({ kernelsMs: 1, ortMs: 1.5, runs: SAMPLES * repeat });
-    expect([k.stats.runs, o.stats.runs]).toEqual([2 + SAMPLES * repeat, 2 + SAMPLES * repeat]);
+    expect([k.stats.runs, o.stats.runs]).toEqual([3 + SAMPLES * repeat, 3 + SAMPLES * repeat]);
 
     const runsBefore = { k: k.stats.runs, o: o.stats.runs };
     const r2 = await a.run(feeds(256));
-    // 4× apart after the sizing run (≥ DECISIVE): decided without the samples.
+    // 4× apart after the sizing runs (≥ DECISIVE): decided without the samples.
     expect(r2.strategy).toMatchObject({ strategy: 'ort', shapeClass: 'x:256,mask:8', measuredNow: true, measured: { kernelsMs: 40, ortMs: 10, runs: 1 } });
-    expect({ k: k.stats.runs - runsBefore.k, o: o.stats.runs - runsBefore.o }).toEqual({ k: 2, o: 2 });
+    expect({ k: k.stats.runs - runsBefore.k, o: o.stats.runs - runsBefore.o }).toEqual({ k: 3, o: 3 });
     expect(r2.outputs.y!.data).toEqual(new Float32Array([2]));
 
     const before = { k: k.stats.runs, o: o.stats.runs };
