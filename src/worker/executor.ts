@@ -7,7 +7,7 @@
  */
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan, PlanStep } from '../graph/plan';
-import { elementCount, prepareKernel, type GpuTensor, type PreparedKernel } from '../kernels/registry';
+import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions, type PreparedKernel } from '../kernels/registry';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { RunCounters, RunPhases } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
@@ -110,8 +110,12 @@ export class PlanExecutor {
    * Runs the plan on feeds that may already be on the GPU and returns the plan outputs where the
    * steps left them (on the GPU when the plan has `outputsOnGpu`). The caller owns the returned GPU
    * values (release each) and keeps owning its GPU feeds: the plan never releases a feed's buffer.
+   * `options` reach every kernel step (a batched decode step quantizes per sequence).
    */
-  async runValues(feeds: Record<string, PlanValue>): Promise<{ outputs: Map<string, PlanValue>; counters: RunCounters; phases: RunPhases }> {
+  async runValues(
+    feeds: Record<string, PlanValue>,
+    options?: KernelRunOptions,
+  ): Promise<{ outputs: Map<string, PlanValue>; counters: RunCounters; phases: RunPhases }> {
     this.gpu?.assertAlive();
     const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0 };
     const gpuBefore = this.gpu ? { ...this.gpu.counters } : null;
@@ -132,7 +136,7 @@ export class PlanExecutor {
         }
         const from = i;
         while (i < this.steps.length && !('session' in this.steps[i]!)) i++;
-        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env));
+        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env, options));
         // Handled now (Promise.all below reports it): it may reject while a later ORT step is awaited.
         errors.catch(() => undefined);
         gpuErrors.push(errors);
@@ -154,9 +158,9 @@ export class PlanExecutor {
   }
 
   /** Runs kernel steps `from` until `to` (exclusive), synchronously, releasing values after their last use. */
-  private runKernels(from: number, to: number, env: Map<string, Value>): void {
+  private runKernels(from: number, to: number, env: Map<string, Value>, options?: KernelRunOptions): void {
     for (let i = from; i < to; i++) {
-      this.runKernel(this.steps[i] as PreparedKernelStep, env);
+      this.runKernel(this.steps[i] as PreparedKernelStep, env, options);
       this.releaseAfter(i, env);
     }
   }
@@ -198,7 +202,7 @@ export class PlanExecutor {
     }
   }
 
-  private runKernel(s: PreparedKernelStep, env: Map<string, Value>): void {
+  private runKernel(s: PreparedKernelStep, env: Map<string, Value>, options?: KernelRunOptions): void {
     const gpu = this.gpu!;
     const inputs: GpuTensor[] = s.step.inputs.map((name) => {
       const v = env.get(name);
@@ -209,7 +213,7 @@ export class PlanExecutor {
       env.set(name, { where: 'gpu', type: v.type, dims: v.dims, buffer, release: () => gpu.buffers.release(buffer) });
       return { buffer, type: v.type, dims: v.dims };
     });
-    const outputs = s.kernel.run(inputs);
+    const outputs = s.kernel.run(inputs, options);
     outputs.forEach((t, k) => {
       const name = s.step.outputs[k];
       if (name) env.set(name, { where: 'gpu', type: t.type, dims: t.dims, buffer: t.buffer, release: () => gpu.buffers.release(t.buffer) });
