@@ -155,17 +155,10 @@ export class Engine implements WorkerApi {
     const abort = new AbortController();
     this.streams.set(requestId, abort);
     try {
-      model.batcher ??= new DecodeBatcher(
-        {
-          info: model.info,
-          backend: model.decision.backend,
-          gpu: () => this.getGpu(),
-          turn: <T>(work: (e: PlanExecutor) => Promise<T>) => this.turn(modelId, model, work),
-        },
-        model.plan,
-      );
-      const host = { info: model.info, backend: model.decision.backend, signal: abort.signal, gpu: () => this.getGpu(), batcher: model.batcher };
-      return await generate(host, request, onTokens);
+      const shared = { info: model.info, backend: model.decision.backend, gpu: () => this.getGpu() };
+      const turn = <T>(work: (e: PlanExecutor) => Promise<T>) => this.turn(modelId, model, work);
+      model.batcher ??= new DecodeBatcher({ ...shared, turn }, model.plan);
+      return await generate({ ...shared, signal: abort.signal, batcher: model.batcher }, request, onTokens);
     } finally {
       this.streams.delete(requestId);
       // Close the callback's MessagePort (after the tokens already posted on it).
