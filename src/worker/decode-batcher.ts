@@ -15,6 +15,7 @@
 import { decoderIo, type DecoderIo } from '../decoder-io';
 import { AbortError } from '../errors';
 import { decodeBatchBlocker } from '../graph/decode-batching';
+import type { Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { SampleParams } from '../kernels/sample-math';
 import type { GenerateCounters } from '../protocol';
@@ -94,7 +95,7 @@ export class DecodeBatcher {
 
   constructor(
     private readonly host: BatcherHost,
-    plan: Parameters<typeof decodeBatchBlocker>[0],
+    plan: Plan,
   ) {
     this.io = decoderIo(host.info.inputs, host.info.outputs, host.info.source);
     this.unbatchedReason = decodeBatchBlocker(plan);
