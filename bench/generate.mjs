@@ -3,11 +3,13 @@
 // (seeded random numbers from src/graph/decoder-builder.ts: the tokens mean nothing, the shapes and
 // ops are a real decoder's). Configurations: fp32 and q8 (webq8's quantizer) on ORT's WebGPU EP, q8
 // on webq8's int8 kernels between ORT WebGPU segments, fp32 and q8 on ORT's WASM EP; one stream at a
-// time and 4 streams, run one after another and then concurrently (wall clock of all 4 each). Each
+// time and 4 streams, run one after another and then concurrently (wall clock of all 4 each; the
+// concurrent ones share batched decode steps where the plan allows it, src/worker/decode-batcher.ts). Each
 // configuration answers once untimed (ORT compiles its WebGPU shaders per shape on first use), then
 // ANSWERS times timed for TTFT/TPOT, every answer the same lengths.
 // Environment: WEBQ8_GEN_TOKENS (new tokens per answer), WEBQ8_GEN_PROMPT (prompt tokens),
-// WEBQ8_GEN_ANSWERS (timed answers per configuration), WEBQ8_GEN_ONLY (comma-separated config names).
+// WEBQ8_GEN_ANSWERS (timed answers per configuration), WEBQ8_GEN_ROUNDS (rounds of 4 sequential then
+// 4 concurrent answers), WEBQ8_GEN_ONLY (comma-separated config names).
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importSources } from '../scripts/node-sources.mjs';
@@ -18,6 +20,8 @@ const TOKENS = Number(env.WEBQ8_GEN_TOKENS ?? 8);
 const PROMPT = Number(env.WEBQ8_GEN_PROMPT ?? 8);
 const ANSWERS = Number(env.WEBQ8_GEN_ANSWERS ?? 2);
 const STREAMS = 4;
+/** Rounds of (4 sequential answers, then 4 concurrent ones) per configuration. */
+const ROUNDS = Number(env.WEBQ8_GEN_ROUNDS ?? 3);
 /** GPT-2-small shapes (its vocabulary rounded down to 2^15). */
 const GPT2_SMALL_SHAPES = { layers: 12, hidden: 768, heads: 12, vocab: 32768, maxPositions: 1024 };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,7 +61,7 @@ async function models() {
 }
 
 /** Runs in the page: loads one configuration and measures it. */
-async function measureInPage({ url, load, tokens, promptLength, answers, streams }) {
+async function measureInPage({ url, load, tokens, promptLength, answers, streams, rounds }) {
   if (!streams) streams = 0;
   const { createRuntime } = await import('/dist/index.js');
   const rt = createRuntime();
@@ -69,12 +73,19 @@ async function measureInPage({ url, load, tokens, promptLength, answers, streams
   await model.generate(prompt(0), opts).result; // untimed: compiles shaders for these lengths
   const single = [];
   for (let a = 0; a < answers; a++) single.push((await model.generate(prompt(a + 1), opts).result).stats);
-  const s0 = performance.now();
-  for (let s = 0; s < streams; s++) await model.generate(prompt(s + 1), opts).result;
-  const sequentialMs = performance.now() - s0;
-  const w0 = performance.now();
-  const together = await Promise.all(Array.from({ length: streams }, (_, s) => model.generate(prompt(s + 1), opts).result)); // none when streams is 0
-  const concurrentMs = performance.now() - w0;
+  // Sequential and concurrent alternate round by round, so a change of load on this machine hits both.
+  let sequentialMs = 0;
+  let concurrentMs = 0;
+  const sequential = [];
+  const together = [];
+  for (let round = 0; round < (streams ? rounds : 0); round++) {
+    const s0 = performance.now();
+    for (let s = 0; s < streams; s++) sequential.push((await model.generate(prompt(s + 1), opts).result).stats);
+    sequentialMs += performance.now() - s0;
+    const w0 = performance.now();
+    together.push(...(await Promise.all(Array.from({ length: streams }, (_, s) => model.generate(prompt(s + 1), opts).result))));
+    concurrentMs += performance.now() - w0;
+  }
   const info = {
     strategy: model.info.strategy?.strategy,
     adapter: model.info.adapter ? `${model.info.adapter.vendor} ${model.info.adapter.architecture}` : 'none',
@@ -85,7 +96,14 @@ async function measureInPage({ url, load, tokens, promptLength, answers, streams
     loadMs,
     single,
     sequentialMs,
-    concurrent: { ms: concurrentMs, tokens: together.reduce((n, r) => n + r.tokens.length, 0), tpot: together.flatMap((r) => r.stats.tpotMs) },
+    sequentialTpot: sequential.flatMap((s) => s.tpotMs),
+    concurrent: {
+      ms: concurrentMs,
+      tokens: together.reduce((n, r) => n + r.tokens.length, 0),
+      tpot: together.flatMap((r) => r.stats.tpotMs),
+      largestBatch: Math.max(0, ...together.map((r) => r.stats.batching.largestBatch)),
+      unbatchedReason: together[0]?.stats.batching.unbatchedReason,
+    },
     info,
   };
 }
@@ -110,6 +128,7 @@ export async function run() {
         promptLength: PROMPT,
         answers: c.answers ?? ANSWERS,
         streams: c.streams ?? STREAMS,
+        rounds: ROUNDS,
       });
       const tpot = r.single.flatMap((s) => s.tpotMs);
       const decodeMs = r.single.reduce((n, s) => n + s.tpotMs.reduce((a, b) => a + b, 0), 0);
@@ -133,9 +152,14 @@ export async function run() {
         decodeTps: (tpot.length / decodeMs) * 1000,
         busyPer1k: r.single.reduce((n, s) => n + s.busyMsPer1kTokens, 0) / r.single.length,
         readbackPerToken: r.single.reduce((n, s) => n + s.counters.readbackBytes, 0) / r.single.reduce((n, s) => n + s.newTokens, 0),
-        sequentialTps: r.sequentialMs > 0 ? ((STREAMS * tokens) / r.sequentialMs) * 1000 : NaN,
+        sequentialTps: r.sequentialMs > 0 ? ((STREAMS * ROUNDS * tokens) / r.sequentialMs) * 1000 : NaN,
         concurrentTps: r.concurrent.tokens ? (r.concurrent.tokens / r.concurrent.ms) * 1000 : NaN,
         concurrentTpotP95: quantile(r.concurrent.tpot, 0.95),
+        sequentialTpotP95: quantile(r.sequentialTpot, 0.95),
+        sequentialTpotP50: quantile(r.sequentialTpot, 0.5),
+        concurrentTpotP50: quantile(r.concurrent.tpot, 0.5),
+        largestBatch: r.concurrent.largestBatch,
+        unbatchedReason: r.concurrent.unbatchedReason,
       });
       console.error(`[generate] ${c.name} done`);
     }
@@ -149,7 +173,9 @@ function report(rows) {
   const f = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   const adapter = rows.find((r) => r.load.backend === 'webgpu')?.info.adapter ?? 'none';
   console.log(`\n## generate — SYNTHETIC decoder weights (seeded random), GPT-2-small shapes: 12 layers × 768, 12 heads, vocabulary 32768`);
-  console.log(`prompt ${PROMPT} tokens; per configuration 1 untimed answer, then the timed ones; WebGPU adapter: ${adapter}`);
+  console.log(
+    `prompt ${PROMPT} tokens; per configuration 1 untimed answer, then the timed ones, then ${ROUNDS} rounds of ${STREAMS} sequential and ${STREAMS} concurrent answers; WebGPU adapter: ${adapter}`,
+  );
   console.log(
     table(
       [
@@ -165,7 +191,9 @@ function report(rows) {
         'readback B/tok',
         `${STREAMS} seq tok/s`,
         `${STREAMS} conc tok/s`,
+        'seq TPOT p95',
         'conc TPOT p95',
+        'batch',
       ],
       rows.map((r) => [
         r.name,
@@ -180,7 +208,9 @@ function report(rows) {
         f(r.readbackPerToken, 1),
         f(r.sequentialTps, 2),
         f(r.concurrentTps, 2),
+        f(r.sequentialTpotP95),
         f(r.concurrentTpotP95),
+        r.largestBatch ? String(r.largestBatch) : '-',
       ]),
     ),
   );
@@ -190,10 +220,12 @@ function report(rows) {
   console.log('\ngoals:');
   if (kernels && ortQ8)
     console.log(`  q8 decode on webq8 kernels vs ORT WebGPU EP, same q8 model: ${f(kernels.decodeTps / ortQ8.decodeTps, 2)}× tokens/s (goal ≥ 3×)`);
-  for (const r of rows.filter((x) => Number.isFinite(x.concurrentTps)))
+  for (const r of rows.filter((x) => Number.isFinite(x.concurrentTps))) {
+    const how = r.unbatchedReason ? `unbatched: ${r.unbatchedReason}` : `batched decode steps, up to ${r.largestBatch} sequences per model call`;
     console.log(
-      `  ${r.name}: ${STREAMS} concurrent streams vs ${STREAMS} sequential: ${f(r.concurrentTps / r.sequentialTps, 2)}× total tokens/s (goal ≥ 2×; streams take turns per step, no batched step yet)`,
+      `  ${r.name}: ${STREAMS} concurrent streams vs ${STREAMS} sequential: ${f(r.concurrentTps / r.sequentialTps, 2)}× total tokens/s, TPOT p50 ${f(r.concurrentTpotP50)} vs ${f(r.sequentialTpotP50)} ms, p95 ${f(r.concurrentTpotP95)} vs ${f(r.sequentialTpotP95)} ms (goal ≥ 2× at equal TPOT p95; ${how})`,
     );
+  }
   console.log(
     '  (on a fallback adapter such as SwiftShader the "GPU" is the CPU: ORT runs this q8 model\'s MatMulInteger on its CPU EP, and the kernel plan pays one ORT session run per segment, 49 per token here)',
   );

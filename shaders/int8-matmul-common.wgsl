@@ -16,8 +16,10 @@
 //   b      prepacked B: vec4<u32> at [(z * kw + j) * n4 + col4] holds k = 4j..4j+3 (one byte each,
 //          k-ascending from the low byte) of columns 4*col4 + 0..3; padding is 0.
 //   col_i  (zb', colsum(B') - K*zb') per column, [z][n4 * 4].
-//   azp    A's zero point bytes: one, or one per row (azp_mod = m).
-//   ascale A's scale (MODE 1; DynamicQuantizeLinear's y_scale output, never read back).
+//   azp    A's zero point bytes: one, one per row (azp_mod = m), or one per slice of azp_div rows
+//          (azp_mod = slices; A quantized per leading index, the batched decode step).
+//   ascale A's scale (MODE 1; DynamicQuantizeLinear's y_scale output, never read back): one, or one
+//          per slice like azp.
 //   col_f  MODE 1: b_scale[n] then bias[n]; MODE 2: requant multiplier[n].
 //   MODE 1 may end with an activation (flags bits 2-3: Relu or Tanh), fused by the partitioner so
 //   the chain's next op needs no ORT segment of its own.
@@ -36,11 +38,11 @@ struct Params {
   n4: u32,        // ceil(n / 4)
   kw: u32,        // ceil(k / 4): packed words per row
   a_xor: u32,     // 0x80808080 when A is uint8, else 0
-  azp_mod: u32,   // 1: scalar a_zp; m: one per row
+  azp_mod: u32,   // 1: scalar a_zp; m: one per row; slices: one per slice
   b_batched: u32, // 1: matrix z has its own B
   flags: u32,     // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2); bits 2-3: 1 Relu, 2 Tanh (MODE 1)
   y_zp: i32,      // output zero point (MODE 2)
-  _pad0: u32,
+  azp_div: u32,   // rows per a_zp/a_scale slice: 1, or rows / slices
   _pad1: u32,
 }
 
@@ -101,7 +103,8 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
   if (row >= params.m) {
     return;
   }
-  let zbyte = (azp[(row % params.azp_mod) >> 2u] >> (((row % params.azp_mod) & 3u) * 8u)) & 0xffu;
+  let zi = (row / params.azp_div) % params.azp_mod;
+  let zbyte = (azp[zi >> 2u] >> ((zi & 3u) * 8u)) & 0xffu;
   let za = sign_extend8(zbyte ^ (params.a_xor & 0xffu));
   let cbase = z * params.b_batched * params.n4 * 4u;
   let obase = (z * params.m + row) * params.n;
@@ -116,7 +119,7 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
     if (MODE == 0u) {
       atomicStore(&out[o], bitcast<u32>(v));
     } else if (MODE == 1u) {
-      var f = f32(v) * (ascale[0] * col_f[col]);
+      var f = f32(v) * (ascale[zi] * col_f[col]);
       if ((params.flags & 1u) != 0u) {
         f = f + col_f[params.n + col];
       }

@@ -33,7 +33,7 @@ export {
 export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';
 export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
-export type { RunCounters, RunPhases, GenerateCounters, RunProfile, RunStrategy, StepProfile } from './protocol';
+export type { RunCounters, RunPhases, GenerateCounters, GenerateBatching, RunProfile, RunStrategy, StepProfile } from './protocol';
 export type { TelemetryStats, ExportStats, LatencyMetric } from './telemetry';
 export type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
 export { VERSION } from './version';

@@ -175,6 +175,20 @@ export interface GenerateCounters {
   kernelDispatches: number;
 }
 
+/**
+ * How a generation's decode steps were batched with other generations on the same model. A shared
+ * step counts once in each of its sequences' {@link GenerateCounters}, except `readbackBytes`,
+ * which gets the sequence's own 4 bytes of the step's readback.
+ */
+export interface GenerateBatching {
+  /** Steps this sequence ran in one model call with others. */
+  sharedSteps: number;
+  /** Most sequences in one of its steps (1: it always ran alone). */
+  largestBatch: number;
+  /** Why this model's steps run one sequence at a time although others were waiting; absent when they may be batched. */
+  unbatchedReason?: string;
+}
+
 /** The answer to `generate` once it has finished. */
 export interface GenerateReply {
   tokens: number[];
@@ -187,6 +201,7 @@ export interface GenerateReply {
   timings: { queueMs: number; busyMs: number; ttftMs: number };
   /** Largest size of this sequence's KV cache, in bytes. */
   cacheBytes: number;
+  batching: GenerateBatching;
 }
 
 /**
@@ -194,9 +209,9 @@ export interface GenerateReply {
  * loaded models; `'gpu-counts'` answers {@link GpuCounts} (leak checks compare them around a
  * load/dispose cycle); `'invalid-binding'` makes the next kernel dispatch bind a buffer WebGPU
  * rejects (the run then fails with `GpuError`); `'kv-cache-bytes'` answers the bytes all live
- * generations hold.
+ * generations hold, `'kv-sequences'` how many sequences hold a cache.
  */
-export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes';
+export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

@@ -10,9 +10,10 @@ import commonCode from '../../shaders/dynamic-quantize-common.wgsl?raw';
 import paramsCode from '../../shaders/dynamic-quantize-params.wgsl?raw';
 import quantizeCode from '../../shaders/dynamic-quantize.wgsl?raw';
 import smallCode from '../../shaders/dynamic-quantize-small.wgsl?raw';
+import slicesCode from '../../shaders/dynamic-quantize-slices.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
-import { spreadWorkgroups, type Program } from './program';
+import { MAX_WORKGROUPS_PER_DIM, spreadWorkgroups, type Program } from './program';
 import { packUniforms, type UniformLayout } from './uniforms';
 
 /** `Params` of dynamic-quantize-common.wgsl. */
@@ -95,5 +96,50 @@ export function dynamicQuantizeLinear(ctx: GpuContext, x: GPUBuffer, n: number, 
   ctx.dispatch(p.quantize, [xb, scale, zeroPoint, y], params);
   // Safe to pool right away: later uses of the buffer are ordered after this submit.
   ctx.buffers.release(partials);
+  return { y, scale, zeroPoint };
+}
+
+/** The per-slice program (dynamic-quantize-slices.wgsl): one workgroup per slice. */
+function dynamicQuantizeSlicesProgram(slices: number): Program {
+  return { shaderKey: 'dql-slices', label: 'webq8:dql.slices', code: `${slicesCode}\n${commonCode}`, constants: { WG: SMALL_WG }, workgroups: [slices] };
+}
+
+/**
+ * Quantizes each of `slices` consecutive runs of `n` float32 elements of `x` on its own (its own
+ * scale and zero point): `scale` holds `slices` float32, `zeroPoint` `slices` bytes (4 per word).
+ * Slice s equals {@link dynamicQuantizeLinear} of those `n` elements alone, bit for bit. For the
+ * batched decode step, where each slice is one sequence's activations. Release the results to `ctx.buffers`.
+ */
+export function dynamicQuantizeSlices(ctx: GpuContext, x: GPUBuffer, slices: number, n: number): DynamicQuantizeResult {
+  if (!Number.isInteger(n) || n <= 0) throw new KernelError(`DynamicQuantizeLinear per slice: a slice has ${n} elements, and it needs at least one.`, { n });
+  if (!Number.isInteger(slices) || slices < 1 || slices > MAX_WORKGROUPS_PER_DIM)
+    throw new KernelError(`DynamicQuantizeLinear per slice: ${slices} slices; pass 1 to ${MAX_WORKGROUPS_PER_DIM}.`, { slices });
+  const total = slices * n;
+  if (x.size < total * 4)
+    throw new KernelError(`DynamicQuantizeLinear per slice: the input buffer holds ${x.size} bytes, and ${total} float32 elements need ${total * 4}.`, {
+      n,
+      slices,
+    });
+  const words = Math.ceil(total / 4);
+  const y = ctx.buffers.acquire(words * 4, STORAGE_USAGE, 'dql.y');
+  const scale = ctx.buffers.acquire(slices * 4, STORAGE_USAGE, 'dql.scale');
+  const zpBytes = Math.ceil(slices / 4) * 4;
+  const zeroPoint = ctx.buffers.acquire(zpBytes, STORAGE_USAGE, 'dql.zero_point');
+  // Bytes are OR-ed in atomically, so the (pooled, stale) buffers must start at zero.
+  const enc = ctx.device.createCommandEncoder({ label: 'webq8:dql.slices.clear' });
+  enc.clearBuffer(y, 0, words * 4);
+  enc.clearBuffer(zeroPoint, 0, zpBytes);
+  ctx.device.queue.submit([enc.finish()]);
+  const params = packUniforms(PARAMS, { n, chunk: n, parts: slices, words });
+  ctx.dispatch(
+    dynamicQuantizeSlicesProgram(slices),
+    [
+      { buffer: x, size: total * 4 },
+      { buffer: scale, size: slices * 4 },
+      { buffer: zeroPoint, size: zpBytes },
+      { buffer: y, size: words * 4 },
+    ],
+    params,
+  );
   return { y, scale, zeroPoint };
 }

@@ -13,7 +13,7 @@ export type { Program, BufferBinding } from './program';
 export { affine, affineProgram } from './affine';
 export type { AffineAttrs } from './affine';
 export { registerKernel, prepareKernel, elementCount } from './registry';
-export type { GpuTensor, KernelStepDef, PreparedKernel, KernelFactory } from './registry';
+export type { GpuTensor, KernelStepDef, PreparedKernel, KernelFactory, KernelRunOptions } from './registry';
 export { dynamicQuantizeLinear, dynamicQuantizePrograms, dynamicQuantizeSmallProgram, DQL_SMALL_MAX } from './dynamic-quantize';
 export type { DynamicQuantizeResult } from './dynamic-quantize';
 export { packInt8Weights, uploadInt8Weights } from './int8-weights';

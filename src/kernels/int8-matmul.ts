@@ -67,6 +67,12 @@ export interface Int8MatmulArgs {
   /** A's zero point bytes (4-byte aligned buffer): one value, or one per row when `aZpPerRow`. Absent = 0. */
   aZp?: GPUBuffer;
   aZpPerRow?: boolean;
+  /**
+   * A was quantized per leading-index slice (src/kernels/dynamic-quantize.ts `dynamicQuantizeSlices`):
+   * `aZp` holds one zero point and the float32 epilogue's `aScale` one scale per slice of A's
+   * first dimension. Absent: one of each (or per row, see `aZpPerRow`).
+   */
+  aSlices?: number;
   weights: GpuInt8Weights;
   epilogue: Int8Epilogue;
   /** Which kernel; default {@link defaultInt8Kernel}. */
@@ -141,7 +147,7 @@ const PARAMS = [
   ['b_batched', 'u32'],
   ['flags', 'u32'],
   ['y_zp', 'i32'],
-  ['_pad0', 'u32'],
+  ['azp_div', 'u32'],
   ['_pad1', 'u32'],
 ] as const satisfies UniformLayout;
 
@@ -227,6 +233,7 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   const s = matmulShape('int8 matmul', args.aDims, w.dims);
   const aBytes = s.batch * s.m * s.k;
   if (args.a.size < aBytes) throw new KernelError(`int8 matmul: A's buffer holds ${args.a.size} bytes, and A ${JSON.stringify(args.aDims)} needs ${aBytes}.`);
+  if (args.aSlices && s.bBatched) throw new KernelError('int8 matmul: per-slice scales of A need one B for every slice, and B is batched.');
   // A batch of A matrices against one B is a single taller matrix; a batched B needs grid z.
   const m = s.bBatched ? s.m : s.batch * s.m;
   const matrices = s.bBatched ? s.batch : 1;
@@ -251,7 +258,8 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
     n4: w.n4,
     kw: w.kw,
     a_xor: args.aType === 'uint8' ? 0x80808080 : 0,
-    azp_mod: args.aZpPerRow ? s.m : 1,
+    azp_mod: args.aSlices ? args.aSlices : args.aZpPerRow ? s.m : 1,
+    azp_div: args.aSlices ? (s.batch * s.m) / args.aSlices : 1,
     b_batched: s.bBatched ? 1 : 0,
     flags: (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0) | (act << 2),
     y_zp: ep.kind === 'requant' ? ep.yZp : 0,

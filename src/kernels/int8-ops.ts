@@ -8,13 +8,13 @@
  */
 import { KernelError } from '../errors';
 import type { TensorLike } from '../types';
-import { dynamicQuantizeLinear } from './dynamic-quantize';
+import { dynamicQuantizeLinear, dynamicQuantizeSlices } from './dynamic-quantize';
 import type { GpuContext } from './gpu-context';
 import { int8Matmul, resolveVariant, type Int8Activation, type Int8Epilogue, type Int8VariantRequest } from './int8-matmul';
 import { chooseInt8Kernel } from './int8-tuning';
 import { packInt8Weights, uploadInt8Weights, type GpuInt8Weights } from './int8-weights';
 import { requantMultiplier, type Int8Type, type IntTensor } from './int8-math';
-import { elementCount, type GpuTensor, type KernelFactory, type KernelStepDef, type PreparedKernel } from './registry';
+import { elementCount, type GpuTensor, type KernelFactory, type KernelRunOptions, type KernelStepDef, type PreparedKernel } from './registry';
 
 function isInt8Type(t: string): t is Int8Type {
   return t === 'uint8' || t === 'int8';
@@ -63,15 +63,15 @@ function matmulStep(
   def: KernelStepDef,
   weights: GpuInt8Weights,
   extra: GPUBuffer[],
-  run: (rows: number) => (inputs: GpuTensor[]) => GpuTensor[],
+  run: (rows: number) => (inputs: GpuTensor[], options?: KernelRunOptions) => GpuTensor[],
 ): PreparedKernel {
   const request = (def.attrs.variant ?? 'auto') as Int8VariantRequest;
   resolveVariant(request); // throws now, at load, when dp4a is forced but unsupported
   return {
-    run(inputs) {
+    run(inputs, options) {
       const a = inputs[0];
       const rows = a ? elementCount(a.dims) / (a.dims[a.dims.length - 1] ?? 1) : 1;
-      return run(rows)(inputs);
+      return run(rows)(inputs, options);
     },
     dispose() {
       weights.dispose();
@@ -87,15 +87,20 @@ function kernelFor(ctx: GpuContext, def: KernelStepDef, rows: number) {
 /**
  * `DynamicQuantizeLinear` — inputs: `[x: float32, any shape]`; no attrs or constants.
  * Outputs: `[y: uint8 (x's dims), y_scale: float32 [], y_zero_point: uint8 []]`, all on the GPU.
+ * With `quantizePerSlice` and x of 2+ dims, each slice x[i] is quantized on its own: y_scale and
+ * y_zero_point are then `[x.dims[0]]`.
  */
 const dynamicQuantizeStep: KernelFactory = (ctx) => ({
-  run([x]) {
+  run([x], options) {
     if (!x || x.type !== 'float32') throw new KernelError(`DynamicQuantizeLinear takes one float32 tensor, and got ${x ? x.type : 'none'}.`);
-    const r = dynamicQuantizeLinear(ctx, x.buffer, elementCount(x.dims));
+    const count = elementCount(x.dims);
+    const slices = options?.quantizePerSlice && x.dims.length >= 2 ? (x.dims[0] ?? 1) : 1;
+    const r = slices > 1 ? dynamicQuantizeSlices(ctx, x.buffer, slices, count / slices) : dynamicQuantizeLinear(ctx, x.buffer, count);
+    const paramDims = slices > 1 ? [slices] : [];
     return [
       { buffer: r.y, type: 'uint8', dims: [...x.dims] },
-      { buffer: r.scale, type: 'float32', dims: [] },
-      { buffer: r.zeroPoint, type: 'uint8', dims: [] },
+      { buffer: r.scale, type: 'float32', dims: paramDims },
+      { buffer: r.zeroPoint, type: 'uint8', dims: [...paramDims] },
     ];
   },
   dispose() {},
@@ -167,8 +172,23 @@ const quantizedMatMulStep: KernelFactory = (ctx, def) => {
     const scale = inputs[1];
     if (!scale || scale.type !== 'float32') throw new KernelError('QuantizedMatMul: input 1 must be a_scale, a float32 scalar on the GPU.');
     const zp = inputs[2];
+    // A scale per slice: A came from DynamicQuantizeLinear per slice (a batched decode step).
+    const slices = elementCount(scale.dims);
+    if (slices > 1 && (a.dims[0] !== slices || (zp && elementCount(zp.dims) !== slices)))
+      throw new KernelError(
+        `QuantizedMatMul: a_scale has ${slices} values; per-slice scales need A's first dimension and a_zero_point to match (A is ${JSON.stringify(a.dims)}).`,
+      );
     const epilogue: Int8Epilogue = { kind: 'float32', aScale: scale.buffer, colF: colBuf, bias: !!bias, ...(activation ? { activation } : {}) };
-    const out = int8Matmul(ctx, { a: a.buffer, aType: a.type, aDims: a.dims, aZp: zp?.buffer, weights, epilogue, kernel: kernelFor(ctx, def, rows) });
+    const out = int8Matmul(ctx, {
+      a: a.buffer,
+      aType: a.type,
+      aDims: a.dims,
+      aZp: zp?.buffer,
+      ...(slices > 1 ? { aSlices: slices } : {}),
+      weights,
+      epilogue,
+      kernel: kernelFor(ctx, def, rows),
+    });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });
 };

@@ -24,9 +24,19 @@ export interface KernelStepDef {
   constants?: Record<string, TensorLike>;
 }
 
+/** How one run asks kernels to deviate from the plain operator (the executor passes it to every step). */
+export interface KernelRunOptions {
+  /**
+   * `DynamicQuantizeLinear` quantizes each slice of its input's first dimension on its own (and the
+   * matmuls reading it take one scale and zero point per slice): a batched decode step, where each
+   * slice is one sequence, so each gets the bits it would get alone. Off: ONNX's per-tensor operator.
+   */
+  quantizePerSlice?: boolean;
+}
+
 /** A kernel ready to run. Output buffers come from `ctx.buffers`; the executor releases them. */
 export interface PreparedKernel {
-  run(inputs: GpuTensor[]): GpuTensor[];
+  run(inputs: GpuTensor[], options?: KernelRunOptions): GpuTensor[];
   /** Frees prepacked weights. */
   dispose(): void;
 }

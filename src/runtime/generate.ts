@@ -9,7 +9,7 @@
 import { decoderIo } from '../decoder-io';
 import { GENERATE_DEFAULTS } from '../defaults';
 import { AbortError, ContextOverflowError, InputError } from '../errors';
-import type { GenerateCounters, GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
+import type { GenerateBatching, GenerateCounters, GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
 import type { FinishReason, GenerateOptions, ModelInfo } from '../types';
 import { TokenStream } from './token-stream';
 
@@ -23,7 +23,10 @@ export interface GenerateStats {
   tpotMs: number[];
   /** Milliseconds from `generate()` to the last token. */
   totalMs: number;
-  /** Milliseconds the model was busy with this answer's steps (the cost proxy: device-busy time). */
+  /**
+   * Milliseconds the model was busy with this answer's steps (the cost proxy: device-busy time). A
+   * step shared with other generations counts its time divided by the number of its sequences.
+   */
   busyMs: number;
   /** `busyMs` per 1,000 generated tokens. */
   busyMsPer1kTokens: number;
@@ -31,6 +34,8 @@ export interface GenerateStats {
   counters: GenerateCounters;
   /** Largest size of the sequence's KV cache, in bytes. */
   cacheBytes: number;
+  /** How its decode steps shared model calls with other generations on the same model. */
+  batching: GenerateBatching;
 }
 
 /** The whole answer: its tokens, why it ended, and its figures. */
@@ -158,6 +163,7 @@ function toResult(request: GenerateRequest, reply: GenerateReply, arrivals: read
     busyMsPer1kTokens: n > 0 ? (busyMs / n) * 1000 : NaN,
     counters: reply.counters,
     cacheBytes: reply.cacheBytes,
+    batching: reply.batching,
   };
   return { tokens: reply.tokens, finishReason: reply.finishReason, stats };
 }

@@ -108,6 +108,9 @@ export class AdaptiveExecutor implements Executor {
     discard: (r: R) => void,
     options: RunValuesOptions,
   ): Promise<R> {
+    // Only the kernel plan can quantize per slice (a batched decode step): ORT's DynamicQuantizeLinear
+    // would quantize the whole batch with one scale.
+    if (options.quantizePerSlice) return once(this.kernels, options);
     const cls = shapeClass(this.inputInfo(), Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, t.dims])));
     let decision = this.decision(cls);
     let result: R | undefined;

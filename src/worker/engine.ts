@@ -32,7 +32,8 @@ import { chooseBackend, probeGpu } from './backend';
 import { failOnDeviceLoss, settled } from './device-loss';
 import { liveOrtSessions, PlanExecutor, type Executor } from './executor';
 import { fetchModel } from './fetch-model';
-import { generate, liveCacheBytes } from './generate';
+import { DecodeBatcher } from './decode-batcher';
+import { generate, liveCacheBytes, liveSequences } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import { prepareModel, type PreparedModel } from './prepare';
 import { profileRun } from './profile';
@@ -57,6 +58,8 @@ interface LoadedModel {
    * inside ORT: its session must not be released (nor the next run started) until this settles.
    */
   busy: Promise<unknown>;
+  /** Batches the decode steps of this model's generations; made at its first `generate`. */
+  batcher?: DecodeBatcher;
 }
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
@@ -159,14 +162,10 @@ export class Engine implements WorkerApi {
     const abort = new AbortController();
     this.streams.set(requestId, abort);
     try {
-      const host = {
-        info: model.info,
-        backend: model.decision.backend,
-        signal: abort.signal,
-        gpu: () => this.getGpu(),
-        turn: <T>(work: (e: Executor) => Promise<T>) => this.turn(modelId, model, work),
-      };
-      return await generate(host, request, onTokens);
+      const shared = { info: model.info, backend: model.decision.backend, gpu: () => this.getGpu() };
+      const turn = <T>(work: (e: Executor) => Promise<T>) => this.turn(modelId, model, work);
+      model.batcher ??= new DecodeBatcher({ ...shared, turn }, 'plan' in model.recipe ? model.recipe.plan : model.recipe.kernels);
+      return await generate({ ...shared, signal: abort.signal, batcher: model.batcher }, request, onTokens);
     } finally {
       this.streams.delete(requestId);
       // Close the callback's MessagePort (after the tokens already posted on it).
@@ -189,6 +188,7 @@ export class Engine implements WorkerApi {
 
   async debug(command: DebugCommand): Promise<GpuCounts | number | void> {
     if (command === 'kv-cache-bytes') return liveCacheBytes();
+    if (command === 'kv-sequences') return liveSequences();
     const gpu = await this.getGpu();
     if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };
     if (command === 'invalid-binding') return gpu.invalidateNextBinding();

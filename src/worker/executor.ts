@@ -7,7 +7,7 @@
  */
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan, PlanStep } from '../graph/plan';
-import { elementCount, prepareKernel, type GpuTensor, type PreparedKernel } from '../kernels/registry';
+import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions, type PreparedKernel } from '../kernels/registry';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { RunCounters, RunPhases, RunStrategy, StepProfile } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
@@ -32,8 +32,8 @@ interface PreparedKernelStep {
   kernel: PreparedKernel;
 }
 
-/** Options of one run. */
-export interface RunValuesOptions {
+/** Options of one run; the kernel options reach every kernel step (a batched decode step quantizes per sequence). */
+export interface RunValuesOptions extends KernelRunOptions {
   /**
    * Time every step: each ORT segment and each kernel step is followed by a wait for the GPU
    * queue, and its wall time is pushed here (a profiled run is slower than a plain one).
@@ -151,6 +151,7 @@ export class PlanExecutor implements Executor {
    * Runs the plan on feeds that may already be on the GPU and returns the plan outputs where the
    * steps left them (on the GPU when the plan has `outputsOnGpu`). The caller owns the returned GPU
    * values (release each) and keeps owning its GPU feeds: the plan never releases a feed's buffer.
+   * `options` reach every kernel step (a batched decode step quantizes per sequence).
    */
   async runValues(feeds: Record<string, PlanValue>, options: RunValuesOptions = {}): Promise<RunResult<Map<string, PlanValue>>> {
     this.gpu?.assertAlive();
@@ -177,7 +178,7 @@ export class PlanExecutor implements Executor {
         const from = i;
         // Profiled: one kernel step at a time, each timed to the end of its GPU work.
         while (i < this.steps.length && !('session' in this.steps[i]!) && !(profile && i > from)) i++;
-        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env));
+        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env, options));
         // Handled now (Promise.all below reports it): it may reject while a later ORT step is awaited.
         errors.catch(() => undefined);
         gpuErrors.push(errors);
@@ -200,9 +201,9 @@ export class PlanExecutor implements Executor {
   }
 
   /** Runs kernel steps `from` until `to` (exclusive), synchronously, releasing values after their last use. */
-  private runKernels(from: number, to: number, env: Map<string, Value>): void {
+  private runKernels(from: number, to: number, env: Map<string, Value>, options?: KernelRunOptions): void {
     for (let i = from; i < to; i++) {
-      this.runKernel(this.steps[i] as PreparedKernelStep, env);
+      this.runKernel(this.steps[i] as PreparedKernelStep, env, options);
       this.releaseAfter(i, env);
     }
   }
@@ -252,7 +253,7 @@ export class PlanExecutor implements Executor {
     }
   }
 
-  private runKernel(s: PreparedKernelStep, env: Map<string, Value>): void {
+  private runKernel(s: PreparedKernelStep, env: Map<string, Value>, options?: KernelRunOptions): void {
     const gpu = this.gpu!;
     const inputs: GpuTensor[] = s.step.inputs.map((name) => {
       const v = env.get(name);
@@ -263,7 +264,7 @@ export class PlanExecutor implements Executor {
       env.set(name, { where: 'gpu', type: v.type, dims: v.dims, buffer, release: () => gpu.buffers.release(buffer) });
       return { buffer, type: v.type, dims: v.dims };
     });
-    const outputs = s.kernel.run(inputs);
+    const outputs = s.kernel.run(inputs, options);
     outputs.forEach((t, k) => {
       const name = s.step.outputs[k];
       if (name) env.set(name, { where: 'gpu', type: t.type, dims: t.dims, buffer: t.buffer, release: () => gpu.buffers.release(t.buffer) });

@@ -1,17 +1,18 @@
 /**
- * The worker's generation loop. Each step waits for the model's turn (so runs and the steps of
- * other generations interleave with it, one step at a time), runs the decoder on the new token(s)
- * with the sequence's cache (./kv-sequence.ts), samples the next token where the logits are, and
- * streams it to the page at once. The cache is freed when the answer ends — finished, aborted,
- * past its deadline or failed.
+ * The worker's generation loop. Each step is submitted to the model's batcher
+ * (./decode-batcher.ts), which runs it in the model's turn (so runs interleave with it) — the
+ * prefill alone, decode steps in one model call with the other generations' — with the sequence's
+ * cache (./kv-sequence.ts), samples the next token where the logits are, and the loop streams it
+ * to the page at once. The cache is freed when the answer ends — finished, aborted, past its
+ * deadline or failed — and the sequence leaves the batch at that step boundary.
  */
 import { decoderIo } from '../decoder-io';
 import { AbortError, ContextOverflowError, DeadlineExceededError } from '../errors';
 import type { GpuContext } from '../kernels/gpu-context';
-import { seededUniform, type SampleParams } from '../kernels/sample-math';
-import type { GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
+import { seededUniform } from '../kernels/sample-math';
+import type { GenerateBatching, GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
 import type { Backend, FinishReason, ModelInfo } from '../types';
-import type { Executor } from './executor';
+import type { DecodeBatcher } from './decode-batcher';
 import { KvSequence, zeroGenerateCounters } from './kv-sequence';
 
 /** What the engine lends a generation. */
@@ -20,8 +21,8 @@ export interface GenerateHost {
   backend: Backend;
   /** Aborted by `cancel(requestId)`. */
   signal: AbortSignal;
-  /** Runs `work` with the model's executor when it is the model's turn (after its earlier runs and steps). */
-  turn<T>(work: (executor: Executor) => Promise<T>): Promise<T>;
+  /** The model's batcher: runs each step in the model's turn, batched with other generations'. */
+  batcher: DecodeBatcher;
   /** The GPU context on ORT's device (WebGPU only). */
   gpu(): Promise<GpuContext>;
 }
@@ -36,6 +37,11 @@ export function liveCacheBytes(): number {
   return n;
 }
 
+/** Sequences holding a cache now (a test hook: an answer that ended, or left the batch, is not counted). */
+export function liveSequences(): number {
+  return live.size;
+}
+
 /** Generates the answer to `req` (see the module comment), streaming each token to `onTokens`. */
 export async function generate(host: GenerateHost, req: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply> {
   const t0 = performance.now();
@@ -46,6 +52,8 @@ export async function generate(host: GenerateHost, req: GenerateRequest, onToken
   const draw = seededUniform(req.sampling.seed);
   const stop = new Set(req.stopTokens);
   const counters = zeroGenerateCounters();
+  const batching: GenerateBatching = { sharedSteps: 0, largestBatch: 1 };
+  const member = host.batcher.join();
   const tokens: number[] = [];
   let busyMs = 0;
   let ttftMs = NaN;
@@ -60,13 +68,10 @@ export async function generate(host: GenerateHost, req: GenerateRequest, onToken
         break;
       }
       const ids = tokens.length === 0 ? req.inputIds : [tokens[tokens.length - 1]!];
-      const params: SampleParams = { ...req.sampling, u: draw() };
-      const { id, ms } = await host.turn(async (executor) => {
-        const start = performance.now();
-        const id = await seq.step(executor, ids, params, counters);
-        return { id, ms: performance.now() - start };
-      });
+      const { id, ms, batch } = await member.step({ seq, ids, params: { ...req.sampling, u: draw() }, counters, signal: host.signal });
       busyMs += ms;
+      if (batch > 1) batching.sharedSteps++;
+      batching.largestBatch = Math.max(batching.largestBatch, batch);
       tokens.push(id);
       if (tokens.length === 1) ttftMs = performance.now() - t0;
       emit(onTokens, { index: tokens.length - 1, ids: [id] });
@@ -76,8 +81,11 @@ export async function generate(host: GenerateHost, req: GenerateRequest, onToken
       }
     }
     const totalMs = performance.now() - t0;
-    return { tokens, finishReason, counters, timings: { queueMs: totalMs - busyMs, busyMs, ttftMs }, cacheBytes: seq.peakBytes };
+    const reason = host.batcher.unbatchedReason;
+    if (reason) batching.unbatchedReason = reason;
+    return { tokens, finishReason, counters, timings: { queueMs: totalMs - busyMs, busyMs, ttftMs }, cacheBytes: seq.peakBytes, batching };
   } finally {
+    member.leave();
     seq.release();
     live.delete(seq);
   }

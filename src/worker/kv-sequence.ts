@@ -7,18 +7,25 @@
  */
 import type { DecoderIo } from '../decoder-io';
 import { bytesPerElement } from '../dtypes';
-import { GpuError } from '../errors';
 import type { GpuContext } from '../kernels/gpu-context';
 import { elementCount } from '../kernels/registry';
-import { packSampleParams, sampleTokens } from '../kernels/sample';
-import { sampleRow, type SampleParams } from '../kernels/sample-math';
-import type { GenerateCounters } from '../protocol';
-import type { TensorLike } from '../types';
+import type { SampleParams } from '../kernels/sample-math';
+import type { GenerateCounters, RunCounters } from '../protocol';
 import type { Executor, PlanValue } from './executor';
+import { sampleOnCpu, sampleOnGpu } from './sample-step';
 
 /** Counters of a generation, all zero. */
 export function zeroGenerateCounters(): GenerateCounters {
   return { steps: 0, uploads: 0, readbacks: 0, readbackBytes: 0, ortSegments: 0, kernelDispatches: 0 };
+}
+
+/** Adds one model run's counters (a step's) to a generation's. */
+export function addRunCounters(counters: GenerateCounters, c: RunCounters): void {
+  counters.steps++;
+  counters.uploads += c.uploads;
+  counters.readbacks += c.readbacks;
+  counters.ortSegments += c.ortSegments;
+  counters.kernelDispatches += c.kernelDispatches;
 }
 
 /** A sequence being decoded: its cache, its length, and the step that extends both. */
@@ -47,11 +54,7 @@ export class KvSequence {
    */
   async step(executor: Executor, ids: readonly number[], params: SampleParams, counters: GenerateCounters): Promise<number> {
     const { outputs, counters: c } = await executor.runValues(this.feeds(ids));
-    counters.steps++;
-    counters.uploads += c.uploads;
-    counters.readbacks += c.readbacks;
-    counters.ortSegments += c.ortSegments;
-    counters.kernelDispatches += c.kernelDispatches;
+    addRunCounters(counters, c);
     try {
       if (this.gpu) for (const v of outputs.values()) if (v.where === 'cpu') counters.readbackBytes += elementCount(v.dims) * bytesPerElement(v.type);
       const next = new Map<string, PlanValue>();
@@ -61,14 +64,24 @@ export class KvSequence {
         outputs.delete(layer.presentKey);
         outputs.delete(layer.presentValue);
       }
-      this.release();
-      this.cache = next;
-      this.past += ids.length;
-      this.peakBytes = Math.max(this.peakBytes, this.bytes);
+      this.adopt(next, ids.length);
       return await this.sample(outputs.get('logits')!, params, counters);
     } finally {
       for (const v of outputs.values()) if (v.where === 'gpu') v.release();
     }
+  }
+
+  /** The cache value fed as `name` (`past_key_values.*`), `[1, heads, past, headDim]`; none before the first step. */
+  cached(name: string): PlanValue | undefined {
+    return this.cache?.get(name);
+  }
+
+  /** Takes `next` (by `past_key_values.*` name) as the cache, now `added` tokens longer; frees the old one. */
+  adopt(next: Map<string, PlanValue>, added: number): void {
+    this.release();
+    this.cache = next;
+    this.past += added;
+    this.peakBytes = Math.max(this.peakBytes, this.bytes);
   }
 
   /** Frees the cache (GPU buffers at once; typed arrays to the garbage collector). */
@@ -109,28 +122,7 @@ export class KvSequence {
   }
 
   private async sample(logits: PlanValue, params: SampleParams, counters: GenerateCounters): Promise<number> {
-    if (logits.where === 'cpu') {
-      const vocab = logits.dims[logits.dims.length - 1]!;
-      const data = logits.data as TensorLike['data'] & Float32Array;
-      return sampleRow(data.subarray(data.length - vocab), params);
-    }
-    const gpu = this.gpu!;
-    const paramBuffer = gpu.upload(packSampleParams([params]), 'sample.params');
-    const ids = sampleTokens(gpu, logits.buffer, logits.dims, paramBuffer);
-    try {
-      const raw = await gpu.readback(ids, 4);
-      counters.uploads++;
-      counters.kernelDispatches++;
-      counters.readbacks++;
-      counters.readbackBytes += 4;
-      const id = new Uint32Array(raw)[0]!;
-      // A kernel that failed validation writes nothing: never hand out whatever the buffer held.
-      if (id >= logits.dims[logits.dims.length - 1]!)
-        throw new GpuError(`The sampling kernel returned token ${id}, outside the vocabulary; see the WebGPU errors in the console.`, { id });
-      return id;
-    } finally {
-      gpu.buffers.release(paramBuffer);
-      gpu.buffers.release(ids);
-    }
+    const [id] = this.gpu ? await sampleOnGpu(this.gpu, logits, [{ params, counters }]) : sampleOnCpu(logits, [{ params }]);
+    return id!;
   }
 }

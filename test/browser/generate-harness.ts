@@ -3,7 +3,10 @@
 // models the tests share (ORT's start-up and the first WebGPU shader compiles are paid once),
 // greedy decoding by full recomputation through `model.run` (the whole sequence, an empty cache,
 // every step — no generate code involved), and a collector that drains a TokenStream.
-import type { Model, Runtime } from '../../src/index';
+import type { GenerateResult, Model, Runtime } from '../../src/index';
+
+/** A prompt and its `generate` options. */
+export type GenerateCall = [number[], object];
 
 /** What the harness installs on `window.__gen`. */
 export interface GenerateHarness {
@@ -15,6 +18,14 @@ export interface GenerateHarness {
   debug(command: string): Promise<number>;
   recompute(model: Model, prompt: number[], n: number): Promise<number[]>;
   collect(stream: AsyncIterable<number>): Promise<number[]>;
+  /**
+   * Starts a long greedy `anchor` stream (up to `anchorTokens`) and, once it has its first token,
+   * the `calls` beside it; stops the anchor (`break`) when they have all ended. Every decode step of
+   * a call then shares its model call with at least the anchor's.
+   */
+  alongside(model: Model, anchor: number[], anchorTokens: number, calls: GenerateCall[]): Promise<{ anchor: number[]; results: GenerateResult[] }>;
+  /** Each call run alone, one after the other. */
+  alone(model: Model, calls: GenerateCall[]): Promise<number[][]>;
   dispose(): Promise<void>;
 }
 
@@ -73,6 +84,20 @@ export function installGenerateHarness(): void {
     async collect(stream) {
       const out: number[] = [];
       for await (const id of stream) out.push(id);
+      return out;
+    },
+    async alongside(model, anchor, anchorTokens, calls) {
+      const stream = model.generate(anchor, { maxNewTokens: anchorTokens });
+      const it = stream[Symbol.asyncIterator]();
+      await it.next();
+      const results = await Promise.all(calls.map(([p, o]) => model.generate(p, o).result));
+      const received = [...stream.received];
+      await it.return(undefined);
+      return { anchor: received, results };
+    },
+    async alone(model, calls) {
+      const out: number[][] = [];
+      for (const [p, o] of calls) out.push((await model.generate(p, o).result).tokens);
       return out;
     },
   };

@@ -146,23 +146,161 @@ test('abort and break mid-stream free the GPU cache, and the next call works', a
   expect(r.broken).toEqual(r.got.slice(0, 2));
 });
 
-test('concurrent generations on one model each equal their run alone', async () => {
+// The batched tests run their streams beside a long anchor stream (harness `alongside`), so every
+// decode step of each stream is shared with at least the anchor's, whatever the arrival order.
+const SAMPLED = { temperature: 0.9, topK: 40, topP: 0.95, seed: 3 };
+
+test('wasm fp32: concurrent streams share batched decode steps and equal each stream alone, greedy and seeded sampling', async () => {
+  const r = await page.evaluate(
+    async ({ url, sampled }) => {
+      const model = await window.__gen.load(url, { backend: 'wasm' });
+      const calls: [number[], object][] = [
+        [[1, 2, 3], { maxNewTokens: 12 }],
+        [[400, 9], { maxNewTokens: 20, sampling: sampled }],
+        [[77, 78, 79, 80, 81], { maxNewTokens: 16 }],
+        [[6], { maxNewTokens: 9, sampling: { temperature: 1.2, topK: 64, seed: 11 } }],
+      ];
+      const { anchor, results } = await window.__gen.alongside(model, [5, 17, 300, 2], 200, calls);
+      const alone = await window.__gen.alone(model, [...calls, [[5, 17, 300, 2], { maxNewTokens: anchor.length }]]);
+      return {
+        together: results.map((t) => t.tokens),
+        anchor,
+        alone,
+        batching: results.map((t) => t.stats.batching),
+        steps: results.map((t) => t.stats.counters.steps),
+        cacheEnd: await window.__gen.debug('kv-cache-bytes'),
+      };
+    },
+    { url: DECODERS.small, sampled: SAMPLED },
+  );
+  expect(r.together).toEqual(r.alone.slice(0, 4));
+  expect(r.anchor).toEqual(r.alone[4]);
+  expect(r.together.map((t) => t.length)).toEqual([12, 20, 16, 9]);
+  // Every step after the prefill ran in one model call with the anchor (and whoever else was there).
+  expect(r.batching.map((b) => b.sharedSteps)).toEqual([11, 19, 15, 8]);
+  for (const b of r.batching) expect(b.largestBatch).toBeGreaterThanOrEqual(2);
+  expect(r.batching.every((b) => b.unbatchedReason === undefined)).toBe(true);
+  expect(r.steps).toEqual([12, 20, 16, 9]);
+  expect(r.cacheEnd).toBe(0);
+});
+
+test('wasm fp32: a stream aborted mid-way leaves the batch and frees its cache without disturbing the others', async () => {
   const r = await page.evaluate(
     async ({ url }) => {
       const model = await window.__gen.load(url, { backend: 'wasm' });
-      const prompts = [
-        [1, 2, 3],
-        [400, 9],
-        [77, 78, 79, 80, 81],
-      ];
-      const together = await Promise.all(prompts.map((p) => model.generate(p, { maxNewTokens: 12 }).result));
-      const alone = [];
-      for (const p of prompts) alone.push((await model.generate(p, { maxNewTokens: 12 }).result).tokens);
-      return { together: together.map((t) => t.tokens), alone };
+      const anchor = model.generate([3, 4, 5], { maxNewTokens: 200 });
+      const it = anchor[Symbol.asyncIterator]();
+      await it.next();
+      const abort = new AbortController();
+      const doomed = model.generate([9, 10], { maxNewTokens: 100, signal: abort.signal });
+      const kept = model.generate([200, 201, 202, 203], { maxNewTokens: 30 });
+      const keptTokens: number[] = [];
+      let live = -1;
+      for await (const id of kept) {
+        if (keptTokens.push(id) === 5) {
+          live = await window.__gen.debug('kv-sequences');
+          abort.abort();
+        }
+      }
+      const afterKept = await window.__gen.debug('kv-sequences');
+      const doomedTokens = [...doomed.received];
+      const doomedError = await doomed.result.then(
+        () => 'no error',
+        (e: Error & { code?: string }) => `${e.name}:${e.code}`,
+      );
+      const keptResult = await kept.result;
+      const anchorTokens = [...anchor.received];
+      await it.return(undefined);
+      const alone = await window.__gen.alone(model, [
+        [[9, 10], { maxNewTokens: 100 }],
+        [[200, 201, 202, 203], { maxNewTokens: 30 }],
+        [[3, 4, 5], { maxNewTokens: anchorTokens.length }],
+      ]);
+      const cacheEnd = await window.__gen.debug('kv-cache-bytes');
+      return { keptTokens, sharedSteps: keptResult.stats.batching.sharedSteps, doomedTokens, doomedError, live, afterKept, cacheEnd, anchorTokens, alone };
     },
     { url: DECODERS.small },
   );
-  expect(r.together).toEqual(r.alone);
+  expect(r.live).toBe(3);
+  expect(r.doomedError).toBe('AbortError:ABORTED');
+  expect(r.doomedTokens.length).toBeGreaterThanOrEqual(1);
+  expect(r.doomedTokens).toEqual(r.alone[0]!.slice(0, r.doomedTokens.length));
+  expect(r.keptTokens).toEqual(r.alone[1]);
+  expect(r.sharedSteps).toBe(29);
+  expect(r.anchorTokens).toEqual(r.alone[2]);
+  // Once the kept stream has ended, only the anchor holds a cache: the aborted one left at a step boundary.
+  expect(r.afterKept).toBe(1);
+  expect(r.cacheEnd).toBe(0);
+});
+
+test('webgpu fp32: batched decode steps on the GPU equal each stream alone; 4 bytes read back per token per stream', async () => {
+  const r = await page.evaluate(
+    async ({ url, sampled }) => {
+      const model = await window.__gen.load(url, { backend: 'webgpu' });
+      const calls: [number[], object][] = [
+        [[5, 17, 300], { maxNewTokens: 4 }],
+        [[40, 41], { maxNewTokens: 5, sampling: sampled }],
+      ];
+      const { anchor, results } = await window.__gen.alongside(model, [8, 9, 10], 100, calls);
+      const alone = await window.__gen.alone(model, [...calls, [[8, 9, 10], { maxNewTokens: anchor.length }]]);
+      return {
+        together: results.map((t) => t.tokens),
+        anchor,
+        alone,
+        batching: results.map((t) => t.stats.batching),
+        counters: results.map((t) => t.stats.counters),
+        cacheEnd: await window.__gen.debug('kv-cache-bytes'),
+      };
+    },
+    { url: DECODERS.tiny, sampled: SAMPLED },
+  );
+  expect(r.together).toEqual(r.alone.slice(0, 2));
+  expect(r.anchor).toEqual(r.alone[2]);
+  expect(r.batching.map((b) => b.sharedSteps)).toEqual([3, 4]);
+  for (const [i, c] of r.counters.entries()) {
+    // One readback per step; this stream's share of it is its own token id.
+    expect(c.readbacks).toBe(r.together[i]!.length);
+    expect(c.readbackBytes).toBe(4 * r.together[i]!.length);
+  }
+  expect(r.cacheEnd).toBe(0);
+});
+
+test('q8: batched on webq8 kernels (one scale per sequence) equals each stream alone; on ORT WASM steps run unbatched and say why', async () => {
+  const r = await page.evaluate(
+    async ({ url, kernels, sampled }) => {
+      const calls: [number[], object][] = [
+        [[5, 17, 300, 2], { maxNewTokens: 5 }],
+        [[40, 41], { maxNewTokens: 6, sampling: sampled }],
+      ];
+      const run = async (opts: object) => {
+        const model = await window.__gen.load(url, opts);
+        const { anchor, results } = await window.__gen.alongside(model, [1000, 3, 4], 100, calls);
+        const alone = await window.__gen.alone(model, [...calls, [[1000, 3, 4], { maxNewTokens: anchor.length }]]);
+        return {
+          together: results.map((t) => t.tokens),
+          anchor,
+          alone,
+          batching: results.map((t) => t.stats.batching),
+          strategy: model.info.strategy?.strategy,
+        };
+      };
+      return { gpu: await run(kernels), wasm: await run({ backend: 'wasm' }) };
+    },
+    { url: DECODERS.smallQ8, kernels: KERNELS, sampled: SAMPLED },
+  );
+  expect(r.gpu.strategy).toBe('kernels');
+  expect(r.gpu.together).toEqual(r.gpu.alone.slice(0, 2));
+  expect(r.gpu.anchor).toEqual(r.gpu.alone[2]);
+  expect(r.gpu.batching.map((b) => b.sharedSteps)).toEqual([4, 5]);
+  expect(r.gpu.batching[0]!.unbatchedReason).toBeUndefined();
+  expect(r.wasm.together).toEqual(r.wasm.alone.slice(0, 2));
+  expect(r.wasm.batching.map((b) => [b.sharedSteps, b.largestBatch])).toEqual([
+    [0, 1],
+    [0, 1],
+  ]);
+  expect(r.wasm.batching[0]!.unbatchedReason).toMatch(/DynamicQuantizeLinear runs in ORT, which quantizes a whole batch with one scale/);
+  // The same tokens on both backends, as for one stream.
+  expect(r.gpu.together).toEqual(r.wasm.together);
 });
 
 test('named errors: not a decoder, bad ids and options, context overflow, deadline', async () => {

@@ -135,6 +135,21 @@ test.describe('DynamicQuantizeLinear', () => {
     });
   });
 
+  for (const variant of ['dp4a', 'portable'] as const) {
+    test(`${variant}: per slice (a batched decode step) equals each slice quantized and multiplied alone, bit for bit`, async ({ page }) => {
+      // 37: slices that do not start on 4-byte words; 64 × 5: several zero points in one word.
+      for (const [slices, k, n] of [
+        [3, 37, 12],
+        [5, 64, 40],
+      ] as const) {
+        const r = await page.evaluate(({ variant, slices, k, n }) => window.__int8.perSlice(variant, slices, k, n), { variant, slices, k, n });
+        expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
+        expect(r.compared).toBe(slices * (k + 2 + n));
+        expect(r.perTensorDiffers).toBe(true);
+      }
+    });
+  }
+
   test('keeps scale and zero point on the GPU: DQL + QuantizedMatMul needs no readback', async ({ page }) => {
     const readbacks = await page.evaluate(() => window.__int8.noReadback());
     expect(readbacks).toBe(0);

@@ -77,6 +77,48 @@ describe('synthetic decoder on ORT WASM', () => {
     expect(withCache.minGap).toBeGreaterThan(1e-4);
   });
 
+  it('a batched step over left-padded, masked pasts gives each row what its step alone gives (the batched decode step of generate)', async () => {
+    // Two sequences with pasts of 3 and 8 tokens, then one step each: alone (batch 1), and together
+    // with the shorter past right-aligned behind 5 zeroed, masked positions and per-row positions.
+    const prompts = [
+      [5, 17, 300],
+      [9, 8, 7, 6, 5, 4, 3, 2],
+    ];
+    const next = [44, 1000];
+    const prefill = await Promise.all(prompts.map((p) => session.run(feeds(p, 0, null))));
+    const alone = await Promise.all(prompts.map((p, i) => session.run(feeds([next[i]!], p.length, prefill[i] as Record<string, ort.Tensor>))));
+    const width = 8;
+    const batch: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(next.map(BigInt)), [2, 1]),
+      attention_mask: new ort.Tensor('int64', BigInt64Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, ...Array<number>(9).fill(1)].map(BigInt)), [2, width + 1]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from([3n, 8n]), [2, 1]),
+    };
+    const run = HEAD_DIM;
+    for (let l = 0; l < CONFIG.layers; l++) {
+      for (const kind of ['key', 'value']) {
+        const data = new Float32Array(2 * CONFIG.heads * width * run);
+        prompts.forEach((p, i) => {
+          const src = prefill[i]![`present.${l}.${kind}`]!.data as Float32Array;
+          for (let h = 0; h < CONFIG.heads; h++)
+            data.set(src.subarray(h * p.length * run, (h + 1) * p.length * run), ((i * CONFIG.heads + h) * width + width - p.length) * run);
+        });
+        batch[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', data, [2, CONFIG.heads, width, HEAD_DIM]);
+      }
+    }
+    const together = await session.run(batch);
+    const v = CONFIG.vocab;
+    const rows = together.logits!.data as Float32Array;
+    for (let i = 0; i < 2; i++) {
+      const want = alone[i]!.logits!.data as Float32Array;
+      const got = rows.subarray(i * v, (i + 1) * v);
+      let worst = 0;
+      for (let j = 0; j < v; j++) worst = Math.max(worst, Math.abs(got[j]! - want[j]!));
+      // The same sums with zero terms at shifted positions: equal up to float32 rounding.
+      expect(worst).toBeLessThan(1e-4);
+      expect(argmaxLast(new ort.Tensor('float32', got, [1, 1, v])).id).toBe(argmaxLast(alone[i]!.logits!).id);
+    }
+  });
+
   it('is deterministic per seed and differs across seeds', () => {
     const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
     const one = { ...CONFIG, layers: 1 };

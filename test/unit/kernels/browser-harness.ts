@@ -30,6 +30,7 @@ export interface Int8Harness {
     oracle?: string,
   ): Promise<{ compared: Compared; runs: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
   noReadback(): Promise<number>;
+  perSlice(variant: string, slices: number, k: number, n: number): Promise<{ compared: number; failures: Failure[]; perTensorDiffers: boolean }>;
   tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
 
@@ -320,6 +321,64 @@ export async function installKernelHarness(): Promise<void> {
     return delta;
   }
 
+  /**
+   * DynamicQuantizeLinear with `quantizePerSlice` on [slices, k] (each slice its own range), then
+   * QuantizedMatMul: each slice's y, scale and zero point against the reference of that slice
+   * alone, and each output row bit-exact against the same two kernels run on that row alone.
+   */
+  async function perSlice(variant: string, slices: number, kk: number, n: number) {
+    const failures: Failure[] = [];
+    let compared = 0;
+    const x = Float32Array.from({ length: slices * kk }, (_, i) => Math.sin(i * 0.37) * (1 + Math.floor(i / kk) * 3) + (Math.floor(i / kk) % 2 ? 0.5 : -0.25));
+    const b = tensor(
+      'int8',
+      [kk, n],
+      Array.from({ length: kk * n }, (_, i) => ((i * 7) % 23) - 11),
+    );
+    const consts = {
+      B: b,
+      b_scale: tensor('float32', [], [0.03]),
+      bias: tensor(
+        'float32',
+        [n],
+        Array.from({ length: n }, (_, j) => j * 0.01),
+      ),
+    };
+    const dql = step('DynamicQuantizeLinear', variant, {});
+    const qmm = step('QuantizedMatMul', variant, consts);
+    const q = dql.run([gpu(tensor('float32', [slices, kk], x))], { quantizePerSlice: true });
+    const y = await read({ ...(q[0] as G), dims: [slices * kk] });
+    const scales = await read(q[1] as G);
+    const zps = await read(q[2] as G);
+    const again = dql.run([gpu(tensor('float32', [slices, kk], x))], { quantizePerSlice: true });
+    const [batched] = qmm.run(again);
+    const rows = await read(batched as G);
+    for (const t of again.slice(1)) ctx.buffers.release(t.buffer);
+    for (let s = 0; s < slices; s++) {
+      const slice = x.subarray(s * kk, (s + 1) * kk);
+      const want = k.dynamicQuantizeLinearRef(slice);
+      const what = `slice ${s} of ${slices}x${kk}`;
+      if (scales[s] !== want.scale || zps[s] !== want.zeroPoint) failures.push({ i: s, what: `${what} scale/zp`, got: scales[s], want: want.scale });
+      const at = diff(y.slice(s * kk, (s + 1) * kk), want.y);
+      if (at !== -1) failures.push({ i: s, what: `${what} y`, at });
+      const alone = dql.run([gpu(tensor('float32', [1, kk], slice))]);
+      const [row] = qmm.run(alone);
+      for (const t of alone) ctx.buffers.release(t.buffer);
+      const wantRow = await read(row as G);
+      const atRow = diff(rows.slice(s * n, (s + 1) * n), wantRow);
+      if (atRow !== -1) failures.push({ i: s, what: `${what} QuantizedMatMul row`, at: atRow, got: rows[s * n + atRow], want: wantRow[atRow] });
+      compared += kk + 2 + n;
+    }
+    // The plain operator (one scale for the whole tensor) gives other rows: the option is what matters.
+    const plain = dql.run([gpu(tensor('float32', [slices, kk], x))]);
+    const [whole] = qmm.run(plain);
+    for (const t of plain) ctx.buffers.release(t.buffer);
+    const perTensorDiffers = diff(await read(whole as G), rows) !== -1;
+    dql.dispose();
+    qmm.dispose();
+    return { compared, failures, perTensorDiffers };
+  }
+
   async function tuning() {
     const before = k.int8KernelName(k.chooseInt8Kernel(ctx, 1));
     const choice = await k.tuneInt8Matmul(ctx, { m: 1, k: 64, n: 40 }, 1);
@@ -337,5 +396,5 @@ export async function installKernelHarness(): Promise<void> {
     };
   }
 
-  window.__int8 = { conformance, randomMatmul, largeK, quantizedOps, errors, dynamicQuantize, noReadback, tuning };
+  window.__int8 = { conformance, randomMatmul, largeK, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
 }

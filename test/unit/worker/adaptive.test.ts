@@ -132,6 +132,16 @@ describe('AdaptiveExecutor', () => {
     expect(k.stats.released + o.stats.released).toBe(k.stats.runs + o.stats.runs - 1);
   });
 
+  it('runs a step that quantizes per slice (a batched decode step) on the kernel plan, unmeasured', async () => {
+    const k = fake('kernels', () => 9);
+    const o = fake('ort', () => 1);
+    const a = new AdaptiveExecutor(k.executor, o.executor, { 'x:4,mask:8': { strategy: 'ort', kernelsMs: 9, ortMs: 1, runs: 3 } });
+    const gpuFeeds = { x: { where: 'cpu' as const, type: 'float32' as const, dims: [4, 64], data: new Float32Array(256) } };
+    const r = await a.runValues(gpuFeeds, { quantizePerSlice: true });
+    expect([k.stats.runs, o.stats.runs]).toEqual([1, 0]);
+    expect(r.strategy).toBeUndefined();
+  });
+
   it('profiles a plan it has to measure first with one clean extra run of the kept plan', async () => {
     const k = fake('kernels', () => 2);
     const o = fake('ort', () => 4);
