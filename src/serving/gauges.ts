@@ -91,15 +91,18 @@ export class ServingGauges {
     this.batchSizes[size] = (this.batchSizes[size] ?? 0) + 1;
   }
 
-  /** Mean service time of recent dispatches, or null before the first. */
-  meanServiceMs(): number | null {
-    const t = this.window.sum(this.now());
+  /** Mean service time per dispatch over the last `seconds` (default: the window), or null when none completed. */
+  meanServiceMs(seconds?: number): number | null {
+    const t = this.window.sum(this.now(), seconds);
     return t.served > 0 ? t.serviceMs / t.served : null;
   }
 
-  /** Mean service time per request over the window (a batch's time shared by its requests), or null before the first. */
-  meanServicePerRequestMs(): number | null {
-    const t = this.window.sum(this.now());
+  /**
+   * Mean service time per request over the last `seconds` (default: the window; a batch's time
+   * shared by its requests), or null when none completed.
+   */
+  meanServicePerRequestMs(seconds?: number): number | null {
+    const t = this.window.sum(this.now(), seconds);
     return t.batchItems > 0 ? t.serviceMs / t.batchItems : null;
   }
 
