@@ -116,7 +116,13 @@ export class Server {
         reject,
         cleanup: () => undefined,
       };
-      const verdict = admit(p, this.queue, this.maxQueue, this.options.overflow ?? 'reject-newest', this.estimateWaitMs(p.priority), this.expectedServiceMs());
+      // With a replica free and nobody ahead the request starts now: it is refused only when even the
+      // fastest recent run would end after its deadline. Judging it by the mean instead would let a
+      // few slow runs (a busy machine, a Worker waking up) refuse an idle model's every request, with
+      // no new run to correct the estimate.
+      const startsNow = this.queue.ahead(p.priority) === 0 && this.slots.some((s) => s.busySince === null);
+      const [waitMs, serviceMs] = startsNow ? [0, this.fastestServiceMs()] : [this.estimateWaitMs(p.priority), this.expectedServiceMs()];
+      const verdict = admit(p, this.queue, this.maxQueue, this.options.overflow ?? 'reject-newest', waitMs, serviceMs);
       if (!verdict.admit) {
         // Never admitted: no gauges beyond the refusal, but it counts against the SLO.
         this.gauges.refused(verdict.reason);
@@ -140,6 +146,11 @@ export class Server {
   /** Milliseconds the dispatch a new request joins is expected to take (recent mean per dispatch; 0 when none is recent). */
   expectedServiceMs(): number {
     return this.gauges.meanServiceMs(ESTIMATE_SECONDS) ?? 0;
+  }
+
+  /** The fastest recent service time per request (0 when none is recent): the best case of a request that starts now. */
+  fastestServiceMs(): number {
+    return this.gauges.fastestServiceMs(ESTIMATE_SECONDS) ?? 0;
   }
 
   snapshot(): GaugeSnapshot {
@@ -231,8 +242,9 @@ export class Server {
       const slot = pickSlot(this.slots, this.now());
       if (!slot) return;
       const head = this.queue.peek()!;
-      // A timer that fired late (a busy main thread) must not let a request start that cannot finish in time.
-      if (this.now() + this.dispatchEstimateMs(1) > head.deadline) {
+      // A timer that fired late (a busy main thread) must not let a request start that cannot finish in
+      // time even in the best case.
+      if (this.now() + this.fastestServiceMs() > head.deadline) {
         this.expire(head, false);
         continue;
       }

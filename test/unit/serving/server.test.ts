@@ -232,6 +232,24 @@ describe('Server: deadlines', () => {
     expect(r.calls).toHaveLength(2);
   });
 
+  it('a request that starts now is judged by the fastest recent run: one slow run does not refuse it, a deadline below every run does', async () => {
+    const r = fakeReplica('0');
+    const s = server({}, [r], { now: () => Date.now() });
+    for (const ms of [10, 10, 100]) {
+      const p = s.submit(feed([1, 1]));
+      await vi.advanceTimersByTimeAsync(ms);
+      r.finishNext();
+      await p;
+    }
+    expect(s.expectedServiceMs()).toBe(40);
+    const fits = s.submit(feed([2, 2]), { deadlineAt: Date.now() + 30 });
+    await vi.advanceTimersByTimeAsync(10);
+    r.finishNext();
+    expect(Array.from((await fits).outputs.y!.data as Float32Array)).toEqual([4, 4]);
+    await expect(s.submit(feed([3, 3]), { deadlineAt: Date.now() + 5 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { serviceMs: 10 } });
+    expect(r.calls).toHaveLength(4);
+  });
+
   it('a batch grows only as far as it can still be answered by the earliest deadline among its requests', async () => {
     const r = fakeReplica('0');
     const s = server({ batching: { maxBatch: 8, maxWaitMs: 0 } }, [r], { now: () => Date.now() });
