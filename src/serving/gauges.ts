@@ -98,6 +98,11 @@ export class ServingGauges {
     f.ms = Math.min(f.ms, serviceMs / Math.max(1, size));
   }
 
+  /** Seconds the window spans. */
+  get windowSeconds(): number {
+    return this.window.seconds;
+  }
+
   /** The fastest service time per request of a dispatch in the last `seconds` (whole buckets), or null when none completed. */
   fastestServiceMs(seconds: number): number | null {
     const now = Math.floor(this.now() / 1000);

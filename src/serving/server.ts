@@ -148,9 +148,13 @@ export class Server {
     return this.gauges.meanServiceMs(ESTIMATE_SECONDS) ?? 0;
   }
 
-  /** The fastest recent service time per request (0 when none is recent): the best case of a request that starts now. */
+  /**
+   * The fastest service time per request over the gauges' window (0 before the first): the best case
+   * of a request that starts now. A lower bound stays true longer than a mean, so it spans the
+   * whole window: one fast run among slow ones keeps an idle model admitting.
+   */
   fastestServiceMs(): number {
-    return this.gauges.fastestServiceMs(ESTIMATE_SECONDS) ?? 0;
+    return this.gauges.fastestServiceMs(this.gauges.windowSeconds) ?? 0;
   }
 
   snapshot(): GaugeSnapshot {
