@@ -36,13 +36,16 @@ export async function run() {
     await page.evaluate(setUp, { url: MODEL, configs });
     const results = Object.fromEntries(Object.keys(configs).map((name) => [name, []]));
     // Rate by rate, every config back to back: a machine whose load drifts during the run affects
-    // the configs alike, so their ratios stay comparable.
+    // the configs alike, so their ratios stay comparable. One replica's capacity is measured again
+    // before each rate (1 s saturated, the plain config's model): the offered rate follows the
+    // machine, so configs with more capacity are offered more than one replica can serve.
     for (const [i, x] of RATES.entries()) {
-      const rate = x * base.capacity;
+      const capacity = await page.evaluate(capacityNow, { name: 'plain', dims: DIMS });
+      const rate = x * capacity;
       for (const name of Object.keys(configs)) {
         if (name === 'no control' && x > NO_CONTROL_MAX) continue;
         const r = await page.evaluate(loadRun, { name, dims: DIMS, rate, seconds: SECONDS, seed: 1000 + i, sloMs: deadlineMs });
-        results[name].push({ x, rate, ...r });
+        results[name].push({ x, rate, capacity, ...r });
       }
     }
     await page.evaluate(tearDown);
@@ -71,7 +74,7 @@ function report(base, after, deadlineMs, results, loadBefore, loadAfter) {
     `one dispatch of ${MAX_BATCH} rows: p50 ${base.batchP50.toFixed(2)} ms = ${perRow.toFixed(2)} ms per row vs ${base.p50.toFixed(2)} ms alone: batching can raise throughput by at most ${(base.p50 / perRow).toFixed(2)}× on this model`,
   );
   console.log(
-    `SLO and deadline of the controlled configs: ${deadlineMs.toFixed(1)} ms (2× unloaded p95); bounded queue; ${SECONDS} s per rate; offered rates ${RATES.join(', ')}× capacity, seeded arrivals\n`,
+    `SLO and deadline of the controlled configs: ${deadlineMs.toFixed(1)} ms (2× unloaded p95); bounded queue; ${SECONDS} s per rate; offered rates ${RATES.join(', ')}× one replica's capacity measured again just before each rate (shown as 'cap/s'), seeded arrivals\n`,
   );
   const rows = [];
   for (const [name, rs] of Object.entries(results)) {
@@ -79,6 +82,7 @@ function report(base, after, deadlineMs, results, loadBefore, loadAfter) {
       rows.push([
         name,
         `${r.x}×`,
+        r.capacity.toFixed(0),
         r.rate.toFixed(0),
         r.throughput.toFixed(0),
         r.p50.toFixed(1),
@@ -94,7 +98,21 @@ function report(base, after, deadlineMs, results, loadBefore, loadAfter) {
   }
   console.log(
     table(
-      ['config', 'load', 'offered/s', 'done/s', 'p50 ms', 'p95 ms', 'p99 ms', 'shed %', 'queue full', 'deadline refused', 'answered late', 'mean batch'],
+      [
+        'config',
+        'load',
+        'cap/s',
+        'offered/s',
+        'done/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'shed %',
+        'queue full',
+        'deadline refused',
+        'answered late',
+        'mean batch',
+      ],
       rows,
     ),
   );
@@ -234,6 +252,24 @@ async function setUp({ url, configs }) {
     models[name] = { rt, model, cfg };
   }
   globalThis.__servingBench = models;
+}
+
+/** In the page: requests answered per second by config `name`'s model with 4 always queued, for 1 s. */
+async function capacityNow({ name, dims }) {
+  const { model } = globalThis.__servingBench[name];
+  const n = dims.reduce((a, b) => a * b, 1);
+  const base = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.01));
+  let done = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (performance.now() - t0 < 1000) {
+        await model.run({ x: { type: 'float32', dims, data: base.slice() } });
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - t0) / 1000);
 }
 
 async function tearDown() {
