@@ -98,6 +98,11 @@ export class ServingGauges {
     f.ms = Math.min(f.ms, serviceMs / Math.max(1, size));
   }
 
+  /** Dispatches completed in the last `seconds`. */
+  dispatches(seconds?: number): number {
+    return this.window.sum(this.now(), seconds).served;
+  }
+
   /** Seconds the window spans. */
   get windowSeconds(): number {
     return this.window.seconds;

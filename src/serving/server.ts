@@ -50,6 +50,12 @@ const DEFAULT_MAX_QUEUE = 256;
  * stretch leaves the horizon the estimate is empty, requests are admitted, and fresh dispatches set it.
  */
 const ESTIMATE_SECONDS = 2;
+/**
+ * Runs the best case needs before it is trusted: the first run after a long idle (a Worker that
+ * slept, a descheduled thread) is often far slower than the next, and alone it would make an idle
+ * model refuse every request for the whole window.
+ */
+const BEST_CASE_RUNS = 3;
 const DEFAULT_MAX_WAIT_MS = 2;
 
 /** One model's queue, batcher and replicas. */
@@ -149,12 +155,14 @@ export class Server {
   }
 
   /**
-   * The fastest service time per request over the gauges' window (0 before the first): the best case
+   * The fastest service time per request over the gauges' window (0 with fewer than 3 runs in it): the best case
    * of a request that starts now. A lower bound stays true longer than a mean, so it spans the
    * whole window: one fast run among slow ones keeps an idle model admitting.
    */
   fastestServiceMs(): number {
-    return this.gauges.fastestServiceMs(this.gauges.windowSeconds) ?? 0;
+    const seconds = this.gauges.windowSeconds;
+    if (this.gauges.dispatches(seconds) < BEST_CASE_RUNS) return 0;
+    return this.gauges.fastestServiceMs(seconds) ?? 0;
   }
 
   snapshot(): GaugeSnapshot {

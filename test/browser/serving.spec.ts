@@ -73,7 +73,7 @@ test('a request that cannot be answered by its deadline is refused at once, not 
     const rt = createRuntime();
     const model = await rt.load(url, { backend: 'wasm' });
     const input = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.5) } });
-    await model.run(input()); // one measured run
+    for (let i = 0; i < 3; i++) await model.run(input()); // the best case needs 3 measured runs
     // Nothing is queued or running, but no run through a Worker ends within a microsecond.
     const tooSoon = await model.run(input(), { deadlineMs: 0.001 }).then(
       () => ({ code: 'ran', details: {} as Record<string, number> }),
@@ -87,7 +87,7 @@ test('a request that cannot be answered by its deadline is refused at once, not 
   expect(r.tooSoon.code).toBe('DEADLINE_EXCEEDED');
   expect(r.tooSoon.details.estimatedWaitMs).toBe(0);
   expect(r.tooSoon.details.serviceMs).toBeGreaterThan(0.001);
-  expect(r.dispatched).toBe(1);
+  expect(r.dispatched).toBe(3);
   expect(r.shed['deadline-estimate']).toBe(1);
 });
 
