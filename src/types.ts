@@ -255,9 +255,10 @@ export interface RunOptions {
   /** Cancels the run. A run still queued never starts; a running one resolves into an `AbortError`. */
   signal?: AbortSignal;
   /**
-   * Milliseconds from now by which the answer is useful. If the estimated wait already exceeds it,
-   * `run` rejects at once with `DeadlineExceededError`; a request still queued when it passes is
-   * dropped (it never runs). A request already running is not stopped.
+   * Milliseconds from now by which the answer is useful. If the estimated wait plus the expected
+   * service time already exceeds it, `run` rejects at once with `DeadlineExceededError`; a request
+   * still queued when it can no longer finish by it (the deadline minus the expected service time
+   * has passed) is dropped and never runs. A request already running is not stopped.
    */
   deadlineMs?: number;
   /** The same as an absolute time (`Date.now()` milliseconds); the earlier of the two applies. */

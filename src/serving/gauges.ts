@@ -45,6 +45,8 @@ export class ServingGauges {
   private lastChange: number;
   private readonly shed: Record<ShedReason, number> = { overloaded: 0, 'deadline-estimate': 0, 'deadline-queued': 0, displaced: 0, aborted: 0 };
   private readonly batchSizes: Record<string, number> = {};
+  /** Per second: the fastest service time per request of a dispatch (a ring like the window's). */
+  private readonly fastest: { second: number; ms: number }[];
 
   constructor(
     private readonly replicas: () => number,
@@ -52,6 +54,7 @@ export class ServingGauges {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.window = new SlidingWindow(KEYS, windowSeconds);
+    this.fastest = Array.from({ length: Math.max(1, Math.ceil(windowSeconds)) }, () => ({ second: -Infinity, ms: Infinity }));
     this.started = this.lastChange = now();
   }
 
@@ -89,17 +92,42 @@ export class ServingGauges {
   served(size: number, serviceMs: number): void {
     this.window.add(this.now(), { busyMs: serviceMs, served: 1, serviceMs, batches: 1, batchItems: size });
     this.batchSizes[size] = (this.batchSizes[size] ?? 0) + 1;
+    const second = Math.floor(this.now() / 1000);
+    const f = this.fastest[second % this.fastest.length]!;
+    if (f.second !== second) [f.second, f.ms] = [second, Infinity];
+    f.ms = Math.min(f.ms, serviceMs / Math.max(1, size));
   }
 
-  /** Mean service time of recent dispatches, or null before the first. */
-  meanServiceMs(): number | null {
-    const t = this.window.sum(this.now());
+  /** Dispatches completed in the last `seconds`. */
+  dispatches(seconds?: number): number {
+    return this.window.sum(this.now(), seconds).served;
+  }
+
+  /** Seconds the window spans. */
+  get windowSeconds(): number {
+    return this.window.seconds;
+  }
+
+  /** The fastest service time per request of a dispatch in the last `seconds` (whole buckets), or null when none completed. */
+  fastestServiceMs(seconds: number): number | null {
+    const now = Math.floor(this.now() / 1000);
+    let ms = Infinity;
+    for (const f of this.fastest) if (f.second <= now && f.second > now - seconds) ms = Math.min(ms, f.ms);
+    return Number.isFinite(ms) ? ms : null;
+  }
+
+  /** Mean service time per dispatch over the last `seconds` (default: the window), or null when none completed. */
+  meanServiceMs(seconds?: number): number | null {
+    const t = this.window.sum(this.now(), seconds);
     return t.served > 0 ? t.serviceMs / t.served : null;
   }
 
-  /** Mean service time per request over the window (a batch's time shared by its requests), or null before the first. */
-  meanServicePerRequestMs(): number | null {
-    const t = this.window.sum(this.now());
+  /**
+   * Mean service time per request over the last `seconds` (default: the window; a batch's time
+   * shared by its requests), or null when none completed.
+   */
+  meanServicePerRequestMs(seconds?: number): number | null {
+    const t = this.window.sum(this.now(), seconds);
     return t.batchItems > 0 ? t.serviceMs / t.batchItems : null;
   }
 

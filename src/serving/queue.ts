@@ -67,15 +67,18 @@ export class RequestQueue {
     return this.lanes[lane][0];
   }
 
-  /** Takes the head and up to `max − 1` more requests with its batch key, in serving order. */
-  take(max: number): Pending[] {
+  /**
+   * Takes the head and up to `max − 1` more requests with its batch key, in serving order; `fits`
+   * (when given) decides whether a request may join a batch that would then have `size` requests.
+   */
+  take(max: number, fits?: (p: Pending, size: number) => boolean): Pending[] {
     const head = this.peek();
     if (!head) return [];
     const batch = [head];
     if (head.key !== null) {
       for (const p of [...this.lanes.interactive, ...this.lanes.background]) {
         if (batch.length >= max) break;
-        if (p !== head && p.key === head.key) batch.push(p);
+        if (p !== head && p.key === head.key && (fits?.(p, batch.length + 1) ?? true)) batch.push(p);
       }
     }
     for (const p of batch) this.remove(p);

@@ -42,6 +42,20 @@ export interface ServerHooks {
 }
 
 const DEFAULT_MAX_QUEUE = 256;
+/**
+ * Seconds of dispatches behind the service-time estimates that admission, deadline drops and batch
+ * sizes use (whole per-second buckets: the current one and the one before). Short on purpose: a
+ * slow stretch (a busy machine) stops counting soon after it ends, and a model that refused
+ * everything on an estimate that is no longer true gets no dispatches to correct it — once the
+ * stretch leaves the horizon the estimate is empty, requests are admitted, and fresh dispatches set it.
+ */
+const ESTIMATE_SECONDS = 2;
+/**
+ * Runs the best case needs before it is trusted: the first run after a long idle (a Worker that
+ * slept, a descheduled thread) is often far slower than the next, and alone it would make an idle
+ * model refuse every request for the whole window.
+ */
+const BEST_CASE_RUNS = 3;
 const DEFAULT_MAX_WAIT_MS = 2;
 
 /** One model's queue, batcher and replicas. */
@@ -108,7 +122,13 @@ export class Server {
         reject,
         cleanup: () => undefined,
       };
-      const verdict = admit(p, this.queue, this.maxQueue, this.options.overflow ?? 'reject-newest', this.estimateWaitMs(p.priority));
+      // With a replica free and nobody ahead the request starts now: it is refused only when even the
+      // fastest recent run would end after its deadline. Judging it by the mean instead would let a
+      // few slow runs (a busy machine, a Worker waking up) refuse an idle model's every request, with
+      // no new run to correct the estimate.
+      const startsNow = this.queue.ahead(p.priority) === 0 && this.slots.some((s) => s.busySince === null);
+      const [waitMs, serviceMs] = startsNow ? [0, this.fastestServiceMs()] : [this.estimateWaitMs(p.priority), this.expectedServiceMs()];
+      const verdict = admit(p, this.queue, this.maxQueue, this.options.overflow ?? 'reject-newest', waitMs, serviceMs);
       if (!verdict.admit) {
         // Never admitted: no gauges beyond the refusal, but it counts against the SLO.
         this.gauges.refused(verdict.reason);
@@ -121,12 +141,28 @@ export class Server {
     });
   }
 
-  /** Milliseconds a new request of `priority` would wait (Little's law: requests ahead × service time per request ÷ replicas). */
+  /** Milliseconds a new request of `priority` would wait (Little's law: requests ahead × recent service time per request ÷ replicas). */
   estimateWaitMs(priority: Priority): number {
-    const perRequest = this.gauges.meanServicePerRequestMs();
+    const perRequest = this.gauges.meanServicePerRequestMs(ESTIMATE_SECONDS);
     if (perRequest === null) return 0;
     const running = this.slots.filter((s) => s.busySince !== null).length;
     return ((this.queue.ahead(priority) + running) * perRequest) / Math.max(1, this.slots.length);
+  }
+
+  /** Milliseconds the dispatch a new request joins is expected to take (recent mean per dispatch; 0 when none is recent). */
+  expectedServiceMs(): number {
+    return this.gauges.meanServiceMs(ESTIMATE_SECONDS) ?? 0;
+  }
+
+  /**
+   * The fastest service time per request over the gauges' window (0 with fewer than 3 runs in it): the best case
+   * of a request that starts now. A lower bound stays true longer than a mean, so it spans the
+   * whole window: one fast run among slow ones keeps an idle model admitting.
+   */
+  fastestServiceMs(): number {
+    const seconds = this.gauges.windowSeconds;
+    if (this.gauges.dispatches(seconds) < BEST_CASE_RUNS) return 0;
+    return this.gauges.fastestServiceMs(seconds) ?? 0;
   }
 
   snapshot(): GaugeSnapshot {
@@ -150,29 +186,44 @@ export class Server {
     this.queue.push(p);
     const onAbort = () => this.dropQueued(p, new AbortError('The run was aborted by its AbortSignal before it started.'), 'aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = Number.isFinite(p.deadline) ? setTimeout(() => this.expire(p), Math.max(0, p.deadline - this.now())) : null;
+    // A request must start early enough to be answered by its deadline: it is dropped once its
+    // deadline minus the expected service time has passed (re-estimated when the timer fires).
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const startByIn = () => p.deadline - this.expectedServiceMs() - this.now();
+    const watch = () => {
+      const left = startByIn();
+      if (left > 0) timer = setTimeout(watch, left);
+      else this.expire(p);
+    };
+    if (Number.isFinite(p.deadline)) timer = setTimeout(watch, Math.max(0, startByIn()));
     p.cleanup = () => {
       signal?.removeEventListener('abort', onAbort);
       if (timer !== null) clearTimeout(timer);
     };
   }
 
-  private expire(p: Pending): void {
+  /** Drops `p` from the queue: it can no longer be answered by its deadline. */
+  private expire(p: Pending, pump = true): void {
     const waitedMs = this.now() - p.arrival;
+    const serviceMs = this.expectedServiceMs();
     this.dropQueued(
       p,
-      new DeadlineExceededError(`The deadline passed after ${waitedMs.toFixed(0)} ms in the queue; the run never started.`, { waitedMs }),
+      new DeadlineExceededError(
+        `After ${waitedMs.toFixed(0)} ms in the queue the run could no longer finish by its deadline (one run takes about ${serviceMs.toFixed(1)} ms); it never started.`,
+        { waitedMs, serviceMs },
+      ),
       'deadline-queued',
+      pump,
     );
   }
 
   /** Takes a request out of the queue without running it; a no-op when it already left. */
-  private dropQueued(p: Pending, err: WebQ8Error, reason: 'aborted' | 'deadline-queued' | 'displaced'): void {
+  private dropQueued(p: Pending, err: WebQ8Error, reason: 'aborted' | 'deadline-queued' | 'displaced', pump = true): void {
     if (!this.queue.remove(p)) return;
     this.gauges.dequeued();
     this.gauges.refused(reason);
     this.finish(p, err);
-    this.pump();
+    if (pump) this.pump();
   }
 
   private failQueued(err: Error): void {
@@ -202,24 +253,50 @@ export class Server {
     while (!this.closed && this.queue.length > 0) {
       const slot = pickSlot(this.slots, this.now());
       if (!slot) return;
+      const head = this.queue.peek()!;
+      // A timer that fired late (a busy main thread) must not let a request start that cannot finish in
+      // time even in the best case.
+      if (this.now() + this.fastestServiceMs() > head.deadline) {
+        this.expire(head, false);
+        continue;
+      }
       const size = this.batch ? this.queue.compatibleWithHead(this.batch.maxBatch) : 1;
       if (this.batch && size < this.batch.maxBatch && this.worthWaiting()) {
-        const head = this.queue.peek()!;
         const waitLeft = head.arrival + this.batch.maxWaitMs - this.now();
         if (waitLeft > 0) {
           this.waitTimer ??= setTimeout(() => ((this.waitTimer = null), this.pump()), waitLeft);
           return;
         }
       }
-      const requests = this.queue.take(this.batch?.maxBatch ?? 1);
+      const requests = this.queue.take(this.batch?.maxBatch ?? 1, this.batchFits());
       for (const _ of requests) this.gauges.dequeued();
       void this.dispatch(slot, requests);
     }
   }
 
+  /** Expected milliseconds of a dispatch of `n` requests: n × the recent service time per request (0 before the first). */
+  private dispatchEstimateMs(n: number): number {
+    return n * (this.gauges.meanServicePerRequestMs(ESTIMATE_SECONDS) ?? 0);
+  }
+
+  /**
+   * Whether a batch can grow to `size` with request `p`: its expected service time must still end
+   * before the earliest deadline among its requests (a batch is answered all at once).
+   */
+  private batchFits(): (p: Pending, size: number) => boolean {
+    const now = this.now();
+    let due = this.queue.peek()?.deadline ?? Infinity;
+    return (p, size) => {
+      const d = Math.min(due, p.deadline);
+      if (now + this.dispatchEstimateMs(size) > d) return false;
+      due = d;
+      return true;
+    };
+  }
+
   /** Waiting for a fuller batch pays only when more requests are expected within one service time. */
   private worthWaiting(): boolean {
-    const service = this.gauges.meanServiceMs();
+    const service = this.gauges.meanServiceMs(ESTIMATE_SECONDS);
     return service !== null && this.gauges.arrivalsPerMs() * service > 1;
   }
 

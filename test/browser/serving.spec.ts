@@ -67,6 +67,30 @@ test('a queued request whose deadline passes never runs; the drop is counted', a
   expect(r.shed['deadline-queued'] + r.shed['deadline-estimate']).toBe(1);
 });
 
+test('a request that cannot be answered by its deadline is refused at once, not run and answered late', async ({ webq8Page: page }) => {
+  const r = await page.evaluate(async (url) => {
+    const { createRuntime } = (await import('/dist/index.js')) as Api;
+    const rt = createRuntime();
+    const model = await rt.load(url, { backend: 'wasm' });
+    const input = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.5) } });
+    for (let i = 0; i < 3; i++) await model.run(input()); // the best case needs 3 measured runs
+    // Nothing is queued or running, but no run through a Worker ends within a microsecond.
+    const tooSoon = await model.run(input(), { deadlineMs: 0.001 }).then(
+      () => ({ code: 'ran', details: {} as Record<string, number> }),
+      (e: { code: string; details: Record<string, number> }) => ({ code: e.code, details: e.details }),
+    );
+    const stats = model.serving();
+    const dispatched = Object.entries(stats.batchSizes).reduce((n, [size, c]) => n + Number(size) * c, 0);
+    await rt.dispose();
+    return { tooSoon, dispatched, shed: stats.shed };
+  }, MODELS.cls);
+  expect(r.tooSoon.code).toBe('DEADLINE_EXCEEDED');
+  expect(r.tooSoon.details.estimatedWaitMs).toBe(0);
+  expect(r.tooSoon.details.serviceMs).toBeGreaterThan(0.001);
+  expect(r.dispatched).toBe(3);
+  expect(r.shed['deadline-estimate']).toBe(1);
+});
+
 test('interactive requests are served before background ones queued earlier', async ({ webq8Page: page }) => {
   const order = await page.evaluate(async (url) => {
     const { createRuntime } = (await import('/dist/index.js')) as Api;

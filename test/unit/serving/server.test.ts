@@ -169,6 +169,129 @@ describe('Server: deadlines', () => {
     await vi.advanceTimersByTimeAsync(400);
     await Promise.all(queued);
   });
+
+  it('counts the run itself against the deadline: wait + service beyond it is refused even when the wait alone fits', async () => {
+    const r = fakeReplica('0', { serviceMs: 100 });
+    const s = server({}, [r], { now: () => Date.now() });
+    const warm = s.submit(feed([1, 1]));
+    await vi.advanceTimersByTimeAsync(100);
+    await warm;
+    const running = s.submit(feed([1, 1]));
+    // Waits ~100 ms behind the running one, then runs ~100 ms: its answer would come at ~200 ms.
+    await expect(s.submit(feed([2, 2]), { deadlineAt: Date.now() + 150 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      details: { estimatedWaitMs: 100, serviceMs: 100, deadlineMs: 150 },
+    });
+    const fits = s.submit(feed([3, 3]), { deadlineAt: Date.now() + 250 });
+    await vi.advanceTimersByTimeAsync(200);
+    await running;
+    expect(Array.from((await fits).outputs.y!.data as Float32Array)).toEqual([6, 6]);
+    expect(r.calls).toHaveLength(3);
+  });
+
+  it('drops a queued request once its deadline minus the service time has passed, before the deadline itself', async () => {
+    const r = fakeReplica('0');
+    const s = server({}, [r], { now: () => Date.now() });
+    const warm = s.submit(feed([1, 1]));
+    await vi.advanceTimersByTimeAsync(100);
+    r.finishNext();
+    await warm; // one measured run: 100 ms
+    const stuck = s.submit(feed([1, 1])); // runs longer than expected
+    const queued = s.submit(feed([2, 2]), { deadlineAt: Date.now() + 250 }); // admitted: 100 wait + 100 run ≤ 250
+    let settled = '';
+    void queued.then(
+      () => (settled = 'ran'),
+      (e: { code: string }) => (settled = e.code),
+    );
+    await vi.advanceTimersByTimeAsync(140);
+    expect(settled).toBe('');
+    await vi.advanceTimersByTimeAsync(20); // 160 ms: 90 ms before the deadline, but it can no longer finish by it
+    expect(settled).toBe('DEADLINE_EXCEEDED');
+    r.finishNext();
+    await stuck;
+    expect(r.calls).toHaveLength(2);
+    expect(s.snapshot().shed['deadline-queued']).toBe(1);
+  });
+
+  it('a slow stretch stops refusing requests once it leaves the estimates (refusals bring no new measurements)', async () => {
+    const r = fakeReplica('0');
+    const s = server({}, [r], { now: () => Date.now() });
+    for (let i = 0; i < 3; i++) {
+      const slow = s.submit(feed([1, 1]));
+      await vi.advanceTimersByTimeAsync(100);
+      r.finishNext();
+      await slow; // runs of 100 ms: a 50-ms deadline cannot be met
+    }
+    await expect(s.submit(feed([2, 2]), { deadlineAt: Date.now() + 50 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(s.expectedServiceMs()).toBe(0); // the mean forgets after 2 s
+    await expect(s.submit(feed([2, 2]), { deadlineAt: Date.now() + 50 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { serviceMs: 100 } });
+    await vi.advanceTimersByTimeAsync(8000);
+    expect(s.fastestServiceMs()).toBe(0); // the best case after the 10-s window
+    // The machine is fast again: the request is admitted and its answer shows it.
+    const later = s.submit(feed([3, 3]), { deadlineAt: Date.now() + 50 });
+    await vi.advanceTimersByTimeAsync(10);
+    r.finishNext();
+    expect(Array.from((await later).outputs.y!.data as Float32Array)).toEqual([6, 6]);
+    expect(s.expectedServiceMs()).toBe(10);
+    expect(r.calls).toHaveLength(4);
+  });
+
+  it('one slow run after a long idle (a Worker waking up) does not make an idle model refuse: the best case needs 3 runs', async () => {
+    const r = fakeReplica('0');
+    const s = server({}, [r], { now: () => Date.now() });
+    const cold = s.submit(feed([1, 1]));
+    await vi.advanceTimersByTimeAsync(100);
+    r.finishNext();
+    await cold;
+    expect(s.fastestServiceMs()).toBe(0);
+    const next = s.submit(feed([2, 2]), { deadlineAt: Date.now() + 50 });
+    await vi.advanceTimersByTimeAsync(5);
+    r.finishNext();
+    expect(Array.from((await next).outputs.y!.data as Float32Array)).toEqual([4, 4]);
+    expect(r.calls).toHaveLength(2);
+  });
+
+  it('a request that starts now is judged by the fastest recent run: one slow run does not refuse it, a deadline below every run does', async () => {
+    const r = fakeReplica('0');
+    const s = server({}, [r], { now: () => Date.now() });
+    for (const ms of [10, 10, 100]) {
+      const p = s.submit(feed([1, 1]));
+      await vi.advanceTimersByTimeAsync(ms);
+      r.finishNext();
+      await p;
+    }
+    expect(s.expectedServiceMs()).toBe(40);
+    const fits = s.submit(feed([2, 2]), { deadlineAt: Date.now() + 30 });
+    await vi.advanceTimersByTimeAsync(10);
+    r.finishNext();
+    expect(Array.from((await fits).outputs.y!.data as Float32Array)).toEqual([4, 4]);
+    await expect(s.submit(feed([3, 3]), { deadlineAt: Date.now() + 5 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', details: { serviceMs: 10 } });
+    expect(r.calls).toHaveLength(4);
+  });
+
+  it('a batch grows only as far as it can still be answered by the earliest deadline among its requests', async () => {
+    const r = fakeReplica('0');
+    const s = server({ batching: { maxBatch: 8, maxWaitMs: 0 } }, [r], { now: () => Date.now() });
+    const warm = s.submit(feed([1, 1]));
+    await vi.advanceTimersByTimeAsync(10);
+    r.finishNext();
+    await warm; // 10 ms per request
+    const running = s.submit(feed([0, 0]));
+    const urgent = s.submit(feed([1, 1]), { deadlineAt: Date.now() + 45 }); // 10 wait + 10 run ≤ 45
+    const rest = [2, 3, 4, 5].map((v) => s.submit(feed([v, v])));
+    await vi.advanceTimersByTimeAsync(10);
+    r.finishNext();
+    await running;
+    await vi.advanceTimersByTimeAsync(0);
+    // At 10 ms, three requests (30 ms) still end before the urgent one's deadline (45 ms); five (50 ms) would not.
+    expect(r.calls.map((c) => c.feeds.x!.dims[0])).toEqual([1, 1, 3]);
+    r.finishNext();
+    await vi.advanceTimersByTimeAsync(0);
+    r.finishNext();
+    await Promise.all([urgent, ...rest]);
+    expect(r.calls.map((c) => c.feeds.x!.dims[0])).toEqual([1, 1, 3, 2]);
+  });
 });
 
 describe('Server: abort', () => {
