@@ -256,7 +256,7 @@ export class Server {
       const head = this.queue.peek()!;
       // A timer that fired late (a busy main thread) must not let a request start that cannot finish in
       // time even in the best case.
-      if (this.now() + this.fastestServiceMs() > head.deadline) {
+      if (Number.isFinite(head.deadline) && this.now() + this.fastestServiceMs() > head.deadline) {
         this.expire(head, false);
         continue;
       }

@@ -60,6 +60,9 @@ function bucket(n: number): number {
 
 /** Both plans of a model, choosing per shape class (see the module comment). */
 export class AdaptiveExecutor implements Executor {
+  /** The model's declared inputs (the plain session's), read once: every request's class comes from them. */
+  private readonly inputs: ValueInfo[];
+
   /**
    * Takes ownership of both executors. `decisions` (from the artifact cache, or empty) is updated
    * in place; `onDecision` hears each new one (awaited: it saves the decision before the answer).
@@ -69,7 +72,9 @@ export class AdaptiveExecutor implements Executor {
     private readonly ort: PlanExecutor,
     private readonly decisions: ShapeDecisions,
     private readonly onDecision: (shapeClass: string, decision: ShapeDecision) => void | Promise<void> = () => undefined,
-  ) {}
+  ) {
+    this.inputs = ort.inputInfo();
+  }
 
   /** The decision for a class, if it was measured. */
   decision(cls: string): ShapeDecision | undefined {
@@ -77,7 +82,7 @@ export class AdaptiveExecutor implements Executor {
   }
 
   inputInfo(): ValueInfo[] {
-    return this.ort.inputInfo();
+    return this.inputs;
   }
 
   outputInfo(): ValueInfo[] {
@@ -111,7 +116,7 @@ export class AdaptiveExecutor implements Executor {
     // Only the kernel plan can quantize per slice (a batched decode step): ORT's DynamicQuantizeLinear
     // would quantize the whole batch with one scale.
     if (options.quantizePerSlice) return once(this.kernels, options);
-    const cls = shapeClass(this.inputInfo(), Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, t.dims])));
+    const cls = shapeClass(this.inputs, Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, t.dims])));
     let decision = this.decision(cls);
     let result: R | undefined;
     const measuredNow = !decision;

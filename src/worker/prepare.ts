@@ -70,15 +70,14 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
     input.sha256 && requested === 'auto'
       ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' }
       : null;
-  // Each new per-class decision is saved with the artifact (never throws: an artifact is an optimization).
+  // The artifact holds the recipe's own decisions (the executor adds each new one in place), so a
+  // new per-class decision is saved by storing the artifact again (never throws: an optimization).
   let saved: PlanArtifact | null = null;
-  const onDecision = async (cls: string, d: ShapeDecision) => {
-    if (!key || !saved) return;
-    saved = { ...saved, decisions: { ...saved.decisions, [cls]: d } };
-    await putArtifact(key, saved);
+  const onDecision = async () => {
+    if (key && saved) await putArtifact(key, saved);
   };
   const warm = key ? await fromArtifact(key, bytes, getGpu, onDecision) : null;
-  if (warm && 'executor' in warm) {
+  if (warm && 'prepared' in warm) {
     saved = warm.artifact;
     return warm.prepared;
   }
@@ -91,7 +90,7 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
     else if (chosen.strategy.strategy === 'kernels') artifact.kernelPlan = chosen.recipe.plan;
     saved = artifact;
     // Awaited so a worker closed right after the load still keeps it. It replaces a dropped artifact under the same key.
-    await putArtifact(key, { ...artifact, decisions: { ...artifact.decisions } });
+    await putArtifact(key, artifact);
   }
   return { ...chosen, placement: planned.placement };
 }
@@ -104,8 +103,8 @@ async function fromArtifact(
   key: ArtifactKey,
   bytes: Uint8Array,
   getGpu: () => Promise<GpuContext>,
-  onDecision: (cls: string, d: ShapeDecision) => Promise<void>,
-): Promise<{ prepared: PreparedModel; artifact: PlanArtifact; executor: true } | { dropped: string } | null> {
+  onDecision: () => Promise<void>,
+): Promise<{ prepared: PreparedModel; artifact: PlanArtifact } | { dropped: string } | null> {
   const cached = await getArtifact<PlanArtifact>(key);
   if (!cached) return null;
   const s = cached.strategy;
@@ -118,7 +117,8 @@ async function fromArtifact(
     : { plan: s.strategy === 'kernels' ? cached.kernelPlan! : ortPlan(bytes) };
   try {
     const executor = await buildExecutor(recipe, 'webgpu', getGpu);
-    return { prepared: { recipe, executor, strategy: { ...s, cached: true }, placement: cached.placement }, artifact: cached, executor: true };
+    const artifact = s.perShape ? { ...cached, decisions } : cached;
+    return { prepared: { recipe, executor, strategy: { ...s, cached: true }, placement: cached.placement }, artifact };
   } catch (err) {
     // E.g. a kernel op this build no longer has. buildExecutor freed what it had made.
     return { dropped: `The cached plan no longer prepares: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` };

@@ -33,14 +33,24 @@ test("'auto' measures each new shape class once, runs the plan it kept, and matc
         rows.push({ m, runs });
       }
       const info = auto.info.strategy!;
+      // warmup.shapes measures a class at load: the first request of that class measures nothing.
+      const warmed = await rt.load(new Uint8Array(model), {
+        backend: 'webgpu',
+        strategy: 'auto',
+        cache: 'bypass',
+        warmup: { runs: 1, shapes: { x: [16, k] } },
+      });
+      await warmed.run(feeds(16));
+      const afterWarmup = warmed.lastRun!.strategy!;
       await rt.dispose();
-      return { rows, info };
+      return { rows, info, afterWarmup };
     },
     { model: MODEL, k: K },
   );
   console.log(JSON.stringify(r.rows.map((x) => ({ m: x.m, ...x.runs[0]!.strategy }))));
   expect(r.info).toMatchObject({ requested: 'auto', perShape: true, probeClass: 'x:1' });
   expect(r.info.reason).toContain('each new shape class is measured on its first request');
+  expect(r.afterWarmup).toMatchObject({ shapeClass: 'x:16', measuredNow: false });
   const seen = new Set<string>(['x:1']); // measured at load by the probe
   for (const { m, runs } of r.rows) {
     const cls = `x:${m === 200 ? 256 : m}`;
