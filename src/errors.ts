@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'WORKER'
   | 'LOAD_TIMEOUT'
   | 'NOT_A_DECODER'
-  | 'CONTEXT_OVERFLOW';
+  | 'CONTEXT_OVERFLOW'
+  | 'RUNTIME_CRASHED';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -261,6 +262,20 @@ export class LoadTimeoutError extends WebQ8Error {
   }
 }
 
+/**
+ * onnxruntime-web's WebAssembly instance in a Worker aborted (a trap such as `memory access out of
+ * bounds`, or `Aborted(...)`): every request in flight on that Worker fails with this error. The
+ * instance cannot be used again, so webq8 replaces the Worker and loads its models again (from the
+ * weight cache) before their next request; the models' handles keep working, and you may retry.
+ * `details.trap` is the original message; `details.modelId` the model whose request saw it.
+ */
+export class RuntimeCrashedError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('RUNTIME_CRASHED', message, details, options);
+    this.name = 'RuntimeCrashedError';
+  }
+}
+
 const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
   ModelLoadError,
   ModelFormatError,
@@ -282,6 +297,7 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   LoadTimeoutError,
   NotADecoderError,
   ContextOverflowError,
+  RuntimeCrashedError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

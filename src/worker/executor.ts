@@ -12,6 +12,7 @@ import type { GpuContext } from '../kernels/gpu-context';
 import type { RunCounters, RunPhases, RunStrategy, StepProfile } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort, ortDevice } from './ort';
+import { ortCall, ortRelease } from './ort-gate';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from './dims';
 
@@ -235,17 +236,17 @@ export class PlanExecutor implements Executor {
         if (this.backend === 'webgpu') counters.uploads++;
       }
     }
-    const results = await s.session.run(feeds);
+    const results = await ortCall(() => s.session.run(feeds));
     counters.ortSegments++;
     for (const [subName, t] of Object.entries(results)) {
       const name = s.step.outputs?.[subName] ?? subName;
       if (!this.lastUse.has(name) && !this.plan.outputs.includes(name)) {
-        t.dispose();
+        ortRelease(() => t.dispose());
         continue;
       }
       const tensor = t as ort.Tensor;
       if (tensor.location === 'gpu-buffer') {
-        env.set(name, { where: 'gpu', type: tensor.type as DType, dims: [...tensor.dims], buffer: tensor.gpuBuffer, release: () => tensor.dispose() });
+        env.set(name, { where: 'gpu', type: tensor.type as DType, dims: [...tensor.dims], buffer: tensor.gpuBuffer, release: () => ortRelease(() => tensor.dispose()) });
       } else {
         if (this.backend === 'webgpu') counters.readbacks++;
         env.set(name, { where: 'cpu', type: tensor.type as DType, dims: [...tensor.dims], data: tensor.data as TensorLike['data'] });
@@ -322,7 +323,7 @@ async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend,
   if (!step.outputs && onGpu('')) options.preferredOutputLocation = 'gpu-buffer';
   else if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
   try {
-    const session = await ort.InferenceSession.create(step.model, options);
+    const session = await ortCall(() => ort.InferenceSession.create(step.model, options));
     liveSessions++;
     return { step, session, gpuOutputs };
   } catch (cause) {
@@ -354,7 +355,7 @@ async function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): Promis
     try {
       if ('session' in s) {
         liveSessions--;
-        await s.session.release();
+        await ortCall(() => s.session.release());
       } else s.kernel.dispose();
     } catch {
       /* best effort: a lost device or released session */

@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { buildModel } from '../graph/onnx-builder';
 import type { WorkerConfig } from '../protocol';
+import { ortCall } from './ort-gate';
 
 export { ort };
 
@@ -63,7 +64,7 @@ let anchor: Promise<ort.InferenceSession> | null = null;
  * and keeps it while models come and go.
  */
 export async function ortDevice(): Promise<GPUDevice> {
-  anchor ??= ort.InferenceSession.create(anchorModel(), { executionProviders: ['webgpu'] });
+  anchor ??= ortCall(() => ort.InferenceSession.create(anchorModel(), { executionProviders: ['webgpu'] }));
   try {
     await anchor;
   } catch (err) {
@@ -77,8 +78,8 @@ export async function ortDevice(): Promise<GPUDevice> {
 
 /** Starts ORT's WASM backend (downloads and compiles its `.wasm`) with a one-node session. */
 export async function startOrtWasm(): Promise<void> {
-  const session = await ort.InferenceSession.create(anchorModel(), { executionProviders: ['wasm'] });
-  await session.release();
+  const session = await ortCall(() => ort.InferenceSession.create(anchorModel(), { executionProviders: ['wasm'] }));
+  await ortCall(() => session.release());
 }
 
 /** Releases the anchor session (after a device loss, so the next {@link ortDevice} gets a fresh device). */
@@ -86,7 +87,8 @@ export async function releaseOrtDevice(): Promise<void> {
   const a = anchor;
   anchor = null;
   try {
-    await (await a)?.release();
+    const session = await a;
+    if (session) await ortCall(() => session.release());
   } catch {
     /* the session may be unusable after a device loss */
   }
