@@ -209,9 +209,10 @@ export interface GenerateReply {
  * loaded models; `'gpu-counts'` answers {@link GpuCounts} (leak checks compare them around a
  * load/dispose cycle); `'invalid-binding'` makes the next kernel dispatch bind a buffer WebGPU
  * rejects (the run then fails with `GpuError`); `'kv-cache-bytes'` answers the bytes all live
- * generations hold, `'kv-sequences'` how many sequences hold a cache.
+ * generations hold, `'kv-sequences'` how many sequences hold a cache; `'crash-ort'` makes the
+ * next call into onnxruntime fail as a WebAssembly trap would (the instance is then dead for good).
  */
-export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences';
+export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences' | 'crash-ort';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

@@ -4,6 +4,7 @@
  * stable), holds its version until it is answered, may be mirrored to the other version in the
  * shadow, and feeds the local rollback rules, which are checked as samples arrive.
  */
+import type { ModelReplica } from '../serving/replica';
 import type { Served, SubmitOptions } from '../serving/server';
 import type { ModelInfo, ReleaseStatus, TensorMap } from '../types';
 import { evaluateRelease } from './evaluate.js';
@@ -45,7 +46,7 @@ export class ReleaseRouter {
   ) {}
 
   /** Runs `feeds` on the version the manifest routes this client to; `onRoute` learns which, synchronously. */
-  async submit(feeds: TensorMap, options: SubmitOptions & { onRoute?: (info: ModelInfo) => void } = {}): Promise<Served> {
+  async submit(feeds: TensorMap, options: SubmitOptions & { onRoute?: (info: ModelInfo) => void } = {}): Promise<Served<ModelReplica>> {
     const s = this.state;
     const { slot, role, reason } = route(s);
     options.onRoute?.(slot.info);

@@ -5,6 +5,7 @@
  * only when its last run has left (so no run fails because of a switch).
  */
 import { allocTyped } from '../dtypes';
+import type { ModelReplica } from '../serving/replica';
 import type { Server } from '../serving/server';
 import type { ModelInfo, ModelRef, ReleaseVersion, TensorLike, TensorMap } from '../types';
 import { rememberVersion, type ReleaseStore } from './client-store';
@@ -13,14 +14,14 @@ import { LocalStats } from './local-stats';
 /** A version the runtime loaded: what {@link ReleaseDeps.loadVersion} returns. */
 export interface LoadedVersion {
   info: ModelInfo;
-  server: Server;
+  server: Server<ModelReplica>;
 }
 
 /** One loaded version and its runs in flight. */
 export interface Slot {
   version: ReleaseVersion;
   info: ModelInfo;
-  server: Server;
+  server: Server<ModelReplica>;
   /** This version's record on this client. */
   stats: LocalStats;
   /** Runs submitted and not yet answered (user runs, shadow runs and warm-up). */

@@ -9,7 +9,8 @@
 import { decoderIo } from '../decoder-io';
 import { GENERATE_DEFAULTS } from '../defaults';
 import { AbortError, ContextOverflowError, InputError } from '../errors';
-import type { GenerateBatching, GenerateCounters, GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
+import type { GenerateBatching, GenerateCounters, GenerateReply, GenerateRequest } from '../protocol';
+import type { ModelReplica } from '../serving/replica';
 import type { FinishReason, GenerateOptions, ModelInfo } from '../types';
 import { TokenStream } from './token-stream';
 
@@ -45,12 +46,8 @@ export interface GenerateResult {
   stats: GenerateStats;
 }
 
-/** @internal How a model reaches the Worker that generates for it. */
-export interface GenerateLink {
-  generate(modelId: string, requestId: string, request: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply>;
-  cancel(requestId: string): void;
-  nextRequestId(): string;
-}
+/** @internal The replica a generation runs on (src/runtime/worker-replica.ts). */
+export type GenerateLink = Pick<ModelReplica, 'info' | 'generate' | 'cancel'>;
 
 /** @internal Where a finished answer's figures go (telemetry and `model.lastGeneration`). */
 export type GenerateRecorder = (outcome: { result: GenerateResult } | { error: unknown }) => void;
@@ -59,12 +56,19 @@ export type GenerateRecorder = (outcome: { result: GenerateResult } | { error: u
  * Starts generating from `inputIds` on the model `info` (see `Model.generate`).
  * @throws {@link NotADecoderError}, {@link InputError}, {@link ContextOverflowError} at once.
  */
-export function startGeneration(link: GenerateLink, info: ModelInfo, inputIds: unknown, options: GenerateOptions, record: GenerateRecorder): TokenStream {
+export function startGeneration(
+  link: GenerateLink,
+  nextRequestId: () => string,
+  inputIds: unknown,
+  options: GenerateOptions,
+  record: GenerateRecorder,
+): TokenStream {
+  const info = link.info;
   decoderIo(info.inputs, info.outputs, `Model ${info.id} (${info.source})`);
   const request = resolveRequest(info, inputIds, options);
   const { signal } = options;
   if (signal?.aborted) throw new AbortError('The generation was aborted by its AbortSignal before it started.');
-  const requestId = link.nextRequestId();
+  const requestId = nextRequestId();
   const t0 = performance.now();
   const stream = new TokenStream(() => link.cancel(requestId));
   const onAbort = () => {
@@ -73,7 +77,7 @@ export function startGeneration(link: GenerateLink, info: ModelInfo, inputIds: u
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   link
-    .generate(info.id, requestId, request, (e) => stream.push(e.index, e.ids))
+    .generate(requestId, request, (e) => stream.push(e.index, e.ids))
     .then((reply) => {
       stream.push(0, reply.tokens);
       const result = toResult(request, reply, stream.arrivals, t0);

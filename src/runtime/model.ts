@@ -5,6 +5,7 @@
  */
 import { AbortError, DisposedError, InputError } from '../errors';
 import type { RunProfile, RunReply } from '../protocol';
+import type { ModelReplica } from '../serving/replica';
 import type { Server } from '../serving/server';
 import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
@@ -12,7 +13,7 @@ import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
 import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
 import { recordGeneration } from './generate-telemetry';
-import { startGeneration, type GenerateLink, type GenerateStats } from './generate';
+import { startGeneration, type GenerateStats } from './generate';
 import type { TokenStream } from './token-stream';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
@@ -41,8 +42,8 @@ export interface ServingStats extends GaugeSnapshot {
  * version (src/release/), which also says which version each run went to (`onRoute`) and reports
  * its state (`release()`).
  */
-export type ModelServer = Pick<Server, 'snapshot' | 'replicaStats' | 'batching' | 'health' | 'slo' | 'replicas' | 'dispose'> & {
-  submit(feeds: TensorMap, options: Parameters<Server['submit']>[1] & { onRoute?: (info: ModelInfo) => void }): ReturnType<Server['submit']>;
+export type ModelServer = Pick<Server<ModelReplica>, 'snapshot' | 'replicaStats' | 'batching' | 'health' | 'slo' | 'replicas' | 'dispose'> & {
+  submit(feeds: TensorMap, options: Parameters<Server['submit']>[1] & { onRoute?: (info: ModelInfo) => void }): ReturnType<Server<ModelReplica>['submit']>;
   /** The current (stable) version's info, for servers whose version changes. */
   info?(): ModelInfo;
   release?(): ReleaseStatus;
@@ -54,10 +55,7 @@ export type ModelServer = Pick<Server, 'snapshot' | 'replicaStats' | 'batching' 
 export interface ModelHost {
   telemetry: Telemetry;
   onDispose(m: Model): void;
-  /** The Worker holding the model's first replica, where `generate` runs. */
-  generator: GenerateLink;
-  /** Profiles one run in the Worker of the model's first replica (see {@link Model.profile}). */
-  profile(modelId: string, feeds: TensorMap): Promise<RunProfile>;
+  nextRequestId(): string;
 }
 
 /** A model loaded by `runtime.load`. */
@@ -121,7 +119,10 @@ export class Model {
    */
   stats(metric: LatencyMetric = 'run'): TelemetryStats {
     if (this.server.release) return this.host.telemetry.stats({ metric, modelId: this.attrs.modelId });
-    return this.host.telemetry.stats({ metric, modelSha256: this.attrs.modelSha256, backend: this.attrs.backend });
+    // Runs are labelled by the backend of the replica that served them: with replicas on several backends, all of them count.
+    const backends = new Set(this.server.replicas.map((r) => r.backend));
+    const backend = backends.size === 1 ? { backend: [...backends][0]! } : {};
+    return this.host.telemetry.stats({ metric, modelSha256: this.attrs.modelSha256, ...backend });
   }
 
   /**
@@ -166,9 +167,10 @@ export class Model {
       const submitted = this.server.submit(plain, { priority: options.priority, deadlineAt: deadlineOf(options, t0), signal, onRoute });
       const served = await withAbort(submitted, signal, () => undefined);
       const totalMs = performance.now() - t0;
-      const attrs = routed ? seriesAttributes(routed) : this.attrs;
+      // Labelled by the replica that ran it: its version and backend (a WASM replica beside a WebGPU one is 'wasm').
+      const attrs = seriesAttributes(served.by.info);
       this.record(totalMs, served.reply.timings, attrs);
-      const version = (routed ?? this.firstInfo).version;
+      const version = served.by.info.version;
       this.lastRun = {
         counters: served.reply.counters,
         timings: served.reply.timings,
@@ -200,9 +202,10 @@ export class Model {
    *   run error.
    */
   generate(inputIds: ArrayLike<number> | BigInt64Array, options: GenerateOptions = {}): TokenStream {
-    if (this.disposed) throw new DisposedError(`Model ${this.info.id} is disposed; load it again with runtime.load().`, { modelId: this.info.id });
-    return startGeneration(this.host.generator, this.info, inputIds, options, (outcome) => {
-      recordGeneration(this.host.telemetry, this.attrs, outcome);
+    const replica = this.replica();
+    const attrs = seriesAttributes(replica.info);
+    return startGeneration(replica, this.host.nextRequestId, inputIds, options, (outcome) => {
+      recordGeneration(this.host.telemetry, attrs, outcome);
       if ('result' in outcome) this.lastGeneration = outcome.result.stats;
     });
   }
@@ -216,8 +219,18 @@ export class Model {
    * @throws {@link InputError} for feeds the model does not take; the model keeps serving.
    */
   async profile(feeds: Record<string, TensorLike | object>): Promise<RunProfile> {
+    return this.replica().profile(plainFeeds(feeds));
+  }
+
+  /**
+   * The replica `generate` and `profile` go to: the first live one of the version new runs go to
+   * (for a release, the version the manifest routes this client to, as `run` does).
+   */
+  private replica(): ModelReplica {
     if (this.disposed) throw new DisposedError(`Model ${this.info.id} is disposed; load it again with runtime.load().`, { modelId: this.info.id });
-    return this.host.profile(this.info.id, plainFeeds(feeds));
+    const replica = this.server.replicas[0];
+    if (!replica) throw new DisposedError(`Model ${this.info.id} has no live replica left; load it again with runtime.load().`, { modelId: this.info.id });
+    return replica;
   }
 
   private record(totalMs: number, t: RunReply['timings'], attrs: SeriesAttributes): void {

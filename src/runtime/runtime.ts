@@ -3,18 +3,19 @@
  * {@link Runtime} that loads models into it. Nothing heavy runs on the main thread: URLs are
  * fetched, checked and compiled in the worker, and tensors cross by transfer.
  */
-import { proxy, releaseProxy, transfer, type Remote } from 'comlink';
+import { proxy, transfer, type Remote } from 'comlink';
 import { DisposedError, ModelLoadError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { LOAD_DEFAULTS, PLAN_BACKEND_DEFAULT, resolveLoadOptions } from '../defaults';
-import { installErrorTransfer, type DebugCommand, type LoadRequest, type WireSource, type WorkerApi, type WorkerConfig } from '../protocol';
+import { installErrorTransfer, type DebugCommand, type GpuCounts, type LoadRequest, type WireSource, type WorkerApi, type WorkerConfig } from '../protocol';
 import { Server } from '../serving/server';
-import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions, TensorMap } from '../types';
+import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import type { GenerateLink } from './generate';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
 import { loadRelease } from '../release';
-import { replicaBackends, serveModel, type ServeContext, type SpawnedWorker } from './serve-model';
+import type { ModelReplica } from '../serving/replica';
+import { replicaBackends, serveModel, type ServeContext } from './serve-model';
+import { WorkerHost } from './worker-host';
 import { watchLoad } from './load-watch';
 import { WorkerLink, type WorkerLinkDebug } from './worker-link';
 import { workerReplica } from './worker-replica';
@@ -27,13 +28,20 @@ import { VERSION } from '../version';
  */
 const DEBUG_KEY = Symbol.for('webq8.debug');
 
+/** The runtime's Workers (see `runtime.stats()`). */
+export interface WorkerStats {
+  /** Workers running now: the runtime's own, plus one per extra replica and per release version. */
+  count: number;
+  /** Workers replaced because onnxruntime-web's instance in them aborted (`RuntimeCrashedError`). */
+  rebuilds: number;
+}
+
 /** A webq8 runtime: one Worker, any number of models. */
 export class Runtime {
-  private readonly link: WorkerLink;
+  /** The runtime's own Worker (rebuilt if ORT's instance in it aborts). */
+  private readonly home: WorkerHost;
   /** Workers started for replicas and release versions (test hooks reach them). */
-  private readonly spawned = new Set<WorkerLink>();
-  private readonly api: Remote<WorkerApi>;
-  private readonly ready: Promise<void>;
+  private readonly spawned = new Set<WorkerHost>();
   private readonly models = new Set<Model>();
   private readonly telemetry: Telemetry;
   private readonly host: ModelHost;
@@ -45,38 +53,29 @@ export class Runtime {
     installErrorTransfer();
     // persist() exists only in windows, not in the worker that owns the cache.
     if (options.cache?.persist) void globalThis.navigator?.storage?.persist?.().catch(() => false);
-    this.link = new WorkerLink(options.workerUrl);
-    this.api = this.link.api;
-    this.ready = this.api.init(this.workerConfig());
-    this.ready.catch(() => undefined); // a worker that fails to start rejects every call; this one may have no caller
     this.telemetry = createTelemetry({ ...options.telemetry, resource: { webq8Version: VERSION } });
+    this.home = this.startHost();
     const debug = async (command: DebugCommand | WorkerLinkDebug | 'terminate-replica') => {
       // 'terminate-replica' kills the newest Worker started for a replica, as a crash would.
-      if (command === 'terminate-replica') return [...this.spawned].pop()?.debug('terminate');
-      if (command === 'terminate' || command === 'close' || command === 'throw') return this.link.debug(command);
-      await this.ready;
-      return this.api.debug(command);
+      if (command === 'terminate-replica') return [...this.spawned].pop()?.current.debug('terminate');
+      if (command === 'terminate' || command === 'close' || command === 'throw') return this.home.current.debug(command);
+      return this.home.call<GpuCounts | number | void>((api) => api.debug(command));
     };
     Object.defineProperty(this, DEBUG_KEY, { value: debug });
-    const generator = {
-      generate: async (...[modelId, requestId, request, onTokens]: Parameters<GenerateLink['generate']>) =>
-        this.api.generate(modelId, requestId, request, proxy(onTokens)),
-      cancel: (requestId: string) => void this.api.cancel(requestId).catch(() => undefined),
-      nextRequestId: () => this.nextRequestId(),
-    };
-    const profile = async (modelId: string, feeds: TensorMap) => {
-      await this.ready;
-      return this.api.profile(modelId, feeds);
-    };
-    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m), generator, profile };
+    this.host = { telemetry: this.telemetry, onDispose: (m) => this.models.delete(m), nextRequestId: () => this.nextRequestId() };
   }
 
   /**
    * Latency and error statistics of every model of this runtime (see `model.stats()` for one),
    * and the exporter's counters (`sent`, `retries`, `pending`, `dropped` by reason).
    */
-  stats(metric: LatencyMetric = 'run'): { latency: TelemetryStats; export: ExportStats } {
-    return { latency: this.telemetry.stats({ metric }), export: this.telemetry.exportStats() };
+  stats(metric: LatencyMetric = 'run'): { latency: TelemetryStats; export: ExportStats; workers: WorkerStats } {
+    const hosts = [this.home, ...this.spawned];
+    return {
+      latency: this.telemetry.stats({ metric }),
+      export: this.telemetry.exportStats(),
+      workers: { count: hosts.length, rebuilds: hosts.reduce((n, h) => n + h.rebuilds, 0) },
+    };
   }
 
   /** Sends recorded telemetry now (it is also sent every interval and when the page is hidden). Never rejects. */
@@ -110,7 +109,7 @@ export class Runtime {
   }
 
   /** Loads `source` behind its serving layer, in the runtime's Worker or (`dedicated`) a Worker of its own. */
-  private async serve(source: ModelSource, options: LoadOptions, dedicated: boolean): Promise<{ info: ModelInfo; server: Server }> {
+  private async serve(source: ModelSource, options: LoadOptions, dedicated: boolean): Promise<{ info: ModelInfo; server: Server<ModelReplica> }> {
     const backends = replicaBackends(options.serving, options.backend ?? LOAD_DEFAULTS.backend);
     const loadInto = (api: Remote<WorkerApi>, backend: BackendRequest, onProgress?: LoadOptions['onProgress']): Promise<ModelInfo> => {
       const { wire, transfers } = toWireSource(source);
@@ -121,21 +120,22 @@ export class Runtime {
       const work = api.load(transfer(request, transfers), proxy(watch.relay(onProgress)));
       return watch.run(withAbort(work, options.signal, () => void api.cancel(requestId)));
     };
-    await watchLoad(options.timeoutMs, () => undefined).guard(this.ready);
-    const home = dedicated ? await this.spawnWorker() : { api: this.api, terminate: () => undefined };
+    await watchLoad(options.timeoutMs, () => undefined).guard(this.home.whenReady());
+    const home = dedicated ? await this.spawnWorker() : this.home;
+    const release = () => (home === this.home ? undefined : this.closeSpawned(home));
     try {
-      const info = await this.recordLoadErrors(loadInto(home.api, backends[0]!, options.onProgress));
+      const info = await this.recordLoadErrors(home.call((api) => loadInto(api, backends[0]!, options.onProgress)));
       const a = info.adapter;
       if (a) this.telemetry.setResource({ adapterVendor: a.vendor, adapterArchitecture: a.architecture });
       // A cached copy that failed its hash was dropped and re-fetched: the load succeeded, but count it.
       if (info.cache.reason === 'corrupt') this.telemetry.recordError('CACHE_CORRUPT', seriesAttributes(info));
       const server = await this.recordLoadErrors(serveModel(info, options.serving, backends, this.serveContext(loadInto, home))).catch(async (err) => {
-        await home.api.disposeModel(info.id).catch(() => undefined);
+        await home.call((api) => api.disposeModel(info.id)).catch(() => undefined);
         throw err;
       });
       return { info, server };
     } catch (err) {
-      home.terminate();
+      release();
       throw err;
     }
   }
@@ -147,12 +147,13 @@ export class Runtime {
    */
   async loadPlan(plan: Plan, options: Pick<LoadOptions, 'backend' | 'signal'> = {}): Promise<Model> {
     this.assertOpen();
+    const backend = options.backend ?? PLAN_BACKEND_DEFAULT;
     const requestId = this.nextRequestId();
-    await this.ready;
     const info = await this.recordLoadErrors(
-      withAbort(this.api.loadPlan(requestId, plan, options.backend ?? PLAN_BACKEND_DEFAULT), options.signal, () => void this.api.cancel(requestId)),
+      this.home.call((api) => withAbort(api.loadPlan(requestId, plan, backend), options.signal, () => void api.cancel(requestId))),
     );
-    const server = new Server({}, [workerReplica('0', this.api, info)], info.inputs, { nextRequestId: () => this.nextRequestId() });
+    const reload = (api: Remote<WorkerApi>) => api.loadPlan(this.nextRequestId(), plan, backend);
+    const server = new Server({}, [workerReplica('0', this.home, info, reload)], info.inputs, { nextRequestId: () => this.nextRequestId() });
     return this.track(new Model(info, this.host, server));
   }
 
@@ -161,10 +162,10 @@ export class Runtime {
    * size, last use and state; `delete({sha256} | {id, version?})`; `clear()`; `usage()`.
    */
   readonly cache = {
-    list: async (): Promise<CacheEntryInfo[]> => (await this.ready, this.api.cacheList()),
-    delete: async (selector: EntrySelector): Promise<number> => (await this.ready, this.api.cacheDelete(selector)),
-    clear: async (): Promise<void> => (await this.ready, this.api.cacheClear()),
-    usage: async (): Promise<CacheUsage> => (await this.ready, this.api.cacheUsage()),
+    list: (): Promise<CacheEntryInfo[]> => this.home.call((api) => api.cacheList()),
+    delete: (selector: EntrySelector): Promise<number> => this.home.call((api) => api.cacheDelete(selector)),
+    clear: (): Promise<void> => this.home.call((api) => api.cacheClear()),
+    usage: (): Promise<CacheUsage> => this.home.call((api) => api.cacheUsage()),
   };
 
   /** Models loaded and not yet disposed. */
@@ -179,13 +180,12 @@ export class Runtime {
     try {
       // Models first: those served from Workers of their own (replicas, release versions) free them.
       const models = Promise.all([...this.models].map((m) => m.dispose().catch(() => undefined)));
-      await Promise.race([models.then(() => this.api.dispose()), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([models.then(() => this.home.call((api) => api.dispose())), new Promise((r) => setTimeout(r, 2000))]);
     } catch {
       /* the worker may already be gone */
     }
     await this.telemetry.dispose();
-    this.api[releaseProxy]();
-    this.link.close();
+    this.home.close();
     this.models.clear();
   }
 
@@ -207,11 +207,11 @@ export class Runtime {
     return model;
   }
 
-  private serveContext(loadInto: (api: Remote<WorkerApi>, backend: BackendRequest) => Promise<ModelInfo>, home: SpawnedWorker): ServeContext {
+  private serveContext(loadInto: (api: Remote<WorkerApi>, backend: BackendRequest) => Promise<ModelInfo>, home: WorkerHost): ServeContext {
     return {
-      primary: home.api,
-      primaryIsRuntimes: home.api === this.api,
-      releasePrimary: async () => home.terminate(),
+      primary: home,
+      primaryIsRuntimes: home === this.home,
+      releasePrimary: async () => (home === this.home ? undefined : this.closeSpawned(home)),
       spawn: () => this.spawnWorker(),
       loadInto,
       nextRequestId: () => this.nextRequestId(),
@@ -222,18 +222,31 @@ export class Runtime {
     };
   }
 
-  private async spawnWorker(): Promise<SpawnedWorker> {
+  /** A Worker of webq8 (the runtime's own, or one for a replica or release version): started, configured, rebuilt after an ORT abort. */
+  private startHost(): WorkerHost {
+    return new WorkerHost({
+      start: () => new WorkerLink(this.options.workerUrl),
+      init: (api) => api.init(this.workerConfig()),
+      onRebuild: () => this.telemetry.recordError('RUNTIME_CRASHED'),
+    });
+  }
+
+  private async spawnWorker(): Promise<WorkerHost> {
     // A Worker of its own fails fast the same way (WorkerLink): a dead replica is a WorkerError.
-    const link = new WorkerLink(this.options.workerUrl);
-    this.spawned.add(link);
-    const terminate = () => (this.spawned.delete(link), link.close());
+    const host = this.startHost();
+    this.spawned.add(host);
     try {
-      await link.api.init(this.workerConfig());
+      await host.whenReady();
     } catch (err) {
-      terminate();
+      this.closeSpawned(host);
       throw err;
     }
-    return { api: link.api, terminate };
+    return host;
+  }
+
+  private closeSpawned(host: WorkerHost): void {
+    this.spawned.delete(host);
+    host.close();
   }
 
   private workerConfig(): WorkerConfig {

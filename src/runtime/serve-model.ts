@@ -2,24 +2,21 @@
  * Puts a loaded model behind its serving layer: the first replica is the copy already loaded in
  * the runtime's Worker; every further replica gets a Worker of its own (one ORT session each; the
  * weight cache is shared, so a URL downloads once). A replica whose Worker dies is replaced by a
- * fresh Worker with the model loaded again.
+ * fresh Worker with the model loaded again; a replica whose Worker's ORT instance aborted loads itself
+ * again in a fresh Worker (src/runtime/worker-host.ts).
  */
 import type { Remote } from 'comlink';
 import type { WorkerApi } from '../protocol';
 import { Server } from '../serving/server';
 import type { BackendRequest, ModelInfo, ServingOptions } from '../types';
+import type { WorkerHost } from './worker-host';
+import type { ModelReplica } from '../serving/replica';
 import { workerReplica } from './worker-replica';
-
-/** A Worker the runtime started for a replica, and how to stop it. */
-export interface SpawnedWorker {
-  api: Remote<WorkerApi>;
-  terminate(): void;
-}
 
 /** What {@link serveModel} needs from the runtime. */
 export interface ServeContext {
   /** The Worker where the first replica is loaded (the runtime's own, or one started for this model). */
-  primary: Remote<WorkerApi>;
+  primary: WorkerHost;
   /** Frees the primary Worker when the first replica is disposed (a no-op for the runtime's own). */
   releasePrimary?(): Promise<void>;
   /**
@@ -28,7 +25,7 @@ export interface ServeContext {
    */
   primaryIsRuntimes: boolean;
   /** Starts another webq8 Worker. */
-  spawn(): Promise<SpawnedWorker>;
+  spawn(): Promise<WorkerHost>;
   /** Loads the model being served into `api` on `backend`. */
   loadInto(api: Remote<WorkerApi>, backend: BackendRequest): Promise<ModelInfo>;
   nextRequestId(): string;
@@ -44,18 +41,29 @@ export function replicaBackends(serving: ServingOptions | undefined, backend: Ba
 }
 
 /** The server of a model whose first replica (`first`) is loaded in the primary Worker. */
-export async function serveModel(first: ModelInfo, serving: ServingOptions | undefined, backends: BackendRequest[], ctx: ServeContext): Promise<Server> {
+export async function serveModel(
+  first: ModelInfo,
+  serving: ServingOptions | undefined,
+  backends: BackendRequest[],
+  ctx: ServeContext,
+): Promise<Server<ModelReplica>> {
   const startReplica = async (id: string, backend: BackendRequest) => {
     const worker = await ctx.spawn();
     try {
-      const info = await ctx.loadInto(worker.api, backend);
-      return workerReplica(id, worker.api, info, async () => worker.terminate());
+      const info = await worker.call((api) => ctx.loadInto(api, backend));
+      return workerReplica(
+        id,
+        worker,
+        info,
+        (api) => ctx.loadInto(api, backend),
+        async () => worker.close(),
+      );
     } catch (err) {
-      worker.terminate();
+      worker.close();
       throw err;
     }
   };
-  const replicas = [workerReplica('0', ctx.primary, first, ctx.releasePrimary)];
+  const replicas = [workerReplica('0', ctx.primary, first, (api) => ctx.loadInto(api, backends[0]!), ctx.releasePrimary)];
   try {
     for (const [i, backend] of backends.entries()) if (i > 0) replicas.push(await startReplica(String(i), backend));
   } catch (err) {

@@ -57,10 +57,10 @@ export class WorkerLink {
     });
   }
 
-  /** Terminates the worker; calls still in flight reject with {@link DisposedError}. Idempotent. */
-  close(): void {
+  /** Terminates the worker; calls still in flight reject with `why` ({@link DisposedError} by default). Idempotent. */
+  close(why: Error = new DisposedError('The runtime was disposed while this call was in flight.')): void {
     if (this.failure) return;
-    this.stop(new DisposedError('The runtime was disposed while this call was in flight.'));
+    this.stop(why);
   }
 
   /** @internal Test hooks: `terminate` kills the worker as the browser would; `close`/`throw` make it fail inside. */

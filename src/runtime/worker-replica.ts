@@ -1,28 +1,80 @@
 /**
- * A {@link Replica} backed by a model loaded in a webq8 Worker: `run` transfers the feeds (partial
- * views are copied first, see src/tensors.ts) and the outputs come back transferred.
+ * One replica of a model: its copy loaded in one webq8 Worker, and every verb that reaches it —
+ * `run` (from the serving layer), `generate`, `profile`, `cancel`, `dispose`. The model's id inside
+ * the Worker and its {@link ModelInfo} live here and nowhere else: after the Worker is rebuilt
+ * (src/runtime/worker-host.ts) the replica loads itself again and both change in this one place.
+ * Feeds are transferred (partial views are copied first, see src/tensors.ts); outputs come back
+ * transferred.
  */
-import { transfer, type Remote } from 'comlink';
+import { proxy, transfer, type Remote } from 'comlink';
 import type { RunReply, WorkerApi } from '../protocol';
-import type { Replica } from '../serving/replica';
+import type { ModelReplica } from '../serving/replica';
 import { transferable } from '../tensors';
-import type { ModelInfo, TensorMap } from '../types';
+import type { Backend, ModelInfo, TensorMap } from '../types';
+import type { WorkerHost } from './worker-host';
 
-/** The replica of `info` (loaded in the Worker behind `api`); `release` frees what else it owns (e.g. its Worker). */
-export function workerReplica(id: string, api: Remote<WorkerApi>, info: ModelInfo, release: () => Promise<void> = async () => undefined): Replica {
+/** How a replica loads its model again into a fresh Worker (the same source and options as its first load). */
+export type Reload = (api: Remote<WorkerApi>) => Promise<ModelInfo>;
+
+/**
+ * The replica `id` of the model `first`, loaded in `host`'s Worker; `reload` loads it again after a
+ * rebuild, `release` frees what else the replica owns (e.g. its Worker) when it is disposed.
+ */
+export function workerReplica(
+  id: string,
+  host: WorkerHost,
+  first: ModelInfo,
+  reload: Reload,
+  release: () => Promise<void> = async () => undefined,
+): ModelReplica {
+  let info = first;
+  /** Why the replica could not be loaded again after a rebuild: its calls fail with it. */
+  let lost: unknown = null;
   let disposed = false;
+  const leave = host.add({
+    reload: async (api) => {
+      try {
+        info = await reload(api);
+        lost = null;
+      } catch (err) {
+        lost = err;
+      }
+    },
+  });
+  const call = <T>(work: (api: Remote<WorkerApi>, modelId: string) => Promise<T>): Promise<T> =>
+    host.call((api) => {
+      if (lost) throw lost;
+      return work(api, info.id);
+    });
   return {
     id,
-    backend: info.backend.backend,
+    get info(): ModelInfo {
+      return info;
+    },
+    get backend(): Backend {
+      return info.backend.backend;
+    },
     run(requestId: string, feeds: TensorMap): Promise<RunReply> {
-      const { tensors, transfer: list } = transferable(feeds);
-      return api.run(info.id, requestId, transfer(tensors, list));
+      return call((api, modelId) => {
+        const { tensors, transfer: list } = transferable(feeds);
+        return api.run(modelId, requestId, transfer(tensors, list));
+      });
+    },
+    generate(requestId, request, onTokens) {
+      return call((api, modelId) => api.generate(modelId, requestId, request, proxy(onTokens)));
+    },
+    profile(feeds) {
+      return call((api, modelId) => api.profile(modelId, feeds));
+    },
+    cancel(requestId) {
+      host.call((api) => api.cancel(requestId)).catch(() => undefined);
     },
     async dispose() {
       if (disposed) return;
       disposed = true;
+      leave();
       try {
-        await api.disposeModel(info.id);
+        if (!lost) await host.call((api) => api.disposeModel(info.id));
       } finally {
         await release();
       }

@@ -6,8 +6,8 @@
  * replica (WASM next to a GPU, or a fallback adapter) therefore only takes work when the fast one
  * would finish later — hardware-aware routing from measurements, not from assumptions.
  */
-import type { RunReply } from '../protocol';
-import type { Backend, TensorMap } from '../types';
+import type { GenerateReply, GenerateRequest, RunProfile, RunReply, TokenEvent } from '../protocol';
+import type { Backend, ModelInfo, TensorMap } from '../types';
 
 /** What the server needs from a replica. */
 export interface Replica {
@@ -20,9 +20,22 @@ export interface Replica {
   dispose(): Promise<void>;
 }
 
+/**
+ * A replica as the runtime makes them (src/runtime/worker-replica.ts): every verb of the model
+ * reaches the same copy through it, so `generate` and `profile` go where `run` goes.
+ */
+export interface ModelReplica extends Replica {
+  /** The replica's model as loaded now (its `id` changes when its Worker is rebuilt). */
+  readonly info: ModelInfo;
+  generate(requestId: string, request: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply>;
+  profile(feeds: TensorMap): Promise<RunProfile>;
+  /** Cancels a request of this replica (a run still queued in the Worker, a generation); never rejects. */
+  cancel(requestId: string): void;
+}
+
 /** A replica with its scheduling state. */
-export interface ReplicaSlot {
-  replica: Replica;
+export interface ReplicaSlot<R extends Replica = Replica> {
+  replica: R;
   /** `performance.now()` when its current dispatch started; null when idle. */
   busySince: number | null;
   /** Smoothed milliseconds per dispatch (null until measured). */
@@ -44,11 +57,11 @@ export function observeService(slot: ReplicaSlot, ms: number): void {
  * The idle slot to dispatch to now, or null when every slot is busy or some busy slot is expected
  * to finish the next dispatch sooner than any idle one (then the server waits for it).
  */
-export function pickSlot(slots: readonly ReplicaSlot[], now: number): ReplicaSlot | null {
+export function pickSlot<S extends ReplicaSlot>(slots: readonly S[], now: number): S | null {
   const known = slots.map((s) => s.serviceMs).filter((v): v is number => v !== null);
   // Unmeasured replicas are assumed as fast as the fastest measured one, so each gets tried.
   const guess = known.length > 0 ? Math.min(...known) : 0;
-  let best: ReplicaSlot | null = null;
+  let best: S | null = null;
   let bestDone = Infinity;
   let bestBusyDone = Infinity;
   for (const s of slots) {

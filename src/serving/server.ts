@@ -15,10 +15,13 @@ import { observeService, pickSlot, type Replica, type ReplicaSlot } from './repl
 import { SloTracker, type Health } from './slo';
 
 /** What a request gets back: the outputs, the reply of the dispatch it was part of, and where it ran. */
-export interface Served {
+export interface Served<R extends Replica = Replica> {
   outputs: TensorMap;
   reply: RunReply;
+  /** The id of the replica that ran it. */
   replica: string;
+  /** The replica that ran it (its backend and model labels its telemetry). */
+  by: R;
   batchSize: number;
 }
 
@@ -31,11 +34,11 @@ export interface SubmitOptions {
 }
 
 /** What the server needs from its owner. */
-export interface ServerHooks {
+export interface ServerHooks<R extends Replica = Replica> {
   /** Unique request ids (they name dispatches in the Worker). */
   nextRequestId(): string;
   /** Starts a replacement for a replica whose Worker died; null when none can be made. */
-  replace?(dead: Replica): Promise<Replica | null>;
+  replace?(dead: R): Promise<R | null>;
   /** Whether `err` means the replica's Worker is gone (its requests go to other replicas). */
   isReplicaLost?(err: unknown): boolean;
   now?: () => number;
@@ -58,12 +61,12 @@ const ESTIMATE_SECONDS = 2;
 const BEST_CASE_RUNS = 3;
 const DEFAULT_MAX_WAIT_MS = 2;
 
-/** One model's queue, batcher and replicas. */
-export class Server {
+/** One model's queue, batcher and replicas (of type `R`: the runtime's carry more verbs than `run`). */
+export class Server<R extends Replica = Replica> {
   readonly gauges: ServingGauges;
   readonly slo: SloTracker | null;
   private readonly queue = new RequestQueue();
-  private readonly slots: ReplicaSlot[];
+  private readonly slots: ReplicaSlot<R>[];
   private readonly maxQueue: number;
   private readonly batch: { maxBatch: number; maxWaitMs: number } | null;
   private readonly now: () => number;
@@ -76,9 +79,9 @@ export class Server {
 
   constructor(
     private readonly options: ServingOptions,
-    replicas: Replica[],
+    replicas: R[],
     inputs: readonly ValueInfo[],
-    private readonly hooks: ServerHooks,
+    private readonly hooks: ServerHooks<R>,
   ) {
     this.now = hooks.now ?? (() => performance.now());
     this.slots = replicas.map((replica) => ({ replica, busySince: null, serviceMs: null, dispatches: 0 }));
@@ -90,7 +93,7 @@ export class Server {
   }
 
   /** The live replicas (their ids and backends). */
-  get replicas(): readonly Replica[] {
+  get replicas(): readonly R[] {
     return this.slots.map((s) => s.replica);
   }
 
@@ -105,10 +108,11 @@ export class Server {
   }
 
   /** Queues `feeds`, or rejects at once with `OverloadedError` / `DeadlineExceededError` / `AbortError`. */
-  submit(feeds: TensorMap, options: SubmitOptions = {}): Promise<Served> {
+  submit(feeds: TensorMap, options: SubmitOptions = {}): Promise<Served<R>> {
     if (this.closed) return Promise.reject(new DisposedError('This model is disposed; load it again with runtime.load().'));
     if (options.signal?.aborted) return Promise.reject(new AbortError());
     if (this.lost && this.slots.length === 0 && this.replacing === 0) return Promise.reject(this.lost);
+    // The queue holds plain `Served` resolvers; what resolves them is always one of this server's replicas (`R`).
     return new Promise<Served>((resolve, reject) => {
       const p: Pending = {
         id: this.hooks.nextRequestId(),
@@ -138,7 +142,7 @@ export class Server {
       if (verdict.displaced) this.dropQueued(verdict.displaced.request, verdict.displaced.error, 'displaced');
       this.enqueue(p, options.signal);
       this.pump();
-    });
+    }) as Promise<Served<R>>;
   }
 
   /** Milliseconds a new request of `priority` would wait (Little's law: requests ahead × recent service time per request ÷ replicas). */
@@ -300,7 +304,7 @@ export class Server {
     return service !== null && this.gauges.arrivalsPerMs() * service > 1;
   }
 
-  private async dispatch(slot: ReplicaSlot, requests: Pending[]): Promise<void> {
+  private async dispatch(slot: ReplicaSlot<R>, requests: Pending[]): Promise<void> {
     slot.busySince = this.now();
     const t0 = slot.busySince;
     // Feeds are transferred to the Worker. With another replica to fall back on, a lone request sends
@@ -322,22 +326,19 @@ export class Server {
     }
   }
 
-  private deliver(slot: ReplicaSlot, requests: Pending[], reply: RunReply): void {
-    const replica = slot.replica.id;
-    if (requests.length === 1) return this.finish(requests[0]!, { outputs: reply.outputs, reply, replica, batchSize: 1 });
-    const parts = splitOutputs(
-      reply.outputs,
-      requests.map((r) => r.rows),
-    );
+  private deliver(slot: ReplicaSlot<R>, requests: Pending[], reply: RunReply): void {
+    const [replica, by] = [slot.replica.id, slot.replica];
+    if (requests.length === 1) return this.finish(requests[0]!, { outputs: reply.outputs, reply, replica, by, batchSize: 1 });
+    const parts = splitOutputs(reply.outputs, requests.map((r) => r.rows)); // prettier-ignore
     if (!parts) {
       // The outputs do not lead with the batch: this model does not batch on axis 0. Run each alone.
       for (const r of requests) this.retryAlone(r);
       return;
     }
-    requests.forEach((r, i) => this.finish(r, { outputs: parts[i]!, reply, replica, batchSize: requests.length }));
+    requests.forEach((r, i) => this.finish(r, { outputs: parts[i]!, reply, replica, by, batchSize: requests.length }));
   }
 
-  private onDispatchError(slot: ReplicaSlot, requests: Pending[], err: unknown): void {
+  private onDispatchError(slot: ReplicaSlot<R>, requests: Pending[], err: unknown): void {
     if (this.hooks.isReplicaLost?.(err)) {
       // Inference is pure: requests of a dead replica run again elsewhere, in their old order —
       // those whose inputs went to the dead Worker (transferred, not copied) fail with its error.
@@ -362,7 +363,7 @@ export class Server {
     this.gauges.requeued();
   }
 
-  private retire(slot: ReplicaSlot, why: Error): void {
+  private retire(slot: ReplicaSlot<R>, why: Error): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     void slot.replica.dispose().catch(() => undefined);

@@ -8,7 +8,7 @@
 import { releaseProxy, transfer as comlinkTransfer } from 'comlink';
 import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import { AbortError, DisposedError, ModelFormatError } from '../errors';
+import { AbortError, DisposedError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
@@ -30,16 +30,19 @@ import { transferable } from '../tensors';
 import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap } from '../types';
 import { chooseBackend, probeGpu } from './backend';
 import { failOnDeviceLoss, settled } from './device-loss';
-import { liveOrtSessions, PlanExecutor, type Executor } from './executor';
+import { PlanExecutor, type Executor } from './executor';
+import { liveOrtSessions } from './ort-session';
 import { fetchModel } from './fetch-model';
 import { DecodeBatcher } from './decode-batcher';
 import { generate, liveCacheBytes, liveSequences } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
+import { crashedError, injectOrtTrap, ortCrash } from './ort-gate';
 import { prepareModel, type PreparedModel } from './prepare';
 import { profileRun } from './profile';
 import { buildExecutor, type ExecutorRecipe } from './strategy';
 import { validateFeeds } from './validate';
 import { warmUp, warmupOptions } from './warmup';
+import { describeModel, type ModelMeta } from './describe';
 
 interface LoadedModel {
   info: ModelInfo;
@@ -61,9 +64,6 @@ interface LoadedModel {
   /** Batches the decode steps of this model's generations; made at its first `generate`. */
   batcher?: DecodeBatcher;
 }
-
-/** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
-type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number };
 
 /** Implements the worker API. One instance per worker. */
 export class Engine implements WorkerApi {
@@ -136,23 +136,18 @@ export class Engine implements WorkerApi {
     const model = this.model(modelId);
     const queued = performance.now();
     this.waiting.set(requestId, false);
-    const result = model.tail.then(async () => {
+    const whenItsTurn = () => {
       const cancelled = this.waiting.get(requestId);
       this.waiting.delete(requestId);
       if (cancelled) throw new AbortError('The run was aborted by its AbortSignal before it started.', { requestId });
-      if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this run was queued.`, { modelId });
       validateFeeds(model.info.inputs, feeds);
-      if (model.stale) await this.rebuild(model);
-      const start = performance.now();
-      const work = model.executor.run(feeds);
-      model.busy = work;
-      const { outputs, counters, phases, strategy } = await this.raceDeviceLoss(model, work);
-      const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
-      if (strategy) reply.strategy = strategy;
-      return reply;
+    };
+    let start = 0;
+    const { outputs, counters, phases, strategy } = await this.enqueue(modelId, model, (executor) => ((start = performance.now()), executor.run(feeds)), {
+      whenItsTurn,
     });
-    model.tail = result.catch(() => undefined).then(() => settled(model.busy));
-    const reply = await result;
+    const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
+    if (strategy) reply.strategy = strategy;
     const { tensors, transfer } = transferable(reply.outputs);
     return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
   }
@@ -163,7 +158,7 @@ export class Engine implements WorkerApi {
     this.streams.set(requestId, abort);
     try {
       const shared = { info: model.info, backend: model.decision.backend, gpu: () => this.getGpu() };
-      const turn = <T>(work: (e: Executor) => Promise<T>) => this.turn(modelId, model, work);
+      const turn = <T>(work: (e: Executor) => Promise<T>) => this.enqueue(modelId, model, work, { gpuOutputs: true });
       model.batcher ??= new DecodeBatcher({ ...shared, turn }, 'plan' in model.recipe ? model.recipe.plan : model.recipe.kernels);
       return await generate({ ...shared, signal: abort.signal, batcher: model.batcher }, request, onTokens);
     } finally {
@@ -176,7 +171,7 @@ export class Engine implements WorkerApi {
   async profile(modelId: string, feeds: TensorMap): Promise<RunProfile> {
     const model = this.model(modelId);
     validateFeeds(model.info.inputs, feeds);
-    return this.turn(modelId, model, (executor) => profileRun(executor, feeds), false);
+    return this.enqueue(modelId, model, (executor) => profileRun(executor, feeds));
   }
 
   cancel(requestId: string): void {
@@ -189,6 +184,7 @@ export class Engine implements WorkerApi {
   async debug(command: DebugCommand): Promise<GpuCounts | number | void> {
     if (command === 'kv-cache-bytes') return liveCacheBytes();
     if (command === 'kv-sequences') return liveSequences();
+    if (command === 'crash-ort') return injectOrtTrap();
     const gpu = await this.getGpu();
     if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };
     if (command === 'invalid-binding') return gpu.invalidateNextBinding();
@@ -256,33 +252,11 @@ export class Engine implements WorkerApi {
   }
 
   /** The {@link ModelInfo} of a prepared model, now registered; throws when the load was aborted or the model is unusable. */
-  private describe(
-    prepared: PreparedModel,
-    decision: BackendDecision,
-    adapter: AdapterInfo | null,
-    meta: ModelMeta,
-    compileMs: number,
-    signal: AbortSignal,
-  ): ModelInfo {
-    const { executor, strategy, placement } = prepared;
-    const outputs = executor.outputInfo();
+  private describe(...[prepared, decision, adapter, meta, compileMs, signal]: Parameters<Engine['register']>): ModelInfo {
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
-    if (outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
-    const { fetchMs, ...known } = meta;
-    const id = `m${this.nextId++}`;
-    const info: ModelInfo = {
-      id,
-      ...known,
-      inputs: executor.inputInfo(),
-      outputs,
-      backend: decision,
-      adapter,
-      loadTimings: { fetchMs, compileMs },
-      ...(strategy ? { strategy } : {}),
-      ...(placement ? { placement } : {}),
-    };
+    const info = describeModel(`m${this.nextId++}`, prepared, decision, adapter, meta, compileMs);
     const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
-    this.models.set(id, { info, recipe: prepared.recipe, decision, executor, ...fresh });
+    this.models.set(info.id, { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh });
     return info;
   }
 
@@ -331,18 +305,29 @@ export class Engine implements WorkerApi {
   }
 
   /**
-   * Runs `work` in the model's request chain: one generation step (on WebGPU the plan is first
-   * switched, once, to keep its outputs on the GPU, so the cache and logits never leave it), or a
-   * profiled run (`gpuOutputs` false).
+   * The model's request chain, the one road of every request that runs the model — a run, one
+   * generation step, a profiled run: `work` starts once the model's earlier requests have left ORT,
+   * after `whenItsTurn` (a cancelled or invalid request throws there) and a rebuild of the executor
+   * if the device was lost. `gpuOutputs` (generation on WebGPU) first switches the plan, once, to keep
+   * its outputs on the GPU, so the cache and logits never leave it. The request's work is `busy`
+   * until it settles: after a device loss its session is not released while it is still inside ORT.
    */
-  private turn<T>(modelId: string, model: LoadedModel, work: (executor: Executor) => Promise<T>, gpuOutputs = true): Promise<T> {
+  private enqueue<T>(
+    modelId: string,
+    model: LoadedModel,
+    work: (executor: Executor) => Promise<T>,
+    options: { whenItsTurn?: () => void; gpuOutputs?: boolean } = {},
+  ): Promise<T> {
     const result = model.tail.then(async () => {
+      options.whenItsTurn?.();
       if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this request was queued.`, { modelId });
-      if (gpuOutputs && model.decision.backend === 'webgpu' && !model.outputsOnGpu) [model.outputsOnGpu, model.stale] = [true, true];
+      if (options.gpuOutputs && model.decision.backend === 'webgpu' && !model.outputsOnGpu) [model.outputsOnGpu, model.stale] = [true, true];
       if (model.stale) await this.rebuild(model);
-      return this.raceDeviceLoss(model, work(model.executor));
+      const running = work(model.executor);
+      model.busy = running;
+      return this.raceDeviceLoss(model, running);
     });
-    model.tail = result.catch(() => undefined);
+    model.tail = result.catch(() => undefined).then(() => settled(model.busy));
     return result;
   }
 
@@ -363,5 +348,8 @@ export class Engine implements WorkerApi {
 
   private assertOpen(): void {
     if (this.disposed) throw new DisposedError('This runtime is disposed. Create a new one with createRuntime().');
+    // ORT's instance in this Worker aborted: nothing here can run again (the main thread replaces the Worker).
+    const crash = ortCrash();
+    if (crash) throw crashedError(crash.trap);
   }
 }

@@ -6,13 +6,14 @@
  * plan outputs come down; every buffer is released right after its last consumer ran.
  */
 import { KernelError, ModelFormatError } from '../errors';
-import type { Plan, PlanStep } from '../graph/plan';
-import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions, type PreparedKernel } from '../kernels/registry';
+import type { Plan } from '../graph/plan';
+import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions } from '../kernels/registry';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { RunCounters, RunPhases, RunStrategy, StepProfile } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort, ortDevice } from './ort';
 import { ortCall, ortRelease } from './ort-gate';
+import { createSession, disposeSteps, ortLabel, type PreparedKernelStep, type PreparedOrt } from './ort-session';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from './dims';
 
@@ -22,16 +23,6 @@ export type PlanValue = ({ where: 'cpu'; data: TensorLike['data'] } | { where: '
   dims: number[];
 };
 type Value = PlanValue;
-
-interface PreparedOrt {
-  step: PlanStep & { kind: 'ort' };
-  session: ort.InferenceSession;
-  gpuOutputs: Set<string>;
-}
-interface PreparedKernelStep {
-  step: PlanStep & { kind: 'kernel' };
-  kernel: PreparedKernel;
-}
 
 /** Options of one run; the kernel options reach every kernel step (a batched decode step quantizes per sequence). */
 export interface RunValuesOptions extends KernelRunOptions {
@@ -246,7 +237,13 @@ export class PlanExecutor implements Executor {
       }
       const tensor = t as ort.Tensor;
       if (tensor.location === 'gpu-buffer') {
-        env.set(name, { where: 'gpu', type: tensor.type as DType, dims: [...tensor.dims], buffer: tensor.gpuBuffer, release: () => ortRelease(() => tensor.dispose()) });
+        env.set(name, {
+          where: 'gpu',
+          type: tensor.type as DType,
+          dims: [...tensor.dims],
+          buffer: tensor.gpuBuffer,
+          release: () => ortRelease(() => tensor.dispose()),
+        });
       } else {
         if (this.backend === 'webgpu') counters.readbacks++;
         env.set(name, { where: 'cpu', type: tensor.type as DType, dims: [...tensor.dims], data: tensor.data as TensorLike['data'] });
@@ -304,62 +301,6 @@ export class PlanExecutor implements Executor {
       if (meta) return toValueInfo(meta);
     }
     return { name, type: 'unknown', dims: [] };
-  }
-}
-
-async function createSession(step: PlanStep & { kind: 'ort' }, backend: Backend, onGpu: (planName: string) => boolean): Promise<PreparedOrt> {
-  // preferredOutputLocation must name outputs before the session exists, so only outputs named in
-  // the step's `outputs` mapping can stay on the GPU (multi-step plans always name them).
-  const gpuOutputs = new Set(
-    Object.entries(step.outputs ?? {})
-      .filter(([, plan]) => onGpu(plan))
-      .map(([sub]) => sub),
-  );
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [backend],
-    graphOptimizationLevel: 'all',
-  };
-  // A whole model as one step names no outputs: keep all of them on the GPU when asked to.
-  if (!step.outputs && onGpu('')) options.preferredOutputLocation = 'gpu-buffer';
-  else if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));
-  try {
-    const session = await ortCall(() => ort.InferenceSession.create(step.model, options));
-    liveSessions++;
-    return { step, session, gpuOutputs };
-  } catch (cause) {
-    throw new ModelFormatError(
-      `onnxruntime-web could not create a ${backend} session from this model: ${cause instanceof Error ? cause.message : String(cause)}. Check that the bytes are a valid ONNX model.`,
-      { backend },
-      { cause },
-    );
-  }
-}
-
-/** A profile label for an ORT segment: what it produces. */
-function ortLabel(s: PreparedOrt): string {
-  const outs = s.session.outputNames.map((n) => s.step.outputs?.[n] ?? n);
-  return `ORT → ${outs[0] ?? '?'}${outs.length > 1 ? ` +${outs.length - 1}` : ''}`;
-}
-
-/** ORT sessions created by executors and not released yet (a leak check reads it). */
-let liveSessions = 0;
-
-/** ORT sessions of live executors (created minus released). */
-export function liveOrtSessions(): number {
-  return liveSessions;
-}
-
-/** Releases every step once; a second call (after a device loss rebuilt the executor) is a no-op. */
-async function disposeSteps(steps: (PreparedOrt | PreparedKernelStep)[]): Promise<void> {
-  for (const s of steps.splice(0)) {
-    try {
-      if ('session' in s) {
-        liveSessions--;
-        await ortCall(() => s.session.release());
-      } else s.kernel.dispose();
-    } catch {
-      /* best effort: a lost device or released session */
-    }
   }
 }
 

@@ -10,6 +10,7 @@ import { installErrorTransfer } from '../protocol';
 import { Engine } from './engine';
 import { startLifeline } from './lifeline';
 import { ensureOrt } from './ort-init';
+import { isTrap, noteOrtCrash } from './ort-gate';
 
 /** The engine, with ORT started (or its failure named) before any model is fetched. */
 class WorkerEngine extends Engine {
@@ -27,5 +28,9 @@ class WorkerEngine extends Engine {
 }
 
 installErrorTransfer();
+// A trap that escapes every request (ORT aborting inside a callback of its own) still kills the
+// instance: note it, so the next request fails with RuntimeCrashedError and the Worker is replaced.
+self.addEventListener('error', (e) => isTrap(e.error ?? e.message) && noteOrtCrash(e.error ?? e.message));
+self.addEventListener('unhandledrejection', (e) => isTrap(e.reason) && noteOrtCrash(e.reason));
 expose(new WorkerEngine());
 startLifeline(self as unknown as DedicatedWorkerGlobalScope);

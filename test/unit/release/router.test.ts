@@ -6,7 +6,7 @@ import type { RunReply } from '../../../src/protocol';
 import { loadRelease } from '../../../src/release';
 import { memoryReleaseStore } from '../../../src/release/client-store';
 import type { ReleaseDeps } from '../../../src/release/state';
-import type { Replica } from '../../../src/serving/replica';
+import type { ModelReplica } from '../../../src/serving/replica';
 import { Server } from '../../../src/serving/server';
 import type { GaugeSample, Telemetry } from '../../../src/telemetry';
 import type { ModelInfo, ReleaseManifest, ReleaseVersion, TensorMap, ValueInfo } from '../../../src/types';
@@ -23,9 +23,13 @@ function replica(fn: (x: number[]) => number[]) {
   const held: (() => void)[] = [];
   const calls: number[][] = [];
   const state = { hold: false, disposed: false };
-  const r: Replica = {
+  const r: ModelReplica = {
     id: '0',
     backend: 'wasm',
+    info: { id: 'm1', backend: { backend: 'wasm' } } as ModelInfo,
+    generate: () => Promise.reject(new Error('not used')),
+    profile: () => Promise.reject(new Error('not used')),
+    cancel: () => undefined,
     run(_id: string, feeds: TensorMap): Promise<RunReply> {
       const data = feeds.x!.data as Float32Array;
       const x = [...structuredClone(data, { transfer: [data.buffer as ArrayBuffer] })];
