@@ -24,16 +24,30 @@ const zones = LAYERS.flatMap((target, i) =>
   { target: './src/cache', from: ['./src/graph', './src/kernels'], message: 'The weight cache stores bytes and plain data; it knows no graphs or kernels.' },
   { target: './src/telemetry', from: ['./src/graph', './src/kernels', './src/cache'], message: 'Telemetry records numbers; it knows nothing of models.' },
   {
+    target: './src/shared',
+    from: './src',
+    except: ['./shared'],
+    message: 'src/shared runs in the browser and in the Node collector alike: it imports only from src/shared (src/shared/README.md).',
+  },
+  {
     target: ['./src/types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts', './src/decoder-io.ts'],
     from: ['./src/runtime', './src/release', './src/worker', './src/graph', './src/kernels', './src/cache', './src/telemetry'],
     message: 'Shared leaf modules import nothing from the layers.',
   },
 ]);
 
+/** The DOM's, Workers' and Node's globals switched off (flat config merges globals), but `URL`, which both have. */
+const HOST_GLOBALS_OFF = Object.fromEntries(
+  Object.keys({ ...globals.browser, ...globals.node, ...globals.worker })
+    .filter((name) => !(name in globals.es2021) && name !== 'URL')
+    .map((name) => [name, 'off']),
+);
+
 export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      '.cache/**',
       'node_modules/**',
       'test-results/**',
       'playwright-report/**',
@@ -67,6 +81,36 @@ export default tseslint.config(
       'import-x/no-duplicates': 'error',
       'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Code shared with the Node collector: the language and `URL`, nothing of the DOM or of Node.
+    files: ['src/shared/**/*.js'],
+    languageOptions: { globals: HOST_GLOBALS_OFF },
+    rules: {
+      'no-undef': 'error',
+      'import-x/no-nodejs-modules': 'error',
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)', message: 'src/shared imports only its own files (src/shared/README.md).' }] }],
+    },
+  },
+  {
+    // The collector reaches src/ only through src/shared.
+    files: ['collector/**/*.mjs'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './collector',
+              from: './src',
+              except: ['./shared'],
+              message: 'The collector imports from src/ only through src/shared (src/shared/README.md).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -26,7 +26,10 @@ function copyOrtAssets(): Plugin {
 // source writes them as `new URL(/* @vite-ignore */ './file', import.meta.url)` so that this build
 // leaves them alone (it would otherwise try to resolve and inline them); bundlerLiterals() turns
 // them back into the plain literal, the one form the consumer's bundler (Vite build and dev
-// server, webpack) finds, copies to its output and rewrites. See PLATFORM.md "Bundlers".
+// server, webpack) finds, copies to its output and rewrites: bundlers see a Worker or an asset inside
+// a package only through `new Worker(new URL('./worker.js', import.meta.url), …)` and
+// `new URL('./file', import.meta.url)` with a literal path (a URL built from a variable is not
+// emitted by `vite build`, and a folder URL is not copied). test/consumers checks it end to end.
 const LITERAL_URLS = ['worker.js', ...ORT_ASSETS.map((f) => `ort/${f}`)];
 const MARKED_URL = /new URL\(\s*\/\* @vite-ignore \*\/\s*(["'])\.\/([^"']+)\1\s*,\s*import\.meta\.url\s*\)/g;
 // ORT's bundle names itself for webpack (which hard-codes import.meta.url as a file: URL at build

@@ -58,7 +58,8 @@ export async function run() {
     const bytes = bodies.reduce((a, b) => a + Buffer.byteLength(b), 0);
     const gz = bodies.reduce((a, b) => a + gzipSync(b).length, 0);
 
-    // The smallest model in PLATFORM.md's reference timings: synthetic q8 MLP on the wasm EP, p50 0.6 ms;
+    // The smallest model we time: the synthetic q8 MLP (4 × 16×256 · 256×256) runs in about 0.6 ms
+    // p50 on ORT's WASM EP in a Worker on the CI machine (one run, 2026-11-23);
     // a run records about 6 series (total + phases).
     const share = ((cached * 6) / 0.6e6) * 100;
     const result = {

@@ -8,8 +8,8 @@
 // the device, so one client's bad luck is not the fleet's verdict. Disagreement is judged from the
 // shadow comparisons clients report with their disagreement incidents (summed over clients): it is
 // a property of the two versions' weights on real inputs, the same on every device.
-import { createHistogram, merge, quantile } from '../src/telemetry/exphist.js';
-import { countsAgainstVersion, evaluateRelease } from '../src/release/evaluate.js';
+import { createHistogram, merge, quantile } from '../src/shared/exphist.js';
+import { countsAgainstVersion, evaluateRelease } from '../src/shared/evaluate.js';
 
 export { evaluateRelease };
 

@@ -41,7 +41,8 @@ export function placementRows(variant, report, info) {
       return int8(ortWhere(backend), fallback ? `no webq8 kernel: ${fallback.reason}` : 'no webq8 pattern matched');
     }
     if (strategy?.strategy === 'kernels') return int8(`webq8 kernel: ${group.ops.join(' + ')}`, `pattern ${group.pattern}; ${strategy.reason}`);
-    // PLATFORM.md: ORT 1.30's WebGPU EP has no MatMulInteger kernel, so plain ORT runs it on the CPU.
+    // ORT 1.30's WebGPU EP has no MatMulInteger kernel (see ORT_WEBGPU_CPU_OPS in src/graph/placement.ts),
+    // so plain ORT runs it on the CPU.
     return int8(`${ortWhere(backend)} (MatMulInteger on the CPU)`, `plain ORT was chosen: ${strategy?.reason ?? 'no strategy'}`);
   });
 }

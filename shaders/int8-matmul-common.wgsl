@@ -2,7 +2,7 @@
 // (int8-dp4a.wgsl | int8-portable.wgsl) and the loop (int8-matmul-tiled.wgsl | -wide.wgsl | int8-gemv.wgsl):
 // bindings, loading A, and the epilogue.
 //
-// Math (see ../shared PLATFORM notes): everything runs in the int8 domain. A uint8 operand is
+// Math (ONNX MatMulInteger: Y[i,j] = sum_k (A[i,k] - za) * (B[k,j] - zb) in int32): everything runs in the int8 domain. A uint8 operand is
 // shifted to int8 by XOR 0x80 per byte (A' = A - 128, za' = za - 128); B is prepacked on the host
 // (B' = B - 128 for uint8, or B'' = B - zb when that fits int8, making zb' = 0). Then
 //   Y = sum(A' - za')(B' - zb') = acc - zb' * rowsum(A') - za' * (colsum(B') - K * zb'),

@@ -89,7 +89,7 @@ export interface RunCounters {
 
 /**
  * Which plan ran a request of a model loaded with `strategy: 'auto'` on WebGPU, which keeps both
- * plans compiled and decides per shape class (see README "Choosing kernels or ORT per shape").
+ * plans compiled and decides per shape class (see docs/guide.md "Choosing kernels or ORT per shape").
  */
 export interface RunStrategy {
   strategy: 'kernels' | 'ort';
@@ -161,7 +161,7 @@ export interface TokenEvent {
   ids: number[];
 }
 
-/** What one generation moved across the CPU↔GPU boundary and ran (see README "Generating tokens"). */
+/** What one generation moved across the CPU↔GPU boundary and ran (see docs/guide.md "Generating tokens"). */
 export interface GenerateCounters {
   /** Decode steps run (prefill included). */
   steps: number;

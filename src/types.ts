@@ -311,7 +311,7 @@ export interface GenerateOptions {
 export type Priority = 'interactive' | 'background';
 
 /**
- * Serving controls of a model (see README "Serving under load"). Every field is optional; the
+ * Serving controls of a model (see docs/operations.md "Serving under load"). Every field is optional; the
  * defaults bound the queue and change nothing else.
  */
 export interface ServingOptions {
@@ -410,7 +410,7 @@ export interface Placement {
 }
 
 /**
- * A model release to follow (see README "Releasing a new model version"): the URL of a
+ * A model release to follow (see docs/operations.md "Releasing a new model version"): the URL of a
  * {@link ReleaseManifest}. `runtime.load({ release })` serves its stable version, routes runs to its
  * candidate by the manifest, compares the two, rolls back on the manifest's rules, and polls the
  * manifest for changes.
@@ -456,7 +456,7 @@ export interface ReleaseCandidate extends ReleaseVersion {
 
 /**
  * When a candidate is rolled back or promoted; absent fields take the defaults in
- * `RELEASE_RULE_DEFAULTS` (README "Releasing a new model version").
+ * `RELEASE_RULE_DEFAULTS` (docs/operations.md "Releasing a new model version").
  */
 export interface ReleaseRules {
   /** Largest allowed ratio of the candidate's p95 latency to stable's. */

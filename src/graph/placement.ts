@@ -10,7 +10,9 @@ import type { GraphIndex } from './onnx-model';
 /**
  * Ops ORT 1.30's WebGPU EP has no kernel for, so it runs them on the CPU EP with a GPU↔CPU copy each
  * way. MatMulInteger and DynamicQuantizeLinear were seen in ORT's verbose node-placement log
- * (PLATFORM.md); the others have no WebGPU kernel in ORT's 1.30 WebGPU kernel registry.
+ * (`ort.env.logLevel = 'verbose'` and session option `logSeverityLevel: 0` print "webgpu kernel not
+ * found in registries for Op type: X"); the others have no WebGPU kernel in ORT's 1.30 WebGPU kernel
+ * registry.
  */
 export const ORT_WEBGPU_CPU_OPS: ReadonlySet<string> = new Set([
   'MatMulInteger',

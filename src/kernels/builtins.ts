@@ -2,8 +2,9 @@
  * webq8's own plan ops, registered explicitly: the worker's engine calls
  * {@link registerBuiltinKernels} once before it prepares a plan, and apps that drive the registry
  * themselves (the `webq8/kernels` subpath) call it too. Registration is explicit, not a side effect
- * of importing a module, because the package is `sideEffects: false` and bundlers may drop
- * side-effect-only imports.
+ * of importing a module, so it does not depend on what a bundler keeps: package.json's `sideEffects`
+ * lists `dist/worker.js` (which starts the Worker's RPC on import), `dist/kernels.js` and
+ * `dist/chunks/`, and any other module may be dropped when nothing imported from it is used.
  */
 import { KernelError } from '../errors';
 import { affine } from './affine';

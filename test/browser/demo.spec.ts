@@ -48,7 +48,7 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
       .locator('#placement-rows tr')
       .filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${matmul.replace(/\./g, '\\.')}$`) }) })
       .locator('td');
-  // The page's figures for this configuration, printed for the README (not asserted: machines are noisy).
+  // The page's figures for this configuration, printed for docs/benchmarks.md (not asserted: machines are noisy).
   const figures = async (name: string) =>
     console.log(
       name,

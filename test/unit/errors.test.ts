@@ -1,5 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../src/errors';
+
+/** The error table of docs/reference.md, class name → code (a row may list several of each, in order). */
+function documentedErrors(): Map<string, string> {
+  const text = readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8');
+  const table = text.slice(text.indexOf('## Errors'));
+  const rows = [...table.matchAll(/^\| (`\w+Error`(?:, `\w+Error`)*) \| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \|/gm)];
+  const names = (cell: string) => [...cell.matchAll(/`(\w+)`/g)].map((m) => m[1]!);
+  return new Map(rows.flatMap(([, classes, codes]) => names(classes!).map((name, i) => [name, names(codes!)[i]!] as const)));
+}
 
 describe('error serialization across the worker boundary', () => {
   const named = (Object.values(errors) as unknown[]).filter(
@@ -7,8 +17,9 @@ describe('error serialization across the worker boundary', () => {
       typeof v === 'function' && v.prototype instanceof errors.WebQ8Error,
   );
 
-  it('covers every named class', () => {
-    expect(named.length).toBeGreaterThanOrEqual(9);
+  it('covers every named class: exactly the classes and codes of the error table in docs/reference.md', () => {
+    const documented = documentedErrors();
+    expect(new Map(named.map((C) => [C.name, new C('x').code]))).toEqual(documented);
   });
 
   it.each(named.map((C) => [C.name, C] as const))('%s keeps its class, code, message and details', (_, C) => {

@@ -1,7 +1,7 @@
 // The release router and follower over real Servers with scripted replicas: blue-green switches
 // with runs in flight, shadow copies that stay whole for a later warm-up, and local rollback with
 // its incident. Replicas detach their inputs like a Worker transfer does, and finish when told.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RunReply } from '../../../src/protocol';
 import { loadRelease } from '../../../src/release';
 import { memoryReleaseStore } from '../../../src/release/client-store';
@@ -14,9 +14,8 @@ import type { ModelInfo, ReleaseManifest, ReleaseVersion, TensorMap, ValueInfo }
 const INPUTS: ValueInfo[] = [{ name: 'x', type: 'float32', dims: [1, 2] }];
 const OUTPUTS: ValueInfo[] = [{ name: 'y', type: 'float32', dims: [1, 2] }];
 const URL_ = 'https://release.test/api/release/m';
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
-};
+/** Waits until `check` passes: the router's background work (shadow runs, loads, disposal) has no promise to await. */
+const until = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 1 });
 
 /** A replica computing `fn`, detaching its inputs like a transfer; `hold` keeps runs until `release()`. */
 function replica(fn: (x: number[]) => number[]) {
@@ -102,8 +101,7 @@ describe('release router', () => {
     expect(w.replicas['1']!.state.disposed).toBe(false);
     w.replicas['1']!.release();
     expect(y((await inFlight).outputs)).toEqual([1, 2]);
-    await settle();
-    expect(w.replicas['1']!.state.disposed).toBe(true);
+    await until(() => expect(w.replicas['1']!.state.disposed).toBe(true));
   });
 
   it('shadow runs transfer copies: a later candidate warms on whole recent inputs', async () => {
@@ -111,16 +109,15 @@ describe('release router', () => {
     const w = world({ '1': same, '2': same, '3': same });
     w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'shadow', fraction: 1 } });
     const router = await w.open();
-    await settle();
+    await until(() => expect(router.release().candidate).toMatchObject({ version: '2', state: 'ready' }));
     for (let i = 0; i < 3; i++) {
       await router.submit(x(i, 10));
-      await settle();
+      await until(() => expect(router.release().agreement[0]?.compared).toBe(i + 1));
     }
     expect(router.release().agreement[0]).toMatchObject({ compared: 3, disagreed: 0 });
     w.publish({ stable: w.v('1'), candidate: { ...w.v('3'), mode: 'shadow', fraction: 1 } });
     await router.refresh();
-    await settle();
-    expect(router.release().candidate).toMatchObject({ version: '3', state: 'ready' });
+    await until(() => expect(router.release().candidate).toMatchObject({ version: '3', state: 'ready' }));
     expect(w.replicas['3']!.calls[0]).toEqual([2, 10]);
   });
 
@@ -129,11 +126,12 @@ describe('release router', () => {
     const rules = { minSamples: 5, disagreement: 0.2 };
     w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'shadow', fraction: 1 }, rules });
     const router = await w.open();
-    await settle();
+    await until(() => expect(router.release().candidate).toMatchObject({ version: '2', state: 'ready' }));
     for (let i = 0; i < 12 && router.release().candidate!.state === 'ready'; i++) {
       await router.submit(x(i, 5 + i * 0.5)); // argmax flips between the two versions until i = 10
-      await settle();
+      await until(() => expect(router.release().agreement[0]?.compared).toBe(i + 1));
     }
+    await until(() => expect(w.posts).toHaveLength(1));
     const status = router.release();
     expect(status.candidate!.state).toBe('rolled-back');
     expect(status.incidents).toMatchObject([{ scope: 'client', rule: 'disagreement', stable: '1', candidate: '2', evidence: { compared: 5, disagreed: 5 } }]);
@@ -141,8 +139,7 @@ describe('release router', () => {
     const samples = w.gauges.flatMap((g) => g());
     expect(samples).toContainEqual(expect.objectContaining({ name: 'release_shadow_disagreed', value: 5, extra: { stable: '1' } }));
     expect(samples).toContainEqual(expect.objectContaining({ name: 'release_incidents', value: 1, extra: { rule: 'disagreement' } }));
-    await settle();
-    expect(w.replicas['2']!.state.disposed).toBe(true);
+    await until(() => expect(w.replicas['2']!.state.disposed).toBe(true));
     // Re-published as a canary for everyone: this client stays on stable.
     w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'canary', fraction: 1 }, rules });
     await router.refresh();

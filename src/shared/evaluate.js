@@ -1,8 +1,9 @@
+// @ts-check
 // The release decision: one pure function over two versions' counts and histograms, shared by the
 // browser (local rollback, src/release/) and the reference collector (fleet rollback and promotion,
-// collector/release-decision.mjs). Plain ESM JavaScript typed by evaluate.d.ts.
+// collector/release-decision.mjs). Plain ESM JavaScript typed with JSDoc (see src/shared/README.md).
 //
-// The statistics, stated (README "Releasing a new model version"):
+// The statistics, stated (docs/operations.md "Releasing a new model version"):
 // - Latency: a distribution-free one-sided bound on each version's p95 from order statistics. For n
 //   samples, the k-th smallest value is below the true q-quantile with probability P(Bin(n, q) ≥ k);
 //   we take the ranks whose bound holds with probability ≥ 1 − ALPHA each side and read them from the
@@ -14,7 +15,7 @@
 // - Nothing decides before `minSamples` on each side. Each evaluation has a false-alarm rate of at
 //   most 2·ALPHA per rule; evaluating again as data grows is not corrected for (sequential peeking),
 //   which is why the minimum sample and the rules' margins matter.
-import { bucketLower } from '../telemetry/exphist.js';
+import { bucketLower } from './exphist.js';
 
 /** Defaults of the manifest's `rules`. */
 export const RELEASE_RULE_DEFAULTS = Object.freeze({ p95Ratio: 1.5, errorRateDelta: 0.02, disagreement: 0.05, minSamples: 200 });

@@ -6,11 +6,11 @@
 import { createHistogram, trimmed, bucketLower, indexRange, DEFAULT_MAX_BUCKETS, MIN_SCALE, MAX_SCALE, VALUE_LOG2_LIMIT } from './exphist.js';
 
 /**
- * @typedef {import('./types.js').HistogramState} HistogramState
- * @typedef {import('./types.js').SeriesAttributes} SeriesAttributes
- * @typedef {import('./types.js').ResourceAttributes} ResourceAttributes
- * @typedef {import('./otlp-types.js').OtlpKeyValue} OtlpKeyValue
- * @typedef {import('./otlp-types.js').OtlpExponentialPoint} OtlpExponentialPoint
+ * @typedef {import('../telemetry/types.js').HistogramState} HistogramState
+ * @typedef {import('../telemetry/types.js').SeriesAttributes} SeriesAttributes
+ * @typedef {import('../telemetry/types.js').ResourceAttributes} ResourceAttributes
+ * @typedef {import('../telemetry/otlp-types.js').OtlpKeyValue} OtlpKeyValue
+ * @typedef {import('../telemetry/otlp-types.js').OtlpExponentialPoint} OtlpExponentialPoint
  * @typedef {keyof SeriesAttributes | keyof ResourceAttributes | 'sampleRate' | 'errorCode'} WireField
  *   Fields that have a wire attribute name.
  */

@@ -16,8 +16,8 @@
 // structured-cloned, and sent as is.
 
 /**
- * @typedef {import('./types.js').HistogramState} HistogramState
- * @typedef {import('./types.js').HistogramOptions} HistogramOptions
+ * @typedef {import('../telemetry/types.js').HistogramState} HistogramState
+ * @typedef {import('../telemetry/types.js').HistogramOptions} HistogramOptions
  */
 
 /** Finest scale we use: 6 → base 2^(1/64), midpoint relative error ≤ (base−1)/(base+1) ≈ 0.54 %. */
