@@ -41,7 +41,9 @@ async function served(request: APIRequestContext, path: string): Promise<ServedS
 function loadAndRun(page: Page, url: string): Promise<{ cache: Record<string, string>; sha256: string; y: number[] }> {
   return page.evaluate(async (url) => {
     const webq8 = await import('/dist/index.js');
-    const g = globalThis as unknown as { __rv?: { rt: ReturnType<typeof webq8.createRuntime>; model?: Awaited<ReturnType<ReturnType<typeof webq8.createRuntime>['load']>> } };
+    const g = globalThis as unknown as {
+      __rv?: { rt: ReturnType<typeof webq8.createRuntime>; model?: Awaited<ReturnType<ReturnType<typeof webq8.createRuntime>['load']>> };
+    };
     g.__rv ??= { rt: webq8.createRuntime() };
     const model = await g.__rv.rt.load(url, { backend: 'wasm' });
     g.__rv.model = model;
@@ -75,21 +77,23 @@ test('a model replaced on the server reaches the next load in any tab; a tab run
   expect(await runAgain(a)).toEqual([1.5, 2.5, 3.5, 4.5]);
   const during = await list(b);
   expect(during.filter((e) => e.sha256 === sha(modelV1))).toMatchObject([{ pinned: true }]);
-  await a.evaluate(() => (globalThis as unknown as { __rv: { rt: { dispose(): Promise<void> } } }).__rv.rt.dispose());
-  expect((await list(b)).map((e) => e.sha256)).toEqual([sha(modelV2)]);
+  await a.evaluate(() => (globalThis as unknown as { __rv: { model: { dispose(): Promise<void> } } }).__rv.model.dispose());
+  // The pin is a Web Lock that the browser releases asynchronously after the dispose: wait for it.
+  await expect.poll(async () => (await list(b)).map((e) => e.sha256)).toEqual([sha(modelV2)]);
 
-  // The next load in tab A gets the new model with a 304: no body sent.
+  // The next load in tab A (same runtime) gets the new model with a 304: no body sent.
   const before = await served(request, url);
-  await a.evaluate(() => delete (globalThis as { __rv?: unknown }).__rv);
   const third = await loadAndRun(a, url);
   expect(third).toEqual({ cache: { status: 'revalidated' }, sha256: sha(modelV2), y: [10.5, 20.5, 30.5, 40.5] });
   const after = await served(request, url);
-  expect({ requests: after.requests - before.requests, notModified: after.notModified - before.notModified, body: after.bodyBytes - before.bodyBytes }).toEqual({
-    requests: 1,
-    notModified: 1,
-    body: 0,
-  });
-  await b.evaluate(() => (globalThis as unknown as { __rv: { rt: { dispose(): Promise<void> } } }).__rv.rt.dispose());
+  expect({ requests: after.requests - before.requests, notModified: after.notModified - before.notModified, body: after.bodyBytes - before.bodyBytes }).toEqual(
+    {
+      requests: 1,
+      notModified: 1,
+      body: 0,
+    },
+  );
+  for (const p of [a, b]) await p.evaluate(() => (globalThis as unknown as { __rv: { rt: { dispose(): Promise<void> } } }).__rv.rt.dispose());
 });
 
 test('unchanged: revalidated with no body sent; immutable: no request at all on the second load', async ({ webq8Page: page, request }) => {
