@@ -55,9 +55,7 @@ export async function fetchModelResponse(url: string, options: FetchModelOptions
     const from = sink?.loaded ?? 0;
     let res: Response;
     try {
-      res =
-        pending ??
-        (await doFetch(url, { signal, headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(options.httpCache ? { cache: options.httpCache } : {}) }));
+      res = pending ?? (await doFetch(url, requestInit(from, options)));
       pending = undefined;
     } catch (err) {
       throwIfAborted(signal, url);
@@ -82,10 +80,7 @@ export async function fetchModelResponse(url: string, options: FetchModelOptions
       await res.body?.cancel().catch(() => undefined);
       throw new ModelLoadError(
         `Fetching the model at ${url} failed with HTTP ${res.status}${from > 0 ? ` (resuming at byte ${from})` : ''}. Check that the URL serves the model file.`,
-        {
-          url,
-          status: res.status,
-        },
+        { url, status: res.status },
       );
     }
     try {
@@ -103,6 +98,11 @@ export async function fetchModelResponse(url: string, options: FetchModelOptions
       );
     }
   }
+}
+
+/** The request for the bytes from `from` on. */
+function requestInit(from: number, options: FetchModelOptions): RequestInit {
+  return { signal: options.signal, headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(options.httpCache ? { cache: options.httpCache } : {}) };
 }
 
 /** Collects the body into one buffer; tracks how much arrived so a retry can resume. */
