@@ -19,11 +19,12 @@ export function createModelRoutes() {
   const models = new Map();
 
   async function put(name, req, res) {
-    let config;
-    try {
-      config = JSON.parse(req.headers['x-model'] ?? '{}');
-    } catch {
-      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('x-model must be JSON');
+    const config = parseConfig(req.headers['x-model']);
+    if (!config) {
+      req.resume();
+      res
+        .writeHead(400, { 'Content-Type': 'text/plain' })
+        .end('x-model must be JSON {headers?: {name: value}, etag?, lastModified?, conditional?, expose?: [name]}');
       return;
     }
     const body = await readBody(req);
@@ -54,13 +55,13 @@ export function createModelRoutes() {
     const { config } = m;
     res.removeHeader('Cache-Control');
     const headers = { 'Content-Type': 'application/octet-stream', ...(config.headers ?? {}) };
-    if (config.etag !== false) headers.ETag = m.etag;
+    if (config.etag) headers.ETag = m.etag;
     if (config.lastModified) headers['Last-Modified'] = new Date(m.modified).toUTCString();
     if (config.expose) headers['Access-Control-Expose-Headers'] = config.expose.join(', ');
     const inm = req.headers['if-none-match'];
     const ims = req.headers['if-modified-since'];
     if (inm !== undefined || ims !== undefined) m.stats.conditional++;
-    if (config.conditional !== false && notModified(m, config, inm, ims)) {
+    if (config.conditional && notModified(m, config, inm, ims)) {
       m.stats.notModified++;
       res.writeHead(304, headers).end();
       return;
@@ -88,10 +89,29 @@ export function createModelRoutes() {
   };
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+
+/** The `x-model` header's config, or undefined when it is not the documented shape. */
+function parseConfig(text) {
+  let c;
+  try {
+    c = JSON.parse(text ?? '{}');
+  } catch {
+    return undefined;
+  }
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return undefined;
+  const headers = c.headers ?? {};
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
+  if (!Object.entries(headers).every(([k, v]) => TOKEN.test(k) && typeof v === 'string' && FIELD_VALUE.test(v))) return undefined;
+  if (c.expose !== undefined && !(Array.isArray(c.expose) && c.expose.every((h) => typeof h === 'string' && TOKEN.test(h)))) return undefined;
+  return { headers, etag: c.etag !== false, lastModified: c.lastModified === true, conditional: c.conditional !== false, expose: c.expose };
+}
+
 /** RFC 9110 §13.1: If-None-Match wins over If-Modified-Since; weak comparison for If-None-Match. */
 function notModified(m, config, inm, ims) {
   if (inm !== undefined) {
-    if (config.etag === false) return false;
+    if (!config.etag) return false;
     const tags = inm.split(',').map((t) => t.trim().replace(/^W\//, ''));
     return tags.includes('*') || tags.includes(m.etag);
   }
