@@ -90,9 +90,9 @@ export async function loadModelBytes(
   });
 }
 
-/** What a new URL entry's validators mean for later loads: said now, when they cannot be revalidated. */
+/** What a new URL entry's validators mean for later loads: said now when it cannot be revalidated. */
 function describeValidators(url: string, http: HttpValidators): Pick<LoadedModelBytes, 'reason' | 'detail'> {
-  if (freshness({ ...http, receivedAt: -Infinity }, 0).action === 'unvalidatable') return { reason: 'no-validators', detail: noValidators(url, http) };
+  if (freshness(http, http.receivedAt).action === 'unvalidatable') return { reason: 'no-validators', detail: noValidators(url, http) };
   const hidden = hiddenEtag(http).trim();
   return hidden ? { detail: hidden } : {};
 }

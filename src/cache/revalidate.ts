@@ -139,7 +139,7 @@ function result({ rec, bytes }: CachedEntry, cache: LoadedModelBytes['cache']): 
 /** Says why a URL entry cannot be revalidated, and what to do. */
 export function noValidators(url: string, v: HttpValidators | undefined): string {
   const why = v
-    ? `the server sent neither a validator (ETag, Last-Modified) nor a freshness lifetime (Cache-Control max-age or immutable)`
+    ? `the server sent no validator to ask with (ETag, Last-Modified), and its freshness lifetime (Cache-Control max-age or immutable, Expires) is absent or over`
     : `it was stored without the server's caching headers (by a load with a hash or version, or an older webq8)`;
   return `The cached model for ${url} cannot be revalidated: ${why}. It is used as cached; load with cache: 'refresh' to re-download it.${v ? hiddenEtag(v) : ''}`;
 }
