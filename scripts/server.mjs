@@ -15,10 +15,16 @@
 // developer visits could otherwise read the checkout through http://localhost.
 //   GET  /__hang/<anything>         -> sends 200 headers and then nothing until the client gives up
 //                                    (a stalled server, for the load-timeout tests)
+//   PUT/GET /__model/<name>, GET /__model-stats/<name> -> models whose bytes and caching headers a
+//                                    test sets, counted per name (scripts/mock-models.mjs)
+// Model files (.onnx) of the checkout are served as a typical server does, with an ETag and
+// `Cache-Control: no-cache` (revalidated with a 304 each load); everything else with `no-store`.
+// CORS preflights from pages on this machine are answered (conditional requests need one).
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { isLoopbackOrigin } from '../collector/http.mjs';
+import { createModelRoutes } from './mock-models.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -44,6 +50,7 @@ export async function startServer(opts = {}) {
   const root = resolve(opts.root ?? process.cwd());
   const counts = new Map();
   const cutsServed = new Map();
+  const modelRoutes = createModelRoutes();
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
       console.error(`webq8 server: ${req.method} ${req.url}: ${err?.stack ?? err}`);
@@ -57,6 +64,15 @@ export async function startServer(opts = {}) {
     res.setHeader('Vary', 'Origin');
     const origin = req.headers.origin;
     if (origin && isLoopbackOrigin(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
+    if (req.method === 'OPTIONS' && origin && isLoopbackOrigin(origin)) {
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, HEAD',
+        'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '',
+        'Access-Control-Max-Age': '0',
+      });
+      res.end();
+      return;
+    }
     if (opts.isolate) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
@@ -88,6 +104,7 @@ export async function startServer(opts = {}) {
       res.writeHead(204).end();
       return;
     }
+    if (await modelRoutes(path, req, res)) return;
     if (path.startsWith('/__cut/')) {
       const key = url.pathname + url.search;
       const served = cutsServed.get(key) ?? 0;
@@ -200,12 +217,30 @@ async function serveFile(root, path, req, res, cutAfter) {
       sendBody(createReadStream(file, { start, end }), res, cutAfter);
       return;
     }
+    if (extname(file) === '.onnx' && cutAfter === undefined && revalidated(stat, req, res)) return;
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': stat.size, 'Accept-Ranges': 'bytes' });
     if (req.method === 'HEAD') res.end();
     else sendBody(createReadStream(file), res, cutAfter);
   } catch {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
   }
+}
+
+/**
+ * Sets a model file's validators (an ETag from size and mtime, like nginx's, and Last-Modified) and
+ * `Cache-Control: no-cache`; answers 304 and resolves true when the request's validator matches.
+ */
+function revalidated(stat, req, res) {
+  const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('ETag', etag);
+  res.setHeader('Last-Modified', stat.mtime.toUTCString());
+  const inm = req.headers['if-none-match'];
+  const ims = Date.parse(req.headers['if-modified-since'] ?? '');
+  const same = inm !== undefined ? inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag) : Math.floor(stat.mtimeMs / 1000) * 1000 <= ims;
+  if (!same) return false;
+  res.writeHead(304).end();
+  return true;
 }
 
 /**

@@ -3,6 +3,7 @@
  * them before a request crosses into the worker, so the worker never guesses.
  */
 import type { ResolvedLoadOptions } from './protocol';
+import { InputError } from './errors';
 import type { BackendRequest, LoadOptions } from './types';
 
 /** Defaults of {@link LoadOptions}. */
@@ -35,5 +36,14 @@ export function resolveLoadOptions(options: LoadOptions, cacheMaxBytes: number |
     requireIntegrity: options.requireIntegrity ?? LOAD_DEFAULTS.requireIntegrity,
     ...(cacheMaxBytes !== undefined ? { cacheMaxBytes } : {}),
     ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
+    ...(options.revalidate !== undefined ? { revalidate: checkRevalidate(options.revalidate) } : {}),
   };
+}
+
+/** `LoadOptions.revalidate`, checked: a timeout must be a finite number of milliseconds ≥ 0. */
+function checkRevalidate(r: NonNullable<LoadOptions['revalidate']>): NonNullable<LoadOptions['revalidate']> {
+  if (r.timeoutMs !== undefined && !(Number.isFinite(r.timeoutMs) && r.timeoutMs >= 0)) {
+    throw new InputError(`revalidate.timeoutMs is ${String(r.timeoutMs)}; pass a number of milliseconds ≥ 0 (default 5000).`, { timeoutMs: r.timeoutMs });
+  }
+  return { ...r };
 }

@@ -54,6 +54,8 @@ export interface ResolvedLoadOptions {
   requireIntegrity: boolean;
   /** Upper bound on the bytes the weight cache may hold (a runtime option). */
   cacheMaxBytes?: number;
+  /** How a cached plain URL is revalidated (see `LoadOptions.revalidate`). */
+  revalidate?: LoadOptions['revalidate'];
   /** Load-time warm-up (see `LoadOptions.warmup`; checked in the worker, src/worker/warmup.ts). */
   warmup?: LoadOptions['warmup'];
 }

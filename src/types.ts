@@ -169,13 +169,22 @@ export type CacheMode = 'default' | 'bypass' | 'refresh';
 /** Load phases reported by `onProgress`. */
 export type LoadPhase = 'download' | 'verify' | 'store' | 'compile';
 
-/** What the weight cache did for a load. */
+/** What the weight cache did for a load (see docs/cache.md for the rules). */
 export interface CacheInfo {
-  /** `hit` (read from IndexedDB), `miss` (downloaded and stored), `refreshed`, `bypassed`, or `none` (bytes given). */
-  status: 'hit' | 'miss' | 'bypassed' | 'refreshed' | 'none';
-  /** Why it was bypassed or re-fetched: `option`, `max-bytes`, `quota`, `unavailable`, `corrupt`. */
+  /**
+   * `hit` (read from IndexedDB, no request or the server could not be asked), `revalidated` (the
+   * server said the cached bytes are current), `updated` (the server had new bytes: downloaded,
+   * verified and stored), `miss` (downloaded and stored), `refreshed`, `bypassed`, or `none` (bytes given).
+   */
+  status: 'hit' | 'miss' | 'bypassed' | 'refreshed' | 'revalidated' | 'updated' | 'none';
+  /**
+   * Why it was bypassed, re-fetched or not revalidated: `option`, `max-bytes`, `quota`,
+   * `unavailable`, `corrupt`, `no-store`, `no-validators`, `offline`, `revalidation-failed`.
+   */
   reason?: string;
   detail?: string;
+  /** With `updated` (or a `refreshed` that changed the bytes): SHA-256 of the cached model these bytes replace. */
+  previous?: string;
 }
 
 /** Options of `runtime.load`. */
@@ -198,6 +207,13 @@ export interface LoadOptions {
   cache?: CacheMode;
   /** Refuse to load a URL without an expected SHA-256 (`IntegrityRequiredError`). */
   requireIntegrity?: boolean;
+  /**
+   * How a cached plain URL (no `sha256`, no `version`) is kept fresh by HTTP caching rules (see
+   * docs/cache.md): `revalidateTimeoutMs` bounds the wait for the server's answer to a conditional
+   * request before the cached bytes are used (default 5000); `storeNoStore` caches a response
+   * marked `Cache-Control: no-store` anyway, for servers you cannot configure (default false).
+   */
+  revalidate?: { timeoutMs?: number; storeNoStore?: boolean };
   /** Queue bound, deadlines, batching, replicas and SLO of this model (see {@link ServingOptions}). */
   serving?: ServingOptions;
   /**

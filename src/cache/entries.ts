@@ -5,6 +5,7 @@
  * manifest `complete`. Readers only trust `complete` manifests, so a write interrupted anywhere
  * (error, abort, crash, closed tab) leaves no complete entry; `collectOrphans` removes the rest.
  */
+import type { HttpValidators } from './freshness';
 import { sha256Hex } from './hash';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
@@ -40,8 +41,8 @@ export async function allEntries(store: CacheStore): Promise<EntryRecord[]> {
 
 /**
  * Finds a complete entry: by hash when one is expected; otherwise by id + version when an id is
- * given, else by URL (the most recently used match). Without a hash, a changed file at the same URL
- * is only picked up with a new version label or `cache: 'refresh'`.
+ * given, else by URL (the most recently used match), skipping entries retired by newer bytes at
+ * their URL. A plain URL's entry is then kept fresh by HTTP rules (src/cache/revalidate.ts).
  */
 export async function findEntry(store: CacheStore, sha256: string | undefined, labels: EntryLabels): Promise<EntryRecord | undefined> {
   if (sha256) {
@@ -49,7 +50,10 @@ export async function findEntry(store: CacheStore, sha256: string | undefined, l
     return rec?.state === 'complete' ? rec : undefined;
   }
   const matches = (await allEntries(store)).filter(
-    (r) => r.state === 'complete' && (labels.id !== undefined ? r.id === labels.id && r.version === labels.version : r.url === labels.url),
+    (r) =>
+      r.state === 'complete' &&
+      r.supersededBy === undefined &&
+      (labels.id !== undefined ? r.id === labels.id && r.version === labels.version : r.url === labels.url),
   );
   return matches.sort((a, b) => b.lastUsed - a.lastUsed)[0];
 }
@@ -85,6 +89,7 @@ export async function writeEntry(
   labels: EntryLabels,
   chunkBytes: number,
   onProgress?: (p: LoadProgress) => void,
+  http?: HttpValidators,
 ): Promise<EntryRecord> {
   const now = Date.now();
   const chunkCount = Math.max(1, Math.ceil(bytes.length / chunkBytes));
@@ -98,6 +103,7 @@ export async function writeEntry(
     createdAt: now,
     lastUsed: now,
     state: 'pending',
+    ...(http ? { http } : {}),
   };
   return withLock(LOCK.write, { mode: 'shared' }, async () => {
     let written = 0;

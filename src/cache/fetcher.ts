@@ -11,6 +11,15 @@ export interface FetchModelOptions {
   /** Expected size in bytes (from a manifest); a different length is a `ContentLengthError`. */
   expectedSize?: number;
   fetch?: typeof fetch;
+  /** The `RequestInit.cache` mode of every request (the weight cache passes `'no-store'`: it is the cache). */
+  httpCache?: RequestCache;
+}
+
+/** The downloaded bytes and the response that started them (for its headers). */
+export interface FetchedResponse {
+  bytes: Uint8Array;
+  /** The first full (200) response of the download. */
+  response: Response;
 }
 
 /**
@@ -24,10 +33,21 @@ export interface FetchModelOptions {
  * once and filled in place); otherwise the parts are joined at the end.
  */
 export async function fetchModelBytes(url: string, options: FetchModelOptions = {}): Promise<Uint8Array> {
+  return (await fetchModelResponse(url, options)).bytes;
+}
+
+/**
+ * {@link fetchModelBytes} that also returns the response, for its caching headers. `first` is a
+ * 200 response already received (a conditional request's answer): its body is read instead of
+ * making the first request.
+ */
+export async function fetchModelResponse(url: string, options: FetchModelOptions = {}, first?: Response): Promise<FetchedResponse> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const maxRetries = options.maxRetries ?? 3;
   const { signal } = options;
   let sink: Sink | undefined;
+  let head: Response | undefined;
+  let pending = first;
   let retries = 0;
   let lastError: unknown;
   for (;;) {
@@ -35,7 +55,8 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
     const from = sink?.loaded ?? 0;
     let res: Response;
     try {
-      res = await doFetch(url, { signal, headers: from > 0 ? { Range: `bytes=${from}-` } : {} });
+      res = pending ?? (await doFetch(url, requestInit(from, options)));
+      pending = undefined;
     } catch (err) {
       throwIfAborted(signal, url);
       // A network error before any header: retry like a cut body (the bytes so far are kept).
@@ -54,14 +75,12 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
       // Resume: append to what we have.
     } else if (res.ok && res.status !== 206) {
       sink = new Sink(declaredLength(res), options.expectedSize, url);
+      head = res;
     } else {
       await res.body?.cancel().catch(() => undefined);
       throw new ModelLoadError(
         `Fetching the model at ${url} failed with HTTP ${res.status}${from > 0 ? ` (resuming at byte ${from})` : ''}. Check that the URL serves the model file.`,
-        {
-          url,
-          status: res.status,
-        },
+        { url, status: res.status },
       );
     }
     try {
@@ -71,7 +90,7 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
       if (err instanceof ContentLengthError) throw err;
       lastError = err;
     }
-    if (sink.complete()) return sink.bytes();
+    if (sink.complete() && head) return { bytes: sink.bytes(), response: head };
     if (retries++ >= maxRetries) {
       throw new ContentLengthError(
         `The model at ${url} ended after ${sink.loaded} of ${sink.total ?? 'an unknown number of'} bytes, ${maxRetries} resumes did not finish it${lastError ? ` (last error: ${String(lastError)})` : ''}. The server or the connection is cutting the body.`,
@@ -79,6 +98,11 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
       );
     }
   }
+}
+
+/** The request for the bytes from `from` on. */
+function requestInit(from: number, options: FetchModelOptions): RequestInit {
+  return { signal: options.signal, headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(options.httpCache ? { cache: options.httpCache } : {}) };
 }
 
 /** Collects the body into one buffer; tracks how much arrived so a retry can resume. */

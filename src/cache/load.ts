@@ -4,23 +4,27 @@
  * fails a load: the bytes come from the network and the result says what happened.
  */
 import { IntegrityError, IntegrityRequiredError } from '../errors';
-import { CorruptEntry, DEFAULT_CHUNK_BYTES, defined, findEntry, readEntry, removeEntry, touchEntry, writeEntry, type EntryLabels } from './entries';
-import { evictOne, makeRoom } from './evict';
-import { fetchModelBytes } from './fetcher';
+import { CorruptEntry, defined, findEntry, readEntry, removeEntry, touchEntry, type EntryLabels } from './entries';
+import { fetchModelResponse } from './fetcher';
+import { freshness, isNoStore, readValidators, type HttpValidators } from './freshness';
 import { collectOrphansOnce } from './gc';
 import { parseExpectedSha256, sha256Hex } from './hash';
 import { getDefaultStore } from './idb-store';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
+import { storeBytes, sweepRetired } from './put';
+import { hiddenEtag, noStore, noValidators, revalidate, type CachedEntry } from './revalidate';
 import { resolveSource } from './source';
 import type { CacheStore } from './store';
-import type { CacheReason, CacheSource, LoadedModelBytes, LoadModelBytesOptions, ResolvedSource } from './types';
+import type { CacheSource, LoadedModelBytes, LoadModelBytesOptions, ResolvedSource } from './types';
 
 /**
  * Loads a model's bytes, verified against the expected SHA-256 when one is given.
  *
  * - `cache: 'default'` reads a complete entry (every chunk's hash checked) or downloads and stores;
- *   concurrent loads of the same model in several tabs download once (Web Locks).
+ *   concurrent loads of the same model in several tabs download once (Web Locks). An entry found
+ *   by a plain URL (no hash, no version) follows the server's HTTP caching headers: used while
+ *   fresh, revalidated with a conditional request when stale (src/cache/revalidate.ts).
  * - `cache: 'refresh'` downloads and replaces the entry; `cache: 'bypass'` neither reads nor writes.
  *
  * @throws `IntegrityRequiredError` when `requireIntegrity` is set without an expected hash;
@@ -47,39 +51,54 @@ export async function loadModelBytes(
   const expected = expectedRaw === undefined ? undefined : parseExpectedSha256(expectedRaw);
   const labels: EntryLabels = { id: ref.id, version: ref.version, url: ref.url };
   const mode = options.cache ?? 'default';
-  if (mode === 'bypass') return { ...(await download(ref, expected, options, doFetch)), ...defined(labels), cache: 'bypassed', reason: 'option' };
-
+  if (mode === 'bypass') {
+    const { bytes, sha256 } = await download(ref, expected, options, doFetch);
+    return { bytes, sha256, ...defined(labels), cache: 'bypassed', reason: 'option' };
+  }
+  // A hash or a version label names the bytes; a plain URL names a location, kept fresh by HTTP rules.
+  const plainUrl = expected === undefined && ref.version === undefined;
+  const lockKey = expected ?? (ref.id !== undefined ? `${ref.id}@${ref.version ?? ''}` : ref.url);
   // Not awaited: Firefox asks the user, and the load must not wait for an answer.
   if (options.persist) void requestPersist(store);
   let corrupt = false;
   let readFailed: string | undefined;
   if (mode === 'default') {
     const hit = await readCached(store, expected, labels, options.onProgress);
-    if (hit.bytes) return { ...hit.bytes, ...defined(labels), cache: 'hit' };
+    if (hit.cached && plainUrl) return revalidate(hit.cached, { store, url: ref.url, lockKey, labels, options, doFetch });
+    if (hit.cached) return { bytes: hit.cached.bytes, sha256: hit.cached.rec.sha256, ...defined(labels), cache: 'hit' };
     corrupt = hit.corrupt;
     readFailed = hit.failed;
   }
-  const lockKey = expected ?? (ref.id !== undefined ? `${ref.id}@${ref.version ?? ''}` : ref.url);
   // Holding the load lock while downloading makes other tabs wait for this download, then hit.
   return withLock(LOCK.load(lockKey), { mode: 'exclusive' }, async () => {
     if (mode === 'default') {
       const again = await readCached(store, expected, labels, options.onProgress);
-      if (again.bytes) return { ...again.bytes, ...defined(labels), cache: 'hit' as const };
+      if (again.cached) return { bytes: again.cached.bytes, sha256: again.cached.rec.sha256, ...defined(labels), cache: 'hit' as const };
       corrupt ||= again.corrupt;
       readFailed ??= again.failed;
     }
     const got = await download(ref, expected, options, doFetch);
-    const stored = await storeBytes(store, got.bytes, got.sha256, labels, options);
-    const result: LoadedModelBytes = { ...got, ...defined(labels), cache: mode === 'refresh' ? 'refreshed' : 'miss' };
+    const http = plainUrl ? readValidators(got.response, Date.now()) : undefined;
+    const result: LoadedModelBytes = { bytes: got.bytes, sha256: got.sha256, ...defined(labels), cache: mode === 'refresh' ? 'refreshed' : 'miss' };
+    if (http && isNoStore(http) && !options.storeNoStore) return { ...result, cache: 'bypassed', reason: 'no-store', detail: noStore(ref.url) };
+    const stored = await storeBytes(store, got.bytes, got.sha256, labels, options, http);
     if (!stored.ok) return { ...result, cache: 'bypassed', reason: stored.reason, detail: readFailed ? `${readFailed} ${stored.detail}` : stored.detail };
     if (corrupt) return { ...result, reason: 'corrupt', ...(readFailed ? { detail: readFailed } : {}) };
     // A read that failed is a miss for a reason: say it, instead of looking like a cold cache.
-    return readFailed ? { ...result, reason: 'unavailable', detail: readFailed } : result;
+    if (readFailed) return { ...result, reason: 'unavailable', detail: readFailed };
+    return http ? { ...result, ...describeValidators(ref.url, http) } : result;
   });
 }
 
+/** What a new URL entry's validators mean for later loads: said now when it cannot be revalidated. */
+function describeValidators(url: string, http: HttpValidators): Pick<LoadedModelBytes, 'reason' | 'detail'> {
+  if (freshness(http, http.receivedAt).action === 'unvalidatable') return { reason: 'no-validators', detail: noValidators(url, http) };
+  const hidden = hiddenEtag(http).trim();
+  return hidden ? { detail: hidden } : {};
+}
+
 interface CachedRead {
-  bytes?: { bytes: Uint8Array; sha256: string };
+  cached?: CachedEntry;
   /** A matching entry existed but failed verification; it was dropped. */
   corrupt: boolean;
   /** The storage failed while reading: what it said (the load goes on to the network). */
@@ -94,13 +113,14 @@ async function readCached(
   onProgress: LoadModelBytesOptions['onProgress'],
 ): Promise<CachedRead> {
   await collectOrphansOnce(store);
+  await sweepRetired(store);
   try {
     const rec = await findEntry(store, expected, labels);
     if (!rec) return { corrupt: false };
     try {
       const bytes = await readEntry(store, rec, onProgress);
       await touchEntry(store, rec);
-      return { bytes: { bytes, sha256: rec.sha256 }, corrupt: false };
+      return { cached: { rec, bytes }, corrupt: false };
     } catch (err) {
       if (!(err instanceof CorruptEntry)) throw err;
       await removeEntry(store, rec.sha256, rec.chunkCount);
@@ -120,13 +140,15 @@ async function download(
   expected: string | undefined,
   options: LoadModelBytesOptions,
   doFetch: typeof fetch,
-): Promise<{ bytes: Uint8Array; sha256: string }> {
-  const bytes = await fetchModelBytes(ref.url, {
+): Promise<{ bytes: Uint8Array; sha256: string; response: Response }> {
+  const { bytes, response } = await fetchModelResponse(ref.url, {
     signal: options.signal,
     onProgress: options.onProgress,
     maxRetries: options.maxRetries,
     expectedSize: ref.size,
     fetch: doFetch,
+    // The weight cache is the cache: a copy in the HTTP cache would double the storage, or be stale.
+    ...(options.cache !== 'bypass' ? { httpCache: 'no-store' as const } : {}),
   });
   // WebCrypto has no incremental digest, so the assembled model is hashed once, after the download.
   report(options.onProgress, { phase: 'verify', loaded: 0, total: bytes.length });
@@ -142,41 +164,7 @@ async function download(
       },
     );
   }
-  return { bytes, sha256 };
-}
-
-type StoreResult = { ok: true } | { ok: false; reason: CacheReason; detail: string };
-
-/** Stores verified bytes, evicting as needed; reports why when it cannot. Never throws. */
-async function storeBytes(store: CacheStore, bytes: Uint8Array, sha256: string, labels: EntryLabels, options: LoadModelBytesOptions): Promise<StoreResult> {
-  try {
-    const existing = await store.entries.get(sha256);
-    if (existing?.state === 'complete' && options.cache !== 'refresh') {
-      // Same bytes already cached under other labels: relabel instead of rewriting.
-      await store.entries.set(sha256, { ...existing, ...defined(labels), lastUsed: Date.now() });
-      return { ok: true };
-    }
-    if (existing) await removeEntry(store, sha256, existing.chunkCount);
-    const room = await makeRoom(store, bytes.length, options.maxBytes, sha256);
-    if (!room.ok) return room;
-    for (;;) {
-      try {
-        await writeEntry(store, bytes, sha256, labels, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, options.onProgress);
-        return { ok: true };
-      } catch (err) {
-        if (!isQuotaError(err)) throw err;
-        if (!(await evictOne(store, sha256))) {
-          return { ok: false, reason: 'quota', detail: `Storage quota exceeded and nothing more can be evicted: ${String(err)}` };
-        }
-      }
-    }
-  } catch (err) {
-    return { ok: false, reason: 'unavailable', detail: `The cache could not store the model: ${String(err)}` };
-  }
-}
-
-function isQuotaError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'QuotaExceededError';
+  return { bytes, sha256, response };
 }
 
 const persistRequested = new WeakSet<CacheStore>();

@@ -8,6 +8,7 @@ import { allEntries, removeEntry } from './entries';
 import { collectOrphansOnce } from './gc';
 import { getDefaultStore } from './idb-store';
 import { LOCK, heldLockNames, withLock } from './locks';
+import { sweepRetired } from './put';
 import type { CacheStore } from './store';
 import type { CacheEntryInfo, CacheUsage } from './types';
 
@@ -18,6 +19,7 @@ export type EntrySelector = { sha256: string } | { id: string; version?: string 
 export async function listEntries(store: CacheStore = getDefaultStore()): Promise<CacheEntryInfo[]> {
   return guard('list the cache', async () => {
     await collectOrphansOnce(store);
+    await sweepRetired(store);
     const held = await heldLockNames();
     const recs = (await allEntries(store)).sort((a, b) => b.lastUsed - a.lastUsed);
     return recs.map(({ chunkBytes: _b, chunkCount: _c, chunkHashes: _h, ...info }) => ({ ...info, pinned: held.has(LOCK.pin(info.sha256)) }));

@@ -3,6 +3,9 @@
  * SHA-256 of its bytes; id, version and URL are labels used to find it again.
  */
 import type { CacheMode, ModelRef, ModelSource } from '../types';
+import type { HttpValidators } from './freshness';
+
+export type { HttpValidators };
 
 export type { CacheMode, ModelRef };
 
@@ -56,17 +59,28 @@ export interface LoadModelBytesOptions {
   signal?: AbortSignal;
   /** The `fetch` to use; default `globalThis.fetch` (tests inject a fake). */
   fetch?: typeof fetch;
+  /**
+   * Milliseconds a conditional request (revalidating a cached plain URL) may wait for the server's
+   * answer before the cached bytes are used instead; default 5000.
+   */
+  revalidateTimeoutMs?: number;
+  /** Store a response the server marked `Cache-Control: no-store` anyway (for servers you cannot configure). */
+  storeNoStore?: boolean;
 }
 
 /** What the cache did for a load. */
-export type CacheOutcome = 'hit' | 'miss' | 'bypassed' | 'refreshed';
+export type CacheOutcome = 'hit' | 'miss' | 'bypassed' | 'refreshed' | 'revalidated' | 'updated';
 
 /**
  * Why a load did not simply hit: `option` (cache: 'bypass'), `max-bytes` (model larger than
  * `maxBytes`), `quota` (not enough storage even after eviction), `unavailable` (no IndexedDB or it
- * failed), `corrupt` (a cached chunk failed its hash; the entry was dropped and re-fetched).
+ * failed), `corrupt` (a cached chunk failed its hash; the entry was dropped and re-fetched),
+ * `no-store` (the server said `Cache-Control: no-store`; not stored), `no-validators` (a URL entry
+ * the server gave neither a validator nor a freshness lifetime: it cannot be revalidated, only
+ * re-downloaded with `cache: 'refresh'`), `offline` and `revalidation-failed` (a stale URL entry was
+ * used because the server could not be asked).
  */
-export type CacheReason = 'option' | 'max-bytes' | 'quota' | 'unavailable' | 'corrupt';
+export type CacheReason = 'option' | 'max-bytes' | 'quota' | 'unavailable' | 'corrupt' | 'no-store' | 'no-validators' | 'offline' | 'revalidation-failed';
 
 /** The result of `loadModelBytes`. */
 export interface LoadedModelBytes {
@@ -79,6 +93,8 @@ export interface LoadedModelBytes {
   reason?: CacheReason;
   /** A human-readable detail for `reason` (e.g. the storage error message). */
   detail?: string;
+  /** With `updated` (or a `refreshed` that changed the bytes): SHA-256 of the entry these bytes replace. */
+  previous?: Sha256Hex;
   id?: string;
   version?: string;
   url?: string;
@@ -103,6 +119,13 @@ export interface EntryRecord {
   /** Epoch milliseconds of the last load that used the entry (LRU order). */
   lastUsed: number;
   state: EntryState;
+  /** What the server said about caching the bytes at `url` (absent for loads by hash or version). */
+  http?: HttpValidators;
+  /**
+   * Set once the server served new bytes for this entry's URL: the entry is no longer found by its
+   * labels (only by hash) and is removed as soon as no loaded model pins it.
+   */
+  supersededBy?: Sha256Hex;
 }
 
 /** A row of `list()`: the manifest record without its chunk table, plus whether it is pinned. */

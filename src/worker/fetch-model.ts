@@ -21,13 +21,26 @@ export interface FetchedModel {
 export async function fetchModel(req: LoadRequest, signal: AbortSignal, onProgress?: (p: WireProgress) => void): Promise<FetchedModel> {
   const s = req.source;
   if ('bytes' in s) return { bytes: s.bytes, sha256: await sha256Hex(s.bytes), label: s.label ?? 'bytes', cache: { status: 'none' } };
-  const { cache, requireIntegrity, cacheMaxBytes } = req.options;
-  const got = await loadModelBytes(s, { cache, requireIntegrity, maxBytes: cacheMaxBytes, onProgress, signal });
+  const { cache, requireIntegrity, cacheMaxBytes, revalidate } = req.options;
+  const got = await loadModelBytes(s, {
+    cache,
+    requireIntegrity,
+    maxBytes: cacheMaxBytes,
+    onProgress,
+    signal,
+    ...(revalidate?.timeoutMs !== undefined ? { revalidateTimeoutMs: revalidate.timeoutMs } : {}),
+    ...(revalidate?.storeNoStore ? { storeNoStore: true } : {}),
+  });
   return {
     bytes: got.bytes,
     sha256: got.sha256,
     label: got.url ?? ('url' in s ? s.url : s.manifest),
-    cache: { status: got.cache, ...(got.reason ? { reason: got.reason } : {}), ...(got.detail ? { detail: got.detail } : {}) },
+    cache: {
+      status: got.cache,
+      ...(got.reason ? { reason: got.reason } : {}),
+      ...(got.detail ? { detail: got.detail } : {}),
+      ...(got.previous ? { previous: got.previous } : {}),
+    },
     ...(got.id !== undefined ? { id: got.id } : {}),
     ...(got.version !== undefined ? { version: got.version } : {}),
   };

@@ -1,6 +1,7 @@
 // The weight cache survives a real browser restart: Chromium with a persistent user-data-dir loads
 // the model (a miss, one download), quits, starts again on the same dir, and loads it from
-// IndexedDB — no request for the .onnx, and the same outputs.
+// IndexedDB — the one request for the .onnx is the revalidation the test server's
+// `Cache-Control: no-cache` asks for, answered 304 without a body — and the same outputs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +17,9 @@ interface RunResult {
 }
 
 /** One browser session: load the cls model through the runtime, run it once on a fixed input. */
-async function loadAndRun(context: BrowserContext, baseURL: string, modelFetches: string[]): Promise<RunResult> {
-  context.on('request', (r) => {
-    if (new URL(r.url()).pathname.endsWith('.onnx')) modelFetches.push(r.url());
+async function loadAndRun(context: BrowserContext, baseURL: string, modelFetches: number[]): Promise<RunResult> {
+  context.on('response', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.onnx')) modelFetches.push(r.status());
   });
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`${baseURL}/test/browser/blank.html`);
@@ -36,23 +37,23 @@ async function loadAndRun(context: BrowserContext, baseURL: string, modelFetches
   }, MODELS.cls);
 }
 
-test('the cache persists across a browser restart: the second session reads IndexedDB, fetches nothing, same outputs', async ({ baseURL }) => {
+test('the cache persists across a browser restart: the second session reads IndexedDB after a 304, same outputs', async ({ baseURL }) => {
   if (!baseURL) throw new Error('The Playwright config has no baseURL.');
   const dir = mkdtempSync(join(tmpdir(), 'webq8-restart-'));
   const launch = () => chromium.launchPersistentContext(dir, { executablePath: findChromium(), args: CHROMIUM_ARGS });
   try {
-    const firstFetches: string[] = [];
+    const firstFetches: number[] = [];
     let context = await launch();
     const first = await loadAndRun(context, baseURL, firstFetches).finally(() => context.close());
 
-    const secondFetches: string[] = [];
+    const secondFetches: number[] = [];
     context = await launch();
     const second = await loadAndRun(context, baseURL, secondFetches).finally(() => context.close());
 
     expect(first.cache).toEqual({ status: 'miss' });
-    expect(firstFetches).toHaveLength(1); // the request counter does see the model's download
-    expect(second.cache).toEqual({ status: 'hit' });
-    expect(secondFetches).toEqual([]);
+    expect(firstFetches).toEqual([200]); // the response counter does see the model's download
+    expect(second.cache).toEqual({ status: 'revalidated' });
+    expect(secondFetches).toEqual([304]);
     expect(second.sha256).toBe(first.sha256);
     expect(first.dims).toEqual([1, 2]);
     expect(second.dims).toEqual(first.dims);

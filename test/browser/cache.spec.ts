@@ -1,69 +1,24 @@
 // The model cache on real IndexedDB, Web Locks and fetch in real Chromium: persistence across a
 // browser restart, fault injection (cut body, flipped byte, wrong hash, max size, eviction), two
 // pages loading at once, and bad input. The page imports src/cache directly from a bundle this spec
-// builds, so it needs neither the runtime nor the worker. The bundle goes to a directory of this
-// worker process under .cache/ (git-ignored), not dist/: `npm run build` empties dist/ and may run
-// concurrently in a shared tree.
+// builds (test/browser/cache-bundle.ts), so it needs neither the runtime nor the worker.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { build } from 'vite';
+import { chromium, type BrowserContext } from '@playwright/test';
+import { buildCacheBundle, list, load, removeCacheBundle } from './cache-bundle';
 import { CHROMIUM_ARGS, findChromium } from './chromium';
 import { expect, MODELS, repoFile, test } from './fixtures';
 
-const BUNDLE_DIR = `.cache/test-cache-${process.pid}`;
-const BUNDLE = `/${BUNDLE_DIR}/cache.js`;
 const DET = MODELS.rec.replace('ch_PP-OCRv4_rec_infer', 'ch_PP-OCRv4_det_infer');
 const CLS = MODELS.cls;
 const detBytes = repoFile(DET);
 const clsBytes = repoFile(CLS);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-test.beforeAll(async () => {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir: BUNDLE_DIR,
-      emptyOutDir: true,
-      minify: false,
-      lib: { entry: 'src/cache/index.ts', formats: ['es'], fileName: () => 'cache.js' },
-    },
-  });
-});
-
-test.afterAll(() => rmSync(BUNDLE_DIR, { recursive: true, force: true }));
-
-/** Summary of a load in the page; errors come back as `{error: name, code}`. */
-interface LoadSummary {
-  cache?: string;
-  reason?: string;
-  sha256?: string;
-  size?: number;
-  error?: string;
-  code?: string;
-}
-
-function load(page: Page, source: unknown, options: Record<string, unknown> = {}): Promise<LoadSummary> {
-  return page.evaluate(
-    async ({ bundle, source, options }) => {
-      const c = await import(bundle);
-      try {
-        const r = await c.loadModelBytes(source, options);
-        return { cache: r.cache, reason: r.reason, sha256: r.sha256, size: r.bytes.length };
-      } catch (e) {
-        return { error: (e as Error).name, code: (e as { code?: string }).code };
-      }
-    },
-    { bundle: BUNDLE, source, options },
-  );
-}
-
-function list(page: Page): Promise<{ url?: string; size: number; state: string }[]> {
-  return page.evaluate(async (bundle) => (await import(bundle)).listEntries(), BUNDLE);
-}
+test.beforeAll(buildCacheBundle);
+test.afterAll(removeCacheBundle);
 
 /** Counts the requests a browser context makes for URLs whose path is `path` (its own, not the server's). */
 function countRequests(ctx: BrowserContext, path: string): () => number {

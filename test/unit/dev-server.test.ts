@@ -105,6 +105,8 @@ it('answers 2000 seeded random requests without dying: malformed escapes, bad st
         '__cut',
         '__lie-length',
         '__requests',
+        '__model',
+        '__model-stats',
         String(Math.floor(rand() * 1e6) - 1000),
         'x'.repeat(Math.floor(rand() * 300)),
       ]),
@@ -121,6 +123,9 @@ it('answers 2000 seeded random requests without dying: malformed escapes, bad st
       range: pick(['', 'bytes=0-', 'bytes=-0', 'bytes=5-2', 'bytes=99999999999999999999-', 'bytes=abc', 'bytes=0-0,1-1']),
     };
     if (!headers.range) delete headers.range;
+    if (rand() < 0.3)
+      headers['x-model'] = pick(['{', '[]', 'null', '{"headers":5}', '{"headers":{"a b":"c"}}', '{"expose":"ETag"}', '{"headers":{"X":"\\u0000"}}', '{}']);
+    if (rand() < 0.3) headers['if-none-match'] = pick(['*', '"x"', 'W/"x", "y"', '']);
     let status: number;
     try {
       const res = await fetch(`${url}${path}`, { method, headers, signal: AbortSignal.timeout(10_000) });
@@ -135,4 +140,22 @@ it('answers 2000 seeded random requests without dying: malformed escapes, bad st
   expect(proc.exitCode).toBeNull();
   expect([...statuses.keys()].every((s) => s >= 200 && s < 600)).toBe(true);
   expect((await fetch(`${url}/package.json`)).status).toBe(200);
+});
+
+it('/__model/: a test sets the bytes and headers at a URL; conditionals get 304; requests and body bytes are counted', async () => {
+  const path = `${url}/__model/m.onnx`;
+  const put = (body: string, config: object | string) =>
+    fetch(path, { method: 'PUT', body, headers: { 'x-model': typeof config === 'string' ? config : JSON.stringify(config) } });
+  expect((await put('v1', { headers: { 'Cache-Control': 'no-cache' } })).status).toBe(204);
+  const first = await fetch(path);
+  expect([first.status, first.headers.get('cache-control'), await first.text()]).toEqual([200, 'no-cache', 'v1']);
+  const etag = first.headers.get('etag')!;
+  expect((await fetch(path, { headers: { 'if-none-match': etag } })).status).toBe(304);
+  expect((await put('v2', {})).status).toBe(204);
+  const second = await fetch(path, { headers: { 'if-none-match': etag } });
+  expect([second.status, await second.text(), second.headers.get('etag') === etag]).toEqual([200, 'v2', false]);
+  expect(await (await fetch(`${url}/__model-stats/m.onnx`)).json()).toEqual({ requests: 3, conditional: 2, notModified: 1, bodyBytes: 4 });
+  for (const bad of ['{', '[]', '{"headers":{"X":"\\u0001"}}', '{"expose":"ETag"}', '{"headers":{"bad name":"x"}}'])
+    expect((await put('x', bad)).status, bad).toBe(400);
+  expect((await fetch(`${url}/__model/none.onnx`)).status).toBe(404);
 });
