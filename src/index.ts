@@ -29,6 +29,8 @@ export {
   LoadTimeoutError,
   NotADecoderError,
   ContextOverflowError,
+  ExternalDataError,
+  StorageQuotaError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';

@@ -56,6 +56,8 @@ export interface ResolvedLoadOptions {
   cacheMaxBytes?: number;
   /** Load-time warm-up (see `LoadOptions.warmup`; checked in the worker, src/worker/warmup.ts). */
   warmup?: LoadOptions['warmup'];
+  /** External data files by location (see `LoadOptions.externalData`): absolute URLs or transferred bytes. */
+  externalData?: Record<string, WireSource>;
 }
 
 /** `runtime.load` as the worker receives it. */

@@ -105,7 +105,29 @@ export interface ModelInfo {
   placement?: Placement;
   /** What load-time warm-up did (present when {@link LoadOptions.warmup} asked for it). */
   warmup?: WarmupInfo;
+  /** The model's external data files (ONNX `external_data`), one row per file; absent when it has none. `bytes` above counts the `.onnx` only. */
+  externalData?: ExternalDataInfo[];
 }
+
+/** One external data file of a loaded model (see {@link LoadOptions.externalData}). */
+export interface ExternalDataInfo {
+  /** The `location` the model names for it, e.g. `'model.onnx_data'`. */
+  location: string;
+  /** Where it came from: its URL, or `'bytes'`. */
+  source: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** SHA-256 (lowercase hex): its own key in the weight cache. */
+  sha256: string;
+  /** What the weight cache did for this file. */
+  cache: CacheInfo;
+}
+
+/**
+ * Where one external data file comes from: a URL (relative to the page), a {@link ModelRef} (with
+ * its expected SHA-256), or its bytes.
+ */
+export type ExternalDataSource = string | URL | ModelRef | ArrayBuffer | Uint8Array;
 
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
@@ -212,6 +234,13 @@ export interface LoadOptions {
    * Default: off. See {@link WarmupOptions}; {@link ModelInfo.warmup} reports what happened.
    */
   warmup?: boolean | number | WarmupOptions;
+  /**
+   * The model's external data files (ONNX `external_data`) by the `location` the model names,
+   * e.g. `{ 'model.onnx_data': bytes }`. Without it a model loaded by URL finds each file at its
+   * location resolved against the model's URL; a model given as bytes needs it. Each file fetched
+   * by URL is its own entry in the weight cache. See docs/large-models.md.
+   */
+  externalData?: Record<string, ExternalDataSource>;
 }
 
 /** Load-time warm-up, in the spirit of Triton's `model_warmup`: zero-filled runs before `load` resolves. */

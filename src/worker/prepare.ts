@@ -7,6 +7,7 @@
  */
 import { getArtifact, putArtifact } from '../cache';
 import type { ArtifactKey } from '../cache';
+import type { ExternalFiles } from '../graph/external-data';
 import { planModel } from '../graph/partition';
 import { ortPlan, type Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
@@ -35,6 +36,8 @@ export interface PrepareInput {
   strategy: StrategyRequest;
   /** Name used in messages. */
   source: string;
+  /** External data files by location (src/worker/external-data.ts). */
+  externalData?: ExternalFiles | undefined;
 }
 
 /**
@@ -57,8 +60,14 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 /** Prepares model bytes for `input.backend`. On WASM every op already runs on the CPU, so the model is not even parsed. */
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const { bytes, backend, strategy: requested } = input;
+  const files = input.externalData ?? new Map<string, Uint8Array>();
   if (backend !== 'webgpu') {
-    const recipe = { plan: ortPlan(bytes) };
+    const recipe = {
+      plan: ortPlan(
+        bytes,
+        [...files].map(([path, data]) => ({ path, data })),
+      ),
+    };
     const strategy: StrategyDecision = {
       strategy: 'ort',
       requested,
@@ -66,8 +75,9 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
     };
     return { recipe, executor: await buildExecutor(recipe, backend, getGpu), strategy };
   }
+  // A plan of an external-data model holds views of its data files: too big to store as an artifact.
   const key: ArtifactKey | null =
-    input.sha256 && requested === 'auto'
+    input.sha256 && requested === 'auto' && files.size === 0
       ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' }
       : null;
   // The artifact holds the recipe's own decisions (the executor adds each new one in place), so a
@@ -81,7 +91,7 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
     saved = warm.artifact;
     return warm.prepared;
   }
-  const planned = planModel(bytes, { source: input.source });
+  const planned = planModel(bytes, { source: input.source, externalData: files });
   const chosen = await choosePlan(planned, backend, requested, getGpu, onDecision);
   if (warm) chosen.strategy.artifactDropped = warm.dropped;
   if (key) {
