@@ -58,6 +58,8 @@ export interface ResolvedLoadOptions {
   warmup?: LoadOptions['warmup'];
   /** External data files by location (see `LoadOptions.externalData`): absolute URLs or transferred bytes. */
   externalData?: Record<string, WireSource>;
+  /** See `LoadOptions.bothPlansMaxBytes`. */
+  bothPlansMaxBytes: number;
 }
 
 /** `runtime.load` as the worker receives it. */

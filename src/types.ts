@@ -107,6 +107,25 @@ export interface ModelInfo {
   warmup?: WarmupInfo;
   /** The model's external data files (ONNX `external_data`), one row per file; absent when it has none. `bytes` above counts the `.onnx` only. */
   externalData?: ExternalDataInfo[];
+  /** Where the model's bytes went (absent for explicit plans). See {@link ModelMemory}. */
+  memory?: ModelMemory;
+}
+
+/**
+ * Where a loaded model's bytes went, counted from its plans. With `strategy: 'auto'` keeping both
+ * plans, both are counted.
+ */
+export interface ModelMemory {
+  /** Weight bytes in webq8's own GPU buffers: the kernel plan's int8 weights and constants. */
+  kernelGpuBytes: number;
+  /**
+   * Bytes handed to ORT at session creation: its (sub-)model protobufs plus the external-data
+   * ranges they read. ORT copies them into its WASM heap (the WASM backend keeps them there; its
+   * WebGPU EP uploads the weights to the GPU).
+   */
+  ortBytes: number;
+  /** Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx` and its data files (to rebuild sessions). */
+  heldBytes: number;
 }
 
 /** One external data file of a loaded model (see {@link LoadOptions.externalData}). */
@@ -241,6 +260,12 @@ export interface LoadOptions {
    * by URL is its own entry in the weight cache. See docs/large-models.md.
    */
   externalData?: Record<string, ExternalDataSource>;
+  /**
+   * Largest model (`.onnx` plus external data, bytes) for which `strategy: 'auto'` keeps both plans
+   * compiled on WebGPU; a larger one gets the kernel plan only, decided at load
+   * (`model.info.strategy.onePlan`), since both plans would hold the weights twice. Default 512 MiB.
+   */
+  bothPlansMaxBytes?: number;
 }
 
 /** Load-time warm-up, in the spirit of Triton's `model_warmup`: zero-filled runs before `load` resolves. */
@@ -399,6 +424,11 @@ export interface StrategyDecision {
   perShape?: boolean;
   /** The shape class measured at load (see {@link StrategyDecision.perShape}). */
   probeClass?: string;
+  /**
+   * True when `'auto'` kept one plan because the model is larger than
+   * {@link LoadOptions.bothPlansMaxBytes}: nothing was measured, and `reason` says so.
+   */
+  onePlan?: boolean;
 }
 
 /** Which int8 pattern a kernel step replaced (see `model.info.placement`). */

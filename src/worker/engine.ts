@@ -100,7 +100,7 @@ export class Engine implements WorkerApi {
       onProgress?.({ phase: 'compile', loaded: 0 });
       const { decision, adapter } = await this.decideBackend(req.options.backend);
       const t1 = performance.now();
-      const input = { ...got, source: got.label, backend: decision.backend, adapter, strategy: req.options.strategy, externalData: got.external?.files };
+      const input = { ...req.options, ...got, source: got.label, backend: decision.backend, adapter, externalData: got.external?.files };
       const prepared = await prepareModel(input, () => this.getGpu());
       const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
@@ -263,7 +263,7 @@ export class Engine implements WorkerApi {
     compileMs: number,
     signal: AbortSignal,
   ): ModelInfo {
-    const { executor, strategy, placement } = prepared;
+    const { executor, strategy, placement, memory } = prepared;
     const outputs = executor.outputInfo();
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
     if (outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
@@ -279,6 +279,7 @@ export class Engine implements WorkerApi {
       loadTimings: { fetchMs, compileMs },
       ...(strategy ? { strategy } : {}),
       ...(placement ? { placement } : {}),
+      ...(memory ? { memory } : {}),
     };
     const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
     this.models.set(id, { info, recipe: prepared.recipe, decision, executor, ...fresh });

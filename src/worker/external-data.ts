@@ -6,8 +6,8 @@
  * signal cancels it. On any failure, entries this load stored (the files and the `.onnx` itself)
  * are deleted again, so nothing of a model that cannot load stays in the cache.
  */
-import { deleteEntries, loadModelBytes, sha256Hex } from '../cache';
-import { ContentLengthError, ExternalDataError, ModelLoadError, WebQ8Error } from '../errors';
+import { cacheUsage, deleteEntries, loadModelBytes, sha256Hex } from '../cache';
+import { ContentLengthError, ExternalDataError, ModelLoadError, StorageQuotaError, WebQ8Error } from '../errors';
 import { checkRef, externalLocations, externalRefs, type ExternalRef } from '../graph/external-data';
 import { decodeModel } from '../graph/onnx-model';
 import type { LoadRequest, WireProgress, WireSource } from '../protocol';
@@ -42,12 +42,15 @@ export async function fetchExternalData(
   if (refs.length === 0) return null;
   const locations = externalLocations(refs);
   const progress = new Progress(refs, onProgress);
+  const fetched = locations.filter((l) => !(req.options.externalData?.[l] && 'bytes' in req.options.externalData[l]));
+  const needed = progress.totalOf(fetched);
+  if (req.options.cache !== 'bypass' && fetched.length > 0) await checkQuota(needed, model.label);
   const stored: string[] = model.cache.status === 'miss' || model.cache.status === 'refreshed' ? [model.sha256] : [];
   const out: FetchedExternalData = { files: new Map(), info: [] };
   try {
     for (const location of locations) {
       const mine = refs.filter((r) => r.location === location);
-      const got = await fetchFile(location, mine[0]!, model, req, signal, progress.for(location));
+      const got = await fetchFile(location, mine[0]!, model, req, signal, progress.for(location), needed >= LARGE_BYTES);
       if (got.cache.status === 'miss' || got.cache.status === 'refreshed') stored.push(got.sha256);
       for (const r of mine) checkRef(r, got.bytes.byteLength);
       out.files.set(location, got.bytes);
@@ -75,6 +78,7 @@ async function fetchFile(
   req: LoadRequest,
   signal: AbortSignal,
   onProgress: (p: WireProgress) => void,
+  persist: boolean,
 ): Promise<FetchedFile> {
   const given: WireSource | undefined = req.options.externalData?.[location];
   if (given && 'bytes' in given) return { bytes: given.bytes, sha256: await sha256Hex(given.bytes), source: 'bytes', cache: { status: 'none' } };
@@ -83,7 +87,7 @@ async function fetchFile(
     throw new ExternalDataError(`External data "${location}" cannot come from a manifest; pass a URL, {url, sha256} or bytes.`, { file: location });
   const { cache, requireIntegrity, cacheMaxBytes } = req.options;
   try {
-    const got = await loadModelBytes(source, { cache, requireIntegrity, maxBytes: cacheMaxBytes, onProgress, signal });
+    const got = await loadModelBytes(source, { cache, requireIntegrity, maxBytes: cacheMaxBytes, onProgress, signal, persist });
     const info: CacheInfo = { status: got.cache, ...(got.reason ? { reason: got.reason } : {}), ...(got.detail ? { detail: got.detail } : {}) };
     return { bytes: got.bytes, sha256: got.sha256, source: source.url, cache: info };
   } catch (err) {
@@ -122,6 +126,11 @@ class Progress {
     for (const r of refs) this.totals.set(r.location, Math.max(this.totals.get(r.location) ?? 0, r.offset + r.length));
   }
 
+  /** Bytes of the given files (their furthest tensor's end). */
+  totalOf(locations: string[]): number {
+    return locations.reduce((a, l) => a + (this.totals.get(l) ?? 0), 0);
+  }
+
   for(location: string): (p: WireProgress) => void {
     return (p) => {
       if (p.phase !== 'download') return this.sink?.(p);
@@ -131,4 +140,33 @@ class Progress {
       this.sink?.({ phase: 'download', loaded: sum(this.loaded), total: sum(this.totals) });
     };
   }
+}
+
+/** Data files of at least this many bytes in all ask the browser for persistent storage. */
+const LARGE_BYTES = 100 * 2 ** 20;
+
+/**
+ * Fails before any download when the origin's storage cannot hold `needed` more bytes even after
+ * evicting every cached model (`navigator.storage.estimate()`; unknown quota passes).
+ */
+async function checkQuota(needed: number, label: string): Promise<void> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  const est = await storage?.estimate?.().catch(() => undefined);
+  if (!est?.quota) return;
+  const evictable = await cacheUsage()
+    .then((u) => u.entryBytes)
+    .catch(() => 0);
+  const short = quotaShortfall(needed, est.quota, est.usage ?? 0, evictable);
+  if (short > 0) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    throw new StorageQuotaError(
+      `The external data of ${label} needs ${mib(needed)} in the weight cache, and this origin's storage has ${mib(needed - short)} it can use (quota ${mib(est.quota)}, used ${mib(est.usage ?? 0)}, of which ${mib(evictable)} evictable cached models). Free storage, or load with cache: 'bypass' to download without caching.`,
+      { url: label, needed, available: needed - short, quota: est.quota, usage: est.usage ?? 0 },
+    );
+  }
+}
+
+/** How many bytes `needed` exceeds what the storage can give (0 when it fits). */
+export function quotaShortfall(needed: number, quota: number, usage: number, evictable: number): number {
+  return Math.max(0, needed - Math.max(0, quota - usage + evictable));
 }

@@ -36,7 +36,12 @@ test('external-data models (onnx package, webq8 writer; one and two files) equal
       const out = async (src: Parameters<typeof rt.load>[0], opts: Opts, k: number) => {
         const m = await rt.load(src, opts);
         const y = Object.values(await m.run(x(k)))[0]!;
-        const info = { strategy: m.info.strategy?.strategy, externalData: m.info.externalData?.map((f) => [f.location, f.bytes, f.cache.status]) };
+        const info = {
+          strategy: m.info.strategy?.strategy,
+          onePlan: m.info.strategy?.onePlan,
+          memory: m.info.memory,
+          externalData: m.info.externalData?.map((f) => [f.location, f.bytes, f.cache.status]),
+        };
         await m.dispose();
         return { y: Array.from(y.data as Float32Array), info };
       };
@@ -53,6 +58,7 @@ test('external-data models (onnx package, webq8 writer; one and two files) equal
         res[`${name}.own-embedded`] = await out(`${own}/own-q8.onnx`, opts, 64);
         res[`${name}.own-split`] = await out(`${own}/own-q8-ext.onnx`, opts, 64);
       }
+      res['auto.one-plan'] = await out(`${dir}/mlp-q8-ext.onnx`, { backend: 'webgpu', strategy: 'auto', bothPlansMaxBytes: 4096 }, 64);
       const model = new Uint8Array(await (await fetch(`${dir}/mlp-q8-ext.onnx`)).arrayBuffer());
       res['wasm.bytes'] = await out(model, { ...wasm, externalData: { 'mlp-q8-ext.bin': new Uint8Array(bin) } }, 64);
       res['kernels.option-url'] = await out(model, { ...kernels, externalData: { 'mlp-q8-ext.bin': `${dir}/mlp-q8-ext.bin` } }, 64);
@@ -71,7 +77,16 @@ test('external-data models (onnx package, webq8 writer; one and two files) equal
   expect(res['kernels.option-url']!.y).toEqual(res['kernels.embedded']!.y);
   // The WASM loads came first (miss); the kernel plan's read the same entries back.
   expect(res['wasm.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'miss']]);
-  expect(res['kernels.onnx-package']!.info).toEqual({ strategy: 'kernels', externalData: [['mlp-q8-ext.bin', 9984, 'hit']] });
+  expect(res['kernels.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'hit']]);
+  // WASM: ORT gets the whole model (1322-byte .onnx + every external range); the kernel plan keeps
+  // the int8 weights (6144 + 3072 bytes) in webq8's GPU buffers, and ORT gets only the rest.
+  expect(res['wasm.onnx-package']!.info.memory).toEqual({ kernelGpuBytes: 0, ortBytes: 1322 + 9984, heldBytes: 1322 + 9984 });
+  const km = res['kernels.onnx-package']!.info.memory!;
+  expect(km.kernelGpuBytes).toBeGreaterThanOrEqual(6144 + 3072);
+  expect(km.ortBytes).toBeLessThan(6144);
+  // Above bothPlansMaxBytes, 'auto' keeps the kernel plan only, unmeasured, and says so.
+  expect(res['auto.one-plan']!.info).toMatchObject({ strategy: 'kernels', onePlan: true });
+  expect(res['auto.one-plan']!.y).toEqual(res['kernels.embedded']!.y);
   expect(res['kernels.two-files']!.info.externalData).toEqual([
     ['w1.bin', 6144, 'hit'],
     ['w2.bin', 3072, 'hit'],
