@@ -12,6 +12,7 @@ export const LOAD_DEFAULTS = {
   strategy: 'auto',
   cache: 'default',
   requireIntegrity: false,
+  bothPlansMaxBytes: 512 * 2 ** 20,
 } as const satisfies Omit<ResolvedLoadOptions, 'cacheMaxBytes'>;
 
 /** Defaults of `model.generate` (`GenerateOptions`); sampling is greedy unless `sampling` is given. */
@@ -34,6 +35,7 @@ export function resolveLoadOptions(options: LoadOptions, cacheMaxBytes: number |
     strategy: options.strategy ?? LOAD_DEFAULTS.strategy,
     cache: options.cache ?? LOAD_DEFAULTS.cache,
     requireIntegrity: options.requireIntegrity ?? LOAD_DEFAULTS.requireIntegrity,
+    bothPlansMaxBytes: options.bothPlansMaxBytes ?? LOAD_DEFAULTS.bothPlansMaxBytes,
     ...(cacheMaxBytes !== undefined ? { cacheMaxBytes } : {}),
     ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
     ...(options.revalidate !== undefined ? { revalidate: checkRevalidate(options.revalidate) } : {}),

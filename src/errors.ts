@@ -28,7 +28,9 @@ export type ErrorCode =
   | 'LOAD_TIMEOUT'
   | 'NOT_A_DECODER'
   | 'CONTEXT_OVERFLOW'
-  | 'RUNTIME_CRASHED';
+  | 'RUNTIME_CRASHED'
+  | 'EXTERNAL_DATA'
+  | 'STORAGE_QUOTA';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -176,6 +178,30 @@ export class IntegrityError extends WebQ8Error {
   }
 }
 
+/**
+ * An external data file of the model (ONNX `external_data`) is missing, truncated, or does not fit
+ * the tensor that names it. `details.file` (the location the model names), `details.tensor`,
+ * `details.reason`: `missing` | `truncated` | `mismatch` | `location` (a path outside the model's folder).
+ * Nothing of the load stays in the weight cache.
+ */
+export class ExternalDataError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('EXTERNAL_DATA', message, details, options);
+    this.name = 'ExternalDataError';
+  }
+}
+
+/**
+ * The weight cache's storage cannot hold the model (`navigator.storage.estimate()` before the
+ * download). `details.needed` and `details.available` in bytes, `details.url`.
+ */
+export class StorageQuotaError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('STORAGE_QUOTA', message, details);
+    this.name = 'StorageQuotaError';
+  }
+}
+
 /** `requireIntegrity` is set but the model source carries no expected hash. `details.url`. */
 export class IntegrityRequiredError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
@@ -298,6 +324,8 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   NotADecoderError,
   ContextOverflowError,
   RuntimeCrashedError,
+  ExternalDataError,
+  StorageQuotaError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

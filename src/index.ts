@@ -30,6 +30,8 @@ export {
   NotADecoderError,
   ContextOverflowError,
   RuntimeCrashedError,
+  ExternalDataError,
+  StorageQuotaError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';

@@ -58,6 +58,10 @@ export interface ResolvedLoadOptions {
   revalidate?: LoadOptions['revalidate'];
   /** Load-time warm-up (see `LoadOptions.warmup`; checked in the worker, src/worker/warmup.ts). */
   warmup?: LoadOptions['warmup'];
+  /** External data files by location (see `LoadOptions.externalData`): absolute URLs or transferred bytes. */
+  externalData?: Record<string, WireSource>;
+  /** See `LoadOptions.bothPlansMaxBytes`. */
+  bothPlansMaxBytes: number;
 }
 
 /** `runtime.load` as the worker receives it. */

@@ -105,7 +105,48 @@ export interface ModelInfo {
   placement?: Placement;
   /** What load-time warm-up did (present when {@link LoadOptions.warmup} asked for it). */
   warmup?: WarmupInfo;
+  /** The model's external data files (ONNX `external_data`), one row per file; absent when it has none. `bytes` above counts the `.onnx` only. */
+  externalData?: ExternalDataInfo[];
+  /** Where the model's bytes went (absent for explicit plans). See {@link ModelMemory}. */
+  memory?: ModelMemory;
 }
+
+/**
+ * Where a loaded model's bytes went, counted from its plans. With `strategy: 'auto'` keeping both
+ * plans, both are counted.
+ */
+export interface ModelMemory {
+  /** Weight bytes in webq8's own GPU buffers: the kernel plan's int8 weights and constants. */
+  kernelGpuBytes: number;
+  /**
+   * Bytes handed to ORT at session creation: its (sub-)model protobufs plus the external-data
+   * ranges they read. ORT copies them into its WASM heap (the WASM backend keeps them there; its
+   * WebGPU EP uploads the weights to the GPU).
+   */
+  ortBytes: number;
+  /** Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx` and its data files (to rebuild sessions). */
+  heldBytes: number;
+}
+
+/** One external data file of a loaded model (see {@link LoadOptions.externalData}). */
+export interface ExternalDataInfo {
+  /** The `location` the model names for it, e.g. `'model.onnx_data'`. */
+  location: string;
+  /** Where it came from: its URL, or `'bytes'`. */
+  source: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** SHA-256 (lowercase hex): its own key in the weight cache. */
+  sha256: string;
+  /** What the weight cache did for this file. */
+  cache: CacheInfo;
+}
+
+/**
+ * Where one external data file comes from: a URL (relative to the page), a {@link ModelRef} (with
+ * its expected SHA-256), or its bytes.
+ */
+export type ExternalDataSource = string | URL | ModelRef | ArrayBuffer | Uint8Array;
 
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
@@ -228,6 +269,19 @@ export interface LoadOptions {
    * Default: off. See {@link WarmupOptions}; {@link ModelInfo.warmup} reports what happened.
    */
   warmup?: boolean | number | WarmupOptions;
+  /**
+   * The model's external data files (ONNX `external_data`) by the `location` the model names,
+   * e.g. `{ 'model.onnx_data': bytes }`. Without it a model loaded by URL finds each file at its
+   * location resolved against the model's URL; a model given as bytes needs it. Each file fetched
+   * by URL is its own entry in the weight cache. See docs/large-models.md.
+   */
+  externalData?: Record<string, ExternalDataSource>;
+  /**
+   * Largest model (`.onnx` plus external data, bytes) for which `strategy: 'auto'` keeps both plans
+   * compiled on WebGPU; a larger one gets the kernel plan only, decided at load
+   * (`model.info.strategy.onePlan`), since both plans would hold the weights twice. Default 512 MiB.
+   */
+  bothPlansMaxBytes?: number;
 }
 
 /** Load-time warm-up, in the spirit of Triton's `model_warmup`: zero-filled runs before `load` resolves. */
@@ -386,6 +440,11 @@ export interface StrategyDecision {
   perShape?: boolean;
   /** The shape class measured at load (see {@link StrategyDecision.perShape}). */
   probeClass?: string;
+  /**
+   * True when `'auto'` kept one plan because the model is larger than
+   * {@link LoadOptions.bothPlansMaxBytes}: nothing was measured, and `reason` says so.
+   */
+  onePlan?: boolean;
 }
 
 /** Which int8 pattern a kernel step replaced (see `model.info.placement`). */

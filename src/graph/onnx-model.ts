@@ -73,20 +73,45 @@ export function dimsOf(t: TensorProto): number[] {
 }
 
 /**
+ * Bytes of external tensors bound by `bindExternalData` (src/graph/external-data.ts), keyed by the
+ * tensor's `externalData` array: decoded protos are shallow-copied in places
+ * (`constantNodeTensor`), and every copy shares that array.
+ */
+const BOUND = new WeakMap<object, Uint8Array>();
+
+/** Whether `t` keeps its bytes in an external data file. */
+export function isExternal(t: TensorProto): boolean {
+  return (t.externalData ?? []).length > 0 || t.dataLocation === 1;
+}
+
+/** Lets {@link toTensor} read external tensor `t` from `bytes` (a view of its data file). */
+export function bindTensorBytes(t: TensorProto, bytes: Uint8Array): void {
+  t.externalData ??= [];
+  BOUND.set(t.externalData, bytes);
+}
+
+/**
  * A TensorProto as a {@link TensorLike} with its own (aligned, copied) typed array, so it keeps
- * no reference to the model bytes. Throws {@link ModelFormatError} for external data or unknown types.
+ * no reference to the model bytes. External tensors are read from their bound data file; one not
+ * bound, or of an unknown type, is a {@link ModelFormatError}.
  */
 export function toTensor(t: TensorProto): TensorLike {
   const type = dtypeOfOnnx(t.dataType);
   const name = t.name ?? '(unnamed)';
   if (!type) throw new ModelFormatError(`Tensor "${name}" has ONNX data type ${t.dataType}, which webq8 does not read.`, { tensor: name });
-  if ((t.externalData ?? []).length > 0 || t.dataLocation === 1) {
-    throw new ModelFormatError(`Tensor "${name}" uses external data; embed the weights in the .onnx file.`, { tensor: name });
+  const external = isExternal(t);
+  const raw = external ? t.externalData && BOUND.get(t.externalData) : t.rawData;
+  if (external && !raw) {
+    throw new ModelFormatError(
+      `Tensor "${name}" uses external data that was not provided; load the model by URL, or pass its data files as the externalData option.`,
+      {
+        tensor: name,
+      },
+    );
   }
   const dims = dimsOf(t);
   const count = dims.reduce((a, b) => a * b, 1);
   const out = allocTyped(type, count);
-  const raw = t.rawData;
   if (raw && raw.byteLength > 0) {
     const bytes = new Uint8Array(out.buffer);
     if (raw.byteLength !== bytes.byteLength)

@@ -10,10 +10,25 @@
  * Cut values are declared with their element type and unknown shape, so dynamic shapes stay dynamic.
  *
  * A model without a matching pattern keeps its original bytes as a one-step plan.
+ *
+ * External data (ONNX `external_data`) stays external: kernel steps read their weights as views
+ * of the data files, and segments keep their tensors' `external_data` entries and name the files
+ * they read (`OrtStep.externalData`), so ORT copies only the ranges each segment uses.
  */
-import { ortPlan, type KernelStep, type OrtStep, type Plan } from './plan';
+import { ortPlan, type ExternalDataFile, type KernelStep, type OrtStep, type Plan } from './plan';
+import { bindExternalData, locationsOf, type ExternalFiles } from './external-data';
 import { dtypeOfOnnx } from '../dtypes';
-import { decodeModel, indexGraph, nodeReads, onnx, type GraphIndex, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx-model';
+import {
+  decodeModel,
+  indexGraph,
+  nodeReads,
+  onnx,
+  type GraphIndex,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './onnx-model';
 import { inferElemTypes } from './elem-types';
 import type { Placement } from '../types';
 import { nodeName, type KernelGroup } from './match';
@@ -33,18 +48,28 @@ export interface PlannedModel {
 export interface PlanOptions {
   /** Name used in messages. */
   source?: string;
+  /** The model's external data files by location (required when it has external tensors). */
+  externalData?: ExternalFiles;
 }
 
-/** Parses `bytes`, matches int8 patterns and builds both plans. Never throws on unsupported graphs. */
+/**
+ * Parses `bytes`, matches int8 patterns and builds both plans. Never throws on unsupported graphs;
+ * throws `ExternalDataError` when the model stores tensors in a file `options.externalData` lacks.
+ */
 export function planModel(bytes: Uint8Array, options: PlanOptions = {}): PlannedModel {
-  const ort = ortPlan(bytes);
+  const files = options.externalData ?? new Map<string, Uint8Array>();
+  const ort = ortPlan(
+    bytes,
+    [...files].map(([path, data]) => ({ path, data })),
+  );
   const model = decodeModel(bytes, options.source);
+  bindExternalData(model, files); // throws ExternalDataError for a file not given
   const ix = indexGraph(model.graph ?? {});
   const types = inferElemTypes(ix);
   const { groups, fallbacks } = matchPatterns(ix, types);
   if (groups.length === 0) return { kernels: null, ort, placement: placementOf(ix, [], fallbacks, 0) };
   try {
-    const kernels = partition(model, ix, groups, types);
+    const kernels = partition(model, ix, groups, types, files);
     const segments = kernels.steps.filter((s) => s.kind === 'ort').length;
     return { kernels, ort, placement: placementOf(ix, groups, fallbacks, segments) };
   } catch (err) {
@@ -55,7 +80,7 @@ export function planModel(bytes: Uint8Array, options: PlanOptions = {}): Planned
 
 type Unit = { kind: 'ort'; seg: number } | { kind: 'kernel'; stage: number; group: KernelGroup };
 
-function partition(model: ModelProto, ix: GraphIndex, groups: KernelGroup[], types: Map<string, number>): Plan {
+function partition(model: ModelProto, ix: GraphIndex, groups: KernelGroup[], types: Map<string, number>, files: ExternalFiles): Plan {
   const groupOf = new Map<number, KernelGroup>();
   for (const g of groups) for (const k of g.nodes) groupOf.set(k, g);
   const lastNode = new Map(groups.map((g) => [g, Math.max(...g.nodes)]));
@@ -100,7 +125,7 @@ function partition(model: ModelProto, ix: GraphIndex, groups: KernelGroup[], typ
   for (const h of hoists) if (types.has(h.constant)) types.set(h.as, types.get(h.constant)!);
   for (let s = 0; s <= maxLevel + 1; s++) {
     const nodes = ortSegments[s]!;
-    const step = nodes.length > 0 ? segment(model, ix, nodes, unitOf, kernelReads, hoists, types, s) : null;
+    const step = nodes.length > 0 ? segment(model, ix, nodes, unitOf, kernelReads, hoists, types, s, files) : null;
     if (step) steps.push(step);
     for (const g of stages[s]!) steps.push(...g.steps);
   }
@@ -140,6 +165,7 @@ function segment(
   hoists: NonNullable<KernelGroup['hoist']>,
   types: Map<string, number>,
   seg: number,
+  files: ExternalFiles,
 ): OrtStep | null {
   const inSeg = new Set(nodeIdx);
   const nodes: NodeProto[] = nodeIdx.map((i) => ix.nodes[i]!);
@@ -151,7 +177,7 @@ function segment(
   }
   const reads = [...new Set(nodes.flatMap(nodeReads))];
   const constantNodes: NodeProto[] = [];
-  const initializers = [];
+  const initializers: TensorProto[] = [];
   const inputs: string[] = [];
   for (const v of reads) {
     if (produced.has(v)) continue;
@@ -185,5 +211,15 @@ function segment(
     graph,
   });
   const identity = (names: string[]) => Object.fromEntries(names.map((n) => [n, n]));
-  return { kind: 'ort', model: onnx.ModelProto.encode(sub).finish(), inputs: identity(inputs), outputs: identity(outputs) };
+  const step: OrtStep = { kind: 'ort', model: onnx.ModelProto.encode(sub).finish(), inputs: identity(inputs), outputs: identity(outputs) };
+  const externalData = filesOf(initializers, constantNodes, files);
+  return externalData.length > 0 ? { ...step, externalData } : step;
+}
+
+/** The external data files the segment's tensors read. */
+function filesOf(initializers: TensorProto[], constantNodes: NodeProto[], files: ExternalFiles): ExternalDataFile[] {
+  return locationsOf(initializers, constantNodes).flatMap((path) => {
+    const data = files.get(path);
+    return data ? [{ path, data }] : [];
+  });
 }

@@ -19,6 +19,18 @@ export interface OrtStep {
   inputs?: Record<string, string>;
   /** sub-model output name → plan value name (identity when omitted). */
   outputs?: Record<string, string>;
+  /**
+   * The data files its tensors stored as ONNX external data read, by the `location` the model
+   * names (`path`). Handed to ORT's `externalData` session option, which copies only the ranges
+   * the sub-model's tensors name.
+   */
+  externalData?: ExternalDataFile[];
+}
+
+/** One external data file of an ORT step: its `location` in the model, and its bytes. */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
 }
 
 /** Runs a webq8 kernel on GPU tensors. */
@@ -49,6 +61,6 @@ export interface Plan {
  * The whole model as one ORT step. Its inputs and outputs are left empty: the executor takes them
  * from the session it creates (the model's own graph inputs and outputs).
  */
-export function ortPlan(model: Uint8Array): Plan {
-  return { inputs: [], outputs: [], steps: [{ kind: 'ort', model }] };
+export function ortPlan(model: Uint8Array, externalData?: ExternalDataFile[]): Plan {
+  return { inputs: [], outputs: [], steps: [{ kind: 'ort', model, ...(externalData?.length ? { externalData } : {}) }] };
 }

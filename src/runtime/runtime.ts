@@ -16,6 +16,7 @@ import { loadRelease } from '../release';
 import type { ModelReplica } from '../serving/replica';
 import { replicaBackends, serveModel, type ServeContext } from './serve-model';
 import { WorkerHost } from './worker-host';
+import { wireExternalData } from './external-data';
 import { watchLoad } from './load-watch';
 import { WorkerLink, type WorkerLinkDebug } from './worker-link';
 import { workerReplica } from './worker-replica';
@@ -115,9 +116,11 @@ export class Runtime {
       const { wire, transfers } = toWireSource(source);
       const requestId = this.nextRequestId();
       const request: LoadRequest = { requestId, source: wire, options: resolveLoadOptions({ ...options, backend }, this.options.cache?.maxBytes) };
+      const external = wireExternalData(options.externalData);
+      if (external.wire) request.options.externalData = external.wire;
       // Fails the load with LoadTimeoutError when it makes no progress for options.timeoutMs.
       const watch = watchLoad(options.timeoutMs, () => void api.cancel(requestId));
-      const work = api.load(transfer(request, transfers), proxy(watch.relay(onProgress)));
+      const work = api.load(transfer(request, [...transfers, ...external.transfers]), proxy(watch.relay(onProgress)));
       return watch.run(withAbort(work, options.signal, () => void api.cancel(requestId)));
     };
     await watchLoad(options.timeoutMs, () => undefined).guard(this.home.whenReady());

@@ -4,7 +4,7 @@ import type { AdapterInfo, BackendDecision, ModelInfo } from '../types';
 import type { PreparedModel } from './prepare';
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
-export type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number };
+export type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version' | 'externalData'> & { fetchMs: number };
 
 /** The info of model `id`; throws when the model declares no outputs (there is nothing to run). */
 export function describeModel(
@@ -15,7 +15,7 @@ export function describeModel(
   meta: ModelMeta,
   compileMs: number,
 ): ModelInfo {
-  const { executor, strategy, placement } = prepared;
+  const { executor, strategy, placement, memory } = prepared;
   const outputs = executor.outputInfo();
   if (outputs.length === 0) throw new ModelFormatError(`${meta.source} declares no outputs; there is nothing to run.`);
   const { fetchMs, ...known } = meta;
@@ -29,5 +29,6 @@ export function describeModel(
     loadTimings: { fetchMs, compileMs },
     ...(strategy ? { strategy } : {}),
     ...(placement ? { placement } : {}),
+    ...(memory ? { memory } : {}),
   };
 }

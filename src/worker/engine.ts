@@ -6,11 +6,10 @@
  * it after a device loss.
  */
 import { releaseProxy, transfer as comlinkTransfer } from 'comlink';
-import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
+import { cacheUsage, clearCache, deleteEntries, listEntries } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { AbortError, DisposedError } from '../errors';
 import type { Plan } from '../graph/plan';
-import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
 import type {
@@ -32,7 +31,7 @@ import { chooseBackend, probeGpu } from './backend';
 import { failOnDeviceLoss, settled } from './device-loss';
 import { PlanExecutor, type Executor } from './executor';
 import { liveOrtSessions } from './ort-session';
-import { fetchModel } from './fetch-model';
+import { fetchModel, pinEntries } from './fetch-model';
 import { DecodeBatcher } from './decode-batcher';
 import { generate, liveCacheBytes, liveSequences } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
@@ -96,12 +95,12 @@ export class Engine implements WorkerApi {
       const meta: ModelMeta = { source: got.label, bytes: got.bytes.byteLength, sha256: got.sha256, cache: got.cache, fetchMs: performance.now() - t0 };
       if (got.id !== undefined) meta.modelId = got.id;
       if (got.version !== undefined) meta.version = got.version;
-      assertOnnx(got.bytes, got.label);
+      if (got.external) meta.externalData = got.external.info;
       if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
       onProgress?.({ phase: 'compile', loaded: 0 });
       const { decision, adapter } = await this.decideBackend(req.options.backend);
       const t1 = performance.now();
-      const input = { bytes: got.bytes, sha256: got.sha256, backend: decision.backend, adapter, strategy: req.options.strategy, source: got.label };
+      const input = { ...req.options, ...got, source: got.label, backend: decision.backend, adapter, externalData: got.external?.files };
       const prepared = await prepareModel(input, () => this.getGpu());
       const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
@@ -112,7 +111,7 @@ export class Engine implements WorkerApi {
         });
       try {
         // Pinned while loaded: eviction never removes a model in use (in any tab).
-        if (got.cache.status !== 'none') this.pins.set(info.id, await pin(got.sha256));
+        if (got.cache.status !== 'none') this.pins.set(info.id, await pinEntries(got));
       } catch (err) {
         await this.disposeModel(info.id); // the caller never gets the model: free it
         throw err;

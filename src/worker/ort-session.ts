@@ -35,6 +35,7 @@ export async function createSession(step: PlanStep & { kind: 'ort' }, backend: B
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
   };
+  if (step.externalData?.length) options.externalData = step.externalData.map((f) => ({ path: f.path, data: f.data }));
   // A whole model as one step names no outputs: keep all of them on the GPU when asked to.
   if (!step.outputs && onGpu('')) options.preferredOutputLocation = 'gpu-buffer';
   else if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));

@@ -7,13 +7,15 @@
  */
 import { getArtifact, putArtifact } from '../cache';
 import type { ArtifactKey } from '../cache';
+import type { ExternalFiles } from '../graph/external-data';
 import { planModel } from '../graph/partition';
 import { ortPlan, type Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
-import type { AdapterInfo, Backend, Placement, StrategyDecision, StrategyRequest } from '../types';
+import type { AdapterInfo, Backend, ModelMemory, Placement, StrategyDecision, StrategyRequest } from '../types';
 import { VERSION } from '../version';
 import type { ShapeDecision, ShapeDecisions } from './adaptive';
 import type { Executor } from './executor';
+import { memoryOf } from './memory';
 import { buildExecutor, choosePlan, type ExecutorRecipe } from './strategy';
 
 /** A model ready to run: how its executor is built, the executor, and how the plan was chosen. */
@@ -23,6 +25,7 @@ export interface PreparedModel {
   /** Absent for explicit plans (`runtime.loadPlan`), which run as given. */
   strategy?: StrategyDecision;
   placement?: Placement;
+  memory?: ModelMemory;
 }
 
 /** What {@link prepareModel} needs to know about the model and where it runs. */
@@ -35,6 +38,10 @@ export interface PrepareInput {
   strategy: StrategyRequest;
   /** Name used in messages. */
   source: string;
+  /** External data files by location (src/worker/external-data.ts). */
+  externalData?: ExternalFiles | undefined;
+  /** `'auto'` keeps one plan above this many bytes (model plus data files; see `LoadOptions.bothPlansMaxBytes`). */
+  bothPlansMaxBytes?: number;
 }
 
 /**
@@ -54,11 +61,24 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
   return adapter ? `${backend}:${adapter.vendor}:${adapter.architecture}:${adapter.device}` : backend;
 }
 
-/** Prepares model bytes for `input.backend`. On WASM every op already runs on the CPU, so the model is not even parsed. */
+/** Prepares model bytes for `input.backend`, with the model's {@link ModelMemory}. */
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
+  const prepared = await prepareOnly(input, getGpu);
+  const held = [...(input.externalData?.values() ?? [])].reduce((a, f) => a + f.byteLength, input.bytes.byteLength);
+  return { ...prepared, memory: memoryOf(prepared.recipe, held) };
+}
+
+/** On WASM every op already runs on the CPU, so the model is not even parsed. */
+async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const { bytes, backend, strategy: requested } = input;
+  const files = input.externalData ?? new Map<string, Uint8Array>();
   if (backend !== 'webgpu') {
-    const recipe = { plan: ortPlan(bytes) };
+    const recipe = {
+      plan: ortPlan(
+        bytes,
+        [...files].map(([path, data]) => ({ path, data })),
+      ),
+    };
     const strategy: StrategyDecision = {
       strategy: 'ort',
       requested,
@@ -66,8 +86,9 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
     };
     return { recipe, executor: await buildExecutor(recipe, backend, getGpu), strategy };
   }
+  // A plan of an external-data model holds views of its data files: too big to store as an artifact.
   const key: ArtifactKey | null =
-    input.sha256 && requested === 'auto'
+    input.sha256 && requested === 'auto' && files.size === 0
       ? { modelSha256: input.sha256, webq8Version: VERSION, adapterKey: adapterKey(backend, input.adapter), kind: 'plan' }
       : null;
   // The artifact holds the recipe's own decisions (the executor adds each new one in place), so a
@@ -81,8 +102,10 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
     saved = warm.artifact;
     return warm.prepared;
   }
-  const planned = planModel(bytes, { source: input.source });
-  const chosen = await choosePlan(planned, backend, requested, getGpu, onDecision);
+  const planned = planModel(bytes, { source: input.source, externalData: files });
+  const modelBytes = [...files.values()].reduce((a, f) => a + f.byteLength, bytes.byteLength);
+  const size = input.bothPlansMaxBytes !== undefined ? { modelBytes, bothPlansMaxBytes: input.bothPlansMaxBytes } : undefined;
+  const chosen = await choosePlan(planned, backend, requested, getGpu, onDecision, size);
   if (warm) chosen.strategy.artifactDropped = warm.dropped;
   if (key) {
     const artifact: PlanArtifact = { strategy: chosen.strategy, placement: planned.placement };

@@ -58,6 +58,7 @@ export async function choosePlan(
   requested: StrategyRequest,
   getGpu: () => Promise<GpuContext>,
   onDecision?: (shapeClass: string, decision: ShapeDecision) => void | Promise<void>,
+  size?: { modelBytes: number; bothPlansMaxBytes: number },
 ): Promise<ChosenPlan> {
   const ort = async (reason: string, executor?: PlanExecutor): Promise<ChosenPlan> => ({
     recipe: { plan: planned.ort },
@@ -70,7 +71,9 @@ export async function choosePlan(
   if (unknown?.kind === 'kernel') return ort(`The kernel plan uses op ${unknown.op}, which this build does not register; using plain ORT.`);
   // Kernels run on ORT's GPUDevice, which exists only once an ORT WebGPU session does (ORT #26107):
   // a plan that starts with a kernel step needs the plain session first (auto needs it anyway).
-  const plain = requested === 'auto' || planned.kernels.steps[0]?.kind === 'kernel' ? await PlanExecutor.create(planned.ort, backend, getGpu) : null;
+  // Above the size limit, 'auto' keeps one plan: both would hold the weights twice.
+  const one = requested === 'auto' && size !== undefined && size.modelBytes > size.bothPlansMaxBytes;
+  const plain = (requested === 'auto' && !one) || planned.kernels.steps[0]?.kind === 'kernel' ? await PlanExecutor.create(planned.ort, backend, getGpu) : null;
   let kernels: PlanExecutor;
   try {
     kernels = await PlanExecutor.create(planned.kernels, backend, getGpu);
@@ -78,13 +81,10 @@ export async function choosePlan(
     const reason = `The kernel plan could not be prepared (${message(err)}); using plain ORT.`;
     return ort(reason, plain ?? undefined);
   }
-  if (requested === 'kernels' || !plain) {
+  if (requested === 'kernels' || one || !plain) {
     await plain?.dispose();
-    return {
-      recipe: { plan: planned.kernels },
-      executor: kernels,
-      strategy: { strategy: 'kernels', requested, reason: "webq8's kernels were requested (strategy 'kernels')." },
-    };
+    const reason = one ? oneReason(size!) : "webq8's kernels were requested (strategy 'kernels').";
+    return { recipe: { plan: planned.kernels }, executor: kernels, strategy: { strategy: 'kernels', requested, reason, ...(one ? { onePlan: true } : {}) } };
   }
   const recipe: ExecutorRecipe = { kernels: planned.kernels, ort: planned.ort, decisions: {}, ...(onDecision ? { onDecision } : {}) };
   const executor = new AdaptiveExecutor(kernels, plain, recipe.decisions, onDecision);
@@ -131,6 +131,11 @@ async function probe(executor: AdaptiveExecutor, requested: StrategyRequest): Pr
 /** Seeded random feeds for `inputs` (floats in [-1, 1), integers 0), or null when a type cannot be synthesized. */
 export function probeFeeds(inputs: ValueInfo[]): TensorMap | null {
   return syntheticFeeds(inputs, {}, PROBE_DIM, 'random');
+}
+
+function oneReason(size: { modelBytes: number; bothPlansMaxBytes: number }): string {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return `The model (${mib(size.modelBytes)}) is above bothPlansMaxBytes (${mib(size.bothPlansMaxBytes)}): keeping both plans would hold its weights twice, so only the kernel plan (int8 weights in webq8's GPU buffers, not in ORT's WASM heap) was built, without measuring.`;
 }
 
 function fmt(ms: number): string {

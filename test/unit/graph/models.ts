@@ -173,3 +173,36 @@ export function matMulNBits8(k: number, n: number, block: number, o: { zeroPoint
     opset: 17,
   });
 }
+
+/**
+ * `bytes` with every initializer of at least `threshold` bytes moved into one external data file
+ * named `location` (offsets aligned to 64 bytes): webq8's own writer of the external-data form,
+ * next to the `onnx` package's (test/fixtures/external-data/make.py).
+ */
+export function splitExternal(bytes: Uint8Array, location: string, threshold = 256): { model: Uint8Array; data: Uint8Array } {
+  const m = onnx.ModelProto.decode(bytes);
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const t of m.graph!.initializer!) {
+    const raw = t.rawData;
+    if (!raw || raw.byteLength < threshold) continue;
+    const pad = (64 - (offset % 64)) % 64;
+    parts.push(new Uint8Array(pad), raw.slice());
+    offset += pad;
+    t.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.byteLength) },
+    ].map((e) => onnx.StringStringEntryProto.create(e));
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.rawData = new Uint8Array(0);
+    offset += raw.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p, at);
+    at += p.byteLength;
+  }
+  return { model: onnx.ModelProto.encode(m).finish(), data };
+}
