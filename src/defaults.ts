@@ -35,5 +35,6 @@ export function resolveLoadOptions(options: LoadOptions, cacheMaxBytes: number |
     requireIntegrity: options.requireIntegrity ?? LOAD_DEFAULTS.requireIntegrity,
     ...(cacheMaxBytes !== undefined ? { cacheMaxBytes } : {}),
     ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
+    ...(options.verify !== undefined ? { verify: options.verify } : {}),
   };
 }

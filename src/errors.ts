@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'WORKER'
   | 'LOAD_TIMEOUT'
   | 'NOT_A_DECODER'
-  | 'CONTEXT_OVERFLOW';
+  | 'CONTEXT_OVERFLOW'
+  | 'NUMERICS';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -261,6 +262,19 @@ export class LoadTimeoutError extends WebQ8Error {
   }
 }
 
+/**
+ * The GPU plan's answers diverged from ORT's WASM EP on this device at load, and the load asked to
+ * fail (`verify.onDiverge: 'error'`). `details.output`, `details.metric`, `details.value`,
+ * `details.tolerance`, `details.adapter`. Load with `onDiverge: 'fallback'` (the default) to serve
+ * the model from WASM instead, or with `backend: 'wasm'`.
+ */
+export class NumericsError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('NUMERICS', message, details);
+    this.name = 'NumericsError';
+  }
+}
+
 const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
   ModelLoadError,
   ModelFormatError,
@@ -282,6 +296,7 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   LoadTimeoutError,
   NotADecoderError,
   ContextOverflowError,
+  NumericsError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

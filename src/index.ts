@@ -29,6 +29,7 @@ export {
   LoadTimeoutError,
   NotADecoderError,
   ContextOverflowError,
+  NumericsError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';

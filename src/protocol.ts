@@ -56,6 +56,8 @@ export interface ResolvedLoadOptions {
   cacheMaxBytes?: number;
   /** Load-time warm-up (see `LoadOptions.warmup`; checked in the worker, src/worker/warmup.ts). */
   warmup?: LoadOptions['warmup'];
+  /** Load-time verification against ORT's WASM EP (see `LoadOptions.verify`; checked in the worker, src/worker/verify.ts). */
+  verify?: LoadOptions['verify'];
 }
 
 /** `runtime.load` as the worker receives it. */
@@ -209,9 +211,11 @@ export interface GenerateReply {
  * loaded models; `'gpu-counts'` answers {@link GpuCounts} (leak checks compare them around a
  * load/dispose cycle); `'invalid-binding'` makes the next kernel dispatch bind a buffer WebGPU
  * rejects (the run then fails with `GpuError`); `'kv-cache-bytes'` answers the bytes all live
- * generations hold, `'kv-sequences'` how many sequences hold a cache.
+ * generations hold, `'kv-sequences'` how many sequences hold a cache; `'corrupt-kernels'` makes
+ * every kernel step of later runs overwrite part of its first output (a wrong GPU answer, for the
+ * verification tests) until `'heal-kernels'`.
  */
-export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences';
+export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences' | 'corrupt-kernels' | 'heal-kernels';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

@@ -14,6 +14,7 @@ import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort, ortDevice } from './ort';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from './dims';
+import { injectKernelFault } from './faults';
 
 /** A plan value where a step left it: CPU data, or a GPU buffer with the way to free it. */
 export type PlanValue = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
@@ -265,6 +266,7 @@ export class PlanExecutor implements Executor {
       return { buffer, type: v.type, dims: v.dims };
     });
     const outputs = s.kernel.run(inputs, options);
+    injectKernelFault(gpu, outputs[0]); // a no-op unless a test armed it (src/worker/faults.ts)
     outputs.forEach((t, k) => {
       const name = s.step.outputs[k];
       if (name) env.set(name, { where: 'gpu', type: t.type, dims: t.dims, buffer: t.buffer, release: () => gpu.buffers.release(t.buffer) });
