@@ -2,8 +2,8 @@
  * Feeding a step's outputs back to the next step's inputs (multi-run verification,
  * src/worker/verify.ts), by the naming conventions of recurrent and decoder exports: an output
  * named like an input plus `n`/`N` (`hn` → `h`, `stateN` → `state`), or `present…` for `past…`
- * (`present.0.key` → `past_key_values.0.key`, `present_key` → `past_key`). Inputs without such an
- * output keep their value; an output of another type than its input is not fed back.
+ * (`present.0.key` → `past_key_values.0.key`, `present_key` → `past_key`). Other inputs take the
+ * next step's fresh values; an output of another type than its input is not fed back.
  */
 import type { TensorLike, TensorMap } from '../types';
 
@@ -15,7 +15,7 @@ export function feedbackSource(input: string, outputs: readonly string[]): strin
   return candidates.find((c) => outputs.includes(c));
 }
 
-/** `feeds` with every input that has a feedback source replaced by that output. */
+/** The next step's `feeds`, with every input that has a feedback source replaced by that output. */
 export function nextFeeds(feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): TensorMap {
   const names = Object.keys(outputs);
   const next: TensorMap = { ...feeds };

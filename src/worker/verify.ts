@@ -65,8 +65,8 @@ export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVeri
       `The model is ${mib(subject.bytes.byteLength)}, above verify.maxBytes (${mib(options.maxBytes)}): the WASM reference would hold a second copy. Raise verify.maxBytes to check it.`,
     );
   }
-  const feeds = verifyFeeds(subject.inputs, options);
-  if (!feeds) return skipped('An input is not a tensor, so no inputs could be synthesized.');
+  if (!verifyFeeds(subject.inputs, options)) return skipped('An input is not a tensor, so no inputs could be synthesized.');
+  const feedsAt = (step: number) => verifyFeeds(subject.inputs, { ...options, seed: options.seed + step })!;
   const tolerance = options.tolerance ?? (quantizesAtRunTime(subject.bytes) ? QUANTIZED_TOLERANCE : FLOAT_TOLERANCE);
   let reference: PlanExecutor;
   try {
@@ -76,7 +76,7 @@ export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVeri
   }
   let keep = false;
   try {
-    const found = await compareRuns(subject, reference, feeds, tolerance, options.runs);
+    const found = await compareRuns(subject, reference, feedsAt, tolerance, options.runs);
     if ('skip' in found) return skipped(found.skip);
     const outputs = worstPerOutput(found.all);
     const bad = outputs.filter((c) => !c.ok);
@@ -95,16 +95,20 @@ export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVeri
   }
 }
 
-/** Runs both plans `runs` times, each fed its own outputs back, and compares every output of every step. */
+/**
+ * Runs both plans `runs` times and compares every output of every step. Each step gets fresh
+ * seeded inputs (a new frame, a new token), except those fed back: there each plan gets its own
+ * previous output, so a plan whose state drifts is seen drifting.
+ */
 async function compareRuns(
   subject: VerifySubject,
   reference: Executor,
-  feeds: TensorMap,
+  feedsAt: (step: number) => TensorMap,
   tolerance: number,
   runs: number,
 ): Promise<{ all: Comparison[] } | { skip: string }> {
   const all: Comparison[] = [];
-  let [gpuFeeds, refFeeds] = [feeds, feeds];
+  let [gpuFeeds, refFeeds] = [feedsAt(0), feedsAt(0)];
   for (let step = 0; step < runs; step++) {
     if (subject.signal?.aborted) throw new AbortError('The load was aborted by its AbortSignal during verification.');
     let want: Record<string, TensorLike>;
@@ -124,7 +128,8 @@ async function compareRuns(
       const g = got[name];
       all.push(g ? compareTensor(name, g, w, tolerance, step) : { name, metric: 'shape', value: 1, tolerance: 0, step, ok: false });
     }
-    [gpuFeeds, refFeeds] = [nextFeeds(gpuFeeds, got), nextFeeds(refFeeds, want)];
+    const fresh = feedsAt(step + 1);
+    [gpuFeeds, refFeeds] = [nextFeeds(fresh, got), nextFeeds(fresh, want)];
   }
   return { all };
 }
