@@ -8,8 +8,8 @@
 import { releaseProxy, transfer as comlinkTransfer } from 'comlink';
 import { cacheUsage, clearCache, deleteEntries, listEntries, pin } from '../cache';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
-import { AbortError, DisposedError, ModelFormatError, NumericsError } from '../errors';
-import { ortPlan, type Plan } from '../graph/plan';
+import { AbortError, DisposedError, ModelFormatError } from '../errors';
+import type { Plan } from '../graph/plan';
 import { assertOnnx } from '../graph/sniff';
 import { registerBuiltinKernels } from '../kernels/builtins';
 import { GpuContext } from '../kernels/gpu-context';
@@ -31,7 +31,6 @@ import type { AdapterInfo, BackendDecision, BackendRequest, ModelInfo, TensorMap
 import { chooseBackend, probeGpu } from './backend';
 import { failOnDeviceLoss, settled } from './device-loss';
 import { liveOrtSessions, PlanExecutor, type Executor } from './executor';
-import { setKernelFault } from './faults';
 import { fetchModel } from './fetch-model';
 import { DecodeBatcher } from './decode-batcher';
 import { generate, liveCacheBytes, liveSequences } from './generate';
@@ -40,7 +39,7 @@ import { prepareModel, type PreparedModel } from './prepare';
 import { profileRun } from './profile';
 import { buildExecutor, type ExecutorRecipe } from './strategy';
 import { validateFeeds } from './validate';
-import { verifyAtLoad, verifyOptions, type ResolvedVerify } from './verify';
+import { setKernelFault, verifyOptions, verifyPrepared } from './verify-load';
 import { warmUp, warmupOptions } from './warmup';
 
 interface LoadedModel {
@@ -65,7 +64,7 @@ interface LoadedModel {
 }
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
-type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version'> & { fetchMs: number };
+type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version' | 'verify'> & { fetchMs: number };
 
 /** Implements the worker API. One instance per worker. */
 export class Engine implements WorkerApi {
@@ -91,8 +90,7 @@ export class Engine implements WorkerApi {
   }
 
   async load(req: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo> {
-    const warmup = warmupOptions(req.options.warmup);
-    const verify = verifyOptions(req.options.verify);
+    const [warmup, verify] = [warmupOptions(req.options.warmup), verifyOptions(req.options.verify)];
     return this.withLoad(req.requestId, async (signal) => {
       const t0 = performance.now();
       const got = await fetchModel(req, signal, onProgress);
@@ -105,10 +103,9 @@ export class Engine implements WorkerApi {
       const { decision, adapter } = await this.decideBackend(req.options.backend);
       const t1 = performance.now();
       const input = { bytes: got.bytes, sha256: got.sha256, backend: decision.backend, adapter, strategy: req.options.strategy, source: got.label };
-      const prepared = await prepareModel(input, () => this.getGpu());
-      const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
-      // Verification against ORT's WASM EP (src/worker/verify.ts) before warm-up: warm-up then warms what serves.
-      if (verify) await this.verify(info, got.bytes, verify, signal);
+      // Checked against ORT's WASM EP (src/worker/verify-load.ts): a divergence may serve it from WASM.
+      const checked = await verifyPrepared(await prepareModel(input, () => this.getGpu()), decision, { ...input, signal }, verify);
+      const info = await this.register(checked.prepared, checked.decision, adapter, { ...meta, ...checked.info }, performance.now() - t1, signal);
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
       if (warmup)
         info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, signal).catch(async (err: unknown) => {
@@ -290,39 +287,6 @@ export class Engine implements WorkerApi {
     const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
     this.models.set(id, { info, recipe: prepared.recipe, decision, executor, ...fresh });
     return info;
-  }
-
-  /**
-   * Checks a registered model's GPU plan against ORT's WASM EP and acts on a divergence as
-   * `options.onDiverge` says: serve from the WASM reference (`fallback`), unload and reject with
-   * {@link NumericsError} (`error`), or keep the GPU plan (`report`). `info.verify` says what happened.
-   */
-  private async verify(info: ModelInfo, bytes: Uint8Array, options: ResolvedVerify, signal: AbortSignal): Promise<void> {
-    const model = this.models.get(info.id)!;
-    const subject = { bytes, backend: model.decision.backend, executor: model.executor, inputs: info.inputs, signal };
-    const outcome = await verifyAtLoad(subject, options).catch(async (err: unknown) => {
-      await this.disposeModel(info.id);
-      throw err;
-    });
-    info.verify = outcome.info;
-    if (outcome.info.status !== 'diverged') return;
-    if (options.onDiverge === 'error') {
-      await this.disposeModel(info.id);
-      const worst = outcome.info.outputs.find((o) => o.metric !== 'relL2' || o.value > o.tolerance) ?? outcome.info.outputs[0];
-      const adapter = info.adapter ? `${info.adapter.vendor}/${info.adapter.architecture}` : 'unknown';
-      throw new NumericsError(
-        `${outcome.info.reason} (adapter ${adapter}). The load was rejected because verify.onDiverge is 'error'; load with onDiverge 'fallback' (the default) to serve it from WASM, or with backend 'wasm'.`,
-        { ...worst, adapter, source: info.source },
-      );
-    }
-    if (!outcome.reference) return; // 'report': the GPU plan stays
-    await model.executor.dispose();
-    model.executor = outcome.reference;
-    model.recipe = { plan: ortPlan(bytes) };
-    const reason = `Served from ORT's WASM EP: ${outcome.info.reason.replace(/^The GPU plan /, 'the GPU plan ')}`;
-    model.decision = info.backend = { backend: 'wasm', requested: info.backend.requested, reason };
-    if (info.strategy) info.strategy = { strategy: 'ort', requested: info.strategy.requested, reason };
-    if (this.webgpuModels().length === 0) this.gpu?.buffers.trim(0);
   }
 
   /** The GPU context on ORT's device, rebuilt (once, however many callers ask) if the device was lost. */

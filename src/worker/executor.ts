@@ -265,8 +265,7 @@ export class PlanExecutor implements Executor {
       env.set(name, { where: 'gpu', type: v.type, dims: v.dims, buffer, release: () => gpu.buffers.release(buffer) });
       return { buffer, type: v.type, dims: v.dims };
     });
-    const outputs = s.kernel.run(inputs, options);
-    injectKernelFault(gpu, outputs[0]); // a no-op unless a test armed it (src/worker/faults.ts)
+    const outputs = injectKernelFault(gpu, s.kernel.run(inputs, options)); // unchanged unless a test armed it (faults.ts)
     outputs.forEach((t, k) => {
       const name = s.step.outputs[k];
       if (name) env.set(name, { where: 'gpu', type: t.type, dims: t.dims, buffer: t.buffer, release: () => gpu.buffers.release(t.buffer) });

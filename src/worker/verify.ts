@@ -35,9 +35,11 @@ export interface VerifyOutcome {
 export function verifyOptions(request: boolean | VerifyOptions | undefined): ResolvedVerify | null {
   if (request === false) return null;
   const o: VerifyOptions = request === undefined || request === true ? {} : request;
-  if (typeof o !== 'object' || o === null) throw new InputError(`verify must be true, false or {shapes, feeds, runs, tolerance, onDiverge, maxBytes}; got ${String(request)}.`);
+  if (typeof o !== 'object' || o === null)
+    throw new InputError(`verify must be true, false or {shapes, feeds, runs, tolerance, onDiverge, maxBytes}; got ${String(request)}.`);
   const r = { ...VERIFY_DEFAULTS, shapes: {}, feeds: {}, ...o } as ResolvedVerify;
-  if (!Number.isInteger(r.runs) || r.runs < 1) throw new InputError(`verify.runs is ${String(r.runs)}; it must be a positive integer (e.g. 3).`, { runs: r.runs });
+  if (!Number.isInteger(r.runs) || r.runs < 1)
+    throw new InputError(`verify.runs is ${String(r.runs)}; it must be a positive integer (e.g. 3).`, { runs: r.runs });
   if (r.tolerance !== undefined && !(typeof r.tolerance === 'number' && r.tolerance >= 0))
     throw new InputError(`verify.tolerance is ${String(r.tolerance)}; it must be a non-negative relative L2 error (e.g. ${FLOAT_TOLERANCE}).`);
   if (!['fallback', 'error', 'report'].includes(r.onDiverge))
@@ -55,8 +57,11 @@ export interface VerifySubject {
   signal?: AbortSignal;
 }
 
-/** Runs the check (see the module comment); the reference is released unless the engine is to serve from it. */
-export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVerify): Promise<VerifyOutcome> {
+/**
+ * Runs the check (see the module comment); the reference is released unless the engine is to serve
+ * from it. `makeReference` builds the WASM session (a stand-in in unit tests).
+ */
+export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVerify, makeReference = wasmReference): Promise<VerifyOutcome> {
   const t0 = performance.now();
   const skipped = (reason: string): VerifyOutcome => ({ info: { status: 'skipped', reason, outputs: [], ms: performance.now() - t0 } });
   if (subject.backend !== 'webgpu') return skipped(`The model runs on ${subject.backend}: ORT's WASM EP is the reference itself.`);
@@ -68,9 +73,9 @@ export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVeri
   if (!verifyFeeds(subject.inputs, options)) return skipped('An input is not a tensor, so no inputs could be synthesized.');
   const feedsAt = (step: number) => verifyFeeds(subject.inputs, { ...options, seed: options.seed + step })!;
   const tolerance = options.tolerance ?? (quantizesAtRunTime(subject.bytes) ? QUANTIZED_TOLERANCE : FLOAT_TOLERANCE);
-  let reference: PlanExecutor;
+  let reference: Executor;
   try {
-    reference = await PlanExecutor.create(ortPlan(subject.bytes), 'wasm', noGpu);
+    reference = await makeReference(subject.bytes);
   } catch (err) {
     return skipped(`ORT's WASM EP could not create a session of this model (${message(err)}).`);
   }
@@ -150,7 +155,8 @@ export function verifyFeeds(inputs: readonly ValueInfo[], options: Pick<Resolved
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
   };
-  for (const t of Object.values(synthetic)) if (t.data instanceof Float32Array || t.data instanceof Float64Array) t.data.forEach((_, i, a) => (a[i] = random()));
+  for (const t of Object.values(synthetic))
+    if (t.data instanceof Float32Array || t.data instanceof Float64Array) t.data.forEach((_, i, a) => (a[i] = random()));
   const feeds = { ...synthetic, ...options.feeds };
   try {
     validateFeeds(inputs, feeds);
@@ -175,7 +181,11 @@ function contains(bytes: Uint8Array, text: string): boolean {
   return false;
 }
 
-const noGpu = (): Promise<GpuContext> => Promise.reject(new Error('The WASM reference has no GPU steps.'));
+/** The model in one session on ORT's WASM EP. */
+function wasmReference(bytes: Uint8Array): Promise<Executor> {
+  const noGpu = (): Promise<GpuContext> => Promise.reject(new Error('The WASM reference has no GPU steps.'));
+  return PlanExecutor.create(ortPlan(bytes), 'wasm', noGpu);
+}
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -81,7 +81,10 @@ test('models where both agree keep their GPU plan: q8 MLP on the kernel plan ove
   expect(r.mlp.verify!.outputs[0]!.value).toBeLessThan(3e-2);
   expect(r.nan).toMatchObject({ backend: 'webgpu', verify: { status: 'agreed' } });
   expect(r.nan.verify!.outputs).toEqual(
-    expect.arrayContaining([expect.objectContaining({ name: 'y', metric: 'relL2', tolerance: 1e-3 }), expect.objectContaining({ name: 'i', metric: 'mismatch', value: 0 })]),
+    expect.arrayContaining([
+      expect.objectContaining({ name: 'y', metric: 'relL2', tolerance: 1e-3 }),
+      expect.objectContaining({ name: 'i', metric: 'mismatch', value: 0 }),
+    ]),
   );
   expect(r.cell).toMatchObject({ backend: 'webgpu', verify: { status: 'agreed' } });
   expect(r.cell.verify!.reason).toMatch(/3 run/);
@@ -110,7 +113,12 @@ test.describe('a corrupted kernel output', () => {
       const wrong = [...((await reported.run(feeds())).y!.data as Float32Array)];
       const err = await rt.load(new Uint8Array(model), { ...options, verify: { onDiverge: 'error' } }).then(
         () => null,
-        (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({ name: e.name, code: e.code, message: e.message, details: e.details }),
+        (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({
+          name: e.name,
+          code: e.code,
+          message: e.message,
+          details: e.details,
+        }),
       );
       await debug('heal-kernels');
       const again = [...((await oracle.run(feeds())).y!.data as Float32Array)];
@@ -141,9 +149,7 @@ test.describe('a corrupted kernel output', () => {
   });
 });
 
-test('Silero VAD v5 (sr input, recurrent state, runs: 3) diverges on SwiftShader WebGPU and is served from WASM', async ({
-  webq8Page: page,
-}) => {
+test('Silero VAD v5 (sr input, recurrent state, runs: 3) diverges on SwiftShader WebGPU and is served from WASM', async ({ webq8Page: page }) => {
   test.setTimeout(180_000);
   const r = await page.evaluate(async (url) => {
     const { createRuntime } = await import('/dist/index.js');
