@@ -111,15 +111,9 @@ test.describe('a corrupted kernel output', () => {
       const got = [...((await fallback.run(feeds())).y!.data as Float32Array)];
       const reported = await rt.load(new Uint8Array(model), { ...options, verify: { onDiverge: 'report' } });
       const wrong = [...((await reported.run(feeds())).y!.data as Float32Array)];
-      const err = await rt.load(new Uint8Array(model), { ...options, verify: { onDiverge: 'error' } }).then(
-        () => null,
-        (e: { name: string; code: string; message: string; details: Record<string, unknown> }) => ({
-          name: e.name,
-          code: e.code,
-          message: e.message,
-          details: e.details,
-        }),
-      );
+      type Failure = Error & { code: string; details: Record<string, unknown> };
+      const failure = await rt.load(new Uint8Array(model), { ...options, verify: { onDiverge: 'error' } }).catch((e: Failure) => e);
+      const err = 'code' in failure ? { name: failure.name, code: failure.code, message: failure.message, details: failure.details } : null;
       await debug('heal-kernels');
       const again = [...((await oracle.run(feeds())).y!.data as Float32Array)];
       const out = {
