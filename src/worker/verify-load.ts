@@ -45,7 +45,7 @@ export async function verifyPrepared(
   const { executor } = prepared;
   let outcome;
   try {
-    outcome = await verifyAtLoad({ bytes: ctx.bytes, backend: decision.backend, executor, inputs: executor.inputInfo(), signal: ctx.signal }, options);
+    outcome = await verifyAtLoad({ bytes: ctx.bytes, backend: decision.backend, executor, signal: ctx.signal }, options);
   } catch (err) {
     await executor.dispose(); // AbortError, InputError (verify.shapes that do not fit)
     throw err;

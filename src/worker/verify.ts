@@ -53,7 +53,6 @@ export interface VerifySubject {
   bytes: Uint8Array;
   backend: Backend;
   executor: Executor;
-  inputs: readonly ValueInfo[];
   signal?: AbortSignal;
 }
 
@@ -70,8 +69,6 @@ export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVeri
       `The model is ${mib(subject.bytes.byteLength)}, above verify.maxBytes (${mib(options.maxBytes)}): the WASM reference would hold a second copy. Raise verify.maxBytes to check it.`,
     );
   }
-  if (!verifyFeeds(subject.inputs, options)) return skipped('An input is not a tensor, so no inputs could be synthesized.');
-  const feedsAt = (step: number) => verifyFeeds(subject.inputs, { ...options, seed: options.seed + step })!;
   const tolerance = options.tolerance ?? (quantizesAtRunTime(subject.bytes) ? QUANTIZED_TOLERANCE : FLOAT_TOLERANCE);
   let reference: Executor;
   try {
@@ -81,6 +78,10 @@ export async function verifyAtLoad(subject: VerifySubject, options: ResolvedVeri
   }
   let keep = false;
   try {
+    // The model's own declared inputs: a kernel plan that starts with a kernel step knows no input types.
+    const inputs = reference.inputInfo();
+    if (!verifyFeeds(inputs, options)) return skipped('An input is not a tensor, so no inputs could be synthesized.');
+    const feedsAt = (step: number) => verifyFeeds(inputs, { ...options, seed: options.seed + step })!;
     const found = await compareRuns(subject, reference, feedsAt, tolerance, options.runs);
     if ('skip' in found) return skipped(found.skip);
     const outputs = worstPerOutput(found.all);

@@ -41,7 +41,7 @@ function fake(f: (v: number) => number = (v) => v, fail = false) {
   return { executor, state };
 }
 
-const subject = (executor: Executor, backend: 'webgpu' | 'wasm' = 'webgpu') => ({ bytes, backend, executor, inputs });
+const subject = (executor: Executor, backend: 'webgpu' | 'wasm' = 'webgpu') => ({ bytes, backend, executor });
 
 describe('verifyAtLoad', () => {
   it('agrees when both answer alike, reports every output, and releases the reference', async () => {
@@ -65,6 +65,13 @@ describe('verifyAtLoad', () => {
       expect(out.reference === ref.executor).toBe(onDiverge === 'fallback');
       expect(ref.state.disposed).toBe(onDiverge !== 'fallback');
     }
+  });
+
+  it("synthesizes inputs from the reference's declared inputs (a plan starting with a kernel step knows no input types)", async () => {
+    const gpu = fake();
+    (gpu.executor as { inputInfo: () => ValueInfo[] }).inputInfo = () => inputs.map((v) => ({ ...v, type: 'unknown' as const }));
+    const out = await verifyAtLoad(subject(gpu.executor), verifyOptions(true)!, async () => fake().executor);
+    expect(out.info.status).toBe('agreed');
   });
 
   it('a GPU plan that throws where WASM answers diverges with metric `error`', async () => {
