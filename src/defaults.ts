@@ -39,6 +39,7 @@ export function resolveLoadOptions(options: LoadOptions, cacheMaxBytes: number |
     ...(cacheMaxBytes !== undefined ? { cacheMaxBytes } : {}),
     ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
     ...(options.revalidate !== undefined ? { revalidate: checkRevalidate(options.revalidate) } : {}),
+    ...(options.verify !== undefined ? { verify: options.verify } : {}),
   };
 }
 

@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'CONTEXT_OVERFLOW'
   | 'RUNTIME_CRASHED'
   | 'EXTERNAL_DATA'
-  | 'STORAGE_QUOTA';
+  | 'STORAGE_QUOTA'
+  | 'NUMERICS';
 
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
@@ -302,6 +303,19 @@ export class RuntimeCrashedError extends WebQ8Error {
   }
 }
 
+/**
+ * The GPU plan's answers diverged from ORT's WASM EP on this device at load, and the load asked to
+ * fail (`verify.onDiverge: 'error'`). `details.output`, `details.metric`, `details.value`,
+ * `details.tolerance`, `details.adapter`. Load with `onDiverge: 'fallback'` (the default) to serve
+ * the model from WASM instead, or with `backend: 'wasm'`.
+ */
+export class NumericsError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('NUMERICS', message, details);
+    this.name = 'NumericsError';
+  }
+}
+
 const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
   ModelLoadError,
   ModelFormatError,
@@ -326,6 +340,7 @@ const classes: Record<string, new (message: string, details: Record<string, unkn
   RuntimeCrashedError,
   ExternalDataError,
   StorageQuotaError,
+  NumericsError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

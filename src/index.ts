@@ -32,6 +32,7 @@ export {
   RuntimeCrashedError,
   ExternalDataError,
   StorageQuotaError,
+  NumericsError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
 export type * from './types';

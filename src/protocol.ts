@@ -62,6 +62,8 @@ export interface ResolvedLoadOptions {
   externalData?: Record<string, WireSource>;
   /** See `LoadOptions.bothPlansMaxBytes`. */
   bothPlansMaxBytes: number;
+  /** Load-time verification against ORT's WASM EP (see `LoadOptions.verify`; checked in the worker, src/worker/verify.ts). */
+  verify?: LoadOptions['verify'];
 }
 
 /** `runtime.load` as the worker receives it. */
@@ -216,9 +218,12 @@ export interface GenerateReply {
  * load/dispose cycle); `'invalid-binding'` makes the next kernel dispatch bind a buffer WebGPU
  * rejects (the run then fails with `GpuError`); `'kv-cache-bytes'` answers the bytes all live
  * generations hold, `'kv-sequences'` how many sequences hold a cache; `'crash-ort'` makes the
- * next call into onnxruntime fail as a WebAssembly trap would (the instance is then dead for good).
+ * next call into onnxruntime fail as a WebAssembly trap would (the instance is then dead for good);
+ * `'corrupt-kernels'` makes every kernel step of later runs overwrite part of its first output (a
+ * wrong GPU answer, for the verification tests) until `'heal-kernels'`.
  */
-export type DebugCommand = 'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences' | 'crash-ort';
+export type DebugCommand =
+  'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences' | 'crash-ort' | 'corrupt-kernels' | 'heal-kernels';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

@@ -5,6 +5,9 @@
  */
 
 /** Element types webq8 accepts and returns (ONNX names as ORT spells them). */
+import type { VerifyInfo, VerifyOptions } from './verify-types';
+
+export type * from './verify-types';
 export type DType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint32' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'bool' | 'float64' | 'uint64';
 
 /** The typed array that holds each {@link DType}. */
@@ -109,6 +112,8 @@ export interface ModelInfo {
   externalData?: ExternalDataInfo[];
   /** Where the model's bytes went (absent for explicit plans). See {@link ModelMemory}. */
   memory?: ModelMemory;
+  /** Whether the GPU plan's answers were checked against ORT's WASM EP at load (see {@link LoadOptions.verify}). */
+  verify?: VerifyInfo;
 }
 
 /**
@@ -282,6 +287,13 @@ export interface LoadOptions {
    * (`model.info.strategy.onePlan`), since both plans would hold the weights twice. Default 512 MiB.
    */
   bothPlansMaxBytes?: number;
+  /**
+   * Check the GPU plan's answers against ORT's WASM EP on this device before the load resolves
+   * (seeded random inputs, every output compared). Default: on when the model runs on WebGPU and is
+   * at most {@link VerifyOptions.maxBytes}; `false` turns it off. See {@link VerifyOptions};
+   * {@link ModelInfo.verify} reports what happened.
+   */
+  verify?: boolean | VerifyOptions;
 }
 
 /** Load-time warm-up, in the spirit of Triton's `model_warmup`: zero-filled runs before `load` resolves. */

@@ -4,7 +4,7 @@ import type { AdapterInfo, BackendDecision, ModelInfo } from '../types';
 import type { PreparedModel } from './prepare';
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
-export type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version' | 'externalData'> & { fetchMs: number };
+export type ModelMeta = Pick<ModelInfo, 'source' | 'bytes' | 'sha256' | 'cache' | 'modelId' | 'version' | 'externalData' | 'verify'> & { fetchMs: number };
 
 /** The info of model `id`; throws when the model declares no outputs (there is nothing to run). */
 export function describeModel(

@@ -40,6 +40,7 @@ import { prepareModel, type PreparedModel } from './prepare';
 import { profileRun } from './profile';
 import { buildExecutor, type ExecutorRecipe } from './strategy';
 import { validateFeeds } from './validate';
+import { setKernelFault, verifyOptions, verifyPrepared } from './verify-load';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
 
@@ -88,7 +89,7 @@ export class Engine implements WorkerApi {
   }
 
   async load(req: LoadRequest, onProgress?: (p: WireProgress) => void): Promise<ModelInfo> {
-    const warmup = warmupOptions(req.options.warmup);
+    const [warmup, verify] = [warmupOptions(req.options.warmup), verifyOptions(req.options.verify)];
     return this.withLoad(req.requestId, async (signal) => {
       const t0 = performance.now();
       const got = await fetchModel(req, signal, onProgress);
@@ -101,8 +102,10 @@ export class Engine implements WorkerApi {
       const { decision, adapter } = await this.decideBackend(req.options.backend);
       const t1 = performance.now();
       const input = { ...req.options, ...got, source: got.label, backend: decision.backend, adapter, externalData: got.external?.files };
-      const prepared = await prepareModel(input, () => this.getGpu());
-      const info = await this.register(prepared, decision, adapter, meta, performance.now() - t1, signal);
+      // Checked against ORT's WASM EP (src/worker/verify-load.ts): a divergence may serve it from WASM.
+      // A model with external data is not (the reference would hold a second copy of a large model).
+      const checked = await verifyPrepared(await prepareModel(input, () => this.getGpu()), decision, { ...input, signal }, got.external ? null : verify);
+      const info = await this.register(checked.prepared, checked.decision, adapter, { ...meta, ...checked.info }, performance.now() - t1, signal);
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
       if (warmup)
         info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, signal).catch(async (err: unknown) => {
@@ -184,6 +187,7 @@ export class Engine implements WorkerApi {
     if (command === 'kv-cache-bytes') return liveCacheBytes();
     if (command === 'kv-sequences') return liveSequences();
     if (command === 'crash-ort') return injectOrtTrap();
+    if (command === 'corrupt-kernels' || command === 'heal-kernels') return setKernelFault(command === 'corrupt-kernels');
     const gpu = await this.getGpu();
     if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };
     if (command === 'invalid-binding') return gpu.invalidateNextBinding();

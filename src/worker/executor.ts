@@ -16,6 +16,7 @@ import { ortCall, ortRelease } from './ort-gate';
 import { createSession, disposeSteps, ortLabel, type PreparedKernelStep, type PreparedOrt } from './ort-session';
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from './dims';
+import { injectKernelFault } from './faults';
 
 /** A plan value where a step left it: CPU data, or a GPU buffer with the way to free it. */
 export type PlanValue = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
@@ -262,7 +263,7 @@ export class PlanExecutor implements Executor {
       env.set(name, { where: 'gpu', type: v.type, dims: v.dims, buffer, release: () => gpu.buffers.release(buffer) });
       return { buffer, type: v.type, dims: v.dims };
     });
-    const outputs = s.kernel.run(inputs, options);
+    const outputs = injectKernelFault(gpu, s.kernel.run(inputs, options)); // unchanged unless a test armed it (faults.ts)
     outputs.forEach((t, k) => {
       const name = s.step.outputs[k];
       if (name) env.set(name, { where: 'gpu', type: t.type, dims: t.dims, buffer: t.buffer, release: () => gpu.buffers.release(t.buffer) });

@@ -1,0 +1,59 @@
+/** Types of load-time verification against ORT's WASM EP (see `LoadOptions.verify`, docs/verify.md). */
+import type { TensorMap } from './types';
+
+/** What to do when the GPU plan and ORT's WASM EP disagree at load. */
+export type DivergeAction = 'fallback' | 'error' | 'report';
+
+/** Load-time verification of the GPU plan against ORT's WASM EP (see `docs/verify.md`). */
+export interface VerifyOptions {
+  /** Shapes of the synthetic inputs by input name, as in `WarmupOptions.shapes`. */
+  shapes?: Record<string, readonly number[]>;
+  /** Inputs used as given (a sample rate, token ids), as in `WarmupOptions.feeds`; the others are seeded random. */
+  feeds?: TensorMap;
+  /**
+   * Steps compared. With more than one, each step's outputs are fed back to the inputs they name
+   * (`stateN` → `state`, `present…` → `past…`, `hn` → `h`), so recurrent state is checked over time. Default 1.
+   */
+  runs?: number;
+  /**
+   * Largest relative L2 error a float output may have. Default 1e-3, or 3e-2 when the plan
+   * quantizes activations at run time (DynamicQuantizeLinear: one flipped rounding moves an element).
+   */
+  tolerance?: number;
+  /** `'fallback'` (default) serves the model from WASM; `'error'` rejects the load with `NumericsError`; `'report'` keeps the GPU plan. */
+  onDiverge?: DivergeAction;
+  /** Models larger than this (bytes) are not verified by default (the WASM reference holds a second copy). Default 256 MiB. */
+  maxBytes?: number;
+  /** Seed of the synthetic inputs. Default 1. */
+  seed?: number;
+}
+
+/** One compared output: the metric, its value and the tolerance it was held to. */
+export interface VerifiedOutput {
+  name: string;
+  /**
+   * `relL2` (float: ‖gpu − wasm‖ / ‖wasm‖ over elements finite in both), `nonFinite` (elements whose
+   * NaN/±Inf status differs), `mismatch` (integer/bool elements that differ), `shape` (another shape
+   * or type, or missing), `error` (the GPU plan threw where WASM answered; `detail` says what).
+   */
+  metric: 'relL2' | 'nonFinite' | 'mismatch' | 'shape' | 'error';
+  value: number;
+  tolerance: number;
+  /** Which step of a multi-run check (0-based). */
+  step: number;
+  /** The GPU plan's error message (metric `error`). */
+  detail?: string;
+}
+
+/** What load-time verification found. */
+export interface VerifyInfo {
+  /** `agreed`: within tolerance; `diverged`: an output was not; `skipped`: not checked (see `reason`). */
+  status: 'agreed' | 'diverged' | 'skipped';
+  reason: string;
+  /** The worst step of each output (all of them when agreed; empty when skipped). */
+  outputs: VerifiedOutput[];
+  /** Milliseconds the check added to the load. */
+  ms: number;
+  /** What was done about a divergence. */
+  action?: DivergeAction;
+}
