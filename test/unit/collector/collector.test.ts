@@ -154,8 +154,19 @@ describe('reference collector over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const html = await res.text();
-    expect(html).toMatch(/<svg[^>]*>.*<path d="M/s);
+    expect(html).toMatch(/<svg[^>]*>.*<path class="mark"[^>]* d="M/s);
     expect(html).toContain('<td>ocr</td>');
     expect((await fetch(`${c.url}/nope`)).status).toBe(404);
+  });
+
+  it('draws a series with a single sample, and one CDF per model version', async () => {
+    const c = await start();
+    await post(c.url, body(samples('lognormal', 1, 1), V1));
+    const one = await (await fetch(`${c.url}/`)).text();
+    expect(one.match(/<path class="mark"[^>]* d="M[\d.]+,[\d.]+V[\d.]+"/g)).toHaveLength(1); // one step up at the sample
+    await post(c.url, body(samples('lognormal', 50, 2), { ...V1, modelVersion: '2' }));
+    const two = await (await fetch(`${c.url}/`)).text();
+    expect(two).toContain('Per model version');
+    expect(two.match(/aria-label="latency CDF of ocr @ [12]"/g)).toHaveLength(2);
   });
 });
