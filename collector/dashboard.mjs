@@ -63,6 +63,17 @@ function perVersion(series) {
 }
 
 /**
+ * A table of devices (WebGPU adapter, backend) with their percentiles for `metric`.
+ * @param {ReturnType<import('./aggregate.mjs').createAggregator>} agg @param {string} metric
+ */
+function deviceTable(agg, metric) {
+  const rows = agg.devices(metric);
+  if (!rows.length) return '';
+  const tr = rows.map((d) => `<tr><td>${esc(d.adapter)}</td><td>${esc(d.backend)}</td><td>${d.count}</td><td>${ms(d.p50)}</td><td>${ms(d.p95)}</td></tr>`);
+  return `<h2>Devices</h2><table><tr><th>adapter</th><th>backend</th><th>count</th><th>p50 ms</th><th>p95</th></tr>${tr.join('')}</table>`;
+}
+
+/**
  * @param {ReturnType<import('./aggregate.mjs').createAggregator>} agg
  * @param {string} metric
  * @param {string} [extra] HTML under the table (fleet.mjs: the serving/SLO table)
@@ -89,6 +100,6 @@ export function renderDashboard(agg, metric, extra = '') {
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
 <meta name="color-scheme" content="light dark"><title>webq8 latency</title><style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #8884}svg{max-width:100%;height:auto}figure{margin:0}</style></head>
 <body><h1>webq8 fleet latency — ${esc(metric)}</h1><p>${links}</p>${plot(plotted, `latency CDF, ${metric}`)}
-${perVersion(plotted)}<table><tr><th></th><th>model</th><th>version</th><th>backend</th><th>count</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>${rows}</table>${extra}
+${perVersion(plotted)}<table><tr><th></th><th>model</th><th>version</th><th>backend</th><th>count</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>${rows}</table>${deviceTable(agg, metric)}${extra}
 <p>${doc.series.length > MAX_ROWS ? `${doc.series.length - MAX_ROWS} more series in ` : 'JSON: '}<a href="/api/latency">/api/latency</a></p></body></html>`;
 }

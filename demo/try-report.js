@@ -95,15 +95,16 @@ export function copyFeeds(feeds) {
 const CPU_ON_ORT = new Set(['quantize_dynamic', 'MatMulInteger', 'QLinearMatMul', 'DynamicQuantizeLinear']);
 
 /**
- * One row per quantized op of the placement: each kernel step (the nodes it replaces) and each
- * int8 candidate left to ORT, with where it runs on the kernel plan and on the plain-ORT plan, and why.
+ * One row per quantized op of the placement: each kernel step (its first node and how many nodes it
+ * replaces) and each int8 candidate left to ORT, with where it runs on the kernel plan and on the plain-ORT plan, and why.
  * @param {NonNullable<ModelInfo['placement']>} placement
- * @returns {{ nodes: string, op: string, kernelsPlan: string, ortPlan: string, why: string }[]}
+ * @returns {{ node: string, replaces: number, op: string, kernelsPlan: string, ortPlan: string, why: string }[]}
  */
 export function placementRows(placement) {
   const cpu = new Set(Object.keys(placement.cpuFallbackOps));
   const kernels = placement.kernels.map((g) => ({
-    nodes: g.nodes.join(', '),
+    node: g.nodes[0] ?? '',
+    replaces: g.nodes.length,
     op: g.ops.join(' + '),
     kernelsPlan: `webq8 kernel: ${g.ops.join(' + ')}`,
     ortPlan: CPU_ON_ORT.has(g.pattern) ? "ORT's CPU fallback (ORT's WebGPU EP has no kernel for it)" : 'ORT, WebGPU EP',
@@ -111,7 +112,7 @@ export function placementRows(placement) {
   }));
   const fallbacks = placement.fallbacks.map((f) => {
     const where = cpu.has(f.op) ? "ORT's CPU fallback" : 'ORT, WebGPU EP';
-    return { nodes: f.node, op: f.op, kernelsPlan: where, ortPlan: where, why: `no webq8 kernel: ${f.reason}` };
+    return { node: f.node, replaces: 1, op: f.op, kernelsPlan: where, ortPlan: where, why: `no webq8 kernel: ${f.reason}` };
   });
   return [...kernels, ...fallbacks];
 }

@@ -188,8 +188,8 @@ function placementHtml(placement) {
   const rows = placementRows(placement);
   const cpu = Object.entries(placement.cpuFallbackOps).map(([op, n]) => `${op} ×${n}`);
   return `${tableHtml(
-    ['nodes', 'op', "on the 'kernels' plan", "on the 'ort' plan", 'why'],
-    rows.map((r) => [r.nodes, r.op, r.kernelsPlan, r.ortPlan, r.why]),
+    ['node', 'op', "on the 'kernels' plan", "on the 'ort' plan", 'why'],
+    rows.map((r) => [r.node, r.op, r.kernelsPlan, r.ortPlan, `${r.why}${r.replaces > 1 ? `; replaces ${r.replaces} nodes` : ''}`]),
     'data-testid="try-placement"',
   )}
   <p>${rows.length ? `${rows.length} quantized op${rows.length === 1 ? '' : 's'}` : 'No quantized op: this is a float model (quantize it below)'}; ORT runs ${placement.ortNodes} nodes${placement.segments ? ` in ${placement.segments} segments` : ''}; ops ORT's WebGPU EP would run on the CPU: <span class="try-cpu">${esc(cpu.join(', ') || 'none')}</span>.</p>`;

@@ -98,14 +98,16 @@ describe('try-report.js', () => {
     };
     expect(placementRows(placement)).toEqual([
       {
-        nodes: 'a_quant, a_cast',
+        node: 'a_quant',
+        replaces: 2,
         op: 'QuantizedMatMul',
         kernelsPlan: 'webq8 kernel: QuantizedMatMul',
         ortPlan: "ORT's CPU fallback (ORT's WebGPU EP has no kernel for it)",
         why: 'pattern quantize_dynamic',
       },
       {
-        nodes: 'b_quant',
+        node: 'b_quant',
+        replaces: 1,
         op: 'MatMulInteger',
         kernelsPlan: "ORT's CPU fallback",
         ortPlan: "ORT's CPU fallback",
