@@ -30,32 +30,24 @@ export function symbolicDims(inputs) {
 /** @param {ValueInfo['dims'][number]} d */
 const isFixed = (d) => typeof d === 'number' && d >= 0 && d < 2 ** 31;
 
+/**
+ * Array class per element type (float16 as its bits; uint8 and bool as bytes).
+ * @type {Record<string, new (n: number) => Float32Array | Float64Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array>}
+ */
+const ARRAYS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+};
 /** Typed array of `type` with `n` elements (zeros). @param {string} type @param {number} n */
-function zeros(type, n) {
-  switch (type) {
-    case 'float32':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'uint64':
-      return new BigUint64Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint16':
-    case 'float16':
-      return new Uint16Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    default:
-      return new Uint8Array(n); // uint8, bool
-  }
-}
+const zeros = (type, n) => new (ARRAYS[type] ?? Uint8Array)(n);
 
 /**
  * Inputs for every declared input: float inputs get seeded values in [-1, 1) (the same generator as
