@@ -61,14 +61,16 @@ function scale(lo, hi, a, b, log) {
  * `marks` adds labelled ticks on a series' curve (p50, p95), `extra` single points drawn apart
  * (the warm-up run). One `path.mark` per series with points.
  * @param {{ label: string, values?: number[], points?: [number, number][], marks?: { label: string, x: number }[], extra?: { label: string, x: number }[] }[]} series
- * @param {{ width?: number, height?: number, log?: boolean, label?: string, unit?: string }} [options]
+ * `log: 'auto'` uses a log axis when the values span more than 20×.
+ * @param {{ width?: number, height?: number, log?: boolean | 'auto', label?: string, unit?: string }} [options]
  */
 export function cdfSvg(series, { width = 560, height = 220, log = false, label = 'latency CDF', unit = 'ms' } = {}) {
   const curves = series.map((s) => s.points ?? cdfPoints(s.values ?? []));
   const xs = [...curves.flat().map(([x]) => x), ...series.flatMap((s) => (s.extra ?? []).map((e) => e.x))];
   if (!xs.length) return frame(width, 40, `${label}: no data`, text(width / 2, 24, 'no data yet'));
   const [L, R, T, B] = [44, 12, 10, 28];
-  const sx = scale(Math.min(...xs), Math.max(...xs), L, width - R, log);
+  const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+  const sx = scale(lo, hi, L, width - R, log === 'auto' ? lo > 0 && hi / lo > 20 : log);
   const y = (/** @type {number} */ f) => height - B - f * (height - T - B);
   const parts = sx.ticks.map((t) => grid(sx.f(t), y(0), sx.f(t), y(1)) + text(sx.f(t), height - 10, `${fmtMs(t)} ${unit}`));
   for (const f of [0, 0.5, 0.95, 1]) parts.push(grid(L, y(f), width - R, y(f)), text(L - 4, y(f) + 4, String(f), 'end'));

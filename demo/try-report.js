@@ -98,12 +98,12 @@ export function placementRows(placement) {
     node: g.nodes[0] ?? '',
     replaces: g.nodes.length,
     op: g.ops.join(' + '),
-    kernelsPlan: `webq8 kernel: ${g.ops.join(' + ')}`,
-    ortPlan: CPU_ON_ORT.has(g.pattern) ? "ORT's CPU fallback (ORT's WebGPU EP has no kernel for it)" : 'ORT, WebGPU EP',
+    kernelsPlan: 'webq8 kernel',
+    ortPlan: CPU_ON_ORT.has(g.pattern) ? 'ORT, CPU fallback' : 'ORT, WebGPU',
     why: `pattern ${g.pattern}`,
   }));
   const fallbacks = placement.fallbacks.map((f) => {
-    const where = cpu.has(f.op) ? "ORT's CPU fallback" : 'ORT, WebGPU EP';
+    const where = cpu.has(f.op) ? 'ORT, CPU fallback' : 'ORT, WebGPU';
     return { node: f.node, replaces: 1, op: f.op, kernelsPlan: where, ortPlan: where, why: `no webq8 kernel: ${f.reason}` };
   });
   return [...kernels, ...fallbacks];

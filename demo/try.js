@@ -19,9 +19,12 @@ export function setupTryPanel(runtime, params) {
   const strategies = (params.get('strategies') ?? 'kernels,ort,auto').split(',').filter((s) => ['kernels', 'ort', 'auto'].includes(s));
   const start = async (load) => {
     const prev = session;
-    session = { models: [], runtime };
+    session = { models: [], runtime, stale: false };
     const mine = session;
-    if (prev) await Promise.allSettled(prev.models.map((m) => m.dispose()));
+    if (prev) {
+      prev.stale = true; // a try still loading stops at its next step (see tryModel's load)
+      await Promise.allSettled(prev.models.map((m) => m.dispose()));
+    }
     $('try-error').textContent = '';
     $('try-results').replaceChildren();
     document.body.dataset.try = 'loading';
@@ -31,10 +34,11 @@ export function setupTryPanel(runtime, params) {
       await tryModel(runtime, mine, { name, bytes, report: 'original', dims: parseDims(params.get('dims')), strategies });
       document.body.dataset.try = 'done';
     } catch (e) {
+      if (mine.stale) return;
       $('try-error').textContent = errorText(e);
       document.body.dataset.try = 'error';
     } finally {
-      $('try-status').textContent = '';
+      if (!mine.stale) $('try-status').textContent = '';
     }
   };
   const fromUrl = (url) => () =>
@@ -81,6 +85,10 @@ async function tryModel(runtime, session, { name, bytes, report, dims, strategie
     const t0 = performance.now();
     const model = await runtime.load(bytes.slice(), options);
     session.models.push(model);
+    if (session.stale) {
+      await model.dispose();
+      throw new Error('A newer try started.');
+    }
     return { label, model, loadMs: performance.now() - t0 };
   };
   const plans = [await load('wasm', { backend: 'wasm' })];
@@ -108,7 +116,9 @@ async function tryModel(runtime, session, { name, bytes, report, dims, strategie
   $('try-results').appendChild(el);
   const sizes = { ...Object.fromEntries(symbolicDims(plans[0].model.info.inputs).map((d) => [d.key, d.size])), ...dims };
   const measure = async () => {
+    if (session.stale) return;
     const results = await measurePlans(plans, sizes, Number($('try-runs').value) || 20, status);
+    if (session.stale) return;
     renderReport(el, { name, bytes, plans, results, notes, sizes, report });
     el.querySelector('.try-measure')?.addEventListener('click', () => {
       for (const input of el.querySelectorAll('.try-dim')) sizes[input.dataset.key] = Number(input.value) || 1;
@@ -188,11 +198,11 @@ function placementHtml(placement) {
   const rows = placementRows(placement);
   const cpu = Object.entries(placement.cpuFallbackOps).map(([op, n]) => `${op} ×${n}`);
   return `${tableHtml(
-    ['node', 'op', "on the 'kernels' plan", "on the 'ort' plan", 'why'],
+    ['node', 'op', "'kernels' plan", "'ort' plan", 'why'],
     rows.map((r) => [r.node, r.op, r.kernelsPlan, r.ortPlan, `${r.why}${r.replaces > 1 ? `; replaces ${r.replaces} nodes` : ''}`]),
     'data-testid="try-placement"',
   )}
-  <p>${rows.length ? `${rows.length} quantized op${rows.length === 1 ? '' : 's'}` : 'No quantized op: this is a float model (quantize it below)'}; ORT runs ${placement.ortNodes} nodes${placement.segments ? ` in ${placement.segments} segments` : ''}; ops ORT's WebGPU EP would run on the CPU: <span class="try-cpu">${esc(cpu.join(', ') || 'none')}</span>.</p>`;
+  <p>${rows.length ? `${rows.length} quantized op${rows.length === 1 ? '' : 's'}` : 'No quantized op: this is a float model (quantize it below)'}; ORT runs ${placement.ortNodes} nodes${placement.segments ? ` in ${placement.segments} segments` : ''}; ops ORT's WebGPU EP would run on the CPU (it has no kernel for them; each costs a copy to the CPU and back): <span class="try-cpu">${esc(cpu.join(', ') || 'none')}</span>.</p>`;
 }
 
 function stripHtml(plans, results) {
@@ -228,7 +238,7 @@ function latencyHtml(plans, results) {
     `${fmtMs(percentile(s.values, 0.95))} ms`,
     `${fmtMs(s.values.at(-1) ?? NaN)} ms`,
   ]);
-  return `<figure data-testid="try-latency-plot">${cdfSvg(series, { label: 'latency CDF per plan' })}
+  return `<figure data-testid="try-latency-plot">${cdfSvg(series, { label: 'latency CDF per plan', log: 'auto' })}
     <figcaption>CDF of the timed runs per plan (dots: p50 and p95; diamond below: the warm-up run, kept apart).
     ${tableHtml(['plan', 'warm-up', 'runs', 'p50', 'p95', 'max'], rows)}</figcaption></figure>`;
 }

@@ -54,6 +54,9 @@ async function checkReport(page: Page, report: 'original' | 'q8', expectGpuPlans
   const placement = hook.plans.find((p) => p.info.backend.backend === 'webgpu')!.info.placement!;
   const nodes = [...placement.kernels.map((k) => k.nodes[0]!), ...placement.fallbacks.map((f) => f.node)];
   await expect(el.locator('[data-testid="try-placement"] tbody tr td:first-child')).toHaveText(nodes);
+  // On the kernel plan each kernel step runs in webq8's kernel, each int8 op left to ORT in ORT.
+  const onKernels = [...placement.kernels.map(() => 'webq8 kernel'), ...placement.fallbacks.map(() => /^ORT, /)];
+  await expect(el.locator('[data-testid="try-placement"] tbody tr td:nth-child(3)')).toHaveText(onKernels);
   // Plan strip: one mark per step of each plan's model.profile.
   for (const p of hook.plans) {
     expect(p.profile, `${p.label} was profiled`).not.toBeNull();
@@ -87,8 +90,10 @@ test('?try= on PP-OCR rec q8: placement, plan strip, latency and numerics for ev
     await expect(page.locator('body')).toHaveAttribute('data-try', 'done', { timeout: 200_000 });
     const el = await checkReport(page, 'original', ['webgpu kernels']);
     // The kernel plan runs the int8 MatMuls in webq8's kernels; plain ORT would put MatMulInteger on the CPU.
-    await expect(el.locator('[data-testid="try-placement"] tbody')).toContainText('webq8 kernel: QuantizedMatMul');
-    await expect(el.locator('[data-testid="try-placement"] tbody')).toContainText("ORT's CPU fallback");
+    // Plain ORT would run the int8 MatMuls' MatMulInteger on its CPU fallback (its WebGPU EP has no kernel for it).
+    await expect(el.locator('[data-testid="try-placement"] tbody tr').filter({ hasText: 'QuantizedMatMul' }).locator('td:nth-child(4)')).toHaveText(
+      Array(9).fill('ORT, CPU fallback'),
+    );
     await expect(el.locator('.try-plans')).toContainText('upload');
     await expect(el.locator('.try-quantize button')).toHaveCount(0); // already int8
     expect(errors).toEqual([]);
