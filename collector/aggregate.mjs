@@ -14,6 +14,9 @@ import { TEMPORALITY_DELTA, toAttributes, toPoint, WIRE_KEYS } from '../src/shar
  * @typedef {{ maxSeries?: number, maxBuckets?: number }} AggregatorOptions
  */
 
+/** Devices (adapter × backend × metric) the aggregator keeps percentiles for. */
+const MAX_DEVICES = 200;
+
 /** @param {SeriesKey} k */
 const attrsOf = (k) => ({ [WIRE_KEYS.modelId]: k.model, [WIRE_KEYS.modelVersion]: k.version, [WIRE_KEYS.backend]: k.backend });
 /** One metric as a whole OTLP request (a snapshot line's body). @param {unknown} metric */
@@ -54,6 +57,10 @@ export function createAggregator(options = {}) {
   const series = new Map();
   /** @type {Map<string, ErrorCount>} */
   const errors = new Map();
+  // Per device (the adapter, a resource attribute, not a series label): merged since this process
+  // started (snapshots keep series only), at most MAX_DEVICES of them.
+  /** @type {Map<string, { metric: string, adapter: string, backend: string, histogram: HistogramState }>} */
+  const devices = new Map();
 
   /** @param {Query} q @param {SeriesKey} k */
   const wanted = (q, k) => (!q.metric || q.metric === k.metric) && (!q.model || q.model === k.model);
@@ -115,6 +122,12 @@ export function createAggregator(options = {}) {
         let s = series.get(id);
         if (!s) series.set(id, (s = { ...key, histogram: createHistogram({ maxBuckets }) }));
         merge(s.histogram, p.histogram);
+        const vendor = String(p.attrs[WIRE_KEYS.adapterVendor] ?? '');
+        const d = { metric: p.metric, adapter: `${vendor} ${p.attrs[WIRE_KEYS.adapterArchitecture] ?? ''}`.trim() || 'unknown', backend: key.backend };
+        const did = JSON.stringify(d);
+        let dev = devices.get(did);
+        if (!dev && devices.size < MAX_DEVICES) devices.set(did, (dev = { ...d, histogram: createHistogram({ maxBuckets }) }));
+        if (dev) merge(dev.histogram, p.histogram);
       }
       for (const c of parsed.counters) {
         const key = errorKey(c);
@@ -123,6 +136,14 @@ export function createAggregator(options = {}) {
         if (e) e.count += c.count;
         else errors.set(id, { ...key, count: c.count });
       }
+    },
+
+    /** Percentiles per device (adapter vendor and architecture) and backend, for one metric. @param {string} metric */
+    devices(metric) {
+      return [...devices.values()]
+        .filter((d) => d.metric === metric)
+        .map((d) => ({ adapter: d.adapter, backend: d.backend, ...summary(d.histogram) }))
+        .sort((a, b) => a.adapter.localeCompare(b.adapter) || a.backend.localeCompare(b.backend));
     },
 
     /** The whole state as OTLP requests, one series each (journal snapshots replay them). */

@@ -2,16 +2,13 @@
 // The collector's HTML dashboard: a table of fleet percentiles and an inline-SVG plot of each
 // series' latency CDF on a log axis (server-rendered, no script, refreshes itself).
 import { bucketLower, trimmed, VALUE_LOG2_LIMIT } from '../src/shared/exphist.js';
+import { cdfSvg, COLORS, esc } from '../demo/plot.js';
 
 /** @typedef {import('./aggregate.mjs').Series} Series */
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const W = 720;
 const H = 300;
-const PAD = 44;
 
-/** @param {unknown} s */
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** @param {number | null} v */
 const ms = (v) => (v === null ? '–' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0));
 
@@ -39,38 +36,41 @@ function cdf(s) {
   return pts;
 }
 
-/** @param {Series[]} series the plotted ones, non-empty */
-function plot(series) {
-  const curves = series.map(cdf);
-  // A loop, not Math.min(...xs): spreading 100k+ points overflows the call stack.
-  let min = Infinity;
-  let max = -Infinity;
-  for (const pts of curves) {
-    for (const [px] of pts) {
-      if (px < min) min = px;
-      if (px > max) max = px;
-    }
+/**
+ * The CDFs of `series` on a log axis (demo/plot.js draws it; a series with one sample is a step).
+ * @param {Series[]} series @param {string} label
+ */
+function plot(series, label) {
+  const curves = series.map((s) => ({ label: `${s.model} ${s.version} ${s.backend}`, points: cdf(s) })).filter((c) => c.points.length);
+  if (!curves.length) return '<p>No latency data yet.</p>';
+  return cdfSvg(curves, { width: W, height: H, log: true, label });
+}
+
+/**
+ * One small CDF per model version (its backends as curves), for comparing versions side by side.
+ * @param {Series[]} series the plotted ones
+ */
+function perVersion(series) {
+  /** @type {Map<string, Series[]>} */
+  const groups = new Map();
+  for (const s of series) {
+    const k = `${s.model} @ ${s.version}`;
+    groups.set(k, [...(groups.get(k) ?? []), s]);
   }
-  if (min > max) return '<p>No latency data yet.</p>';
-  const lo = Math.floor(Math.log10(min));
-  const hi = Math.max(lo + 1, Math.ceil(Math.log10(max)));
-  const x = (/** @type {number} */ v) => PAD + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * (W - 2 * PAD);
-  const y = (/** @type {number} */ f) => H - PAD + -f * (H - 2 * PAD);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" role="img" aria-label="latency CDF">`];
-  for (let d = lo; d <= hi; d++) {
-    parts.push(`<line x1="${x(10 ** d)}" y1="${y(0)}" x2="${x(10 ** d)}" y2="${y(1)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${x(10 ** d)}" y="${H - PAD + 16}" font-size="11" text-anchor="middle">${esc(ms(10 ** d))} ms</text>`);
-  }
-  for (const f of [0, 0.5, 0.9, 1]) {
-    parts.push(`<line x1="${PAD}" y1="${y(f)}" x2="${W - PAD}" y2="${y(f)}" stroke="#eee"/>`);
-    parts.push(`<text x="${PAD - 4}" y="${y(f) + 4}" font-size="11" text-anchor="end">${f}</text>`);
-  }
-  curves.forEach((pts, i) => {
-    const d = pts.map(([px, f], k) => `${k ? 'L' : 'M'}${x(px).toFixed(1)},${y(f).toFixed(1)}`).join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`);
-  });
-  parts.push('</svg>');
-  return parts.join('');
+  if (groups.size < 2) return '';
+  const figs = [...groups].map(([k, g]) => `<figure><figcaption>${esc(k)}</figcaption>${plot(g, `latency CDF of ${k}`)}</figure>`);
+  return `<h2>Per model version</h2><div style="display:flex;flex-wrap:wrap;gap:12px">${figs.join('')}</div>`;
+}
+
+/**
+ * A table of devices (WebGPU adapter, backend) with their percentiles for `metric`.
+ * @param {ReturnType<import('./aggregate.mjs').createAggregator>} agg @param {string} metric
+ */
+function deviceTable(agg, metric) {
+  const rows = agg.devices(metric);
+  if (!rows.length) return '';
+  const tr = rows.map((d) => `<tr><td>${esc(d.adapter)}</td><td>${esc(d.backend)}</td><td>${d.count}</td><td>${ms(d.p50)}</td><td>${ms(d.p95)}</td></tr>`);
+  return `<h2>Devices</h2><table><tr><th>adapter</th><th>backend</th><th>count</th><th>p50 ms</th><th>p95</th></tr>${tr.join('')}</table>`;
 }
 
 /**
@@ -98,8 +98,8 @@ export function renderDashboard(agg, metric, extra = '') {
   const metrics = [...new Set(agg.series().map((s) => s.metric))];
   const links = metrics.map((m) => `<a href="/?metric=${encodeURIComponent(m)}">${esc(m)}</a>`).join(' · ');
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
-<title>webq8 latency</title><style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}</style></head>
-<body><h1>webq8 fleet latency — ${esc(metric)}</h1><p>${links}</p>${plot(plotted)}
-<table><tr><th></th><th>model</th><th>version</th><th>backend</th><th>count</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>${rows}</table>${extra}
+<meta name="color-scheme" content="light dark"><title>webq8 latency</title><style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #8884}svg{max-width:100%;height:auto}figure{margin:0}</style></head>
+<body><h1>webq8 fleet latency — ${esc(metric)}</h1><p>${links}</p>${plot(plotted, `latency CDF, ${metric}`)}
+${perVersion(plotted)}<table><tr><th></th><th>model</th><th>version</th><th>backend</th><th>count</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>${rows}</table>${deviceTable(agg, metric)}${extra}
 <p>${doc.series.length > MAX_ROWS ? `${doc.series.length - MAX_ROWS} more series in ` : 'JSON: '}<a href="/api/latency">/api/latency</a></p></body></html>`;
 }

@@ -2,6 +2,8 @@
 // `webq8 quantize`; both prepared by scripts/demo-models.mjs when the demo starts). Its weights are
 // seeded random numbers: the ids mean nothing, the speed is real. Ids are shown as they stream in,
 // with time to first token, time per output token and decode tokens/s updated on every token.
+import { fmtMs, sparklineSvg } from './plot.js';
+
 const $ = (id) => document.getElementById(id);
 
 /** Parses "1, 2 3" into ids below `vocab`; throws with a message the page shows. */
@@ -26,6 +28,14 @@ function liveFigures(arrivals) {
     tpot: gaps.length ? `${(decodeMs / gaps.length).toFixed(1)} ms mean, last ${gaps[gaps.length - 1].toFixed(1)} ms` : '–',
     rate: gaps.length ? `${((1000 * gaps.length) / decodeMs).toFixed(1)} tokens/s (decode), ${((1000 * n) / arrivals[n - 1]).toFixed(1)} overall` : '–',
   };
+}
+
+/** The per-token latency (gap between arrivals) as a sparkline, with its numbers as text. */
+function showSpark(arrivals) {
+  const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
+  if (!gaps.length) return;
+  const text = `${gaps.length} gaps, last ${fmtMs(gaps.at(-1))} ms, max ${fmtMs(Math.max(...gaps))} ms`;
+  $('gen-spark').innerHTML = `${sparklineSvg(gaps, { label: `per-token latency: ${text}` })} <span>${text}</span>`;
 }
 
 /** Wires the generate panel to `runtime`; `prepared` resolves to models.json (or null). */
@@ -75,6 +85,7 @@ export function setupGeneratePanel(runtime, prepared) {
         $('gen-ttft').textContent = live.ttft;
         $('gen-tpot').textContent = live.tpot;
         $('gen-rate').textContent = live.rate;
+        showSpark(arrivals);
       }
       const { finishReason, stats } = await stream.result;
       $('gen-finish').textContent =

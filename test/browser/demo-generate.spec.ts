@@ -40,6 +40,9 @@ test('the generate panel streams the synthetic decoder’s ids with live TTFT, T
   await expect(page.locator('#gen-ttft')).toHaveText(/^\d+\.\d ms$/);
   await expect(page.locator('#gen-tpot')).toHaveText(/^\d+\.\d ms mean, last \d+\.\d ms$/);
   await expect(page.locator('#gen-rate')).toHaveText(/^\d+\.\d tokens\/s \(decode\), \d+\.\d overall$/);
+  // The per-token latency as a sparkline, its numbers beside it.
+  await expect(page.locator('#gen-spark svg path.mark')).toHaveCount(1);
+  await expect(page.locator('#gen-spark span')).toHaveText(/^\d+ gaps, last \d+(\.\d+)? ms, max \d+(\.\d+)? ms$/);
   await expect(page.locator('#gen-finish')).toHaveText(/^length: 24 new tokens after 4 prompt tokens; busy \d+\.\d ms$/);
   console.log(
     'generate fp32',

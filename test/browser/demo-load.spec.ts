@@ -13,6 +13,10 @@ test('the load panel shows answers, refusals and the SLO state under overload', 
   await expect(page.locator('#load-latency')).toContainText('p95');
   await expect(page.locator('#load-shed')).toContainText('shed');
   await expect(page.locator('#load-slo')).toContainText('burn');
+  // Latency, queue and refusals as live lines, their current numbers in the captions.
+  await expect(page.locator('#load-plot svg path.mark')).toHaveCount(2);
+  await expect(page.locator('#load-queue-plot svg path.mark')).toHaveCount(2);
+  await expect(page.locator('#load-plot figcaption')).toContainText('p95');
   await page.locator('#load-toggle').click();
   await expect(page.locator('#load-toggle')).toHaveText('Start load');
 });

@@ -31,6 +31,9 @@ test('the demo reads the drawn text back with a real model, shows backend and la
     await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
     await expect(page.locator('#result')).toHaveText('Hello 2026');
     await expect(page.locator('#stats')).toContainText('2 runs');
+    // The page's runs as a small histogram (one bar per occupied bin), the numbers beside it.
+    expect(await page.locator('#ocr-runs svg rect.mark').count()).toBeGreaterThanOrEqual(1);
+    await expect(page.locator('#ocr-runs figcaption')).toContainText("this page's 2 recognitions");
     await expect(page.locator('#dashboard a')).toHaveAttribute('href', `${collector.url}/`);
     const runs = async () => (await latency(collector.url)).series.filter((s) => s.metric === 'webq8.run.duration').reduce((n, s) => n + s.count, 0);
     await expect.poll(runs, { timeout: 30_000 }).toBe(2);

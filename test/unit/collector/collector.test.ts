@@ -154,8 +154,38 @@ describe('reference collector over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const html = await res.text();
-    expect(html).toMatch(/<svg[^>]*>.*<path d="M/s);
+    expect(html).toMatch(/<svg[^>]*>.*<path class="mark"[^>]* d="M/s);
     expect(html).toContain('<td>ocr</td>');
     expect((await fetch(`${c.url}/nope`)).status).toBe(404);
+  });
+
+  it('draws a series with a single sample, and one CDF per model version', async () => {
+    const c = await start();
+    await post(c.url, body(samples('lognormal', 1, 1), V1));
+    const one = await (await fetch(`${c.url}/`)).text();
+    expect(one.match(/<path class="mark"[^>]* d="M[\d.]+,[\d.]+V[\d.]+"/g)).toHaveLength(1); // one step up at the sample
+    await post(c.url, body(samples('lognormal', 50, 2), { ...V1, modelVersion: '2' }));
+    const two = await (await fetch(`${c.url}/`)).text();
+    expect(two).toContain('Per model version');
+    expect(two.match(/aria-label="latency CDF of ocr @ [12]"/g)).toHaveLength(2);
+  });
+
+  it('lists each device (adapter) with its p95', async () => {
+    const c = await start();
+    const gpu = (vendor: string) => ({ 'webq8.adapter.vendor': vendor, 'webq8.adapter.architecture': 'arch' });
+    await post(c.url, body(Array(40).fill(10), V1, 0, gpu('nvidia')));
+    await post(c.url, body(Array(40).fill(200), V1, 0, gpu('intel')));
+    await post(c.url, body(Array(40).fill(20), V2));
+    const html = await (await fetch(`${c.url}/`)).text();
+    const rows = [
+      ...html.split('<h2>Devices</h2>')[1]!.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>(\d+)<\/td><td>([\d.]+)<\/td><td>([\d.]+)<\/td><\/tr>/g),
+    ];
+    expect(rows.map((r) => [r[1], r[2], r[3]])).toEqual([
+      ['intel arch', 'webgpu', '40'],
+      ['nvidia arch', 'webgpu', '40'],
+      ['unknown', 'wasm', '40'],
+    ]);
+    // Each p95 is its own device's: within the histogram's bucket error (about 1 %) of the constant it was fed.
+    expect(rows.map((r) => Number(r[5]))).toEqual([expect.closeTo(200, -1), expect.closeTo(10, 0), expect.closeTo(20, 0)]);
   });
 });

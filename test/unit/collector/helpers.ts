@@ -147,11 +147,11 @@ export function rawRequest(port: number, text: string, waitMs = 5000): Promise<s
 }
 
 /** One client's OTLP JSON body, made by webq8's own recorder and encoder, with these samples. */
-export function otlpBody(values: number[], attrs: SeriesAttributes, errors = 0): string {
+export function otlpBody(values: number[], attrs: SeriesAttributes, errors = 0, resource: Record<string, string> = {}): string {
   const rec = createRecorder();
   for (const v of values) rec.record('run', v, attrs);
   for (let i = 0; i < errors; i++) rec.recordError('INPUT_INVALID', attrs);
-  const [b, ...rest] = encodeMetrics(rec.collect(), { resource: { 'webq8.version': '0.1.0' } });
+  const [b, ...rest] = encodeMetrics(rec.collect(), { resource: { 'webq8.version': '0.1.0', ...resource } });
   expect(rest).toEqual([]);
   return b!;
 }
