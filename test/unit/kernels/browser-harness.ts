@@ -9,6 +9,7 @@ import type { FusedCase, MatmulCase, QLinearCase } from './int8-cases';
 import type { OnnxCase } from './onnx-cases';
 
 type Kernels = typeof import('../../../src/kernels/index');
+type Kernel = import('../../../src/kernels/index').Int8Kernel;
 type Failure = { i: number; what: string; at?: number; got?: number; want?: number };
 /** Elements compared with the CPU reference (`ref`) and with ORT (`ort`), and the cases ORT covered. */
 type Compared = { ref: number; ort: number; ortCases: number };
@@ -31,6 +32,10 @@ export interface Int8Harness {
   ): Promise<{ compared: Compared; runs: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
   noReadback(): Promise<number>;
   perSlice(variant: string, slices: number, k: number, n: number): Promise<{ compared: number; failures: Failure[]; perTensorDiffers: boolean }>;
+  /** Runs case i through every kernel of `kernels[i]` (one or more loops per case). */
+  loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string): Promise<{ compared: Compared; kernels: string[]; failures: Failure[] }>;
+  /** Makes every registered matmul op on this page's context run `kernel` (undefined: back to the normal choice). */
+  force(kernel: Kernel | undefined): void;
   tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
 
@@ -133,7 +138,7 @@ export async function installKernelHarness(): Promise<void> {
   async function checkMatmul(
     i: number,
     variant: string,
-    kernel: ReturnType<Kernels['int8Candidates']>[number],
+    kernel: Kernel,
     c: MatmulCase,
     ort: number[] | undefined,
     compared: Compared,
@@ -175,6 +180,22 @@ export async function installKernelHarness(): Promise<void> {
     }
     return { compared, layouts: [...layouts], failures };
   }
+
+  async function loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string) {
+    const ort = oracleFor(oracle);
+    const failures: Failure[] = [];
+    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
+    const names = new Set<string>();
+    for (const [i, c] of cases.entries()) {
+      for (const kernel of kernels[i] ?? []) {
+        names.add(k.int8KernelName({ ...kernel, variant: variant as 'dp4a' }));
+        await checkMatmul(i, variant, kernel, c, ort[i]?.y, compared, failures);
+      }
+    }
+    return { compared, kernels: [...names], failures };
+  }
+
+  const force = (kernel: Kernel | undefined) => k.setInt8KernelOverride(ctx, kernel ? () => kernel : undefined);
 
   async function largeK(variant: string, cases: MatmulCase[], oracle?: string) {
     const ort = oracleFor(oracle);
@@ -396,5 +417,5 @@ export async function installKernelHarness(): Promise<void> {
     };
   }
 
-  window.__int8 = { conformance, randomMatmul, largeK, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
+  window.__int8 = { conformance, randomMatmul, largeK, loops, force, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
 }
