@@ -149,7 +149,7 @@ export function splitKFinishProgram(variant: 'dp4a' | 'portable', shape: Int8Pro
 export function int8GpuNameSuffix(k: Int8GpuFields & { layout: string }): string {
   if (k.layout === 'gemm') return ` r${k.rows ?? 4}`;
   if (k.layout !== 'splitk') return '';
-  return ` r${k.rows ?? 1} s${k.splits === 0 ? "auto" : (k.splits ?? 1)} l${k.loads ?? 4}${k.reduce === 'subgroup' ? ' sg' : ''}`;
+  return ` r${k.rows ?? 1} s${k.splits === 0 ? 'auto' : (k.splits ?? 1)} l${k.loads ?? 4}${k.reduce === 'subgroup' ? ' sg' : ''}`;
 }
 
 /** Workgroups a split-K GEMV aims for before it stops splitting K (WebGPU does not expose the number of compute units; 256 fills two waves of a 64-unit GPU at two workgroups each). */

@@ -237,7 +237,7 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   const bytes = ep.kind === 'requant' ? Math.ceil(count / 4) * 4 : count * 4;
   const out = ctx.buffers.acquire(bytes, STORAGE_USAGE, `int8.${ep.kind}`);
   // Requantized bytes are OR-ed in atomically, so the (pooled, stale) buffer must start at zero.
-  if (ep.kind === 'requant') clear(ctx, out, bytes);
+  if (ep.kind === 'requant') ctx.clear(out, bytes);
   const zeros = zeroBuffer(ctx);
   const act = ep.kind === 'float32' && ep.activation ? ACTIVATIONS[ep.activation] : 0;
   const params = packUniforms(PARAMS, {
@@ -265,7 +265,7 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   if (isSplitK(kernel)) {
     // Split-K: the splits add their partial sums into a zeroed int32 buffer, then the epilogue pass.
     const sums = ctx.buffers.acquire(count * 4, STORAGE_USAGE, 'int8.splitk');
-    clear(ctx, sums, count * 4);
+    ctx.clear(sums, count * 4);
     ctx.dispatch(program, [...bindings.slice(0, 6), { buffer: sums, size: count * 4 }], params);
     const finish = splitKFinishProgram(kernel.variant, { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: w.n4, matrices });
     ctx.dispatch(finish, [{ buffer: sums, size: count * 4 }, ...bindings.slice(1)], params);
@@ -275,11 +275,4 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   }
   const type = ep.kind === 'int32' ? 'int32' : ep.kind === 'float32' ? 'float32' : ep.yType;
   return { buffer: out, type, dims: s.outDims };
-}
-
-/** Zeroes the first `bytes` of `buffer` (queued before any later dispatch). */
-function clear(ctx: GpuContext, buffer: GPUBuffer, bytes: number): void {
-  const enc = ctx.device.createCommandEncoder({ label: 'webq8:int8.clear' });
-  enc.clearBuffer(buffer, 0, bytes);
-  ctx.device.queue.submit([enc.finish()]);
 }

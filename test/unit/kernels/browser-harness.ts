@@ -135,15 +135,7 @@ export async function installKernelHarness(): Promise<void> {
   };
   const oracleFor = (name: string | undefined) => (name ? window.__ort.results[name] : undefined) ?? {};
 
-  async function checkMatmul(
-    i: number,
-    variant: string,
-    kernel: Kernel,
-    c: MatmulCase,
-    ort: number[] | undefined,
-    compared: Compared,
-    failures: Failure[],
-  ) {
+  async function checkMatmul(i: number, variant: string, kernel: Kernel, c: MatmulCase, ort: number[] | undefined, compared: Compared, failures: Failure[]) {
     const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
     const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
     const aBuf = ctx.upload(o.a.data, 'test.a');
@@ -181,16 +173,29 @@ export async function installKernelHarness(): Promise<void> {
     return { compared, layouts: [...layouts], failures };
   }
 
+  /** Each case's B packed and uploaded once and its reference computed once, then every kernel of `kernels[i]` run on it. */
   async function loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string) {
     const ort = oracleFor(oracle);
     const failures: Failure[] = [];
     const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
     const names = new Set<string>();
     for (const [i, c] of cases.entries()) {
-      for (const kernel of kernels[i] ?? []) {
-        names.add(k.int8KernelName({ ...kernel, variant: variant as 'dp4a' }));
-        await checkMatmul(i, variant, kernel, c, ort[i]?.y, compared, failures);
+      const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
+      const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
+      const aBuf = ctx.upload(o.a.data, 'test.a');
+      const zpBuf = o.aZp ? ctx.upload(Arr[o.a.type].from(o.aZp), 'test.azp') : undefined;
+      const want = k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data;
+      for (const kernel0 of kernels[i] ?? []) {
+        const kernel = { ...kernel0, variant: variant as 'dp4a' };
+        names.add(k.int8KernelName(kernel));
+        const args = { a: aBuf, aType: o.a.type, aDims: o.a.dims, aZp: zpBuf, aZpPerRow: (o.aZp?.length ?? 1) > 1, weights: w };
+        const got = await read(k.int8Matmul(ctx, { ...args, epilogue: { kind: 'int32' }, kernel }) as G);
+        const what = `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
+        compare(i, what, got, want, ort[i]?.y, compared, failures);
       }
+      w.dispose();
+      ctx.buffers.release(aBuf);
+      if (zpBuf) ctx.buffers.release(zpBuf);
     }
     return { compared, kernels: [...names], failures };
   }
