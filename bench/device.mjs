@@ -85,7 +85,7 @@ async function pageBench({ full, smoke, mode, reps, probeCode, models }) {
   const bandwidth = bytes / (bwMs * 1e6); // GB/s
   const peakWgs = cls === 'fallback' ? 64 : 8192; // ≥ 8 per compute unit up to 1024 units
   const iters = cls === 'fallback' ? 256 : 4096;
-  const peakMs = await timeRecorded(() => ctx.dispatch(probe('dp4a', peakWgs, { ITERS: iters }), [sink, src]));
+  const peakMs = await timeRecorded(() => ctx.dispatch(probe('dp4a', peakWgs, { ITERS: iters }), [sink]));
   const peak = (peakWgs * 256 * iters * 8 * 8) / (peakMs * 1e6); // G op/s, 1 MAC = 2 ops
   src.destroy();
   ctx.buffers.release(sink);

@@ -13,7 +13,7 @@
 //   device has the `subgroups` feature);
 // - SPLITS > 1 also splits K across workgroups (grid y = row blocks x SPLITS) when N alone cannot
 //   fill the GPU: each split adds its partial acc - zb'·rowsum(A') to a zeroed int32 buffer with
-//   atomicAdd (int32 wraps, so the sum is exact in any order) and int8-splitk-finish.wgsl applies
+//   atomicAdd (finish() with PARTIAL) (int32 wraps, so the sum is exact in any order) and int8-splitk-finish.wgsl applies
 //   the epilogue afterwards.
 // Grid: x = column blocks, y = row blocks x SPLITS, z = matrix. Arithmetic from int8-dp4a.wgsl or
 // int8-portable.wgsl; bindings and finish() from int8-matmul-common.wgsl; out from int8-out-*.wgsl.
@@ -32,22 +32,6 @@ const MAX_LOADS = 4u;
 struct Part {
   acc: vec4<i32>,
   rs: i32,
-}
-
-// Adds split s's partial sums of (z, row, columns 4*col4..) into out (split-K across workgroups).
-fn add_partial(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
-  if (row >= params.m) {
-    return;
-  }
-  let cbase = z * params.b_batched * params.n4 * 4u;
-  let obase = (z * params.m + row) * params.n;
-  for (var c = 0u; c < 4u; c++) {
-    let col = col4 * 4u + c;
-    if (col >= params.n) {
-      break;
-    }
-    add_out(obase + col, bitcast<u32>(acc[c] - col_i[cbase + col].x * rs));
-  }
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
@@ -98,11 +82,7 @@ fn main(
   for (var i = 0u; i < ROWS; i++) {
     let total = reduce_part(Part(acc[i], rs[i]), lid, li);
     if (lid.y == 0u && col4 < params.n4) {
-      if (SPLITS == 1u) {
-        finish(z, row0 + i, col4, total.acc, total.rs);
-      } else {
-        add_partial(z, row0 + i, col4, total.acc, total.rs);
-      }
+      finish(z, row0 + i, col4, total.acc, total.rs); // PARTIAL (set by the host when SPLITS > 1): adds the partial sums
     }
   }
 }

@@ -32,6 +32,9 @@ override MODE: u32 = 0u;
 // K % 4 == 0: rows start on word boundaries and no word is partial, so a_word() needs one load and
 // no funnel shift or mask (the common case; set by the host).
 override K_ALIGNED: bool = false;
+// Split-K partial sums (int8-gemv-splitk.wgsl with SPLITS > 1): finish() adds acc - zb'·rowsum(A')
+// into the int32 output (zeroed by the host) and int8-splitk-finish.wgsl applies the epilogue.
+override PARTIAL: bool = false;
 
 struct Params {
   m: u32,         // rows per matrix
@@ -115,8 +118,12 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
       break;
     }
     let ci = col_i[cbase + col];
-    let v = acc[c] - ci.x * rs - za * ci.y;
     let o = obase + col;
+    if (PARTIAL) {
+      add_out(o, bitcast<u32>(acc[c] - ci.x * rs));
+      continue;
+    }
+    let v = acc[c] - ci.x * rs - za * ci.y;
     if (MODE == 0u) {
       store_out(o, bitcast<u32>(v));
     } else if (MODE == 1u) {

@@ -121,7 +121,7 @@ export function int8GpuProgram(kernel: Int8GpuKernel, shape: Int8ProgramShape): 
     label: `webq8:int8.splitk-${kernel.variant}`,
     // Directives first: `enable subgroups` and the dp4a file's `requires` must open the module.
     code: `${sg ? 'enable subgroups;\n' : ''}${arithmetic}\n${splitk}\n${sg ? reduceSg : reduceWg}\n${common}\n${outFile(mode, splits > 1)}`,
-    constants: { ...common_, WG_X: kernel.wgX, WG_Y: kernel.wgY, ROWS: rows, SPLITS: splits, LOADS: loads },
+    constants: { ...common_, WG_X: kernel.wgX, WG_Y: kernel.wgY, ROWS: rows, SPLITS: splits, LOADS: loads, PARTIAL: splits > 1 ? 1 : 0 },
     workgroups,
   };
 }
