@@ -40,7 +40,7 @@ function seeded(n, seed, f) {
 }
 
 /** Writes the three one-node ORT models of a shape; returns their URLs. */
-function writeModels(b, [m, k, n]) {
+export function writeModels(b, [m, k, n]) {
   const tag = `${m}x${k}x${n}`;
   const models = {
     fp32: b.buildModel({

@@ -24,12 +24,17 @@
 //   MODE 1 may end with an activation (flags bits 2-3: Relu or Tanh), fused by the partitioner so
 //   the chain's next op needs no ORT segment of its own.
 //   out    MODE 0: int32; MODE 1: float32; MODE 2: uint8/int8 packed 4 per word, OR-ed in
-//          atomically (rows are not word-aligned), so the host zeroes it first.
+//          atomically (rows are not word-aligned), so the host zeroes it first. The binding and
+//          its store_out/or_out come from int8-out-atomic.wgsl (every MODE) or int8-out-plain.wgsl
+//          (plain stores; MODE 0 and 1 only, one writer per word), which the host appends.
 
 override MODE: u32 = 0u;
 // K % 4 == 0: rows start on word boundaries and no word is partial, so a_word() needs one load and
 // no funnel shift or mask (the common case; set by the host).
 override K_ALIGNED: bool = false;
+// Split-K partial sums (int8-gemv-splitk.wgsl with SPLITS > 1): finish() adds acc - zb'·rowsum(A')
+// into the int32 output (zeroed by the host) and int8-splitk-finish.wgsl applies the epilogue.
+override PARTIAL: bool = false;
 
 struct Params {
   m: u32,         // rows per matrix
@@ -52,7 +57,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> azp: array<u32>;
 @group(0) @binding(4) var<storage, read> ascale: array<f32>;
 @group(0) @binding(5) var<storage, read> col_f: array<f32>;
-@group(0) @binding(6) var<storage, read_write> out: array<atomic<u32>>;
 @group(0) @binding(7) var<uniform> params: Params;
 
 // Where row `row` of matrix `z` starts: x = first word, y = bit shift of the funnel.
@@ -114,21 +118,25 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
       break;
     }
     let ci = col_i[cbase + col];
-    let v = acc[c] - ci.x * rs - za * ci.y;
     let o = obase + col;
+    if (PARTIAL) {
+      add_out(o, bitcast<u32>(acc[c] - ci.x * rs));
+      continue;
+    }
+    let v = acc[c] - ci.x * rs - za * ci.y;
     if (MODE == 0u) {
-      atomicStore(&out[o], bitcast<u32>(v));
+      store_out(o, bitcast<u32>(v));
     } else if (MODE == 1u) {
       var f = f32(v) * (ascale[zi] * col_f[col]);
       if ((params.flags & 1u) != 0u) {
         f = f + col_f[params.n + col];
       }
       f = activate(f, (params.flags >> 2u) & 3u);
-      atomicStore(&out[o], bitcast<u32>(f));
+      store_out(o, bitcast<u32>(f));
     } else {
       let lim = select(vec2<f32>(0.0, 255.0), vec2<f32>(-128.0, 127.0), (params.flags & 2u) != 0u);
       let q = clamp(round(f32(v) * col_f[col]) + f32(params.y_zp), lim.x, lim.y);
-      atomicOr(&out[o >> 2u], (bitcast<u32>(i32(q)) & 0xffu) << ((o & 3u) * 8u));
+      or_out(o >> 2u, (bitcast<u32>(i32(q)) & 0xffu) << ((o & 3u) * 8u));
     }
   }
 }

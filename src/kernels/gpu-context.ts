@@ -66,6 +66,8 @@ export class GpuContext {
   readonly lost: Promise<GPUDeviceLostInfo>;
   /** Set by {@link invalidateNextBinding} (a test hook): the next dispatch binds a non-storage buffer. */
   private invalidNext = false;
+  /** Set inside {@link record}: dispatches and clears go into this encoder, uniforms are held until it is submitted. */
+  private recording: { encoder: GPUCommandEncoder; uniforms: GPUBuffer[]; staging: GPUBuffer[] } | null = null;
   /** Buffers of {@link uploadConstant}, destroyed by {@link freeConstant} or {@link dispose}. */
   private readonly constants = new Set<GPUBuffer>();
   private readonly onError = (e: Event) => {
@@ -121,24 +123,71 @@ export class GpuContext {
       entries.push({ binding: bindings.length, resource: { buffer: uniformBuffer, size: align(uniforms.byteLength, 16) } });
     }
     const bindGroup = this.device.createBindGroup({ label: program.label, layout: pipeline.getBindGroupLayout(0), entries });
-    const encoder = this.device.createCommandEncoder({ label: program.label });
+    const rec = this.recording;
+    const encoder = rec?.encoder ?? this.device.createCommandEncoder({ label: program.label });
     const pass = encoder.beginComputePass({ label: program.label });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = program.workgroups;
     pass.dispatchWorkgroups(x, y, z);
     pass.end();
-    this.device.queue.submit([encoder.finish()]);
     this.counters.dispatches++;
+    if (rec) {
+      // The uniforms were written now, on the queue: their buffer must not be rewritten before the recorded work runs.
+      if (uniformBuffer) rec.uniforms.push(uniformBuffer);
+      return;
+    }
+    this.device.queue.submit([encoder.finish()]);
     // Safe to reuse right away: later writeBuffer calls are ordered after this submit on the queue.
     if (uniformBuffer) this.buffers.release(uniformBuffer);
+  }
+
+  /** Zeroes the first `bytes` of `buffer`, ordered before every later dispatch (recorded inside {@link record}). */
+  clear(buffer: GPUBuffer, bytes: number): void {
+    this.assertAlive();
+    const encoder = this.recording?.encoder ?? this.device.createCommandEncoder({ label: 'webq8:clear' });
+    encoder.clearBuffer(buffer, 0, bytes);
+    if (!this.recording) this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * Runs `fn` with every {@link dispatch} and {@link clear} recorded into one command encoder, then
+   * submits it once: one submission for a run of consecutive kernel steps. Uniforms stay held and
+   * {@link upload}s are copied in order inside the encoder, so pooled buffers released and reused
+   * within `fn` are safe. `timestamps` (a `timestamp-query` set of 2 or more)
+   * brackets the recorded passes with empty passes stamping indices 0 (before) and 1 (after).
+   */
+  record<T>(fn: () => T, timestamps?: GPUQuerySet): T {
+    if (this.recording) return fn(); // nested: part of the outer recording
+    const encoder = this.device.createCommandEncoder({ label: 'webq8:recorded' });
+    if (timestamps) encoder.beginComputePass({ label: 'webq8:recorded.start', timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 0 } }).end();
+    const rec = { encoder, uniforms: [] as GPUBuffer[], staging: [] as GPUBuffer[] };
+    this.recording = rec;
+    try {
+      return fn();
+    } finally {
+      this.recording = null;
+      if (timestamps) encoder.beginComputePass({ label: 'webq8:recorded.end', timestampWrites: { querySet: timestamps, endOfPassWriteIndex: 1 } }).end();
+      this.device.queue.submit([encoder.finish()]);
+      for (const u of rec.uniforms) this.buffers.release(u);
+      for (const b of rec.staging) b.destroy(); // destruction waits for the submitted copy
+    }
   }
 
   /** Copies `data` into a pooled storage buffer (counted as an upload). */
   upload(data: ArrayBufferView, label: string): GPUBuffer {
     this.assertAlive();
     const buffer = this.buffers.acquire(align(data.byteLength, 4), STORAGE_USAGE, label);
-    this.write(buffer, data);
+    const rec = this.recording;
+    if (rec) {
+      // Recording: the pooled buffer may still be read by recorded work, so the bytes go through a
+      // fresh staging buffer and a copy ordered in the encoder.
+      const size = align(data.byteLength, 4);
+      const staging = this.device.createBuffer({ label: 'webq8:upload.staging', size, usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+      this.write(staging, data);
+      rec.encoder.copyBufferToBuffer(staging, 0, buffer, 0, size);
+      rec.staging.push(staging);
+    } else this.write(buffer, data);
     this.counters.uploads++;
     return buffer;
   }

@@ -18,6 +18,10 @@ import type { GpuInt8Weights } from './int8-weights';
 import { MAX_WORKGROUPS_PER_DIM, type BufferBinding, type Program } from './program';
 import { packUniforms, type UniformLayout } from './uniforms';
 import { matmulShape, type Int8Type } from './int8-math';
+import { autoSplits, int8GpuNameSuffix, int8GpuProgram, isSplitK, splitKFinishProgram, type Int8GpuFields, type Int8ProgramShape } from './int8-gpu-loops';
+import outAtomic from '../../shaders/int8-out-atomic.wgsl?raw';
+
+export type { Int8ProgramShape } from './int8-gpu-loops';
 
 /** The two code paths: `dot4I8Packed` (WGSL `packed_4x8_integer_dot_product`) or unpack + i32 multiply. */
 export type Int8Variant = 'dp4a' | 'portable';
@@ -26,16 +30,18 @@ export type Int8Variant = 'dp4a' | 'portable';
 export type Int8VariantRequest = Int8Variant | 'auto';
 
 /** One member of the kernel family with its tile/workgroup override constants. */
-export interface Int8Kernel {
+export interface Int8Kernel extends Int8GpuFields {
   variant: Int8Variant;
   /**
    * `tiled`: 8×4 outputs per invocation; `gemv`: 4 columns of one row, split-K in the workgroup;
-   * `wide`: `wgY` rows × `cols` columns per invocation (few rows; int8-matmul-wide.wgsl).
+   * `wide`: `wgY` rows × `cols` columns per invocation (few rows; int8-matmul-wide.wgsl). Shaped for
+   * real GPUs (src/kernels/int8-gpu-loops.ts): `splitk`, a GEMV with many threads per column and
+   * optional split-K across workgroups; `gemm`, 64 × 64 tiles staged in workgroup memory.
    */
-  layout: 'tiled' | 'gemv' | 'wide';
-  /** Invocations along N (each owns 4 columns; `wide`: `cols`). */
+  layout: 'tiled' | 'gemv' | 'wide' | 'splitk' | 'gemm';
+  /** Invocations along N (each owns 4 columns; `wide`: `cols`; `splitk`: column groups per workgroup; `gemm`: 16). */
   wgX: number;
-  /** `tiled`: invocations along M (each owns 8 rows); `gemv`: SPLIT_K; `wide`: rows per invocation (4, 8, 12 or 16). */
+  /** `tiled`: invocations along M (each owns 8 rows); `gemv`: SPLIT_K; `wide`: rows per invocation (4, 8, 12 or 16); `splitk`: threads per column group; `gemm`: 16. */
   wgY: number;
   /** `wide` only: columns per invocation, 8 (default) or 16. */
   cols?: 8 | 16;
@@ -124,7 +130,7 @@ export function isEmulatedAdapter(device: GPUDevice): boolean {
 
 /** A short name of a kernel, e.g. `dp4a/tiled 16x4` or `portable/wide16 8x16` (16 columns, 16 rows). */
 export function int8KernelName(k: Int8Kernel): string {
-  return `${k.variant}/${k.layout}${k.layout === 'wide' ? (k.cols ?? 8) : ''} ${k.wgX}x${k.wgY}`;
+  return `${k.variant}/${k.layout}${k.layout === 'wide' ? (k.cols ?? 8) : ''} ${k.wgX}x${k.wgY}${int8GpuNameSuffix(k)}`;
 }
 
 const ARITHMETIC = { dp4a, portable } as const;
@@ -151,25 +157,11 @@ const PARAMS = [
   ['_pad1', 'u32'],
 ] as const satisfies UniformLayout;
 
-/** What {@link int8MatmulProgram} needs to know about one matmul. */
-export interface Int8ProgramShape {
-  /** The epilogue kind (int32 out, dequantized float32, or requantized int8/uint8). */
-  mode: Int8Epilogue['kind'];
-  /** Whether B's packing carries per-column sums (the dp4a uint8-activation correction). */
-  rowsum: boolean;
-  /** Rows per matrix. */
-  m: number;
-  /** Inner size. */
-  k: number;
-  /** Column groups of four: ceil(N / 4). */
-  n4: number;
-  /** Matrices in the batch (grid z). */
-  matrices: number;
-}
-
 /** The program of `kernel` for one matmul of `shape`. */
 export function int8MatmulProgram(kernel: Int8Kernel, shape: Int8ProgramShape): Program {
+  if (kernel.layout === 'splitk' || kernel.layout === 'gemm') return int8GpuProgram({ ...kernel, layout: kernel.layout }, shape);
   const { mode, rowsum, m, k, n4, matrices } = shape;
+  const layout = kernel.layout;
   const key = `${kernel.layout}-${kernel.variant}` as const;
   const gemv = kernel.layout === 'gemv';
   const isWide = kernel.layout === 'wide';
@@ -191,7 +183,7 @@ export function int8MatmulProgram(kernel: Int8Kernel, shape: Int8ProgramShape): 
     shaderKey: `int8-${key}`,
     label: `webq8:int8.${key}`,
     // The arithmetic file goes first: a `requires` directive must open the module.
-    code: `${ARITHMETIC[kernel.variant]}\n${LOOPS[kernel.layout]}\n${common}`,
+    code: `${ARITHMETIC[kernel.variant]}\n${LOOPS[layout]}\n${common}\n${outAtomic}`,
     constants: {
       MODE: MODES[mode],
       WG_X: kernel.wgX,
@@ -237,18 +229,15 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   // A batch of A matrices against one B is a single taller matrix; a batched B needs grid z.
   const m = s.bBatched ? s.m : s.batch * s.m;
   const matrices = s.bBatched ? s.batch : 1;
-  const kernel = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'), isEmulatedAdapter(ctx.device));
+  const chosen = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'), isEmulatedAdapter(ctx.device));
+  const kernel = chosen.layout === 'splitk' && chosen.splits === 0 ? { ...chosen, splits: autoSplits(chosen, m, w.n4, w.kw) } : chosen;
   const ep = args.epilogue;
   const program = int8MatmulProgram(kernel, { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: w.n4, matrices });
   const count = s.batch * s.m * s.n;
   const bytes = ep.kind === 'requant' ? Math.ceil(count / 4) * 4 : count * 4;
   const out = ctx.buffers.acquire(bytes, STORAGE_USAGE, `int8.${ep.kind}`);
-  if (ep.kind === 'requant') {
-    // Bytes are OR-ed in atomically, so the (pooled, stale) buffer must start at zero.
-    const enc = ctx.device.createCommandEncoder({ label: 'webq8:int8.clear' });
-    enc.clearBuffer(out, 0, bytes);
-    ctx.device.queue.submit([enc.finish()]);
-  }
+  // Requantized bytes are OR-ed in atomically, so the (pooled, stale) buffer must start at zero.
+  if (ep.kind === 'requant') ctx.clear(out, bytes);
   const zeros = zeroBuffer(ctx);
   const act = ep.kind === 'float32' && ep.activation ? ACTIVATIONS[ep.activation] : 0;
   const params = packUniforms(PARAMS, {
@@ -273,7 +262,17 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
     ep.kind === 'int32' ? zeros : ep.colF,
     { buffer: out, size: bytes },
   ];
-  ctx.dispatch(program, bindings, params);
+  if (isSplitK(kernel)) {
+    // Split-K: the splits add their partial sums into a zeroed int32 buffer, then the epilogue pass.
+    const sums = ctx.buffers.acquire(count * 4, STORAGE_USAGE, 'int8.splitk');
+    ctx.clear(sums, count * 4);
+    ctx.dispatch(program, [...bindings.slice(0, 6), { buffer: sums, size: count * 4 }], params);
+    const finish = splitKFinishProgram(kernel.variant, { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: w.n4, matrices });
+    ctx.dispatch(finish, [{ buffer: sums, size: count * 4 }, ...bindings.slice(1)], params);
+    ctx.buffers.release(sums); // reusable at once: later writes are queued after these dispatches
+  } else {
+    ctx.dispatch(program, bindings, params);
+  }
   const type = ep.kind === 'int32' ? 'int32' : ep.kind === 'float32' ? 'float32' : ep.yType;
   return { buffer: out, type, dims: s.outDims };
 }

@@ -6,17 +6,8 @@
  * returns {@link defaultInt8Kernel}.
  */
 import type { GpuContext } from './gpu-context';
-import {
-  defaultInt8Kernel,
-  hasDp4a,
-  int8KernelName,
-  int8Matmul,
-  isEmulatedAdapter,
-  resolveVariant,
-  type Int8Kernel,
-  type Int8Variant,
-  type Int8VariantRequest,
-} from './int8-matmul';
+import { adapterDefaultKernel, deviceFacts, gpuInt8Kernel, int8AdapterClass, int8Variants } from './int8-defaults';
+import { hasDp4a, int8KernelName, int8Matmul, resolveVariant, type Int8Kernel, type Int8Variant, type Int8VariantRequest } from './int8-matmul';
 import { packInt8Weights, uploadInt8Weights } from './int8-weights';
 
 /** Shape classes that get their own measured choice: one row (GEMV), up to 32 rows, more. */
@@ -62,27 +53,52 @@ export function int8KernelChoices(ctx: GpuContext): Int8Choice[] {
   return [...(choices.get(ctx)?.values() ?? [])];
 }
 
-/** The kernel for `rows` rows on `ctx`: the measured one when its class was tuned, else the default. */
+const overrides = new WeakMap<GpuContext, (rows: number) => Int8Kernel | undefined>();
+
+/**
+ * Test and bench hook: from now on {@link chooseInt8Kernel} on `ctx` returns `pick(rows)` whenever it
+ * is defined (a forced variant request included), so the registered ops run a chosen loop, e.g. the
+ * GPU-shaped ones on SwiftShader. `undefined` removes the hook.
+ */
+export function setInt8KernelOverride(ctx: GpuContext, pick: ((rows: number) => Int8Kernel | undefined) | undefined): void {
+  if (pick) overrides.set(ctx, pick);
+  else overrides.delete(ctx);
+}
+
+/**
+ * The kernel for `rows` rows on `ctx`: the hook's ({@link setInt8KernelOverride}), else the measured
+ * one when its class was tuned, else the adapter class's default (src/kernels/int8-defaults.ts).
+ */
 export function chooseInt8Kernel(ctx: GpuContext, rows: number, request: Int8VariantRequest = 'auto'): Int8Kernel {
+  const forced = overrides.get(ctx)?.(rows);
+  if (forced) return forced;
   const choice = choices.get(ctx)?.get(int8ShapeClass(rows));
   if (choice) {
     const k = request === 'auto' ? choice.best : choice.bestByVariant[request];
     // The class was measured at 16 rows: a wide tile keeps no more row blocks than `rows` fills.
     if (k?.layout === 'wide' && rows < k.wgY) return { ...k, wgY: Math.max(4, Math.ceil(rows / 4) * 4) };
+    // Likewise a split-K GEMV keeps no more rows per pass than `rows`.
+    if (k?.layout === 'splitk') return { ...k, rows: Math.min(8, rows) };
     if (k) return k;
   }
-  const emulated = isEmulatedAdapter(ctx.device);
-  // Untuned default. An emulated adapter emulates dot4I8Packed too: there the unpacked portable path
-  // won every multi-row tile measured (M = 16: 3.9 vs 6.7 ms), while dp4a kept the edge on the GEMV
-  // (M = 1: 0.9 vs 1.4 ms).
-  const variant = request === 'auto' && emulated && rows > 1 ? 'portable' : resolveVariant(request);
-  return defaultInt8Kernel(rows, variant, emulated);
+  if (request !== 'auto') resolveVariant(request); // throws when dp4a is forced but missing
+  return adapterDefaultKernel(rows, deviceFacts(ctx.device, hasDp4a()), request);
 }
 
-/** The candidates measured for a class. */
-export function int8Candidates(cls: Int8ShapeClass, variants: readonly Int8Variant[]): Int8Kernel[] {
+/**
+ * The candidates measured for a class. `gpuShaped` (real adapters) adds the GPU-shaped loops:
+ * split-K GEMVs (with and without split-K across workgroups) up to 32 rows, the tiled GEMM above.
+ */
+export function int8Candidates(cls: Int8ShapeClass, variants: readonly Int8Variant[], gpuShaped = false, subgroups = false): Int8Kernel[] {
   const out: Int8Kernel[] = [];
   for (const variant of variants) {
+    if (gpuShaped) {
+      const rows = PROXY_ROWS[cls];
+      const base = gpuInt8Kernel(rows, variant, subgroups);
+      out.push(base);
+      if (base.layout === 'splitk') out.push({ ...base, splits: 1 }, { ...base, wgX: 4, wgY: 64, loads: 2 });
+      else out.push({ ...base, rows: base.rows === 8 ? 4 : 8 });
+    }
     // Big workgroups suit GPUs; small ones (16×1) suit emulated adapters, which run a workgroup on
     // one CPU thread. Both kinds are measured: which wins is the adapter's business.
     if (cls !== 'large') {
@@ -115,7 +131,8 @@ export async function tuneInt8Matmul(ctx: GpuContext, shape: { m: number; k: num
   const m = PROXY_ROWS[cls];
   const k = Math.min(shape.k, 1024);
   const n = Math.min(shape.n, 1024);
-  const variants: Int8Variant[] = hasDp4a() ? ['dp4a', 'portable'] : ['portable'];
+  const facts = deviceFacts(ctx.device, hasDp4a());
+  const variants = int8Variants(facts);
   // Deterministic pseudo-random operands (timing does not depend on values); symmetric int8 weights,
   // quantize_dynamic's default.
   const bData = new Int8Array(k * n).map((_, i) => ((i * 2654435761) >>> 24) - 128);
@@ -127,7 +144,7 @@ export async function tuneInt8Matmul(ctx: GpuContext, shape: { m: number; k: num
   const measurements: Int8Measurement[] = [];
   let best: { kernel: Int8Kernel; ms: number } | undefined;
   const bestByVariant: Partial<Record<Int8Variant, { kernel: Int8Kernel; ms: number }>> = {};
-  const candidates = int8Candidates(cls, variants);
+  const candidates = int8Candidates(cls, variants, int8AdapterClass(facts) !== 'fallback', facts.subgroups);
   const times = candidates.map(() => Infinity);
   const runOnce = async (kernel: Int8Kernel, batch: number) => {
     const t0 = performance.now();

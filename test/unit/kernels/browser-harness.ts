@@ -9,6 +9,7 @@ import type { FusedCase, MatmulCase, QLinearCase } from './int8-cases';
 import type { OnnxCase } from './onnx-cases';
 
 type Kernels = typeof import('../../../src/kernels/index');
+type Kernel = import('../../../src/kernels/index').Int8Kernel;
 type Failure = { i: number; what: string; at?: number; got?: number; want?: number };
 /** Elements compared with the CPU reference (`ref`) and with ORT (`ort`), and the cases ORT covered. */
 type Compared = { ref: number; ort: number; ortCases: number };
@@ -31,6 +32,10 @@ export interface Int8Harness {
   ): Promise<{ compared: Compared; runs: number; failures: Failure[]; named: Record<string, Record<string, number | boolean>> }>;
   noReadback(): Promise<number>;
   perSlice(variant: string, slices: number, k: number, n: number): Promise<{ compared: number; failures: Failure[]; perTensorDiffers: boolean }>;
+  /** Runs case i through every kernel of `kernels[i]` (one or more loops per case). */
+  loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string): Promise<{ compared: Compared; kernels: string[]; failures: Failure[] }>;
+  /** Makes every registered matmul op on this page's context run `kernel` (undefined: back to the normal choice). */
+  force(kernel: Kernel | undefined): void;
   tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
 
@@ -130,15 +135,7 @@ export async function installKernelHarness(): Promise<void> {
   };
   const oracleFor = (name: string | undefined) => (name ? window.__ort.results[name] : undefined) ?? {};
 
-  async function checkMatmul(
-    i: number,
-    variant: string,
-    kernel: ReturnType<Kernels['int8Candidates']>[number],
-    c: MatmulCase,
-    ort: number[] | undefined,
-    compared: Compared,
-    failures: Failure[],
-  ) {
+  async function checkMatmul(i: number, variant: string, kernel: Kernel, c: MatmulCase, ort: number[] | undefined, compared: Compared, failures: Failure[]) {
     const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
     const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
     const aBuf = ctx.upload(o.a.data, 'test.a');
@@ -175,6 +172,35 @@ export async function installKernelHarness(): Promise<void> {
     }
     return { compared, layouts: [...layouts], failures };
   }
+
+  /** Each case's B packed and uploaded once and its reference computed once, then every kernel of `kernels[i]` run on it. */
+  async function loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string) {
+    const ort = oracleFor(oracle);
+    const failures: Failure[] = [];
+    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
+    const names = new Set<string>();
+    for (const [i, c] of cases.entries()) {
+      const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
+      const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
+      const aBuf = ctx.upload(o.a.data, 'test.a');
+      const zpBuf = o.aZp ? ctx.upload(Arr[o.a.type].from(o.aZp), 'test.azp') : undefined;
+      const want = k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data;
+      for (const kernel0 of kernels[i] ?? []) {
+        const kernel = { ...kernel0, variant: variant as 'dp4a' };
+        names.add(k.int8KernelName(kernel));
+        const args = { a: aBuf, aType: o.a.type, aDims: o.a.dims, aZp: zpBuf, aZpPerRow: (o.aZp?.length ?? 1) > 1, weights: w };
+        const got = await read(k.int8Matmul(ctx, { ...args, epilogue: { kind: 'int32' }, kernel }) as G);
+        const what = `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
+        compare(i, what, got, want, ort[i]?.y, compared, failures);
+      }
+      w.dispose();
+      ctx.buffers.release(aBuf);
+      if (zpBuf) ctx.buffers.release(zpBuf);
+    }
+    return { compared, kernels: [...names], failures };
+  }
+
+  const force = (kernel: Kernel | undefined) => k.setInt8KernelOverride(ctx, kernel ? () => kernel : undefined);
 
   async function largeK(variant: string, cases: MatmulCase[], oracle?: string) {
     const ort = oracleFor(oracle);
@@ -396,5 +422,5 @@ export async function installKernelHarness(): Promise<void> {
     };
   }
 
-  window.__int8 = { conformance, randomMatmul, largeK, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
+  window.__int8 = { conformance, randomMatmul, largeK, loops, force, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
 }

@@ -81,6 +81,24 @@ export function randomMatmulCases(count: number, seed: number): MatmulCase[] {
   });
 }
 
+/**
+ * Cases for the GPU-shaped loops (split-K GEMV, tiled GEMM): M = 1…33 (one in 20 up to 70: two
+ * 64-row GEMM tiles), K and N off multiples of 4, one in 10 with K up to 300 (several K steps and
+ * splits), one in 7 with N up to 72 (two 64-column tiles), batched A and B. Kept small: the same
+ * cases also run on onnxruntime's CPU kernels in the page.
+ */
+export function gpuLoopCases(count: number, seed: number): MatmulCase[] {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  return Array.from({ length: count }, () => {
+    const batch = r() < 0.15 ? [int(2, 3)] : [];
+    const m = r() < 0.05 ? int(34, 70) : int(1, 33);
+    const kk = r() < 0.1 ? int(100, 300) : int(1, 48);
+    const n = r() < 0.15 ? int(60, 72) : int(1, 20);
+    return randomOperands(r, m, kk, n, batch, batch.length > 0 && r() < 0.4);
+  });
+}
+
 /** K up to 8192, N and K off every multiple of 4, batched A and B: 6 shapes. */
 export function largeKCases(): MatmulCase[] {
   const r = rng(8192);
