@@ -1,5 +1,6 @@
 /**
- * A JS port of the part of ORT's `quantize_dynamic` (QInt8 weights, `MatMul` only) that webq8 runs:
+ * A JS port of the part of ORT's `quantize_dynamic` (QInt8 weights; `MatMul`, and `Conv` with
+ * `ops: ['MatMul', 'Conv']`, see ./quantize-conv.ts) that webq8 runs:
  * every `MatMul` whose second input is a constant float32 `[K, N]` weight becomes
  *
  *   X → DynamicQuantizeLinear → (X_quantized, X_scale, X_zero_point)         (once per activation)
@@ -15,6 +16,7 @@ import { dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } 
 import { upgradeOpset } from './opset';
 import { ONNX } from '../dtypes';
 import { decodeForQuantize, quantizeWeight, skipReason, type QuantizeOptions, type QuantizeReport } from './quantize-common';
+import { convSkipReason, quantizeConv, type ConvRewrite } from './quantize-conv';
 
 export { quantizeWeight, type QuantizeOptions, type QuantizeReport } from './quantize-common';
 export { quantizeWeightsOnly } from './quantize-weights';
@@ -34,10 +36,30 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
   const dqls = new Map<string, { y: string; scale: string; zp: string }>();
   const out: NodeProto[] = [];
   const replacedWeights = new Set<string>();
+  const ops = new Set(options.ops ?? ['MatMul']);
+  const dqlOf = (x: string) => {
+    let a = dqls.get(x);
+    if (!a) {
+      a = { y: `${x}_quantized`, scale: `${x}_scale`, zp: `${x}_zero_point` };
+      out.push(make('DynamicQuantizeLinear', `${x}_QuantizeLinear`, [x], [a.y, a.scale, a.zp]));
+      dqls.set(x, a);
+    }
+    return a;
+  };
+  const convs: ConvRewrite = { ix, report, inits: newInit, out, replaced: replacedWeights, dqls, make, raw };
   ix.nodes.forEach((node, i) => {
+    const plain = !node.domain || node.domain === 'ai.onnx';
+    if (plain && node.opType === 'Conv' && ops.has('Conv')) {
+      const name = node.name || `Conv_${i}`;
+      const why = convSkipReason(ix, node, exclude);
+      if (why) report.skipped.push({ node: name, reason: why });
+      if (why) out.push(node);
+      else quantizeConv(convs, node, name, dqlOf);
+      return;
+    }
     const name = node.name || `MatMul_${i}`;
     const [x = '', w = ''] = node.input ?? [];
-    const why = node.opType !== 'MatMul' || (node.domain && node.domain !== 'ai.onnx') ? null : skipReason(ix.constants.get(w), name, w, exclude);
+    const why = node.opType !== 'MatMul' || !plain || !ops.has('MatMul') ? null : skipReason(ix.constants.get(w), name, w, exclude);
     if (why !== undefined) {
       if (why) report.skipped.push({ node: name, reason: why });
       out.push(node);
@@ -50,12 +72,7 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
       weights.set(w, wq);
       replacedWeights.add(w);
     }
-    let a = dqls.get(x);
-    if (!a) {
-      a = { y: `${x}_quantized`, scale: `${x}_scale`, zp: `${x}_zero_point` };
-      out.push(make('DynamicQuantizeLinear', `${x}_QuantizeLinear`, [x], [a.y, a.scale, a.zp]));
-      dqls.set(x, a);
-    }
+    const a = dqlOf(x);
     const mmOut = `${y}_output_quantized`;
     const castOut = `${mmOut}_cast_output`;
     const scales = `${name}_scales_mul`;

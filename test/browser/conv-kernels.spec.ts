@@ -38,9 +38,12 @@ test('1000 seeded random convs (1-D/2-D, groups, depthwise, strides, pads, auto_
   const kernels = await open(page);
   expect(kernels.slice(0, 2)).toEqual(['direct', 'gemm/portable']);
   await page.evaluate(installOrtRunner);
+  const t0 = Date.now();
   const ort = await page.evaluate((models) => window.__ort.run('conv', models), convOracle(random));
   expect(ort.cases).toBe(random.length);
+  const t1 = Date.now();
   const r = await page.evaluate((random) => window.__conv.random(random, 'conv'), random);
+  console.log(`onnxruntime oracle: ${ort.cases} cases in ${ort.nodes} nodes, ${ort.sessions} sessions, ${t1 - t0} ms; GPU: ${Date.now() - t1} ms`);
   expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
   const elements = random.reduce((n, c) => n + convOutputElements(c), 0);
   for (const kname of kernels) expect(r.compared[kname]).toEqual({ ref: elements, ort: elements, cases: random.length });

@@ -241,7 +241,10 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
   expect(r.qdq.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 1, kernelDispatches: 1 });
   // Unsupported int8 ops: plain ORT, correct, and the reasons are recorded.
   expect(r.unsupported.strategy.strategy).toBe('ort');
-  expect(r.unsupported.placement.fallbacks).toEqual([{ node: 'mmi', op: 'MatMulInteger', reason: 'weight B "b" is not a constant' }]);
+  expect(r.unsupported.placement.fallbacks).toEqual([
+    { node: 'mmi', op: 'MatMulInteger', reason: 'weight B "b" is not a constant' },
+    { node: 'conv', op: 'ConvInteger', reason: 'weight w has dims [1,1,2,2,2]; the conv kernels take 1-D and 2-D convs' },
+  ]);
   expect(r.unsupported.placement.cpuFallbackOps).toEqual({ MatMulInteger: 1, ConvInteger: 1 });
   expect(r.unsupported.diff).toBe(0);
 });
