@@ -170,7 +170,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
       mlp: { x: f32([16, 64]) },
       qlinear: { a: u8([5, 8]) },
       qdq: { x: f32([5, 8]) },
-      unsupported: { a: u8([2, 4]), b: u8([4, 3]), ci: u8([1, 1, 3, 3]) },
+      unsupported: { a: u8([2, 4]), b: u8([4, 3]), ci: u8([1, 1, 3, 3, 3]) },
     };
     const out: Record<string, unknown> = {};
     for (const name of Object.keys(cases) as (keyof typeof cases)[]) {

@@ -93,6 +93,16 @@ export async function installConvHarness(): Promise<void> {
     return out;
   }
 
+  /** ORT's NCHW answer of case `c`: `y`, or per-channel runs `m<channel>` (each [N, 1, ...]) interleaved. */
+  const ortY = (r: Record<string, number[]> | undefined, c: ConvCase): number[] | undefined => {
+    if (!r || r.y) return r?.y;
+    const [n, m] = [c.x.dims[0] as number, c.w.dims[0] as number];
+    const pixels = (r.m0?.length ?? 0) / n;
+    const out: number[] = [];
+    for (let b = 0; b < n; b++) for (let j = 0; j < m; j++) out.push(...(r[`m${j}`] ?? []).slice(b * pixels, (b + 1) * pixels));
+    return out;
+  };
+
   async function random(cases: ConvCase[], oracle: string) {
     const ort = window.__ort.results[oracle] ?? {};
     const failures: Failure[] = [];
@@ -100,7 +110,7 @@ export async function installConvHarness(): Promise<void> {
     const check = (i: number, kname: string, got: number[]) => {
       const c = cases[i] as ConvCase;
       const want = refOf(c);
-      const o = ort[i]?.y;
+      const o = ortY(ort[i], c);
       const what = `${kname} x${JSON.stringify(c.x.dims)} ${c.x.type} w${JSON.stringify(c.w.dims)} ${c.w.type} ${JSON.stringify(c.attrs)} xzp ${c.xZp} wzp ${c.wZp?.length ?? 0}`;
       const cnt = (compared[kname] ??= { ref: 0, ort: 0, cases: 0 });
       const at = diff(got, want);

@@ -3,7 +3,7 @@
 // uint8 input and weight with scalar zero points, so cases are rewritten by exact identities and
 // ORT still does the arithmetic: int8 values and zero points + 128 as uint8 (every difference
 // unchanged); per-channel w_zero_point → one node per output channel, fed that channel's group of
-// input channels and its single filter.
+// input channels and its single filter (answers under keys `m<channel>`, put together by the harness).
 import type { NodeSpec } from '../../../src/graph/onnx-builder';
 import { convGeometry, type ConvAttrs } from '../../../src/kernels/conv-math';
 import type { ConvCase } from './conv-cases';
@@ -62,22 +62,21 @@ export function convOracle(cases: ConvCase[]): OracleModel[] {
       batch.endCase();
       return;
     }
-    // Per-channel zero points: output channel m alone, per image (outputs are NCHW, so one image's
-    // channel m is a contiguous run).
+    // Per-channel zero points: output channel m alone, fed its group's input channels of every image.
     const plane = spatial.reduce((a, b) => a * b, 1);
     const k = w.length / g.m;
-    for (let n = 0; n < g.batch; n++) {
-      for (let grp = 0; grp < g.group; grp++) {
-        const xs = x.slice((n * g.c + grp * g.cg) * plane, (n * g.c + (grp + 1) * g.cg) * plane);
-        const xi = batch.input(batch.name('x'), { type: 'uint8', dims: [1, g.cg, ...spatial], data: xs });
-        for (let j = 0; j < g.mg; j++) {
-          const m = grp * g.mg + j;
-          const wi = batch.init(batch.name('w'), tensor('uint8', [1, ...c.w.dims.slice(1)], w.slice(m * k, (m + 1) * k)));
-          const wz = batch.init(batch.name('wz'), tensor('uint8', [], [wZp[m] as number]));
-          const dims = symbolic([1, 1, ...g.outDims.slice(2)]);
-          const attrs = onnxAttrs({ ...c.attrs, group: 1 }, spatial, c.w.dims.slice(2));
-          batch.node('ConvInteger', [xi, wi, zp, wz], [{ spec: { name: batch.name('y'), type: 'int32', dims }, to: { c: ci, key: 'y', offset: (n * g.m + m) * pixels } }], attrs);
-        }
+    for (let grp = 0; grp < g.group; grp++) {
+      const xs: number[] = [];
+      for (let n = 0; n < g.batch; n++) xs.push(...x.slice((n * g.c + grp * g.cg) * plane, (n * g.c + (grp + 1) * g.cg) * plane));
+      const xi = batch.input(batch.name('x'), { type: 'uint8', dims: [g.batch, g.cg, ...spatial], data: xs });
+      for (let j = 0; j < g.mg; j++) {
+        const m = grp * g.mg + j;
+        const wi = batch.init(batch.name('w'), tensor('uint8', [1, ...c.w.dims.slice(1)], w.slice(m * k, (m + 1) * k)));
+        const wz = batch.init(batch.name('wz'), tensor('uint8', [], [wZp[m] as number]));
+        const attrs = onnxAttrs({ ...c.attrs, group: 1 }, spatial, c.w.dims.slice(2));
+        // ORT's [N, 1, ...] answer under key `m<m>`; the harness interleaves the channels (convOracleY).
+        const spec = { name: batch.name('y'), type: 'int32' as const, dims: symbolic([g.batch, 1, ...g.outDims.slice(2)]) };
+        batch.node('ConvInteger', [xi, wi, zp, wz], [{ spec, to: { c: ci, key: `m${m}`, offset: 0 } }], attrs);
       }
     }
     batch.endCase();
