@@ -14,7 +14,7 @@ import { installOrtRunner } from '../unit/kernels/ort-runner';
 const FLOAT_TOL = 2 ** -20;
 
 const random = randomConvCases(1000, 20261207);
-const fusedCases = randomConvCases(60, 777);
+const fusedCases = randomConvCases(30, 777);
 
 async function open(page: Page): Promise<string[]> {
   await page.goto('/test/browser/blank.html');

@@ -93,14 +93,15 @@ export async function installConvHarness(): Promise<void> {
     return out;
   }
 
-  /** ORT's NCHW answer of case `c`: `y`, or per-channel runs `m<channel>` (each [N, 1, ...]) interleaved. */
+  /** ORT's NCHW answer of case `c`: `y`, or (per-channel zero points, conv-oracle.ts) `xw − zw[m]·x1`. */
   const ortY = (r: Record<string, number[]> | undefined, c: ConvCase): number[] | undefined => {
     if (!r || r.y) return r?.y;
-    const [n, m] = [c.x.dims[0] as number, c.w.dims[0] as number];
-    const pixels = (r.m0?.length ?? 0) / n;
-    const out: number[] = [];
-    for (let b = 0; b < n; b++) for (let j = 0; j < m; j++) out.push(...(r[`m${j}`] ?? []).slice(b * pixels, (b + 1) * pixels));
-    return out;
+    const [xw, x1] = [r.xw ?? [], r.x1 ?? []];
+    const m = c.w.dims[0] as number;
+    const plane = xw.length / ((c.x.dims[0] as number) * m);
+    // The oracle ran int8 weights as uint8 (+128), zero points included.
+    const shift = c.w.type === 'int8' ? 128 : 0;
+    return xw.map((v, i) => v - ((c.wZp?.[Math.floor(i / plane) % m] ?? 0) + shift) * (x1[i] as number));
   };
 
   async function random(cases: ConvCase[], oracle: string) {

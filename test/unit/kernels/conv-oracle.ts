@@ -2,8 +2,7 @@
 // one-node subgraphs (many per model), run in the page by ort-runner.ts. ORT's CPU ConvInteger takes
 // uint8 input and weight with scalar zero points, so cases are rewritten by exact identities and
 // ORT still does the arithmetic: int8 values and zero points + 128 as uint8 (every difference
-// unchanged); per-channel w_zero_point → one node per output channel, fed that channel's group of
-// input channels and its single filter (answers under keys `m<channel>`, put together by the harness).
+// unchanged); per-channel w_zero_point → two convs whose int32 answers the harness combines (below).
 import type { NodeSpec } from '../../../src/graph/onnx-builder';
 import { convGeometry, type ConvAttrs } from '../../../src/kernels/conv-math';
 import type { ConvCase } from './conv-cases';
@@ -52,7 +51,6 @@ export function convOracle(cases: ConvCase[]): OracleModel[] {
     const xZp = toU8(c.x.type, [c.xZp ?? 0])[0] as number;
     const wZp = toU8(c.w.type, c.wZp ?? [0]);
     const spatial = c.x.dims.slice(2);
-    const pixels = g.oh * g.ow;
     const zp = batch.input(batch.name('xz'), { type: 'uint8', dims: [], data: [xZp] });
     if (wZp.length === 1) {
       const xi = batch.input(batch.name('x'), { type: 'uint8', dims: c.x.dims, data: x });
@@ -62,24 +60,22 @@ export function convOracle(cases: ConvCase[]): OracleModel[] {
       batch.endCase();
       return;
     }
-    // Per-channel zero points: output channel m alone, fed its group's input channels of every image.
-    const plane = spatial.reduce((a, b) => a * b, 1);
-    const k = w.length / g.m;
-    for (let grp = 0; grp < g.group; grp++) {
-      const xs: number[] = [];
-      for (let n = 0; n < g.batch; n++) xs.push(...x.slice((n * g.c + grp * g.cg) * plane, (n * g.c + (grp + 1) * g.cg) * plane));
-      const xi = batch.input(batch.name('x'), { type: 'uint8', dims: [g.batch, g.cg, ...spatial], data: xs });
-      for (let j = 0; j < g.mg; j++) {
-        const m = grp * g.mg + j;
-        const wi = batch.init(batch.name('w'), tensor('uint8', [1, ...c.w.dims.slice(1)], w.slice(m * k, (m + 1) * k)));
-        const wz = batch.init(batch.name('wz'), tensor('uint8', [], [wZp[m] as number]));
-        const attrs = onnxAttrs({ ...c.attrs, group: 1 }, spatial, c.w.dims.slice(2));
-        // ORT's [N, 1, ...] answer under key `m<m>`; the harness interleaves the channels (convOracleY).
-        const spec = { name: batch.name('y'), type: 'int32' as const, dims: symbolic([g.batch, 1, ...g.outDims.slice(2)]) };
-        batch.node('ConvInteger', [xi, wi, zp, wz], [{ spec, to: { c: ci, key: `m${m}`, offset: 0 } }], attrs);
-      }
+    // Per-channel zero points, by Σ(x − zx)(w − zw[m]) = Σ(x − zx)·w − zw[m]·Σ(x − zx): ORT computes
+    // both sums (the second with an all-ones filter), the harness combines them
+    // (conv-harness.ts `ortY`).
+    const xi = batch.input(batch.name('x'), { type: 'uint8', dims: c.x.dims, data: x });
+    const attrs = onnxAttrs(c.attrs, spatial, c.w.dims.slice(2));
+    const zero = batch.init(batch.name('wz'), tensor('uint8', [], [0]));
+    for (const [key, filter] of [
+      ['xw', w],
+      ['x1', w.map(() => 1)],
+    ] as const) {
+      const wi = batch.init(batch.name('w'), tensor('uint8', c.w.dims, filter));
+      const spec = { name: batch.name('y'), type: 'int32' as const, dims: symbolic(g.outDims) };
+      batch.node('ConvInteger', [xi, wi, zp, zero], [{ spec, to: { c: ci, key, offset: 0 } }], attrs);
     }
     batch.endCase();
   });
   return batch.flush();
 }
+
