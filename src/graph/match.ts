@@ -85,8 +85,7 @@ export function lastAxis(n: number): (dims: number[]) => boolean {
  * (matmul: along the last axis; conv: along NCHW's channel axis); `activations` maps the op types
  * the step's epilogue computes.
  */
-export
-function matchDequantChain(
+export function matchDequantChain(
   ix: GraphIndex,
   i: number,
   dql: NodeProto,
@@ -113,7 +112,8 @@ function matchDequantChain(
   if (!bName) return { reason: "the scale Mul does not read the DynamicQuantizeLinear's scale" };
   const bScale = floatVector(ix, bName, n, 'b_scale');
   if (typeof bScale === 'string') return { reason: bScale };
-  if (bScale.data.length > 1 && !fits([...bScale.dims])) return { reason: `b_scale's dims ${JSON.stringify(bScale.dims)} are not one value per output channel` };
+  if (bScale.data.length > 1 && !fits([...bScale.dims]))
+    return { reason: `b_scale's dims ${JSON.stringify(bScale.dims)} are not one value per output channel` };
   const nodes = [c, u];
   const ownScaleMul = (ix.consumers.get(sm.output?.[0] ?? '') ?? []).length === 1 && !ix.graphOutputs.has(sm.output?.[0] ?? '');
   if (ownScaleMul) nodes.push(s);
@@ -141,7 +141,3 @@ function matchDequantChain(
   }
   return { nodes, bScale, ...(bias ? { bias } : {}), ...(activation ? { activation } : {}), output };
 }
-
-/** Activations the `QuantizedMatMul` epilogue computes (src/kernels/int8-ops.ts), by ONNX op type. */
-const FUSED_ACTIVATIONS: Readonly<Record<string, 'relu' | 'tanh'>> = { Relu: 'relu', Tanh: 'tanh' };
-

@@ -23,14 +23,12 @@ export interface ConvRewrite {
   out: NodeProto[];
   /** Float weights (and biases) replaced, dropped when nothing reads them any more. */
   replaced: Set<string>;
-  /** The DynamicQuantizeLinear outputs of each activation already quantized. */
-  dqls: Map<string, { y: string; scale: string; zp: string }>;
   make(opType: string, name: string, input: string[], output: string[], ...attribute: object[]): NodeProto;
   raw(name: string, dataType: number, dims: number[], rawData: Uint8Array): TensorProto;
 }
 
 /** Why the Conv `node` stays float (`undefined`: it is quantized). */
-export function convSkipReason(ix: GraphIndex, node: NodeProto, exclude: Set<string>): string | undefined {
+function convSkipReason(ix: GraphIndex, node: NodeProto, exclude: Set<string>): string | undefined {
   const [, w = '', b] = node.input ?? [];
   const t = ix.constants.get(w);
   if (exclude.has(node.name ?? '') || exclude.has(w)) return 'excluded';
@@ -42,8 +40,20 @@ export function convSkipReason(ix: GraphIndex, node: NodeProto, exclude: Set<str
   return undefined;
 }
 
-/** Rewrites the Conv `node` (named `name`, checked by {@link convSkipReason}) into `r.out`. */
-export function quantizeConv(r: ConvRewrite, node: NodeProto, name: string, dql: (x: string) => { y: string; scale: string; zp: string }): void {
+/** Rewrites the Conv `node` (named `name`) into `r.out`, or keeps it float and reports why. */
+export function quantizeConv(
+  r: ConvRewrite,
+  node: NodeProto,
+  name: string,
+  dql: (x: string) => { y: string; scale: string; zp: string },
+  exclude: Set<string>,
+): void {
+  const why = convSkipReason(r.ix, node, exclude);
+  if (why) {
+    r.out.push(node);
+    r.report.skipped.push({ node: name, reason: why });
+    return;
+  }
   const [x = '', w = '', b] = node.input ?? [];
   const y = node.output?.[0] ?? '';
   const t = r.ix.constants.get(w)!;

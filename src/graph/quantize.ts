@@ -12,11 +12,11 @@
  * with `perChannel`), zero point 0, round half to even. The default-domain opset is raised to 11
  * when lower (see ./opset.ts). Runs in Node and in browsers; `bin/webq8.mjs` is its CLI.
  */
-import { dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
+import { dimsOf, indexGraph, onnx, toTensor, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-model';
 import { upgradeOpset } from './opset';
 import { ONNX } from '../dtypes';
 import { decodeForQuantize, quantizeWeight, skipReason, type QuantizeOptions, type QuantizeReport } from './quantize-common';
-import { convSkipReason, quantizeConv, type ConvRewrite } from './quantize-conv';
+import { quantizeConv, type ConvRewrite } from './quantize-conv';
 
 export { quantizeWeight, type QuantizeOptions, type QuantizeReport } from './quantize-common';
 export { quantizeWeightsOnly } from './quantize-weights';
@@ -46,17 +46,10 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
     }
     return a;
   };
-  const convs: ConvRewrite = { ix, report, inits: newInit, out, replaced: replacedWeights, dqls, make, raw };
+  const convs: ConvRewrite = { ix, report, inits: newInit, out, replaced: replacedWeights, make, raw };
   ix.nodes.forEach((node, i) => {
     const plain = !node.domain || node.domain === 'ai.onnx';
-    if (plain && node.opType === 'Conv' && ops.has('Conv')) {
-      const name = node.name || `Conv_${i}`;
-      const why = convSkipReason(ix, node, exclude);
-      if (why) report.skipped.push({ node: name, reason: why });
-      if (why) out.push(node);
-      else quantizeConv(convs, node, name, dqlOf);
-      return;
-    }
+    if (plain && node.opType === 'Conv' && ops.has('Conv')) return quantizeConv(convs, node, node.name || `Conv_${i}`, dqlOf, exclude);
     const name = node.name || `MatMul_${i}`;
     const [x = '', w = ''] = node.input ?? [];
     const why = node.opType !== 'MatMul' || !plain || !ops.has('MatMul') ? null : skipReason(ix.constants.get(w), name, w, exclude);
@@ -84,7 +77,13 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
     );
     report.quantized.push(name);
   });
-  // Drop float weights nothing reads any more (initializers and Constant nodes).
+  finishGraph(model, graph, convs);
+  return { bytes: onnx.ModelProto.encode(model).finish(), report };
+}
+
+/** Drops float weights nothing reads any more (initializers and Constant nodes) and raises the opset. */
+function finishGraph(model: ModelProto, graph: GraphProto, r: ConvRewrite): void {
+  const { ix, out, replaced: replacedWeights, report, inits: newInit } = r;
   const stillRead = new Set(out.flatMap((n) => n.input ?? []));
   const dead = (v: string) => replacedWeights.has(v) && !stillRead.has(v) && !ix.graphOutputs.has(v);
   graph.node = out.filter((n) => !(n.opType === 'Constant' && dead(n.output?.[0] ?? '')));
@@ -93,7 +92,6 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
   const target = report.quantized.length > 0 ? 11 : 0;
   report.opset.from = upgradeOpset(model, target);
   report.opset.to = Math.max(report.opset.from, target);
-  return { bytes: onnx.ModelProto.encode(model).finish(), report };
 }
 
 /** Quantizes weight `t` (named `w`) into initializers appended to `into`; returns their names. */

@@ -57,7 +57,8 @@ function axis(op: string, size: number, kernel: number, stride: number, dilation
   }
   const [b, e] = autoPad === 'VALID' ? [0, 0] : [begin, end];
   const out = Math.floor((size + b + e - span) / stride) + 1;
-  if (out < 1) throw new KernelError(`${op}: the kernel (${span} wide with dilation) does not fit the input (${size} + pads ${b}, ${e}); the output would be empty.`);
+  if (out < 1)
+    throw new KernelError(`${op}: the kernel (${span} wide with dilation) does not fit the input (${size} + pads ${b}, ${e}); the output would be empty.`);
   return [b, out];
 }
 
@@ -77,7 +78,9 @@ export function convGeometry(op: string, xDims: readonly number[], wDims: readon
   const [n, c] = xDims as [number, number];
   const [m, cg] = wDims as [number, number];
   if (!Number.isInteger(group) || group < 1 || c % group !== 0 || m % group !== 0 || c / group !== cg)
-    throw new KernelError(`${op}: group ${group} must divide the ${c} input and ${m} output channels, and the weight must have C/group = ${c / group} channels, not ${cg}.`);
+    throw new KernelError(
+      `${op}: group ${group} must divide the ${c} input and ${m} output channels, and the weight must have C/group = ${c / group} channels, not ${cg}.`,
+    );
   const kernel = wDims.slice(2);
   if (attrs.kernelShape && attrs.kernelShape.some((v, i) => v !== kernel[i]))
     throw new KernelError(`${op}: kernel_shape ${JSON.stringify(attrs.kernelShape)} disagrees with the weight's ${JSON.stringify(kernel)}.`);
@@ -85,7 +88,11 @@ export function convGeometry(op: string, xDims: readonly number[], wDims: readon
   const dilations = attrs.dilations ?? kernel.map(() => 1);
   const pads = attrs.pads ?? kernel.flatMap(() => [0, 0]);
   if (strides.length !== spatial || dilations.length !== spatial || pads.length !== 2 * spatial || !positive([...strides, ...dilations, ...kernel]))
-    throw new KernelError(`${op}: strides, dilations (positive, one per axis) and pads (two per axis) must match a ${spatial}-D conv.`, { strides, dilations, pads });
+    throw new KernelError(`${op}: strides, dilations (positive, one per axis) and pads (two per axis) must match a ${spatial}-D conv.`, {
+      strides,
+      dilations,
+      pads,
+    });
   if (pads.some((p) => !Number.isInteger(p) || p < 0)) throw new KernelError(`${op}: pads ${JSON.stringify(pads)} must be non-negative integers.`);
   const autoPad = attrs.autoPad ?? 'NOTSET';
   if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) throw new KernelError(`${op}: auto_pad "${autoPad}" is not an ONNX value.`);
@@ -95,7 +102,9 @@ export function convGeometry(op: string, xDims: readonly number[], wDims: readon
   const [dh, dw] = two ? (dilations as [number, number]) : [1, dilations[0] as number];
   const [h, w] = two ? (xDims.slice(2) as [number, number]) : [1, xDims[2] as number];
   const [pt, oh] = two ? axis(op, h, kh, sh, dh, autoPad, pads[0] as number, pads[2] as number) : [0, 1];
-  const [pl, ow] = two ? axis(op, w, kw, sw, dw, autoPad, pads[1] as number, pads[3] as number) : axis(op, w, kw, sw, dw, autoPad, pads[0] as number, pads[1] as number);
+  const [pl, ow] = two
+    ? axis(op, w, kw, sw, dw, autoPad, pads[1] as number, pads[3] as number)
+    : axis(op, w, kw, sw, dw, autoPad, pads[0] as number, pads[1] as number);
   if (n < 1 || c < 1 || m < 1) throw new KernelError(`${op}: the output would be empty (input ${JSON.stringify(xDims)}, weight ${JSON.stringify(wDims)}).`);
   const k = cg * kh * kw;
   if (k > 131071) throw new KernelError(`${op}: C/group · kernel area is ${k}, and int32 accumulation is exact only up to 131071; split the conv.`);

@@ -103,7 +103,8 @@ const quantizedConvStep: KernelFactory = (ctx, def) => {
   const bias = floatConst(def, 'bias', m);
   if (bias && bias.length !== m) throw new KernelError(`QuantizedConv: bias has ${bias.length} values, and it must have M = ${m}.`);
   const activation = def.attrs.activation;
-  if (activation !== undefined && activation !== 'relu') throw new KernelError(`QuantizedConv: activation is ${JSON.stringify(activation)}, and it must be "relu" or absent.`);
+  if (activation !== undefined && activation !== 'relu')
+    throw new KernelError(`QuantizedConv: activation is ${JSON.stringify(activation)}, and it must be "relu" or absent.`);
   const colF = new Float32Array(2 * m);
   for (let j = 0; j < m; j++) colF[j] = (wScale.length === 1 ? wScale[0] : wScale[j]) as number;
   if (bias) colF.set(bias, m);

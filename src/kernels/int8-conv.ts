@@ -146,7 +146,9 @@ export function int8ConvProgram(kernel: Int8ConvKernel, g: ConvGeometry, mode: I
   const rows = g.batch * g.oh * g.ow;
   const workgroups: [number, number, number] = [Math.ceil(Math.ceil(g.mg / 4) / GEMM_WG[0]), Math.ceil(rows / TILE_ROWS / GEMM_WG[1]), g.group];
   if (workgroups.some((w) => w > MAX_WORKGROUPS_PER_DIM))
-    throw new KernelError(`int8 conv: ${rows} output pixels and ${g.group} groups need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch or the image.`);
+    throw new KernelError(
+      `int8 conv: ${rows} output pixels and ${g.group} groups need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch or the image.`,
+    );
   return {
     shaderKey: `int8-conv-gemm-${kernel.variant}`,
     label: `webq8:int8.conv.gemm-${kernel.variant}`,

@@ -6,6 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { convOracle } from '../unit/kernels/conv-oracle';
 import { convOutputElements, randomConvCases } from '../unit/kernels/conv-cases';
+import { installKernelHarness } from '../unit/kernels/browser-harness';
 import { installConvHarness } from '../unit/kernels/conv-harness';
 import { convAttrsOf, convOnnxCases } from '../unit/kernels/onnx-cases';
 import { installOrtRunner } from '../unit/kernels/ort-runner';
@@ -18,6 +19,7 @@ const fusedCases = randomConvCases(30, 777);
 
 async function open(page: Page): Promise<string[]> {
   await page.goto('/test/browser/blank.html');
+  await page.evaluate(installKernelHarness);
   await page.evaluate(installConvHarness);
   return page.evaluate(() => window.__conv.kernels());
 }

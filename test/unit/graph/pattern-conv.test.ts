@@ -24,7 +24,11 @@ describe('quantize --ops Conv', () => {
     expect(count(q.bytes, 'Conv')).toBe(0);
     expect(count(q.bytes, 'ConvInteger')).toBe(convs);
     // One DynamicQuantizeLinear per distinct conv input (shared by convs reading the same value).
-    const inputs = new Set(decodeModel(det).graph!.node!.filter((n) => n.opType === 'Conv').map((n) => n.input![0]));
+    const inputs = new Set(
+      decodeModel(det)
+        .graph!.node!.filter((n) => n.opType === 'Conv')
+        .map((n) => n.input![0]),
+    );
     expect(count(q.bytes, 'DynamicQuantizeLinear')).toBe(inputs.size);
     expect(q.report.weightBytes.int8 * 4).toBe(q.report.weightBytes.float);
   });

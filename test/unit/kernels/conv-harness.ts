@@ -1,6 +1,6 @@
 // Page side of test/browser/conv-kernels.spec.ts: `installConvHarness` is serialized into the page
-// by `page.evaluate`, so it is self-contained. It loads /dist/kernels.js, opens a GpuContext and
-// installs `window.__conv`, whose methods run conv cases through the registered `ConvInteger` and
+// by `page.evaluate`, so it is self-contained; it builds on `window.__gpuBase` (the module, GpuContext
+// and helpers of browser-harness.ts, installed first) and installs `window.__conv`, whose methods run conv cases through the registered `ConvInteger` and
 // `QuantizedConv` steps on every loop (direct, GEMM portable, GEMM dp4a when the browser has it)
 // and compare with the CPU reference and, when an oracle name is given, with onnxruntime-web's
 // WASM ConvInteger (`window.__ort.results[oracle]`). Each method counts what it compared.
@@ -27,34 +27,15 @@ declare global {
 
 /** Installs `window.__conv` (run it with `page.evaluate(installConvHarness)`). */
 export async function installConvHarness(): Promise<void> {
-  const url = '/dist/kernels.js';
-  const k = (await import(/* @vite-ignore */ url)) as Kernels;
-  k.registerBuiltinKernels();
-  const adapter = await navigator.gpu.requestAdapter();
-  if (!adapter) throw new Error('no WebGPU adapter');
-  const ctx = new k.GpuContext(await adapter.requestDevice());
+  // The int8 harness (browser-harness.ts, installed first) owns the module, context and helpers.
+  const { k, ctx } = window.__gpuBase;
   type T = Parameters<Kernels['prepareKernel']>[1]['constants'] extends Record<string, infer X> | undefined ? X : never;
   type G = { buffer: GPUBuffer; type: T['type']; dims: number[] };
-  const Arr = { uint8: Uint8Array, int8: Int8Array, int32: Int32Array, float32: Float32Array } as const;
-  type Ty = keyof typeof Arr;
-  const tensor = (type: Ty, dims: number[], data: ArrayLike<number>): T => ({ type, dims, data: Arr[type].from(data) }) as T;
-  const gpu = (t: T): G => ({ buffer: ctx.upload(t.data, 'test.input'), type: t.type, dims: [...t.dims] });
-  const read = async (g: G): Promise<number[]> => {
-    const n = g.dims.reduce((a, b) => a * b, 1);
-    const C = Arr[g.type as Ty];
-    const bytes = await ctx.readback(g.buffer, n * C.BYTES_PER_ELEMENT);
-    ctx.buffers.release(g.buffer);
-    return [...new C(bytes)];
-  };
-  const diff = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 0): number => {
-    if (got.length !== want.length) return -2;
-    for (let i = 0; i < got.length; i++) {
-      const g = got[i] as number;
-      const w = want[i] as number;
-      if (!(g === w || Math.abs(g - w) <= tol * Math.abs(w))) return i;
-    }
-    return -1;
-  };
+  type Ty = 'uint8' | 'int8' | 'int32' | 'float32';
+  const tensor = window.__gpuBase.tensor as (type: Ty, dims: number[], data: ArrayLike<number>) => T;
+  const gpu = window.__gpuBase.gpu as (t: T) => G;
+  const read = window.__gpuBase.read as (g: G) => Promise<number[]>;
+  const diff = window.__gpuBase.diff;
   const kernels = () => ['direct', 'gemm/portable', ...(k.hasDp4a() ? ['gemm/dp4a'] : [])];
   const kernelAttrs = (name: string) => {
     const [layout, variant = 'portable'] = name.split('/');
@@ -151,7 +132,11 @@ export async function installConvHarness(): Promise<void> {
         if (c.wZp) constants.w_zero_point = tensor(c.w.type, [c.wZp.length], c.wZp);
         if (bias) constants.bias = tensor('float32', [m], bias);
         const dql = k.prepareKernel(ctx, { op: 'DynamicQuantizeLinear', attrs: {}, constants: {} });
-        const qc = k.prepareKernel(ctx, { op: 'QuantizedConv', attrs: { ...c.attrs, ...kernelAttrs(kname), ...(relu ? { activation: 'relu' } : {}) }, constants });
+        const qc = k.prepareKernel(ctx, {
+          op: 'QuantizedConv',
+          attrs: { ...c.attrs, ...kernelAttrs(kname), ...(relu ? { activation: 'relu' } : {}) },
+          constants,
+        });
         const q = dql.run([gpu(tensor('float32', c.x.dims, xf))]);
         const [y] = qc.run(q);
         for (const t of q) ctx.buffers.release(t.buffer);

@@ -56,7 +56,12 @@ export function convOracle(cases: ConvCase[]): OracleModel[] {
       const xi = batch.input(batch.name('x'), { type: 'uint8', dims: c.x.dims, data: x });
       const wi = batch.init(batch.name('w'), tensor('uint8', c.w.dims, w));
       const wz = batch.init(batch.name('wz'), tensor('uint8', [], wZp));
-      batch.node('ConvInteger', [xi, wi, zp, wz], [{ spec: { name: batch.name('y'), type: 'int32', dims: symbolic(g.outDims) }, to: { c: ci, key: 'y', offset: 0 } }], onnxAttrs(c.attrs, spatial, c.w.dims.slice(2)));
+      batch.node(
+        'ConvInteger',
+        [xi, wi, zp, wz],
+        [{ spec: { name: batch.name('y'), type: 'int32', dims: symbolic(g.outDims) }, to: { c: ci, key: 'y', offset: 0 } }],
+        onnxAttrs(c.attrs, spatial, c.w.dims.slice(2)),
+      );
       batch.endCase();
       return;
     }
@@ -78,4 +83,3 @@ export function convOracle(cases: ConvCase[]): OracleModel[] {
   });
   return batch.flush();
 }
-

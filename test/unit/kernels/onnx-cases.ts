@@ -102,4 +102,3 @@ export function convAttrsOf(c: OnnxCase): ConvAttrs {
     ...(ints(a.strides) ? { strides: ints(a.strides) } : {}),
   };
 }
-
