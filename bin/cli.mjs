@@ -16,11 +16,12 @@ import { basename, dirname, join } from 'node:path';
  * @typedef {{ load: () => Promise<QuantizeLib>, out: (line: string) => void, err: (line: string) => void }} CliIo
  */
 
-export const USAGE = `usage: webq8 quantize <in.onnx> <out.onnx> [--weights-only] [--per-channel] [--exclude name,...] [--debug]
+export const USAGE = `usage: webq8 quantize <in.onnx> <out.onnx> [--weights-only] [--per-channel] [--ops MatMul,Conv] [--exclude name,...] [--debug]
 
   --weights-only     int8 weights behind DequantizeLinear, float activations (QDQ weight-only);
                      default: dynamic int8 as ORT's quantize_dynamic
-  --per-channel      one weight scale per output column (default: one per weight)
+  --per-channel      one weight scale per output column (default: one per weight; MatMul only)
+  --ops MatMul,Conv  which ops to quantize dynamically (default: MatMul; Conv: 1-D and 2-D convs)
   --exclude a,b      node or weight names to leave in float
   --debug            print stack traces with errors`;
 
@@ -30,7 +31,7 @@ function parse(argv) {
   const [command, ...rest] = argv;
   /** @type {string[]} */
   const files = [];
-  const options = { perChannel: false, weightsOnly: false, exclude: /** @type {string[]} */ ([]) };
+  const options = { perChannel: false, weightsOnly: false, exclude: /** @type {string[]} */ ([]), ops: /** @type {('MatMul' | 'Conv')[]} */ (['MatMul']) };
   let debug = false;
   for (let i = 0; i < rest.length; i++) {
     const a = /** @type {string} */ (rest[i]);
@@ -39,11 +40,20 @@ function parse(argv) {
     else if (a === '--debug') debug = true;
     else if (a === '--exclude') options.exclude.push(...(rest[++i] ?? '').split(',').filter(Boolean));
     else if (a.startsWith('--exclude=')) options.exclude.push(...a.slice(10).split(',').filter(Boolean));
+    else if (a === '--ops' || a.startsWith('--ops=')) options.ops = opsOf(a === '--ops' ? (rest[++i] ?? '') : a.slice(6));
     else if (a === '-h' || a === '--help') return { help: true, debug, files, options };
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else files.push(a);
   }
   return { help: false, command, files, options, debug };
+}
+
+/** `--ops` values, checked. @param {string} list */
+function opsOf(list) {
+  const ops = list.split(',').filter(Boolean);
+  const bad = ops.find((o) => o !== 'MatMul' && o !== 'Conv');
+  if (bad || ops.length === 0) throw new Error(`--ops takes MatMul and/or Conv (comma-separated), not "${bad ?? list}"`);
+  return /** @type {('MatMul' | 'Conv')[]} */ (ops);
 }
 
 /** One line: the error's class name and message (multi-line messages folded). @param {unknown} e */
@@ -95,7 +105,7 @@ export async function main(argv, io) {
     writeAtomic(output, q);
     const mb = (/** @type {number} */ n) => (n / 2 ** 20).toFixed(2);
     io.out(
-      `quantized ${report.quantized.length} MatMul(s); opset ${report.opset.from} → ${report.opset.to}; weights ${mb(report.weightBytes.float)} MiB float → ${mb(report.weightBytes.int8)} MiB int8`,
+      `quantized ${report.quantized.length} ${args.options.ops.join('/')}(s); opset ${report.opset.from} → ${report.opset.to}; weights ${mb(report.weightBytes.float)} MiB float → ${mb(report.weightBytes.int8)} MiB int8`,
     );
     for (const s of report.skipped) io.out(`  kept float: ${s.node} (${s.reason})`);
     io.out(`wrote ${output} (${mb(q.byteLength)} MiB)`);

@@ -15,10 +15,14 @@
  */
 import { ONNX } from '../dtypes';
 import type { Fallback, TensorLike } from '../types';
-import { floatVector, int8Weight, nodeName, soleConsumer, zeroPoint, type KernelGroup, type Matches, type MatchResult } from './match';
-import { attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
+import { floatVector, int8Weight, lastAxis, matchDequantChain, nodeName, zeroPoint, type KernelGroup, type Matches, type MatchResult } from './match';
+import { matchConvInteger, matchFloatConv } from './pattern-conv';
+import { dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
 import { matchMatMulNBits } from './pattern-nbits';
 import { matchQdq } from './pattern-qdq';
+
+/** Activations the `QuantizedMatMul` epilogue computes (src/kernels/int8-ops.ts), by ONNX op type. */
+const MATMUL_ACTIVATIONS: Readonly<Record<string, 'relu' | 'tanh'>> = { Relu: 'relu', Tanh: 'tanh' };
 
 /** Matches every supported pattern in `ix`; `types` are the inferred element types. */
 export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Matches {
@@ -42,14 +46,15 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
   ix.nodes.forEach((n, i) => {
     if (n.domain === 'com.microsoft' && n.opType === 'MatMulNBits') return record(i, matchMatMulNBits(ix, i));
     if (n.domain && n.domain !== 'ai.onnx') return;
-    if (n.opType === 'MatMulInteger') {
-      const r = matchMatMulInteger(ix, i, types);
+    if (n.opType === 'MatMulInteger' || n.opType === 'ConvInteger') {
+      const r = n.opType === 'ConvInteger' ? matchConvInteger(ix, i, types, dqlOf(ix, n)) : matchMatMulInteger(ix, i, types);
       if (!('reason' in r)) {
         const d = dqlOf(ix, n);
         if (d !== undefined) dqlUsed.set(d, true);
       }
       record(i, r);
     } else if (n.opType === 'QLinearMatMul') record(i, matchQLinearMatMul(ix, i));
+    else if (n.opType === 'Conv') record(i, matchFloatConv(ix, i));
     else if (n.opType === 'MatMul') {
       const r = matchQdq(ix, i, types);
       if (r) record(i, r);
@@ -69,7 +74,8 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
   return { groups, fallbacks };
 }
 
-function dqlOf(ix: GraphIndex, m: NodeProto): number | undefined {
+/** The DynamicQuantizeLinear whose y is `m`'s first input, if any. */
+export function dqlOf(ix: GraphIndex, m: NodeProto): number | undefined {
   const p = ix.producer.get(m.input?.[0] ?? '');
   const d = p === undefined ? undefined : ix.nodes[p];
   return d && d.opType === 'DynamicQuantizeLinear' && !d.domain && d.output?.[0] === m.input?.[0] ? p : undefined;
@@ -88,7 +94,7 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
   const dql = d === undefined ? undefined : ix.nodes[d]!;
   if (dql && aZp && aZp !== dql.output?.[2]) return { reason: 'a_zero_point is not the zero point of the DynamicQuantizeLinear that quantized A' };
   if (dql) {
-    const fused = matchDequantChain(ix, i, dql, n);
+    const fused = matchDequantChain(ix, i, dql, n, lastAxis(n), MATMUL_ACTIVATIONS);
     if (!('reason' in fused)) {
       const inputs = [a, dql.output?.[1] ?? '', ...(aZp ? [aZp] : [])];
       return {
@@ -121,63 +127,6 @@ function matchMatMulInteger(ix: GraphIndex, i: number, types: Map<string, number
     steps: [{ kind: 'kernel', op: 'MatMulInteger', attrs: {}, constants, inputs, outputs: [m.output?.[0] ?? ''] }],
   };
 }
-
-/** `MatMulInteger → Cast(float) → Mul(Mul(a_scale, const b_scale)) [→ Add(const bias)] [→ Relu | Tanh]`. */
-function matchDequantChain(
-  ix: GraphIndex,
-  i: number,
-  dql: NodeProto,
-  n: number,
-): { nodes: number[]; bScale: TensorLike; bias?: TensorLike; activation?: 'relu' | 'tanh'; output: string } | { reason: string } {
-  const m = ix.nodes[i]!;
-  const c = soleConsumer(ix, m.output?.[0] ?? '');
-  const cast = c === undefined ? undefined : ix.nodes[c];
-  if (c === undefined || cast?.opType !== 'Cast' || attrInt(cast, 'to', 0) !== ONNX.FLOAT)
-    return { reason: 'MatMulInteger is not followed by a lone Cast to float' };
-  const castOut = cast.output?.[0] ?? '';
-  const u = soleConsumer(ix, castOut);
-  const mul = u === undefined ? undefined : ix.nodes[u];
-  if (u === undefined || mul?.opType !== 'Mul') return { reason: 'the Cast is not followed by a lone Mul' };
-  const other = mul.input?.[0] === castOut ? mul.input?.[1] : mul.input?.[0];
-  const s = ix.producer.get(other ?? '');
-  const sm = s === undefined ? undefined : ix.nodes[s];
-  if (s === undefined || sm?.opType !== 'Mul') return { reason: 'the scale is not Mul(a_scale, b_scale)' };
-  const [s0, s1] = sm.input ?? [];
-  const aScale = dql.output?.[1];
-  const bName = s0 === aScale ? s1 : s1 === aScale ? s0 : undefined;
-  if (!bName) return { reason: "the scale Mul does not read the DynamicQuantizeLinear's scale" };
-  const bScale = floatVector(ix, bName, n, 'b_scale');
-  if (typeof bScale === 'string') return { reason: bScale };
-  const nodes = [c, u];
-  const ownScaleMul = (ix.consumers.get(sm.output?.[0] ?? '') ?? []).length === 1 && !ix.graphOutputs.has(sm.output?.[0] ?? '');
-  if (ownScaleMul) nodes.push(s);
-  let output = mul.output?.[0] ?? '';
-  let bias: TensorLike | undefined;
-  const addIdx = soleConsumer(ix, output);
-  const add = addIdx === undefined ? undefined : ix.nodes[addIdx];
-  if (addIdx !== undefined && add?.opType === 'Add') {
-    const t = ix.constants.get((add.input?.[0] === output ? add.input?.[1] : add.input?.[0]) ?? '');
-    const dims = t ? dimsOf(t) : [];
-    // Only a bias broadcast along the last axis ([N], [1, N], ...) folds into the epilogue.
-    if (t && t.dataType === ONNX.FLOAT && dims.length >= 1 && dims.every((d, k) => (k === dims.length - 1 ? d === n : d === 1))) {
-      bias = toTensor(t);
-      nodes.push(addIdx);
-      output = add.output?.[0] ?? '';
-    }
-  }
-  // A lone Relu/Tanh after the chain folds into the epilogue too: one ORT segment fewer per layer.
-  const actIdx = soleConsumer(ix, output);
-  const act = actIdx === undefined ? undefined : ix.nodes[actIdx];
-  const activation = act && !act.domain ? FUSED_ACTIVATIONS[act.opType ?? ''] : undefined;
-  if (actIdx !== undefined && activation) {
-    nodes.push(actIdx);
-    output = act?.output?.[0] ?? '';
-  }
-  return { nodes, bScale, ...(bias ? { bias } : {}), ...(activation ? { activation } : {}), output };
-}
-
-/** Activations the `QuantizedMatMul` epilogue computes (src/kernels/int8-ops.ts), by ONNX op type. */
-const FUSED_ACTIVATIONS: Readonly<Record<string, 'relu' | 'tanh'>> = { Relu: 'relu', Tanh: 'tanh' };
 
 function matchQLinearMatMul(ix: GraphIndex, i: number): MatchResult {
   const q = ix.nodes[i]!;

@@ -31,6 +31,11 @@ export function decodeForQuantize(bytes: Uint8Array, options: QuantizeOptions): 
 export interface QuantizeOptions {
   /** One scale per output column (ORT's `per_channel=True`) instead of one per weight. */
   perChannel?: boolean;
+  /**
+   * Which ops to quantize (quantizeDynamic): `'MatMul'`, `'Conv'` (1-D and 2-D, one scale per
+   * weight; see ./quantize-conv.ts). Default `['MatMul']`.
+   */
+  ops?: ('MatMul' | 'Conv')[];
   /** Node names or weight names to leave in float. */
   exclude?: string[];
   /** What to call the input in error messages (the CLI passes the file name); default `'model'`. */
@@ -39,7 +44,7 @@ export interface QuantizeOptions {
 
 /** What a quantizer did. */
 export interface QuantizeReport {
-  /** Names of the MatMul nodes replaced. */
+  /** Names of the MatMul (and Conv) nodes replaced. */
   quantized: string[];
   /** MatMuls left in float, with the reason. */
   skipped: { node: string; reason: string }[];

@@ -1,5 +1,6 @@
 /**
- * A JS port of the part of ORT's `quantize_dynamic` (QInt8 weights, `MatMul` only) that webq8 runs:
+ * A JS port of the part of ORT's `quantize_dynamic` (QInt8 weights; `MatMul`, and `Conv` with
+ * `ops: ['MatMul', 'Conv']`, see ./quantize-conv.ts) that webq8 runs:
  * every `MatMul` whose second input is a constant float32 `[K, N]` weight becomes
  *
  *   X → DynamicQuantizeLinear → (X_quantized, X_scale, X_zero_point)         (once per activation)
@@ -11,10 +12,11 @@
  * with `perChannel`), zero point 0, round half to even. The default-domain opset is raised to 11
  * when lower (see ./opset.ts). Runs in Node and in browsers; `bin/webq8.mjs` is its CLI.
  */
-import { dimsOf, indexGraph, onnx, toTensor, type NodeProto, type TensorProto } from './onnx-model';
+import { dimsOf, indexGraph, onnx, toTensor, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-model';
 import { upgradeOpset } from './opset';
 import { ONNX } from '../dtypes';
 import { decodeForQuantize, quantizeWeight, skipReason, type QuantizeOptions, type QuantizeReport } from './quantize-common';
+import { quantizeConv, type ConvRewrite } from './quantize-conv';
 
 export { quantizeWeight, type QuantizeOptions, type QuantizeReport } from './quantize-common';
 export { quantizeWeightsOnly } from './quantize-weights';
@@ -34,10 +36,23 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
   const dqls = new Map<string, { y: string; scale: string; zp: string }>();
   const out: NodeProto[] = [];
   const replacedWeights = new Set<string>();
+  const ops = new Set(options.ops ?? ['MatMul']);
+  const dqlOf = (x: string) => {
+    let a = dqls.get(x);
+    if (!a) {
+      a = { y: `${x}_quantized`, scale: `${x}_scale`, zp: `${x}_zero_point` };
+      out.push(make('DynamicQuantizeLinear', `${x}_QuantizeLinear`, [x], [a.y, a.scale, a.zp]));
+      dqls.set(x, a);
+    }
+    return a;
+  };
+  const convs: ConvRewrite = { ix, report, inits: newInit, out, replaced: replacedWeights, make, raw };
   ix.nodes.forEach((node, i) => {
+    const plain = !node.domain || node.domain === 'ai.onnx';
+    if (plain && node.opType === 'Conv' && ops.has('Conv')) return quantizeConv(convs, node, node.name || `Conv_${i}`, dqlOf, exclude);
     const name = node.name || `MatMul_${i}`;
     const [x = '', w = ''] = node.input ?? [];
-    const why = node.opType !== 'MatMul' || (node.domain && node.domain !== 'ai.onnx') ? null : skipReason(ix.constants.get(w), name, w, exclude);
+    const why = node.opType !== 'MatMul' || !plain || !ops.has('MatMul') ? null : skipReason(ix.constants.get(w), name, w, exclude);
     if (why !== undefined) {
       if (why) report.skipped.push({ node: name, reason: why });
       out.push(node);
@@ -50,12 +65,7 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
       weights.set(w, wq);
       replacedWeights.add(w);
     }
-    let a = dqls.get(x);
-    if (!a) {
-      a = { y: `${x}_quantized`, scale: `${x}_scale`, zp: `${x}_zero_point` };
-      out.push(make('DynamicQuantizeLinear', `${x}_QuantizeLinear`, [x], [a.y, a.scale, a.zp]));
-      dqls.set(x, a);
-    }
+    const a = dqlOf(x);
     const mmOut = `${y}_output_quantized`;
     const castOut = `${mmOut}_cast_output`;
     const scales = `${name}_scales_mul`;
@@ -67,7 +77,13 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
     );
     report.quantized.push(name);
   });
-  // Drop float weights nothing reads any more (initializers and Constant nodes).
+  finishGraph(model, graph, convs);
+  return { bytes: onnx.ModelProto.encode(model).finish(), report };
+}
+
+/** Drops float weights nothing reads any more (initializers and Constant nodes) and raises the opset. */
+function finishGraph(model: ModelProto, graph: GraphProto, r: ConvRewrite): void {
+  const { ix, out, replaced: replacedWeights, report, inits: newInit } = r;
   const stillRead = new Set(out.flatMap((n) => n.input ?? []));
   const dead = (v: string) => replacedWeights.has(v) && !stillRead.has(v) && !ix.graphOutputs.has(v);
   graph.node = out.filter((n) => !(n.opType === 'Constant' && dead(n.output?.[0] ?? '')));
@@ -76,7 +92,6 @@ export function quantizeDynamic(bytes: Uint8Array, options: QuantizeOptions = {}
   const target = report.quantized.length > 0 ? 11 : 0;
   report.opset.from = upgradeOpset(model, target);
   report.opset.to = Math.max(report.opset.from, target);
-  return { bytes: onnx.ModelProto.encode(model).finish(), report };
 }
 
 /** Quantizes weight `t` (named `w`) into initializers appended to `into`; returns their names. */

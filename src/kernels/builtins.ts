@@ -8,6 +8,7 @@
  */
 import { KernelError } from '../errors';
 import { affine } from './affine';
+import { CONV_KERNELS } from './conv-ops';
 import { INT8_KERNELS } from './int8-ops';
 import { elementCount, registerKernel, type KernelFactory } from './registry';
 import { weightOnlyMatMulStep } from './w8a32-ops';
@@ -31,6 +32,7 @@ export const BUILTIN_KERNELS: Readonly<Record<string, KernelFactory>> = {
   affine: affineStep,
   SampleTokens: sampleTokensStep,
   ...INT8_KERNELS,
+  ...CONV_KERNELS,
   WeightOnlyMatMul: weightOnlyMatMulStep,
 };
 

@@ -29,6 +29,12 @@ export type { Int8ShapeClass, Int8Choice, Int8Measurement } from './int8-tuning'
 export { INT8_OPS, INT8_KERNELS } from './int8-ops';
 export type { Int8Op } from './int8-ops';
 export { registerBuiltinKernels, BUILTIN_KERNELS } from './builtins';
+export { convGeometry } from './conv-math';
+export type { ConvAttrs, ConvGeometry } from './conv-math';
+export { convIntegerRef } from './conv-reference';
+export { int8Conv, int8ConvProgram, uploadConvWeights, defaultConvKernel } from './int8-conv';
+export type { Int8ConvKernel, Int8ConvEpilogue, Int8ConvArgs, Int8ConvOutput, GpuConvWeights } from './int8-conv';
+export { CONV_KERNELS } from './conv-ops';
 export { packWeightOnly, uploadWeightOnly, w8a32Matmul, w8a32Program, w8a32Ref, chunkRows } from './w8a32';
 export type { WeightOnlyMatrix, PackedWeightOnly, GpuWeightOnly } from './w8a32';
 export { sampleTokens, sampleProgram, packSampleParams } from './sample';

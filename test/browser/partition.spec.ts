@@ -170,7 +170,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
       mlp: { x: f32([16, 64]) },
       qlinear: { a: u8([5, 8]) },
       qdq: { x: f32([5, 8]) },
-      unsupported: { a: u8([2, 4]), b: u8([4, 3]), ci: u8([1, 1, 3, 3]) },
+      unsupported: { a: u8([2, 4]), b: u8([4, 3]), ci: u8([1, 1, 3, 3, 3]) },
     };
     const out: Record<string, unknown> = {};
     for (const name of Object.keys(cases) as (keyof typeof cases)[]) {
@@ -241,7 +241,10 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
   expect(r.qdq.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 1, kernelDispatches: 1 });
   // Unsupported int8 ops: plain ORT, correct, and the reasons are recorded.
   expect(r.unsupported.strategy.strategy).toBe('ort');
-  expect(r.unsupported.placement.fallbacks).toEqual([{ node: 'mmi', op: 'MatMulInteger', reason: 'weight B "b" is not a constant' }]);
+  expect(r.unsupported.placement.fallbacks).toEqual([
+    { node: 'mmi', op: 'MatMulInteger', reason: 'weight B "b" is not a constant' },
+    { node: 'conv', op: 'ConvInteger', reason: 'weight w has dims [1,1,2,2,2]; the conv kernels take 1-D and 2-D convs' },
+  ]);
   expect(r.unsupported.placement.cpuFallbackOps).toEqual({ MatMulInteger: 1, ConvInteger: 1 });
   expect(r.unsupported.diff).toBe(0);
 });

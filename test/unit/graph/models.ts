@@ -84,23 +84,23 @@ export function qdq(withActivationQdq = true): Uint8Array {
   });
 }
 
-/** MatMulInteger whose weight is a graph input (not constant), and a ConvInteger. */
+/** MatMulInteger whose weight is a graph input (not constant), and a 3-D ConvInteger (the conv kernels take 1-D and 2-D). */
 export function unsupportedInt8(): Uint8Array {
   return buildModel({
     inputs: [
       { name: 'a', type: 'uint8', dims: [2, 4] },
       { name: 'b', type: 'uint8', dims: [4, 3] },
-      { name: 'ci', type: 'uint8', dims: [1, 1, 3, 3] },
+      { name: 'ci', type: 'uint8', dims: [1, 1, 3, 3, 3] },
     ],
     outputs: [
       { name: 'y', type: 'int32', dims: [2, 3] },
-      { name: 'c', type: 'int32', dims: [1, 1, 2, 2] },
+      { name: 'c', type: 'int32', dims: [1, 1, 2, 2, 2] },
     ],
     nodes: [
       { op: 'MatMulInteger', inputs: ['a', 'b'], outputs: ['y'], name: 'mmi' },
       { op: 'ConvInteger', inputs: ['ci', 'cw'], outputs: ['c'], name: 'conv' },
     ],
-    initializers: { cw: { type: 'uint8', dims: [1, 1, 2, 2], data: new Uint8Array([1, 2, 3, 4]) } },
+    initializers: { cw: { type: 'uint8', dims: [1, 1, 2, 2, 2], data: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) } },
     opset: 13,
   });
 }

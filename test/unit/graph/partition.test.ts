@@ -104,7 +104,10 @@ describe('pattern matching', () => {
   it('records why a MatMulInteger stays on ORT and lists ConvInteger as a CPU-fallback op', () => {
     const p = planModel(unsupportedInt8());
     expect(p.kernels).toBeNull();
-    expect(p.placement.fallbacks).toEqual([{ node: 'mmi', op: 'MatMulInteger', reason: 'weight B "b" is not a constant' }]);
+    expect(p.placement.fallbacks).toEqual([
+      { node: 'mmi', op: 'MatMulInteger', reason: 'weight B "b" is not a constant' },
+      { node: 'conv', op: 'ConvInteger', reason: 'weight w has dims [1,1,2,2,2]; the conv kernels take 1-D and 2-D convs' },
+    ]);
     expect(p.placement.cpuFallbackOps).toEqual({ MatMulInteger: 1, ConvInteger: 1 });
     expect(p.ort.steps).toHaveLength(1);
   });

@@ -65,7 +65,8 @@ describe('weight-only int8 patterns', () => {
     expect(report.opset).toEqual({ from: 9, to: 11 });
     const p = planModel(bytes);
     expect(kernelSteps(p).map((s) => s.op)).toEqual(Array(9).fill('WeightOnlyMatMul'));
-    expect(p.placement.fallbacks).toEqual([]);
+    // The float Convs stay in ORT, each saying so; nothing else does.
+    expect(p.placement.fallbacks.filter((f) => f.op !== 'Conv')).toEqual([]);
   });
 
   it('quantizeWeightsOnly uses per-column scales from opset 13 on', () => {

@@ -39,9 +39,21 @@ export interface Int8Harness {
   tuning(): Promise<{ dp4a: boolean; before: string; fallback: string; after: string; best: string; measured: string[]; again: boolean; forced: string }>;
 }
 
+/** The harness's module, context and helpers, for other page harnesses to build on (conv-harness.ts). */
+export interface GpuBase {
+  k: Kernels;
+  ctx: InstanceType<Kernels['GpuContext']>;
+  /** `(type, dims, data) => TensorLike`, `(t) => GpuTensor` (uploaded), `(g) => Promise<number[]>` (read back, released). */
+  tensor: unknown;
+  gpu: unknown;
+  read: unknown;
+  diff: (got: ArrayLike<number>, want: ArrayLike<number>, tol?: number, absTol?: number) => number;
+}
+
 declare global {
   interface Window {
     __int8: Int8Harness;
+    __gpuBase: GpuBase;
   }
 }
 
@@ -423,4 +435,5 @@ export async function installKernelHarness(): Promise<void> {
   }
 
   window.__int8 = { conformance, randomMatmul, largeK, loops, force, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
+  window.__gpuBase = { k, ctx, tensor, gpu, read, diff };
 }

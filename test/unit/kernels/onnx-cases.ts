@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import type { ConvAttrs } from '../../../src/kernels/conv-math';
 
 const { onnx } = onnxProto;
 
@@ -25,6 +26,8 @@ export interface OnnxCase {
   op: string;
   inputs: CaseTensor[];
   outputs: CaseTensor[];
+  /** The node's int, ints and string attributes by ONNX name. */
+  attrs: Record<string, number | number[] | string>;
 }
 
 const TYPES: Record<number, CaseTensor['type']> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32' };
@@ -58,11 +61,18 @@ export function loadOnnxCases(pattern: RegExp): OnnxCase[] {
     .filter((d) => pattern.test(d))
     .sort()) {
     const model = onnx.ModelProto.decode(readFileSync(join(ONNX_NODE_TESTS, dir, 'model.onnx')));
-    const op = model.graph?.node?.[0]?.opType ?? '';
+    const node = model.graph?.node?.[0];
+    const op = node?.opType ?? '';
+    const attrs: OnnxCase['attrs'] = {};
+    for (const a of node?.attribute ?? []) {
+      if (a.ints && a.ints.length > 0) attrs[a.name ?? ''] = a.ints.map(Number);
+      else if (a.s && a.s.length > 0) attrs[a.name ?? ''] = new TextDecoder().decode(a.s);
+      else attrs[a.name ?? ''] = Number(a.i ?? 0);
+    }
     for (const set of readdirSync(join(ONNX_NODE_TESTS, dir)).filter((d) => d.startsWith('test_data_set_'))) {
       const files = readdirSync(join(ONNX_NODE_TESTS, dir, set)).sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
       const read = (prefix: string) => files.filter((f) => f.startsWith(prefix)).map((f) => decodeTensor(readFileSync(join(ONNX_NODE_TESTS, dir, set, f))));
-      cases.push({ name: `${dir}/${set}`, op, inputs: read('input_'), outputs: read('output_') });
+      cases.push({ name: `${dir}/${set}`, op, inputs: read('input_'), outputs: read('output_'), attrs });
     }
   }
   if (cases.length === 0) throw new Error(`No ONNX conformance cases match ${pattern} in ${ONNX_NODE_TESTS}.`);
@@ -72,4 +82,23 @@ export function loadOnnxCases(pattern: RegExp): OnnxCase[] {
 /** The int8 cases webq8's kernels must pass bit-exactly (the `_expanded` variants are the same data). */
 export function int8OnnxCases(): OnnxCase[] {
   return loadOnnxCases(/^test_(matmulinteger|dynamicquantizelinear(_max_adjusted|_min_adjusted)?|qlinearmatmul_[23]D)$/);
+}
+
+/** The ConvInteger cases (QLinearConv's need a requantizing epilogue, which the conv kernels do not have yet). */
+export function convOnnxCases(): OnnxCase[] {
+  return loadOnnxCases(/^test_(basic_convinteger|convinteger_with_padding|convinteger_without_padding)$/);
+}
+
+/** ONNX attribute names → {@link ConvAttrs}. */
+export function convAttrsOf(c: OnnxCase): ConvAttrs {
+  const a = c.attrs;
+  const ints = (v: unknown) => (Array.isArray(v) ? (v as number[]) : undefined);
+  return {
+    ...(typeof a.auto_pad === 'string' ? { autoPad: a.auto_pad } : {}),
+    ...(ints(a.dilations) ? { dilations: ints(a.dilations) } : {}),
+    ...(typeof a.group === 'number' ? { group: a.group } : {}),
+    ...(ints(a.kernel_shape) ? { kernelShape: ints(a.kernel_shape) } : {}),
+    ...(ints(a.pads) ? { pads: ints(a.pads) } : {}),
+    ...(ints(a.strides) ? { strides: ints(a.strides) } : {}),
+  };
 }

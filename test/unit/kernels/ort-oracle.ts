@@ -35,12 +35,12 @@ const NODES_PER_MODEL = 256;
 
 const ARRAYS = { uint8: Uint8Array, int8: Int8Array, float32: Float32Array } as const;
 
-function tensor(type: keyof typeof ARRAYS, dims: number[], data: ArrayLike<number>): TensorLike {
+export function tensor(type: keyof typeof ARRAYS, dims: number[], data: ArrayLike<number>): TensorLike {
   return { type, dims, data: ARRAYS[type].from(data) } as TensorLike;
 }
 
 /** Accumulates subgraphs and cuts a model after the case that reaches {@link NODES_PER_MODEL} nodes. */
-class ModelBatch {
+export class ModelBatch {
   readonly models: OracleModel[] = [];
   private inputs: ValueSpec[] = [];
   private outputs: ValueSpec[] = [];
@@ -66,9 +66,9 @@ class ModelBatch {
     return name;
   }
 
-  node(op: string, inputs: string[], outs: { spec: ValueSpec; to: Omit<OracleOutput, 'name'> }[]): void {
+  node(op: string, inputs: string[], outs: { spec: ValueSpec; to: Omit<OracleOutput, 'name'> }[], attrs?: NodeSpec['attrs']): void {
     while (inputs.at(-1) === '') inputs.pop();
-    this.nodes.push({ op, inputs, outputs: outs.map((o) => o.spec.name) });
+    this.nodes.push({ op, inputs, outputs: outs.map((o) => o.spec.name), ...(attrs ? { attrs } : {}) });
     for (const o of outs) {
       this.outputs.push(o.spec);
       this.map.push({ name: o.spec.name, ...o.to });

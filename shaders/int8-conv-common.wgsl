@@ -1,0 +1,78 @@
+// Shared part of the int8 conv kernels (int8-conv-gemm.wgsl, int8-conv-direct.wgsl), appended by the
+// host after the kernel's own loop: the uniform geometry, the input and epilogue bindings, reading
+// one input byte, and writing one output element.
+//
+// Layout:
+//   x      the input bytes, NCHW ([N, C, L] convs have H = 1), 4 per u32 word, low byte first.
+//   azp    x_zero_point's byte (binding of DynamicQuantizeLinear's output or a constant); 0 if absent.
+//   ascale MODE 1: the input's scale (one float32, never read back).
+//   col_f  MODE 1: w_scale[m] then bias[m] per output channel.
+//   out    NCHW; MODE 0: int32 (ConvInteger), MODE 1: float32 (the fused ConvInteger → Cast → Mul
+//          (→ Add) chain, then an optional activation).
+// Padding positions hold x_zero_point (ONNX pads the quantized input with it), so they add nothing.
+
+override MODE: u32 = 0u;
+
+struct Params {
+  batch: u32,
+  c: u32,       // input channels
+  in_h: u32,
+  in_w: u32,
+  m: u32,       // output channels
+  mg: u32,      // output channels per group
+  cg: u32,      // input channels per group
+  kh: u32,
+  kw: u32,
+  oh: u32,
+  ow: u32,
+  sh: u32,
+  sw: u32,
+  dh: u32,
+  dw: u32,
+  pt: u32,      // padding before the first row
+  pl: u32,      // padding before the first column
+  k: u32,       // cg * kh * kw
+  n4: u32,      // ceil(mg / 4)
+  kwords: u32,  // ceil(k / 4)
+  rows: u32,    // batch * oh * ow (the GEMM's M)
+  a_xor: u32,   // 0x80 when x is uint8 (shifts it to int8), else 0
+  flags: u32,   // bit 0: bias (MODE 1); bits 2-3: 1 Relu (MODE 1)
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<u32>;
+@group(0) @binding(3) var<storage, read> azp: array<u32>;
+@group(0) @binding(4) var<storage, read> ascale: array<f32>;
+@group(0) @binding(5) var<storage, read> col_f: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<u32>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+// Byte `i` of x, raw (uint8 or the two's complement bits of int8).
+fn x_byte(i: u32) -> u32 {
+  return (x[i >> 2u] >> ((i & 3u) * 8u)) & 0xffu;
+}
+
+fn sign_extend8(v: u32) -> i32 {
+  return bitcast<i32>(v << 24u) >> 24u;
+}
+
+// x_zero_point shifted like the input (za' = za - 128 for uint8).
+fn zero_point() -> i32 {
+  return sign_extend8((azp[0] & 0xffu) ^ params.a_xor);
+}
+
+// Writes output element `o` (NCHW index) of channel `oc` from the exact int32 sum `v`.
+fn store(o: u32, oc: u32, v: i32) {
+  if (MODE == 0u) {
+    out[o] = bitcast<u32>(v);
+    return;
+  }
+  var f = f32(v) * (ascale[0] * col_f[oc]);
+  if ((params.flags & 1u) != 0u) {
+    f = f + col_f[params.m + oc];
+  }
+  if (((params.flags >> 2u) & 3u) == 1u) {
+    f = max(f, 0.0);
+  }
+  out[o] = bitcast<u32>(f);
+}

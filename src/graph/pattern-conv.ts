@@ -1,0 +1,95 @@
+/**
+ * The int8 conv patterns (kernels: src/kernels/conv-ops.ts):
+ *
+ * - ORT `quantize_dynamic` output: `DynamicQuantizeLinear → ConvInteger(const W, zero points) →
+ *   Cast(float) → Mul(Mul(x_scale, const w_scale)) [→ Add(const bias [M,1,1] | [1,M,1,1])]
+ *   [→ Relu]` → one `QuantizedConv` step; the DynamicQuantizeLinear is its own step, shared by every
+ *   op reading it;
+ * - any other `ConvInteger` with a constant weight and a uint8 input → a `ConvInteger` step.
+ *
+ * A float `Conv` stays in ORT and says so (quantize the model's convs to run them on the kernels).
+ */
+import { ONNX } from '../dtypes';
+import type { TensorLike } from '../types';
+import { matchDequantChain, zeroPoint, type MatchResult } from './match';
+import { attr, attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
+
+/** The activations the `QuantizedConv` epilogue computes. */
+const CONV_ACTIVATIONS: Readonly<Record<string, 'relu'>> = { Relu: 'relu' };
+
+/** `fits` of the dequantize chain for an NCHW output of `rank` dims: one value per channel (axis 1). */
+function channelAxis(m: number, rank: number): (dims: number[]) => boolean {
+  return (dims) => dims.length <= rank && dims.every((d, k) => (k === dims.length - rank + 1 ? d === m : d === 1));
+}
+
+/** The conv attributes of `n` in the kernels' form (src/kernels/conv-math.ts `ConvAttrs`). */
+function convAttrs(n: NodeProto): Record<string, unknown> {
+  const ints = (name: string) => {
+    const a = attr(n, name);
+    return a?.ints && a.ints.length > 0 ? { [name]: a.ints.map(Number) } : {};
+  };
+  const autoPad = attr(n, 'auto_pad')?.s;
+  const pad = autoPad && autoPad.length > 0 ? new TextDecoder().decode(autoPad) : 'NOTSET';
+  const { dilations, kernel_shape: kernelShape, pads, strides } = { ...ints('dilations'), ...ints('kernel_shape'), ...ints('pads'), ...ints('strides') };
+  return {
+    ...(pad !== 'NOTSET' ? { autoPad: pad } : {}),
+    ...(dilations ? { dilations } : {}),
+    group: attrInt(n, 'group', 1),
+    ...(kernelShape ? { kernelShape } : {}),
+    ...(pads ? { pads } : {}),
+    ...(strides ? { strides } : {}),
+  };
+}
+
+/** Matches the `ConvInteger` at `i`; `dql` is the DynamicQuantizeLinear feeding its input, if any. */
+export function matchConvInteger(ix: GraphIndex, i: number, types: Map<string, number>, dql: number | undefined): MatchResult {
+  const c = ix.nodes[i]!;
+  const [x = '', wName = '', xZp, wZp] = c.input ?? [];
+  const w = ix.constants.get(wName);
+  if (!w) return { reason: `weight w "${wName}" is not a constant` };
+  if (w.dataType !== ONNX.UINT8 && w.dataType !== ONNX.INT8) return { reason: `weight w "${wName}" is not int8/uint8` };
+  const wDims = dimsOf(w);
+  if (wDims.length !== 3 && wDims.length !== 4) return { reason: `weight w has dims ${JSON.stringify(wDims)}; the conv kernels take 1-D and 2-D convs` };
+  const m = wDims[0]!;
+  const wz = zeroPoint(ix, wZp, m, w.dataType ?? undefined, 'w_zero_point');
+  if (typeof wz === 'string') return { reason: wz };
+  const attrs = convAttrs(c);
+  const constants: Record<string, TensorLike> = { [dql === undefined ? 'w' : 'W']: toTensor(w), ...(wz ? { w_zero_point: wz } : {}) };
+  if (dql !== undefined) {
+    const d = ix.nodes[dql]!;
+    if (xZp && xZp !== d.output?.[2]) return { reason: 'x_zero_point is not the zero point of the DynamicQuantizeLinear that quantized x' };
+    const fused = matchDequantChain(ix, i, d, m, channelAxis(m, wDims.length), CONV_ACTIVATIONS);
+    if ('reason' in fused) return { reason: `${fused.reason} (the DynamicQuantizeLinear → ConvInteger → Cast → Mul chain of quantize_dynamic)` };
+    return {
+      pattern: 'quantize_dynamic',
+      nodes: [i, ...fused.nodes],
+      steps: [
+        {
+          kind: 'kernel',
+          op: 'QuantizedConv',
+          attrs: { ...attrs, ...(fused.activation ? { activation: fused.activation } : {}) },
+          constants: { ...constants, w_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) },
+          inputs: [x, d.output?.[1] ?? '', ...(xZp ? [xZp] : [])],
+          outputs: [fused.output],
+        },
+      ],
+    };
+  }
+  if (types.get(x) !== ONNX.UINT8) return { reason: `input x "${x}" is not uint8 (int8 cannot cross between ORT and a kernel)` };
+  const inputs = [x];
+  if (xZp) {
+    const z = ix.constants.get(xZp);
+    if (z) constants.x_zero_point = toTensor(z);
+    else if (types.get(xZp) === ONNX.UINT8) inputs.push(xZp);
+    else return { reason: 'x_zero_point is neither a constant nor uint8' };
+  }
+  return { pattern: 'ConvInteger', nodes: [i], steps: [{ kind: 'kernel', op: 'ConvInteger', attrs, constants, inputs, outputs: [c.output?.[0] ?? ''] }] };
+}
+
+/** A float Conv: always left to ORT, with the way to run it on the kernels. */
+export function matchFloatConv(ix: GraphIndex, i: number): MatchResult {
+  const w = ix.constants.get(ix.nodes[i]?.input?.[1] ?? '');
+  const rank = w ? dimsOf(w).length : 0;
+  if (rank > 4) return { reason: 'float Conv with a 3-D (or larger) kernel: the int8 conv kernels take 1-D and 2-D convs' };
+  return { reason: 'float Conv: the int8 conv kernels run quantized convs; quantize its weight (webq8 quantize --ops MatMul,Conv)' };
+}
