@@ -19,13 +19,10 @@ import { RuntimeCrashedError } from '../errors';
 let tail: Promise<unknown> = Promise.resolve();
 let crash: { trap: string } | null = null;
 let injectTrap = false;
-let waiting = 0;
 
 /** Runs `work` (a call into ORT) once every earlier call has left ORT. */
 export function ortCall<T>(work: () => Promise<T> | T): Promise<T> {
-  waiting++;
   const result = tail.then(async () => {
-    waiting--;
     if (crash) throw crashedError(crash.trap);
     try {
       if (injectTrap) {
@@ -65,11 +62,6 @@ export function noteOrtCrash(err: unknown): void {
 /** The trap that killed ORT's instance in this Worker, or null while it lives. */
 export function ortCrash(): { trap: string } | null {
   return crash;
-}
-
-/** Calls into ORT waiting for the gate now (a test and bench reading). */
-export function ortWaiting(): number {
-  return waiting;
 }
 
 /** Test hook: the next call into ORT fails as a WebAssembly trap would, which kills the instance for this Worker. */
