@@ -6,7 +6,7 @@ export { createRuntime, Runtime } from './runtime/runtime';
 export { Model } from './runtime/model';
 export type { RunStats } from './runtime/model';
 export { TokenStream } from './runtime/token-stream';
-export type { GenerateResult, GenerateStats } from './runtime/generate';
+export type { GenerateResult, GenerateStats } from './runtime/generate-types';
 export {
   WebQ8Error,
   ModelLoadError,

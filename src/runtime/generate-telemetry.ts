@@ -5,7 +5,7 @@
  * count as errors by code, like failed runs.
  */
 import type { SeriesAttributes, Telemetry } from '../telemetry';
-import type { GenerateResult } from './generate';
+import type { GenerateResult } from './generate-types';
 
 /** Records one finished (or failed) answer. Never throws: telemetry must not break generation. */
 export function recordGeneration(telemetry: Telemetry, attrs: SeriesAttributes, outcome: { result: GenerateResult } | { error: unknown }): void {

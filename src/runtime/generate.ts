@@ -9,42 +9,11 @@
 import { decoderIo } from '../decoder-io';
 import { GENERATE_DEFAULTS } from '../defaults';
 import { AbortError, ContextOverflowError, InputError } from '../errors';
-import type { GenerateBatching, GenerateCounters, GenerateReply, GenerateRequest } from '../protocol';
+import type { GenerateReply, GenerateRequest } from '../protocol';
 import type { ModelReplica } from '../serving/replica';
-import type { FinishReason, GenerateOptions, ModelInfo } from '../types';
+import type { GenerateOptions, ModelInfo } from '../types';
+import type { GenerateResult, GenerateStats } from './generate-types';
 import { TokenStream } from './token-stream';
-
-/** Figures of one finished generation (see {@link GenerateResult}). */
-export interface GenerateStats {
-  promptTokens: number;
-  newTokens: number;
-  /** Milliseconds from `generate()` to the first token (prefill included), as the caller saw it. */
-  ttftMs: number;
-  /** Milliseconds between consecutive tokens, one per token after the first. */
-  tpotMs: number[];
-  /** Milliseconds from `generate()` to the last token. */
-  totalMs: number;
-  /**
-   * Milliseconds the model was busy with this answer's steps (the cost proxy: device-busy time). A
-   * step shared with other generations counts its time divided by the number of its sequences.
-   */
-  busyMs: number;
-  /** `busyMs` per 1,000 generated tokens. */
-  busyMsPer1kTokens: number;
-  /** What crossed the CPU↔GPU boundary; `readbackBytes / newTokens` is the readback per token. */
-  counters: GenerateCounters;
-  /** Largest size of the sequence's KV cache, in bytes. */
-  cacheBytes: number;
-  /** How its decode steps shared model calls with other generations on the same model. */
-  batching: GenerateBatching;
-}
-
-/** The whole answer: its tokens, why it ended, and its figures. */
-export interface GenerateResult {
-  tokens: number[];
-  finishReason: FinishReason;
-  stats: GenerateStats;
-}
 
 /** @internal The replica a generation runs on (src/runtime/worker-replica.ts). */
 export type GenerateLink = Pick<ModelReplica, 'info' | 'generate' | 'cancel'>;

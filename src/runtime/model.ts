@@ -13,7 +13,8 @@ import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
 import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
 import { recordGeneration } from './generate-telemetry';
-import { startGeneration, type GenerateStats } from './generate';
+import { startGeneration } from './generate';
+import type { GenerateStats } from './generate-types';
 import type { TokenStream } from './token-stream';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 

@@ -3,7 +3,7 @@
  * and a `result` promise with the whole answer and its figures. Tokens arrive by index, so one that
  * comes twice (streamed, then again in the final reply) is kept once.
  */
-import type { GenerateResult } from './generate';
+import type { GenerateResult } from './generate-types';
 
 /**
  * Tokens of one answer, in order, as they are generated.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError } from '../../src/errors';
-import type { GenerateResult } from '../../src/runtime/generate';
+import type { GenerateResult } from '../../src/runtime/generate-types';
 import { TokenStream } from '../../src/runtime/token-stream';
 
 const result = (tokens: number[]) => ({ tokens, finishReason: 'length', stats: {} }) as unknown as GenerateResult;

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createQuery } from '../../../collector/query.mjs';
 import { startCollector } from '../../../collector/server.mjs';
 import { samples } from '../telemetry/helpers.js';
@@ -111,9 +111,18 @@ describe('collector → Prometheus remote write', () => {
     // Over a window, counts come from increase(): the first sample in the window is the baseline.
     await send(c.url, { values: samples('lognormal', 500, 5), attrs: { modelId: model, modelVersion: '7', backend: 'webgpu' } });
     await c.fleet.remoteWrite!.flush();
-    const recent = await createQuery({ prometheus: prom.url, window: '10m' }).versions(model);
+    // Prometheus answers the query from its head block, which a sample reaches a moment after the 204:
+    // ask again (bounded) until the second sample is visible to increase().
+    const windowed = createQuery({ prometheus: prom.url, window: '10m' });
+    const recent = await vi.waitFor(
+      async () => {
+        const v = await windowed.versions(model);
+        expect(v[0]!.count).toBeGreaterThan(0);
+        return v;
+      },
+      { timeout: 10_000, interval: 250 },
+    );
     expect(recent[0]).toMatchObject({ version: '7' });
-    expect(recent[0]!.count).toBeGreaterThan(0);
     expect(recent[0]!.p95).toBeGreaterThan(0);
   });
 
