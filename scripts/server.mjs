@@ -17,14 +17,18 @@
 //                                    (a stalled server, for the load-timeout tests)
 //   PUT/GET /__model/<name>, GET /__model-stats/<name> -> models whose bytes and caching headers a
 //                                    test sets, counted per name (scripts/mock-models.mjs)
-// Model files (.onnx) of the checkout are served as a typical server does, with an ETag and
-// `Cache-Control: no-cache` (revalidated with a 304 each load); everything else with `no-store`.
+// Model files of the checkout (.onnx and external data: .onnx_data, .data, .bin) are served as a
+// typical server does, with an ETag and `Cache-Control: no-cache` (revalidated with a 304 each
+// load); everything else with `no-store`.
 // CORS preflights from pages on this machine are answered (conditional requests need one).
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { isLoopbackOrigin } from '../collector/http.mjs';
 import { createModelRoutes } from './mock-models.mjs';
+
+/** Extensions of model files: served with validators, as the weight cache expects of a real server. */
+const MODEL_FILES = new Set(['.onnx', '.onnx_data', '.data', '.bin']);
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -217,7 +221,7 @@ async function serveFile(root, path, req, res, cutAfter) {
       sendBody(createReadStream(file, { start, end }), res, cutAfter);
       return;
     }
-    if (extname(file) === '.onnx' && cutAfter === undefined && revalidated(stat, req, res)) return;
+    if (MODEL_FILES.has(extname(file)) && cutAfter === undefined && revalidated(stat, req, res)) return;
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': stat.size, 'Accept-Ranges': 'bytes' });
     if (req.method === 'HEAD') res.end();
     else sendBody(createReadStream(file), res, cutAfter);

@@ -74,9 +74,10 @@ test('external-data models (onnx package, webq8 writer; one and two files) equal
   for (const name of ['kernels.onnx-package', 'kernels.two-files', 'kernels.option-url', 'auto.one-plan'])
     expect(res[name]!.y, name).toEqual(res['kernels.embedded']!.y);
   expect(res['kernels.own-split']!.y).toEqual(res['kernels.own-embedded']!.y);
-  // The WASM loads came first (miss); the kernel plan's read the same entries back.
+  // The WASM loads came first (miss); the kernel plan's read the same entries back, each revalidated
+  // with a 304 first (the test server sends an ETag and `Cache-Control: no-cache` for model files).
   expect(res['wasm.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'miss']]);
-  expect(res['kernels.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'hit']]);
+  expect(res['kernels.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'revalidated']]);
   // WASM: ORT gets the whole model (1322-byte .onnx + every external range); the kernel plan keeps
   // the int8 weights (6144 + 3072 bytes) in webq8's GPU buffers, and ORT gets only the rest.
   expect(res['wasm.onnx-package']!.info.memory).toEqual({ kernelGpuBytes: 0, ortBytes: 1322 + 9984, heldBytes: 1322 + 9984 });
