@@ -73,3 +73,24 @@ export function importOnnxBuilder() {
   }
   return builder;
 }
+
+/**
+ * A q8 MLP made by webq8's quantizer (from dist/): x[n,256] → MatMul 256×256 → Tanh → MatMul
+ * 256×256 → y, seeded weights. As a plain array (it crosses into a page as JSON).
+ */
+export async function q8Mlp256() {
+  const { quantizeDynamic } = await import('../dist/quantize.js');
+  const { buildModel } = await importOnnxBuilder();
+  const seeded = (n, s) => Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.1);
+  const fp32 = buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: ['n', 256] }],
+    outputs: [{ name: 'y', type: 'float32', dims: ['n', 256] }],
+    nodes: [
+      { op: 'MatMul', inputs: ['x', 'w0'], outputs: ['h'] },
+      { op: 'Tanh', inputs: ['h'], outputs: ['t'] },
+      { op: 'MatMul', inputs: ['t', 'w1'], outputs: ['y'] },
+    ],
+    initializers: { w0: { type: 'float32', dims: [256, 256], data: seeded(65536, 1) }, w1: { type: 'float32', dims: [256, 256], data: seeded(65536, 2) } },
+  });
+  return [...quantizeDynamic(fp32).bytes];
+}

@@ -5,27 +5,13 @@
 // own alone throughput each model keeps add up to (nearly) one whole instance.
 // Models: a q8 MLP (x[4,256] → 2 × 256×256 int8 matmuls, webq8's quantizer) on the ORT plan (its
 // MatMulInteger runs on ORT's CPU fallback inside Run()) and the same model on the kernel plan.
-import { openBenchPage, table } from './browser.mjs';
+import { openBenchPage, q8Mlp256, table } from './browser.mjs';
 
 const SECONDS = Number(process.env.WEBQ8_CONC_SECONDS ?? 6);
 
 /** Runs the benchmark and prints its table. */
 export async function run() {
-  const { quantizeDynamic } = await import('../dist/quantize.js');
-  const { importOnnxBuilder } = await import('./browser.mjs');
-  const { buildModel } = await importOnnxBuilder();
-  const seeded = (n, s) => Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.1);
-  const fp32 = buildModel({
-    inputs: [{ name: 'x', type: 'float32', dims: ['n', 256] }],
-    outputs: [{ name: 'y', type: 'float32', dims: ['n', 256] }],
-    nodes: [
-      { op: 'MatMul', inputs: ['x', 'w0'], outputs: ['h'] },
-      { op: 'Tanh', inputs: ['h'], outputs: ['t'] },
-      { op: 'MatMul', inputs: ['t', 'w1'], outputs: ['y'] },
-    ],
-    initializers: { w0: { type: 'float32', dims: [256, 256], data: seeded(65536, 1) }, w1: { type: 'float32', dims: [256, 256], data: seeded(65536, 2) } },
-  });
-  const model = [...quantizeDynamic(fp32).bytes];
+  const model = await q8Mlp256();
   const { page, close } = await openBenchPage();
   try {
     const r = await page.evaluate(

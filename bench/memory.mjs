@@ -5,7 +5,7 @@
 // each in a fresh browser. The model is a q8 MLP (two 256×256 int8 matmuls) made by webq8's quantizer.
 // Linux only (/proc). A diagnostic: it prints figures and asserts nothing.
 import { readdirSync, readFileSync } from 'node:fs';
-import { openBenchPage, table } from './browser.mjs';
+import { openBenchPage, q8Mlp256, table } from './browser.mjs';
 
 const CYCLES = Number(process.env.BENCH_MEMORY_CYCLES ?? 60);
 const STEPS = 6;
@@ -87,21 +87,7 @@ async function soak(kind, model) {
 
 /** Runs the diagnostic and prints its table. */
 export async function run() {
-  const { quantizeDynamic } = await import('../dist/quantize.js');
-  const { importOnnxBuilder } = await import('./browser.mjs');
-  const { buildModel } = await importOnnxBuilder();
-  const seeded = (n, s) => Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.1);
-  const fp32 = buildModel({
-    inputs: [{ name: 'x', type: 'float32', dims: ['n', 256] }],
-    outputs: [{ name: 'y', type: 'float32', dims: ['n', 256] }],
-    nodes: [
-      { op: 'MatMul', inputs: ['x', 'w0'], outputs: ['h'] },
-      { op: 'Tanh', inputs: ['h'], outputs: ['t'] },
-      { op: 'MatMul', inputs: ['t', 'w1'], outputs: ['y'] },
-    ],
-    initializers: { w0: { type: 'float32', dims: [256, 256], data: seeded(65536, 1) }, w1: { type: 'float32', dims: [256, 256], data: seeded(65536, 2) } },
-  });
-  const model = [...quantizeDynamic(fp32).bytes];
+  const model = await q8Mlp256();
   const rows = [];
   for (const kind of ['webq8 kernels', 'webq8 ort plan', 'ort alone']) {
     const s = await soak(kind, model);
