@@ -24,10 +24,10 @@ const zones = LAYERS.flatMap((target, i) =>
   { target: './src/cache', from: ['./src/graph', './src/kernels'], message: 'The weight cache stores bytes and plain data; it knows no graphs or kernels.' },
   { target: './src/telemetry', from: ['./src/graph', './src/kernels', './src/cache'], message: 'Telemetry records numbers; it knows nothing of models.' },
   {
-    target: './src/shared',
+    target: './src/isomorphic',
     from: './src',
-    except: ['./shared'],
-    message: 'src/shared runs in the browser and in the Node collector alike: it imports only from src/shared (src/shared/README.md).',
+    except: ['./isomorphic'],
+    message: 'src/isomorphic runs in the browser and in the Node collector alike: it imports only from src/isomorphic (src/isomorphic/README.md).',
   },
   {
     target: ['./src/types.ts', './src/verify-types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts', './src/decoder-io.ts'],
@@ -85,16 +85,19 @@ export default tseslint.config(
   },
   {
     // Code shared with the Node collector: the language and `URL`, nothing of the DOM or of Node.
-    files: ['src/shared/**/*.js'],
+    files: ['src/isomorphic/**/*.js'],
     languageOptions: { globals: HOST_GLOBALS_OFF },
     rules: {
       'no-undef': 'error',
       'import-x/no-nodejs-modules': 'error',
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)', message: 'src/shared imports only its own files (src/shared/README.md).' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./)', message: 'src/isomorphic imports only its own files (src/isomorphic/README.md).' }] },
+      ],
     },
   },
   {
-    // The collector reaches src/ only through src/shared.
+    // The collector reaches src/ only through src/isomorphic.
     files: ['collector/**/*.mjs'],
     plugins: { 'import-x': importX },
     rules: {
@@ -105,8 +108,8 @@ export default tseslint.config(
             {
               target: './collector',
               from: './src',
-              except: ['./shared'],
-              message: 'The collector imports from src/ only through src/shared (src/shared/README.md).',
+              except: ['./isomorphic'],
+              message: 'The collector imports from src/ only through src/isomorphic (src/isomorphic/README.md).',
             },
           ],
         },

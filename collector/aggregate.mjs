@@ -1,8 +1,8 @@
 // @ts-check
 // Fleet aggregation: merges every client's delta histograms per (metric, model, version, backend)
 // with the shared histogram core, and answers percentile queries over any grouping of them.
-import { clone, createHistogram, DEFAULT_MAX_BUCKETS, merge, quantile } from '../src/shared/exphist.js';
-import { TEMPORALITY_DELTA, toAttributes, toPoint, WIRE_KEYS } from '../src/shared/otlp-point.js';
+import { clone, createHistogram, DEFAULT_MAX_BUCKETS, merge, quantile } from '../src/isomorphic/exphist.js';
+import { TEMPORALITY_DELTA, toAttributes, toPoint, WIRE_KEYS } from '../src/isomorphic/otlp-point.js';
 
 /**
  * @typedef {import('./validate.mjs').Parsed} Parsed

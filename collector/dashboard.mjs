@@ -1,7 +1,7 @@
 // @ts-check
 // The collector's HTML dashboard: a table of fleet percentiles and an inline-SVG plot of each
 // series' latency CDF on a log axis (server-rendered, no script, refreshes itself).
-import { bucketLower, trimmed, VALUE_LOG2_LIMIT } from '../src/shared/exphist.js';
+import { bucketLower, trimmed, VALUE_LOG2_LIMIT } from '../src/isomorphic/exphist.js';
 import { cdfSvg, COLORS, esc } from '../demo/plot.js';
 
 /** @typedef {import('./aggregate.mjs').Series} Series */

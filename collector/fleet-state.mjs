@@ -16,8 +16,8 @@
 // would split a series in two across a restart. Series are capped (`maxSeries`); a name already
 // used by another kind is refused, because mixing float and histogram samples under one name
 // makes a remote-write receiver refuse whole requests.
-import { createHistogram, merge } from '../src/shared/exphist.js';
-import { WIRE_KEYS } from '../src/shared/otlp-point.js';
+import { createHistogram, merge } from '../src/isomorphic/exphist.js';
+import { WIRE_KEYS } from '../src/isomorphic/otlp-point.js';
 import { parseGauges } from './gauges.mjs';
 import { toNativeHistogram } from './native-histogram.mjs';
 import { METRIC_TYPE, RESET_HINT } from './prom-proto.mjs';

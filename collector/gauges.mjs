@@ -3,7 +3,7 @@
 // `webq8.serving.<name>`, see src/telemetry/lib/gauges.ts). validate.mjs reads histograms and
 // counters and passes gauges over; this reads them from the same body. A malformed gauge point
 // is skipped, never a reason to refuse the request: gauges are a best-effort side channel.
-import { fromAttributes } from '../src/shared/otlp-point.js';
+import { fromAttributes } from '../src/isomorphic/otlp-point.js';
 
 /** @typedef {{ metric: string, attrs: Record<string, string | number | boolean>, value: number, timeMs: number }} GaugePoint */
 

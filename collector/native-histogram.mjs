@@ -13,7 +13,7 @@
 //   previous span) plus one delta per bucket against the previous bucket (across spans, the first
 //   against 0). Short runs of empty buckets stay inside a span as zero counts, which costs less
 //   than a new span; Prometheus' own encoder makes the same trade.
-import { clone, downscale, trimmed } from '../src/shared/exphist.js';
+import { clone, downscale, trimmed } from '../src/isomorphic/exphist.js';
 
 /** Prometheus' native-histogram schema range. */
 export const MIN_SCHEMA = -4;

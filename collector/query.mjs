@@ -3,7 +3,7 @@
 // merged in-memory state (what the embedded journal replays into; the zero-setup default) or a
 // Prometheus-compatible store through PromQL over its HTTP API (prom-query.mjs). Which one is
 // configuration: `createQuery({ aggregator })` or `createQuery({ prometheus: url })`.
-import { clone, createHistogram, merge } from '../src/shared/exphist.js';
+import { clone, createHistogram, merge } from '../src/isomorphic/exphist.js';
 import { summary } from './aggregate.mjs';
 import { prometheusQuery } from './prom-query.mjs';
 import { servingRows } from './serving-rows.mjs';

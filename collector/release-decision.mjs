@@ -2,14 +2,14 @@
 // The fleet's release decision, as a pure function of what a store knows: per-version stats
 // (`versions(model)`, the shape of the collector's query interface, for the embedded journal and for
 // Prometheus alike) and the incidents clients reported. The statistics live in the one shared
-// evaluateRelease (src/shared/evaluate.js), which the browser's local rollback uses too.
+// evaluateRelease (src/isomorphic/evaluate.js), which the browser's local rollback uses too.
 //
 // Latency and error rate are judged over the merged fleet histograms and counters: they depend on
 // the device, so one client's bad luck is not the fleet's verdict. Disagreement is judged from the
 // shadow comparisons clients report with their disagreement incidents (summed over clients): it is
 // a property of the two versions' weights on real inputs, the same on every device.
-import { createHistogram, merge, quantile } from '../src/shared/exphist.js';
-import { countsAgainstVersion, evaluateRelease } from '../src/shared/evaluate.js';
+import { createHistogram, merge, quantile } from '../src/isomorphic/exphist.js';
+import { countsAgainstVersion, evaluateRelease } from '../src/isomorphic/evaluate.js';
 
 export { evaluateRelease };
 

@@ -15,7 +15,7 @@
 //   GET  /api/release/<model>/decision   the current decision and the stats behind it
 //   GET  /api/release                    every release
 import { createHash } from 'node:crypto';
-import { checkManifest, MAX_MANIFEST_BYTES } from '../src/shared/manifest.js';
+import { checkManifest, MAX_MANIFEST_BYTES } from '../src/isomorphic/manifest.js';
 import { openJournal } from './journal.mjs';
 import { decide } from './release-decision.mjs';
 import { readIncident, releaseSection } from './release-view.mjs';

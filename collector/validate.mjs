@@ -2,7 +2,7 @@
 // Parses an OTLP/HTTP JSON ExportMetricsServiceRequest into the points the collector aggregates,
 // or a reason it is malformed (sent back with 400). Exponential histograms (DELTA temporality) and
 // integer Sums (error counters) are read; other metric kinds are accepted and ignored.
-import { fromAttributes, fromPoint, parseUint, TEMPORALITY_DELTA, WIRE_KEYS } from '../src/shared/otlp-point.js';
+import { fromAttributes, fromPoint, parseUint, TEMPORALITY_DELTA, WIRE_KEYS } from '../src/isomorphic/otlp-point.js';
 
 /** Longest metric name or series attribute value kept (OTel caps instrument names at 255). */
 export const MAX_NAME_LENGTH = 256;

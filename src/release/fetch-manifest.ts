@@ -11,7 +11,7 @@ import { parseExpectedSha256, sha256Hex } from '../cache';
 import { IntegrityError, IntegrityRequiredError, ModelLoadError, ReleaseManifestError } from '../errors';
 import type { ReleaseManifest } from '../types';
 import { changedVersions, type ReleaseStore } from './client-store';
-import { checkManifest, MAX_MANIFEST_BYTES } from '../shared/manifest.js';
+import { checkManifest, MAX_MANIFEST_BYTES } from '../isomorphic/manifest.js';
 
 /** A manifest as fetched, with the ETag to send next time. */
 export interface FetchedManifest {

@@ -4,8 +4,8 @@
  * compares fairly with a served one) and counts of successes and of errors that count against the
  * version.
  */
-import { countsAgainstVersion } from '../shared/evaluate.js';
-import { createHistogram, quantile, record } from '../shared/exphist.js';
+import { countsAgainstVersion } from '../isomorphic/evaluate.js';
+import { createHistogram, quantile, record } from '../isomorphic/exphist.js';
 import type { VersionStats } from '../types';
 
 /** Successes, errors and service-time histogram of one version on this client. */

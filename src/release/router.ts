@@ -7,7 +7,7 @@
 import type { ModelReplica } from '../serving/replica';
 import type { Served, SubmitOptions } from '../serving/server';
 import type { ModelInfo, ReleaseStatus, TensorMap } from '../types';
-import { evaluateRelease } from '../shared/evaluate.js';
+import { evaluateRelease } from '../isomorphic/evaluate.js';
 import { poll } from './follow';
 import { rollBack } from './incidents';
 import { cloneFeeds, enter, leave, type Slot } from './slot';

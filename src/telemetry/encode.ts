@@ -6,8 +6,8 @@
  * (`webq8.errors`, attribute `error.type`), all with DELTA temporality; registered gauges
  * (`webq8.serving.<name>`, lib/gauges.ts) are sampled into the same bodies.
  */
-import { downscale } from '../shared/exphist.js';
-import { nanos, toAttributes, toPoint, TEMPORALITY_DELTA } from '../shared/otlp-point.js';
+import { downscale } from '../isomorphic/exphist.js';
+import { nanos, toAttributes, toPoint, TEMPORALITY_DELTA } from '../isomorphic/otlp-point.js';
 import type { Collected } from './recorder.js';
 import type { CollectedGauge } from './lib/gauges.js';
 import { utf8Length as bytes } from './lib/utf8-length.js';

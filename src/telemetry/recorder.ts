@@ -6,8 +6,8 @@
  * The series and how they are found live in `lib/recorder-state.ts`; the local summary in
  * `lib/recorder-stats.ts`; collection (the recorder's contract with the encoder) here.
  */
-import { createHistogram, merge, record as recordValue } from '../shared/exphist.js';
-import { WIRE_KEYS } from '../shared/otlp-point.js';
+import { createHistogram, merge, record as recordValue } from '../isomorphic/exphist.js';
+import { WIRE_KEYS } from '../isomorphic/otlp-point.js';
 import type { HistogramOptions, HistogramState, LatencyMetric, SeriesAttributes, StatsFilter, TelemetryStats } from './types.js';
 import { errorSeries, latencySeries, type RecorderState } from './lib/recorder-state.js';
 import { recorderStats } from './lib/recorder-stats.js';

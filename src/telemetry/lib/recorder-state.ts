@@ -2,7 +2,7 @@
  * The state of one recorder (see `createRecorder`): its latency and error series, each listed in
  * creation order and indexed by a {@link Trie} for the hot path, and how series are found or made.
  */
-import { createHistogram } from '../../shared/exphist.js';
+import { createHistogram } from '../../isomorphic/exphist.js';
 import type { HistogramOptions, HistogramState, LatencyMetric, SeriesAttributes } from '../types.js';
 import { ownAttributes, seriesWireAttributes } from './series-attributes.js';
 import { leaf, type Trie } from './series-trie.js';

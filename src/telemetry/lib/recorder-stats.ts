@@ -1,5 +1,5 @@
 /** The recorder's local summary: lifetime percentiles and error counts over the matching series. */
-import { createHistogram, merge, quantile } from '../../shared/exphist.js';
+import { createHistogram, merge, quantile } from '../../isomorphic/exphist.js';
 import type { HistogramState, LatencyMetric, SeriesAttributes, StatsFilter, TelemetryStats } from '../types.js';
 import type { RecorderState } from './recorder-state.js';
 import { matchesFilter, SERIES_FIELDS } from './series-attributes.js';

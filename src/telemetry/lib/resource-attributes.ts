@@ -1,5 +1,5 @@
 /** OTLP resource attributes of a page: the allow-listed {@link ResourceAttributes} under wire names. */
-import { WIRE_KEYS } from '../../shared/otlp-point.js';
+import { WIRE_KEYS } from '../../isomorphic/otlp-point.js';
 import type { ResourceAttributes } from '../types.js';
 
 const RESOURCE_FIELDS = ['webq8Version', 'pageOrigin', 'adapterVendor', 'adapterArchitecture'] as const;

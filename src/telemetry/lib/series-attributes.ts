@@ -3,7 +3,7 @@
  * from it: the wire attributes, a private copy, and filter matching. Fields outside the list are
  * never read, whatever else the caller's object carries.
  */
-import { WIRE_KEYS } from '../../shared/otlp-point.js';
+import { WIRE_KEYS } from '../../isomorphic/otlp-point.js';
 import type { SeriesAttributes } from '../types.js';
 
 /** The allow-listed fields, in the order series are keyed by. */

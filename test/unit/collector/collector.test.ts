@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createHistogram, merge, quantile, record } from '../../../src/shared/exphist.js';
+import { createHistogram, merge, quantile, record } from '../../../src/isomorphic/exphist.js';
 import type { SeriesAttributes } from '../../../src/telemetry/types.js';
 import { exactQuantile, samples } from '../telemetry/helpers.js';
 import { collectorFixture, latency, otlpBody, post, type LatencyRow } from './helpers.js';

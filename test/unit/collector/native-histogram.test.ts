@@ -3,7 +3,7 @@
 // format. The end-to-end check against a running Prometheus is in prometheus.test.ts.
 import { describe, expect, it } from 'vitest';
 import { encodeBuckets, toNativeHistogram, type Native } from '../../../collector/native-histogram.mjs';
-import { createHistogram, record } from '../../../src/shared/exphist.js';
+import { createHistogram, record } from '../../../src/isomorphic/exphist.js';
 import { prng, samples } from '../telemetry/helpers.js';
 
 /** Absolute bucket index → count, read the way Prometheus reads spans and deltas. */

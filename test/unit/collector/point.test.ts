@@ -2,8 +2,8 @@
 // the payloads that used to kill or hang the collector, record() keeps values in range, and
 // merge() fails instead of allocating when handed out-of-range state.
 import { describe, expect, it } from 'vitest';
-import { bucketLower, createHistogram, indexRange, merge, quantile, record, VALUE_LOG2_LIMIT } from '../../../src/shared/exphist.js';
-import { fromPoint, MAX_POINT_BUCKETS } from '../../../src/shared/otlp-point.js';
+import { bucketLower, createHistogram, indexRange, merge, quantile, record, VALUE_LOG2_LIMIT } from '../../../src/isomorphic/exphist.js';
+import { fromPoint, MAX_POINT_BUCKETS } from '../../../src/isomorphic/otlp-point.js';
 import type { HistogramState } from '../../../src/telemetry/types.js';
 
 const point = (scale: number, offset: number, counts: number[], extra: Record<string, unknown> = {}) => ({

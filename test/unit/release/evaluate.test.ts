@@ -2,8 +2,8 @@
 // that must cover the true quantile of a known distribution at their stated rate, Wilson bounds
 // against textbook values, and decisions on seeded samples.
 import { describe, expect, it } from 'vitest';
-import { evaluateRelease, quantileBounds, rateBounds, RELEASE_RULE_DEFAULTS } from '../../../src/shared/evaluate.js';
-import { createHistogram, quantile, record } from '../../../src/shared/exphist.js';
+import { evaluateRelease, quantileBounds, rateBounds, RELEASE_RULE_DEFAULTS } from '../../../src/isomorphic/evaluate.js';
+import { createHistogram, quantile, record } from '../../../src/isomorphic/exphist.js';
 import type { VersionStats } from '../../../src/types';
 import { normal, prng } from '../telemetry/helpers';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { memoryReleaseStore, rememberVersion } from '../../../src/release/client-store';
 import { fetchManifest } from '../../../src/release/fetch-manifest';
-import { checkManifest } from '../../../src/shared/manifest.js';
+import { checkManifest } from '../../../src/isomorphic/manifest.js';
 import { prng } from '../telemetry/helpers';
 
 const SHA_A = 'a'.repeat(64);

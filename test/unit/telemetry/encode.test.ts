@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { encodeMetrics, metricName } from '../../../src/telemetry/encode.js';
-import { createHistogram, merge, record } from '../../../src/shared/exphist.js';
-import { fromPoint, nanos } from '../../../src/shared/otlp-point.js';
+import { createHistogram, merge, record } from '../../../src/isomorphic/exphist.js';
+import { fromPoint, nanos } from '../../../src/isomorphic/otlp-point.js';
 import { createRecorder, type Collected } from '../../../src/telemetry/recorder.js';
 import type { HistogramState, OtlpMetricsRequest } from '../../../src/telemetry/index.js';
 import { prng, samples } from './helpers.js';

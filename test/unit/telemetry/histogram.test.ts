@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketIndex, bucketLower, clone, createHistogram, downscale, merge, quantile, record, trimmed } from '../../../src/shared/exphist.js';
+import { bucketIndex, bucketLower, clone, createHistogram, downscale, merge, quantile, record, trimmed } from '../../../src/isomorphic/exphist.js';
 import type { HistogramState } from '../../../src/telemetry/types.js';
 import { exactQuantile, prng, samples } from './helpers.js';
 

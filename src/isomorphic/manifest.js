@@ -1,7 +1,7 @@
 // @ts-check
 // The release manifest's one validator, shared by the browser (src/release/) and the reference
 // collector (collector/release.mjs). Plain ESM JavaScript typed with JSDoc, so the collector runs it
-// without a build step; no imports, no DOM, no Node APIs (see src/shared/README.md).
+// without a build step; no imports, no DOM, no Node APIs (see src/isomorphic/README.md).
 //
 // A manifest is hostile input: it comes over the network and decides which bytes a page runs. Only
 // the known fields are copied out (a `__proto__` key or any extra field never reaches the result),

@@ -1,7 +1,7 @@
 // @ts-check
 // The release decision: one pure function over two versions' counts and histograms, shared by the
 // browser (local rollback, src/release/) and the reference collector (fleet rollback and promotion,
-// collector/release-decision.mjs). Plain ESM JavaScript typed with JSDoc (see src/shared/README.md).
+// collector/release-decision.mjs). Plain ESM JavaScript typed with JSDoc (see src/isomorphic/README.md).
 //
 // The statistics, stated (docs/operations.md "Releasing a new model version"):
 // - Latency: a distribution-free one-sided bound on each version's p95 from order statistics. For n
