@@ -4,8 +4,9 @@
 // 'auto', 'wasm' and forced 'webgpu', and an int8 MLP on WebGPU with strategy 'kernels'; the
 // outputs must equal onnxruntime-web's own, run directly in Node (prepare.ts).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
 import { startServer } from '../../scripts/server.mjs';
@@ -89,10 +90,17 @@ async function serve(args: string[]): Promise<{ url: string; proc: ChildProcess 
   return { url, proc };
 }
 
-test('the packed tarball: dist, bin and README only, no source maps; publint and arethetypeswrong pass', async () => {
+test('the packed tarball: dist, bin, docs, README and ARCHITECTURE only, no source maps; publint and arethetypeswrong pass', async () => {
   const { tarball } = expected();
   console.log(`tarball ${(tarball.bytes / 2 ** 20).toFixed(1)} MiB, ${tarball.files.length} files: ${tarball.files.join(', ')}`);
-  expect(tarball.files.filter((f) => !/^(dist\/|bin\/|README\.md$|package\.json$)/.test(f))).toEqual([]);
+  expect(tarball.files.filter((f) => !/^(dist\/|bin\/|docs\/|README\.md$|ARCHITECTURE\.md$|package\.json$)/.test(f))).toEqual([]);
+  // The relative links and images of every packed Markdown page resolve inside the package a user installs.
+  const pages = tarball.files.filter((f) => f.endsWith('.md'));
+  const links = pages.flatMap((page) =>
+    [...readFileSync(join(ROOT, page), 'utf8').matchAll(/\]\(((?!https?:|#)[^)#\s]+)/g)].map((m) => posix.join(posix.dirname(page), m[1]!)),
+  );
+  expect(links.length).toBeGreaterThan(20);
+  expect(links.filter((l) => !tarball.files.includes(l))).toEqual([]);
   expect(tarball.files.filter((f) => f.endsWith('.map'))).toEqual([]);
   for (const f of [
     'dist/index.js',
