@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { ModelFormatError } from '../errors';
 import { allocTyped, dtypeOfOnnx, ONNX } from '../dtypes';
-import type { DType, TensorLike } from '../types';
+import type { DType, TensorLike, ValueInfo } from '../types';
 
 // onnx-proto is CommonJS: a default import works in Node ESM, Vite and Playwright alike.
 const { onnx } = onnxProto;
@@ -30,6 +30,16 @@ export type ValueInfoProto = OnnxTypes.IValueInfoProto;
 
 /** A protobufjs 64-bit integer (Long) or a plain number. */
 export type IntLike = number | { toNumber(): number };
+
+/**
+ * A graph input or output as the model declares it: element type (`'unknown'` for non-tensors or
+ * types webq8 does not carry) and dims (a number, the symbol's name, or `null` when unnamed).
+ */
+export function declaredValue(v: ValueInfoProto): ValueInfo {
+  const tensor = v.type?.tensorType;
+  const dims = (tensor?.shape?.dim ?? []).map((d) => (d.dimValue != null ? num(d.dimValue) : d.dimParam || null));
+  return { name: v.name ?? '', type: (tensor && dtypeOfOnnx(tensor.elemType)) || 'unknown', dims };
+}
 
 /** `x` as a JS number (int64 fields decode as Long objects). */
 export function num(x: IntLike | null | undefined): number {

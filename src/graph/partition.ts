@@ -19,6 +19,7 @@ import { ortPlan, type ExternalDataFile, type KernelStep, type OrtStep, type Pla
 import { bindExternalData, locationsOf, type ExternalFiles } from './external-data';
 import { dtypeOfOnnx } from '../dtypes';
 import {
+  declaredValue,
   decodeModel,
   indexGraph,
   nodeReads,
@@ -130,7 +131,10 @@ function partition(model: ModelProto, ix: GraphIndex, groups: KernelGroup[], typ
     for (const g of stages[s]!) steps.push(...g.steps);
   }
   const outputs = [...ix.graphOutputs];
-  return { inputs: [...ix.graphInputs], outputs, steps };
+  const declared = [...(ix.graph.input ?? []), ...(ix.graph.output ?? [])]
+    .filter((v) => ix.graphInputs.has(v.name ?? '') || ix.graphOutputs.has(v.name ?? ''))
+    .map(declaredValue);
+  return { inputs: [...ix.graphInputs], outputs, steps, declared };
 }
 
 /**

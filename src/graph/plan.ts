@@ -6,6 +6,7 @@
  * two, with tensors handed between them as GPU buffers on ORT's device.
  */
 import type { KernelStepDef } from '../kernels/registry';
+import type { ValueInfo } from '../types';
 
 /** Runs an ONNX (sub-)model in ORT. `inputs`/`outputs` map the sub-model's names to plan value names. */
 export interface OrtStep {
@@ -50,6 +51,12 @@ export interface Plan {
   inputs: string[];
   outputs: string[];
   steps: PlanStep[];
+  /**
+   * The graph inputs and outputs as the model declares them. The executor reads a value's type and
+   * dims from the ORT session that takes or gives it; a value only kernel steps touch (an int8
+   * plan that starts with DynamicQuantizeLinear on the input) is described from here.
+   */
+  declared?: ValueInfo[];
   /**
    * Leave the plan outputs on the GPU (WebGPU only): `generate` feeds a decoder's `present.*`
    * straight back as `past_key_values.*` and samples from `logits` there. `run` then reads them back.

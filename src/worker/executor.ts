@@ -301,7 +301,7 @@ export class PlanExecutor implements Executor {
       const meta = (role === 'input' ? s.session.inputMetadata : s.session.outputMetadata).find((m) => m.name === subName);
       if (meta) return toValueInfo(meta);
     }
-    return { name, type: 'unknown', dims: [] };
+    return this.plan.declared?.find((v) => v.name === name) ?? { name, type: 'unknown', dims: [] };
   }
 }
 

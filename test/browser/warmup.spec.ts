@@ -3,6 +3,8 @@
 // need the caller's shapes, and a failed warm-up says so and unloads nothing else), and leaves the
 // model answering exactly as an unwarmed one. Speed is not asserted here: `npm run bench -- runtime`
 // measures what warm-up buys.
+import { quantizeDynamic } from '../../src/graph/quantize';
+import { matmulFirst } from '../unit/graph/models';
 import { MODELS, expect, test } from './fixtures';
 
 const VAD = '/node_modules/@ricky0123/vad-web/dist';
@@ -27,6 +29,21 @@ test('warmup makes the runs model.info reports, and the warmed model answers exa
   expect(r.coldWarmup).toBeNull();
   expect(r.a).toEqual(r.b);
   expect(r.a.length).toBe(2);
+});
+
+test('a kernel plan whose input only a kernel reads (DynamicQuantizeLinear first) describes it and warms up on it', async ({ runtimePage: page }) => {
+  const r = await page.evaluate(
+    async (bytes) => {
+      const { rt } = globalThis.webq8Test!;
+      const model = await rt.load(new Uint8Array(bytes), { backend: 'webgpu', strategy: 'kernels', verify: false, warmup: { runs: 2, budgetMs: 600_000 } });
+      return { inputs: model.info.inputs, outputs: model.info.outputs, warmup: model.info.warmup, strategy: model.info.strategy?.strategy };
+    },
+    [...quantizeDynamic(matmulFirst(16, 8)).bytes],
+  );
+  expect(r.strategy).toBe('kernels');
+  expect(r.inputs).toEqual([{ name: 'x', type: 'float32', dims: ['n', 16] }]);
+  expect(r.outputs).toEqual([{ name: 'y', type: 'float32', dims: ['n', 8] }]);
+  expect(r.warmup).toMatchObject({ runs: 2, stopped: 'runs', shapes: { x: [1, 16] } });
 });
 
 test('warmup synthesizes inputs that agree on named symbolic dims (Silero legacy: input[batch, sequence], h/c[2, batch, 64], int64 sr)', async ({

