@@ -98,6 +98,24 @@ describe('collector releases', () => {
     expect(await incidents(c.url, 'cls')).toEqual([incident]);
   });
 
+  it('a GET of the manifest or the decision never journals a rollback; the next data applies it', async () => {
+    const file = 'get-is-safe';
+    let c = await start(file);
+    await feed(c.url, 300, 11, 3); // the data is there before the release is published
+    await putRelease(c.url, release());
+    for (let i = 0; i < 3; i++) expect((await served(c.url, 'cls')).candidate?.version).toBe('2');
+    const decision = (await (await fetch(`${c.url}/api/release/cls/decision`)).json()) as { decision: string; rule: string };
+    expect([decision.decision, decision.rule]).toEqual(['rollback', 'p95Ratio']);
+    expect(await served(c.url, 'cls')).toEqual(release());
+    expect(await incidents(c.url, 'cls')).toEqual([]);
+    await c.stop('SIGKILL');
+    c = await start(file); // what the journal holds: no rollback
+    expect(await served(c.url, 'cls')).toEqual(release());
+    await feed(c.url, 1, 13, 3);
+    expect((await served(c.url, 'cls')).candidate).toBeUndefined();
+    expect((await incidents(c.url, 'cls')).map((i) => [i.scope, i.rule])).toEqual([['fleet', 'p95Ratio']]);
+  });
+
   it('promotes an equal candidate by rule, and by API; a restart mid-rollout keeps the candidate and its data', async () => {
     const file = 'promote';
     let c = await start(file);
