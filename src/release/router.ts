@@ -10,7 +10,8 @@ import type { ModelInfo, ReleaseStatus, TensorMap } from '../types';
 import { evaluateRelease } from '../isomorphic/evaluate.js';
 import { poll } from './follow';
 import { rollBack } from './incidents';
-import { cloneFeeds, enter, leave, type Slot } from './slot';
+import { copyFeeds } from '../tensors';
+import { enter, leave, type Slot } from './slot';
 import { tallyOf, type ReleaseState } from './state';
 
 /** Where a run goes, and why (shown as `model.release().lastRun`). */
@@ -55,7 +56,7 @@ export class ReleaseRouter {
     const mirror = this.mirrorTarget(role);
     // The user's buffers are transferred to the Worker: keep a copy to mirror and to warm new versions with
     // (the shadow run and the warm-up each transfer a copy of it, so it stays whole).
-    const copy = mirror || s.recent === null ? cloneFeeds(feeds) : null;
+    const copy = mirror || s.recent === null ? copyFeeds(feeds) : null;
     if (copy) s.recent = copy;
     enter(slot);
     try {
