@@ -1,8 +1,8 @@
 // @ts-check
 // Releases in the reference collector: it serves each model's release manifest to clients
 // (GET /api/release/<model>, with ETag and Content-Digest), evaluates the manifest's rules over the
-// fleet's merged histograms when data arrives (a telemetry or incident POST; with Prometheus as the
-// store, every `evaluateMs`), and rolls the candidate back or promotes it when a rule decides. A GET
+// fleet's merged histograms when something is written (a manifest PUT, a telemetry or incident POST;
+// with Prometheus as the store, also every `evaluateMs`), and rolls the candidate back or promotes it when a rule decides. A GET
 // never changes anything: reading the manifest or the decision only reads. Every change — a manifest
 // set, a promotion or rollback (by rule or by API), a client's incident — is journaled (one JSON
 // line, written before it is acknowledged) and replayed on start, so a restart mid-rollout keeps
@@ -170,6 +170,7 @@ export async function createReleases(options) {
         });
     }
     record({ type: 'set', model, at: new Date().toISOString(), manifest: checked.manifest });
+    await enforceAll(); // the fleet's data and incidents so far may already decide about the candidate
     return send(res, 200, releases.get(model)?.manifest);
   }
 
