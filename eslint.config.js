@@ -30,7 +30,17 @@ const zones = LAYERS.flatMap((target, i) =>
     message: 'src/isomorphic runs in the browser and in the Node collector alike: it imports only from src/isomorphic (src/isomorphic/README.md).',
   },
   {
-    target: ['./src/types.ts', './src/verify-types.ts', './src/dtypes.ts', './src/errors.ts', './src/tensors.ts', './src/version.ts', './src/decoder-io.ts'],
+    target: [
+      './src/types.ts',
+      './src/verify-types.ts',
+      './src/dtypes.ts',
+      './src/errors.ts',
+      './src/tensors.ts',
+      './src/version.ts',
+      './src/decoder-io.ts',
+      './src/dims.ts',
+      './src/synthetic-feeds.ts',
+    ],
     from: ['./src/runtime', './src/release', './src/worker', './src/graph', './src/kernels', './src/cache', './src/telemetry'],
     message: 'Shared leaf modules import nothing from the layers.',
   },

@@ -1,10 +1,12 @@
 // @ts-check
 // Releases in the reference collector: it serves each model's release manifest to clients
 // (GET /api/release/<model>, with ETag and Content-Digest), evaluates the manifest's rules over the
-// fleet's merged histograms on every read, and rolls the candidate back or promotes it when a rule
-// decides. Every change — a manifest set, a promotion or rollback (by rule or by API), a client's
-// incident — is journaled (one JSON line, written before it is acknowledged) and replayed on start,
-// so a restart mid-rollout keeps the state.
+// fleet's merged histograms when something is written (a manifest PUT, a telemetry or incident POST;
+// with Prometheus as the store, also every `evaluateMs`), and rolls the candidate back or promotes it when a rule decides. A GET
+// never changes anything: reading the manifest or the decision only reads. Every change — a manifest
+// set, a promotion or rollback (by rule or by API), a client's incident — is journaled (one JSON
+// line, written before it is acknowledged) and replayed on start, so a restart mid-rollout keeps
+// the state.
 //
 //   PUT  /api/release/<model>            set the manifest (operator; body: the manifest JSON)
 //   GET  /api/release/<model>            the manifest clients follow (304 on If-None-Match)
@@ -12,7 +14,7 @@
 //   POST /api/release/<model>/rollback   drop the candidate now
 //   POST /api/release/<model>/incidents  a client's incident report
 //   GET  /api/release/<model>/incidents  incidents, newest last
-//   GET  /api/release/<model>/decision   the current decision and the stats behind it
+//   GET  /api/release/<model>/decision   what the rules decide now and the stats behind it (applied at the next evaluation)
 //   GET  /api/release                    every release
 import { createHash } from 'node:crypto';
 import { checkManifest, MAX_MANIFEST_BYTES } from '../src/isomorphic/manifest.js';
@@ -82,7 +84,8 @@ function apply(releases, e) {
 
 /**
  * The collector's release state and routes.
- * @param {{ file?: string, versions: VersionsQuery, log?: (m: string) => void }} options
+ * @param {{ file?: string, versions: VersionsQuery, log?: (m: string) => void, evaluateMs?: number }} options
+ *   `evaluateMs`: also evaluate every release this often (for a store that gets data elsewhere: Prometheus)
  */
 export async function createReleases(options) {
   /** @type {Map<string, Release>} */
@@ -103,24 +106,42 @@ export async function createReleases(options) {
     apply(releases, e);
   };
 
-  /** Evaluates the rules on the fleet's data; journals a promotion or rollback. @param {string} model */
+  /** What the rules decide on the fleet's data now; changes nothing. @param {string} model */
   async function evaluate(model) {
     const r = releases.get(model);
-    if (!r?.manifest.candidate)
-      return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'no candidate' } }), versions: [] };
+    const candidate = r?.manifest.candidate;
+    if (!r || !candidate)
+      return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'no candidate' } }), versions: [], current: true };
     const versions = await options.versions(model);
-    if (releases.get(model) !== r)
-      return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'changed meanwhile' } }), versions };
-    const decision = decide(r.manifest, versions, r.incidents);
+    // The manifest may have changed while the store answered: a decision about the old one is not applied.
+    const current = releases.get(model) === r && r.manifest.candidate === candidate;
+    if (!current)
+      return { decision: /** @type {ReleaseDecision} */ ({ decision: 'wait', rule: null, evidence: { reason: 'changed meanwhile' } }), versions, current };
+    return { decision: decide(r.manifest, versions, r.incidents), versions, current };
+  }
+
+  /** Evaluates the rules of `model` and journals a promotion or rollback they decide. @param {string} model */
+  async function enforce(model) {
+    const { decision, current } = await evaluate(model);
+    if (!current) return;
     const at = new Date().toISOString();
     if (decision.decision === 'rollback') record({ type: 'rollback', model, at, by: 'rule', rule: String(decision.rule), evidence: decision.evidence });
     if (decision.decision === 'promote') record({ type: 'promote', model, at, by: 'rule', evidence: decision.evidence });
-    return { decision, versions };
   }
 
+  /** Evaluates every release with a candidate, one at a time (never rejects: a store that fails is logged). */
+  let running = Promise.resolve();
+  const enforceAll = () =>
+    (running = running.then(async () => {
+      for (const [model, r] of releases) if (r.manifest.candidate) await enforce(model).catch((err) => options.log?.(`release ${model}: ${err}`));
+    }));
+  // Data that reaches the store some other way (Prometheus) is evaluated on a timer.
+  const timer = options.evaluateMs ? setInterval(() => void enforceAll(), options.evaluateMs) : undefined;
+  timer?.unref();
+
   /** @param {Req} req @param {Res} res @param {string} model */
-  async function serveManifest(req, res, model) {
-    await evaluate(model);
+  function serveManifest(req, res, model) {
+    req.resume();
     const r = releases.get(model);
     if (!r) return send(res, 404, { error: `no release for model "${model}"; PUT /api/release/${model} sets one` });
     const body = JSON.stringify(r.manifest);
@@ -149,6 +170,7 @@ export async function createReleases(options) {
         });
     }
     record({ type: 'set', model, at: new Date().toISOString(), manifest: checked.manifest });
+    await enforceAll(); // the fleet's data and incidents so far may already decide about the candidate
     return send(res, 200, releases.get(model)?.manifest);
   }
 
@@ -171,6 +193,7 @@ export async function createReleases(options) {
     if (typeof incident === 'string') return send(res, 400, { error: incident });
     if (!releases.has(model)) return send(res, 404, { error: `no release for model "${model}"` });
     record({ type: 'incident', model, at: incident.at, incident });
+    await enforceAll();
     return send(res, 202, {});
   }
 
@@ -206,6 +229,10 @@ export async function createReleases(options) {
 
   return {
     handle,
+    /** Evaluates every release now (after new data) and applies what the rules decide; resolves when done. */
+    evaluate: enforceAll,
+    /** Stops the periodic evaluation. */
+    close: () => clearInterval(timer),
     /** The dashboard's release section (HTML). */
     section: async () =>
       releaseSection(

@@ -23,6 +23,8 @@ import { embeddedVersions } from './release-decision.mjs';
 
 const BATCH_HEADER = 'x-webq8-batch';
 const DEFAULT_METRIC = 'webq8.run.duration';
+/** With Prometheus as the store, data arrives elsewhere: the release rules are evaluated this often. */
+const RELEASE_EVALUATE_MS = 15_000;
 
 /**
  * Options of {@link startCollector}; every limit has a default sized for a developer machine.
@@ -80,7 +82,11 @@ export async function startCollector(options = {}) {
   const fromQuery = async (/** @type {string} */ model) =>
     (await fleet.query.versions(model)).map((r) => ({ ...r, p50: r.p50 ?? NaN, p95: r.p95 ?? NaN, p99: r.p99 ?? NaN }));
   const versions = options.query ? fromQuery : embeddedVersions(store.agg);
-  const releases = await createReleases({ file: options.dataFile && releaseJournalPath(options.dataFile), versions });
+  const releases = await createReleases({
+    file: options.dataFile && releaseJournalPath(options.dataFile),
+    versions,
+    evaluateMs: options.query ? RELEASE_EVALUATE_MS : undefined,
+  });
 
   /** @param {Req} req @param {Res} res */
   async function ingest(req, res) {
@@ -109,6 +115,8 @@ export async function startCollector(options = {}) {
     }
     const batch = req.headers[BATCH_HEADER];
     const out = store.accept(parsed, typeof batch === 'string' && batch !== '' ? batch : undefined);
+    // New data in the embedded store: the release rules see it before the sender gets its answer.
+    if (out.status === 200 && !options.query) await releases.evaluate();
     return json(res, out.status, out.body, out.headers);
   }
 
@@ -166,6 +174,7 @@ export async function startCollector(options = {}) {
     fleet,
     close: () =>
       new Promise((done) => {
+        releases.close();
         server.close(() => void fleet.close().finally(() => done(undefined)));
         server.closeAllConnections();
       }),

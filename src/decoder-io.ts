@@ -5,7 +5,7 @@
  * refuse `generate()` on other models at once, the worker to know what to feed each step. Nothing
  * here depends on who built the model, so a real exported decoder works like the synthetic one.
  */
-import { NotADecoderError } from './errors';
+import { ContextOverflowError, NotADecoderError } from './errors';
 import type { DType, ValueInfo } from './types';
 
 /** One layer's cache: the input fed back and the output it comes from. */
@@ -85,6 +85,21 @@ export function decoderIo(inputs: readonly ValueInfo[], outputs: readonly ValueI
     layers: pairs,
     ...kvShape(byName.get('past_key_values.0.key')!, label),
   };
+}
+
+/**
+ * Refuses a prompt of `promptTokens` whose answer of up to `maxNewTokens` cannot fit `maxContext`
+ * (checked where a request is resolved, and again in the Worker, which trusts no message).
+ * @throws {@link ContextOverflowError}
+ */
+export function checkContext(promptTokens: number, maxNewTokens: number, maxContext: number): void {
+  const need = promptTokens + maxNewTokens;
+  if (need > maxContext) {
+    throw new ContextOverflowError(
+      `The prompt (${promptTokens} tokens) plus maxNewTokens (${maxNewTokens}) needs ${need} tokens of context, and maxContext is ${maxContext}. Shorten the prompt, lower maxNewTokens or raise maxContext.`,
+      { promptTokens, maxNewTokens, maxContext },
+    );
+  }
 }
 
 /** Layers L such that `past_key_values.{0…L−1}` appear (gaps are reported as missing by the caller). */

@@ -5,7 +5,47 @@
  * also carries `code` and `details` and rebuilds the right class on the other side.
  */
 
-/** Stable machine-readable error codes. New codes may be added; existing ones never change meaning. */
+/**
+ * The error table: every named error class and its stable code, in one place. {@link ErrorCode} is
+ * derived from it, the worker-boundary transfer's class registry must name exactly these classes (the
+ * compiler checks), and test/unit/errors.test.ts checks that each class raises its code here and that
+ * docs/reference.md's table and the package's exports list exactly these classes. New codes may be
+ * added; existing ones never change meaning.
+ */
+const ERROR_TABLE = {
+  ModelLoadError: 'MODEL_LOAD_FAILED',
+  ModelFormatError: 'MODEL_FORMAT',
+  InputError: 'INPUT_INVALID',
+  BackendUnavailableError: 'BACKEND_UNAVAILABLE',
+  DisposedError: 'DISPOSED',
+  AbortError: 'ABORTED',
+  DeviceLostError: 'DEVICE_LOST',
+  GpuError: 'GPU_ERROR',
+  KernelError: 'KERNEL_INVALID',
+  OverloadedError: 'OVERLOADED',
+  DeadlineExceededError: 'DEADLINE_EXCEEDED',
+  NotADecoderError: 'NOT_A_DECODER',
+  ContextOverflowError: 'CONTEXT_OVERFLOW',
+  IntegrityError: 'INTEGRITY',
+  ExternalDataError: 'EXTERNAL_DATA',
+  StorageQuotaError: 'STORAGE_QUOTA',
+  IntegrityRequiredError: 'INTEGRITY_REQUIRED',
+  ContentLengthError: 'CONTENT_LENGTH',
+  CacheError: 'CACHE',
+  ReleaseManifestError: 'RELEASE_MANIFEST',
+  WorkerError: 'WORKER',
+  LoadTimeoutError: 'LOAD_TIMEOUT',
+  RuntimeCrashedError: 'RUNTIME_CRASHED',
+  NumericsError: 'NUMERICS',
+} as const;
+
+/** Names of the named error classes (the keys of the error table). */
+type ErrorName = keyof typeof ERROR_TABLE;
+
+/**
+ * Stable machine-readable error codes: those of the error table, and `INTERNAL` (a bug in webq8 or
+ * below). Spelled out for the published types; the compiler checks it against the table both ways.
+ */
 export type ErrorCode =
   | 'MODEL_LOAD_FAILED'
   | 'MODEL_FORMAT'
@@ -33,6 +73,15 @@ export type ErrorCode =
   | 'STORAGE_QUOTA'
   | 'NUMERICS';
 
+/** Compiles only when {@link ErrorCode} names exactly the table's codes and `INTERNAL`. */
+type ExactlyTheTable = [Exclude<ErrorCode, 'INTERNAL'>] extends [(typeof ERROR_TABLE)[ErrorName]]
+  ? [(typeof ERROR_TABLE)[ErrorName]] extends [ErrorCode]
+    ? true
+    : never
+  : never;
+const exactlyTheTable: ExactlyTheTable = true;
+void exactlyTheTable;
+
 /** Base class of every webq8 error. */
 export class WebQ8Error extends Error {
   /** Stable code; see {@link ErrorCode}. */
@@ -51,7 +100,7 @@ export class WebQ8Error extends Error {
 /** The model could not be fetched (HTTP status, network error). `details.url`, `details.status`. */
 export class ModelLoadError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('MODEL_LOAD_FAILED', message, details, options);
+    super(ERROR_TABLE.ModelLoadError, message, details, options);
     this.name = 'ModelLoadError';
   }
 }
@@ -59,7 +108,7 @@ export class ModelLoadError extends WebQ8Error {
 /** The bytes are not a valid ONNX model, or ORT refused to build a session from them. */
 export class ModelFormatError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('MODEL_FORMAT', message, details, options);
+    super(ERROR_TABLE.ModelFormatError, message, details, options);
     this.name = 'ModelFormatError';
   }
 }
@@ -67,7 +116,7 @@ export class ModelFormatError extends WebQ8Error {
 /** A feed is missing, unknown, or has the wrong dtype or shape. `details.input` names it. */
 export class InputError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('INPUT_INVALID', message, details);
+    super(ERROR_TABLE.InputError, message, details);
     this.name = 'InputError';
   }
 }
@@ -75,7 +124,7 @@ export class InputError extends WebQ8Error {
 /** A backend was forced (`backend: 'webgpu'`) but this browser or device cannot provide it. */
 export class BackendUnavailableError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('BACKEND_UNAVAILABLE', message, details, options);
+    super(ERROR_TABLE.BackendUnavailableError, message, details, options);
     this.name = 'BackendUnavailableError';
   }
 }
@@ -83,7 +132,7 @@ export class BackendUnavailableError extends WebQ8Error {
 /** The model or runtime was disposed before or during the call. */
 export class DisposedError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('DISPOSED', message, details);
+    super(ERROR_TABLE.DisposedError, message, details);
     this.name = 'DisposedError';
   }
 }
@@ -91,7 +140,7 @@ export class DisposedError extends WebQ8Error {
 /** The caller aborted the request through its `AbortSignal`. */
 export class AbortError extends WebQ8Error {
   constructor(message = 'The run was aborted by its AbortSignal.', details: Record<string, unknown> = {}) {
-    super('ABORTED', message, details);
+    super(ERROR_TABLE.AbortError, message, details);
     this.name = 'AbortError';
   }
 }
@@ -99,7 +148,7 @@ export class AbortError extends WebQ8Error {
 /** The GPUDevice was lost while a request was in flight; the next request rebuilds GPU state. */
 export class DeviceLostError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('DEVICE_LOST', message, details);
+    super(ERROR_TABLE.DeviceLostError, message, details);
     this.name = 'DeviceLostError';
   }
 }
@@ -107,7 +156,7 @@ export class DeviceLostError extends WebQ8Error {
 /** WebGPU reported a validation or out-of-memory error for one of webq8's own kernels. */
 export class GpuError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('GPU_ERROR', message, details);
+    super(ERROR_TABLE.GpuError, message, details);
     this.name = 'GpuError';
   }
 }
@@ -115,7 +164,7 @@ export class GpuError extends WebQ8Error {
 /** A kernel was called with arguments it cannot handle (shape, dtype, size limits). */
 export class KernelError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('KERNEL_INVALID', message, details);
+    super(ERROR_TABLE.KernelError, message, details);
     this.name = 'KernelError';
   }
 }
@@ -127,7 +176,7 @@ export class KernelError extends WebQ8Error {
  */
 export class OverloadedError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('OVERLOADED', message, details);
+    super(ERROR_TABLE.OverloadedError, message, details);
     this.name = 'OverloadedError';
   }
 }
@@ -139,7 +188,7 @@ export class OverloadedError extends WebQ8Error {
  */
 export class DeadlineExceededError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('DEADLINE_EXCEEDED', message, details);
+    super(ERROR_TABLE.DeadlineExceededError, message, details);
     this.name = 'DeadlineExceededError';
   }
 }
@@ -152,7 +201,7 @@ export class DeadlineExceededError extends WebQ8Error {
  */
 export class NotADecoderError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('NOT_A_DECODER', message, details);
+    super(ERROR_TABLE.NotADecoderError, message, details);
     this.name = 'NotADecoderError';
   }
 }
@@ -163,7 +212,7 @@ export class NotADecoderError extends WebQ8Error {
  */
 export class ContextOverflowError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('CONTEXT_OVERFLOW', message, details);
+    super(ERROR_TABLE.ContextOverflowError, message, details);
     this.name = 'ContextOverflowError';
   }
 }
@@ -174,7 +223,7 @@ export class ContextOverflowError extends WebQ8Error {
  */
 export class IntegrityError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('INTEGRITY', message, details);
+    super(ERROR_TABLE.IntegrityError, message, details);
     this.name = 'IntegrityError';
   }
 }
@@ -187,7 +236,7 @@ export class IntegrityError extends WebQ8Error {
  */
 export class ExternalDataError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('EXTERNAL_DATA', message, details, options);
+    super(ERROR_TABLE.ExternalDataError, message, details, options);
     this.name = 'ExternalDataError';
   }
 }
@@ -198,7 +247,7 @@ export class ExternalDataError extends WebQ8Error {
  */
 export class StorageQuotaError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('STORAGE_QUOTA', message, details);
+    super(ERROR_TABLE.StorageQuotaError, message, details);
     this.name = 'StorageQuotaError';
   }
 }
@@ -206,7 +255,7 @@ export class StorageQuotaError extends WebQ8Error {
 /** `requireIntegrity` is set but the model source carries no expected hash. `details.url`. */
 export class IntegrityRequiredError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('INTEGRITY_REQUIRED', message, details);
+    super(ERROR_TABLE.IntegrityRequiredError, message, details);
     this.name = 'IntegrityRequiredError';
   }
 }
@@ -217,7 +266,7 @@ export class IntegrityRequiredError extends WebQ8Error {
  */
 export class ContentLengthError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('CONTENT_LENGTH', message, details);
+    super(ERROR_TABLE.ContentLengthError, message, details);
     this.name = 'ContentLengthError';
   }
 }
@@ -228,7 +277,7 @@ export class ContentLengthError extends WebQ8Error {
  */
 export class CacheError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('CACHE', message, details, options);
+    super(ERROR_TABLE.CacheError, message, details, options);
     this.name = 'CacheError';
   }
 }
@@ -239,7 +288,7 @@ export class CacheError extends WebQ8Error {
  */
 export class ReleaseManifestError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('RELEASE_MANIFEST', message, details);
+    super(ERROR_TABLE.ReleaseManifestError, message, details);
     this.name = 'ReleaseManifestError';
   }
 }
@@ -272,7 +321,7 @@ export class WorkerError extends WebQ8Error {
     details: Record<string, unknown> & { reason?: WorkerFailure; url?: string; fatal?: boolean } = {},
     options?: { cause?: unknown },
   ) {
-    super('WORKER', message, details, options);
+    super(ERROR_TABLE.WorkerError, message, details, options);
     this.name = 'WorkerError';
   }
 }
@@ -284,7 +333,7 @@ export class WorkerError extends WebQ8Error {
  */
 export class LoadTimeoutError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('LOAD_TIMEOUT', message, details);
+    super(ERROR_TABLE.LoadTimeoutError, message, details);
     this.name = 'LoadTimeoutError';
   }
 }
@@ -298,7 +347,7 @@ export class LoadTimeoutError extends WebQ8Error {
  */
 export class RuntimeCrashedError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('RUNTIME_CRASHED', message, details, options);
+    super(ERROR_TABLE.RuntimeCrashedError, message, details, options);
     this.name = 'RuntimeCrashedError';
   }
 }
@@ -311,12 +360,13 @@ export class RuntimeCrashedError extends WebQ8Error {
  */
 export class NumericsError extends WebQ8Error {
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('NUMERICS', message, details);
+    super(ERROR_TABLE.NumericsError, message, details);
     this.name = 'NumericsError';
   }
 }
 
-const classes: Record<string, new (message: string, details: Record<string, unknown>) => WebQ8Error> = {
+/** The class registry of the worker-boundary transfer: exactly the classes of the error table. */
+const classes: { readonly [N in ErrorName]: new (message: string, details: Record<string, unknown>) => WebQ8Error } = {
   ModelLoadError,
   ModelFormatError,
   InputError,
@@ -363,7 +413,7 @@ export function serializeError(err: unknown): SerializedError {
 
 /** Rebuilds the error class from its serialized form (the inverse of {@link serializeError}). */
 export function deserializeError(s: SerializedError): Error {
-  const Ctor = classes[s.name];
+  const Ctor = Object.hasOwn(classes, s.name) ? classes[s.name as ErrorName] : undefined;
   let err: Error;
   if (Ctor) {
     err = new Ctor(s.message, s.details ?? {});

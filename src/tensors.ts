@@ -43,3 +43,13 @@ export function transferable(tensors: TensorMap): { tensors: TensorMap; transfer
   }
   return { tensors: out, transfer: [...seen] };
 }
+
+/**
+ * A deep copy of `feeds` (new dims and new buffers): a copy stays whole when the original's buffers
+ * are transferred to a Worker (a second replica's retry, a shadow run, a warm-up with recent inputs).
+ */
+export function copyFeeds(feeds: TensorMap): TensorMap {
+  const out: TensorMap = {};
+  for (const [name, t] of Object.entries(feeds)) out[name] = { type: t.type, dims: [...t.dims], data: t.data.slice() as TensorData };
+  return out;
+}

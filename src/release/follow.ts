@@ -10,6 +10,7 @@ import { ContentLengthError, IntegrityError, ReleaseManifestError } from '../err
 import type { ReleaseCandidate, ReleaseManifest, ReleaseRule } from '../types';
 import { fetchManifest } from './fetch-manifest';
 import { refuse } from './incidents';
+import type { Loading } from './candidate';
 import { incompatibility, loadSlot, retire, warm, type Slot } from './slot';
 import { noteError, type ReleaseState } from './state';
 
@@ -57,15 +58,11 @@ export async function applyManifest(state: ReleaseState, next: ReleaseManifest):
 async function applyStable(state: ReleaseState, next: ReleaseManifest): Promise<void> {
   const current = state.stable;
   if (next.stable.version === current.version.version) return;
-  const c = state.candidate;
-  let slot: Slot;
-  if (c && c.version.version === next.stable.version && c.version.sha256 === next.stable.sha256) {
-    // Promotion of the candidate this client already runs: it is loaded and warm. The same object,
-    // relabelled: runs in flight hold it.
-    c.version = next.stable;
-    slot = c;
-    state.candidate = null;
-  } else {
+  // Promotion of the candidate this client already runs: it is loaded and warm. The same object,
+  // relabelled: runs in flight hold it.
+  let slot = state.candidate.promote(next.stable);
+  if (slot) slot.version = next.stable;
+  else {
     slot = await loadSlot(state.deps.loadVersion, next.model, next.stable, true, state.deps.store);
     try {
       const why = incompatibility(current.info, slot.info);
@@ -93,27 +90,12 @@ async function applyStable(state: ReleaseState, next: ReleaseManifest): Promise<
  */
 export function applyCandidate(state: ReleaseState): void {
   const next = state.manifest.candidate;
-  if (state.candidateFor !== (next?.version ?? null)) {
-    state.candidateFor = next?.version ?? null;
-    state.candidateState = null;
-  }
   const eligible = next !== undefined && (next.mode === 'shadow' ? next.fraction > 0 : state.bucket < next.fraction);
-  const slot = state.candidate;
-  if (slot && (!next || slot.version.version !== next.version || !eligible)) {
-    retire(slot);
-    state.candidate = null;
-    if (state.candidateState === 'ready') state.candidateState = null;
-  }
-  if (!next) return;
-  if (state.blocked.has(next.version)) return void (state.candidateState = 'rolled-back');
-  if (state.candidateState !== null && state.candidateState !== 'not-in-cohort') return;
-  if (!eligible) return void (state.candidateState = 'not-in-cohort');
-  state.candidateState = 'loading';
-  void loadCandidate(state, next);
+  const { load } = state.candidate.follow(next, eligible, state.blocked);
+  if (next && load) void loadCandidate(state, next, load);
 }
 
-async function loadCandidate(state: ReleaseState, next: ReleaseCandidate): Promise<void> {
-  const stillWanted = () => !state.closed && state.manifest.candidate?.version === next.version && state.candidateState === 'loading';
+async function loadCandidate(state: ReleaseState, next: ReleaseCandidate, from: Loading): Promise<void> {
   let slot: Slot | undefined;
   let rule: ReleaseRule = 'integrity';
   try {
@@ -130,13 +112,11 @@ async function loadCandidate(state: ReleaseState, next: ReleaseCandidate): Promi
   } catch (err) {
     if (slot) retire(slot);
     noteError(state, err);
-    if (!stillWanted()) return;
+    if (state.closed) return;
     // Bytes that fail their hash, or a version that cannot serve, are refused; a network failure is retried at the next poll.
-    if (slot || err instanceof IntegrityError || err instanceof ContentLengthError) refuse(state, next.version, rule, err);
-    else state.candidateState = null;
+    const refused = slot !== undefined || err instanceof IntegrityError || err instanceof ContentLengthError;
+    if (state.candidate.failed(from, refused) && refused) refuse(state, next.version, rule, err);
     return;
   }
-  if (!stillWanted()) return retire(slot);
-  state.candidate = slot;
-  state.candidateState = 'ready';
+  if (state.closed || !state.candidate.loaded(from, slot)) retire(slot);
 }

@@ -8,7 +8,6 @@
 import type { GaugeSample } from '../telemetry';
 import type { ReleaseDecision, ReleaseIncident, ReleaseRule } from '../types';
 import { rolledBack } from './client-store';
-import { retire } from './slot';
 import type { ReleaseState } from './state';
 
 /** Incidents kept per model on this client (the oldest are dropped). */
@@ -50,26 +49,22 @@ async function report(state: ReleaseState, incident: ReleaseIncident): Promise<v
 }
 
 /**
- * Rolls the candidate back on this client at once: new runs go to stable from the next `run()`,
+ * Rolls the ready candidate back on this client at once: new runs go to stable from the next `run()`,
  * runs in flight on the candidate finish there, and the candidate is never adopted again here.
  */
 export function rollBack(state: ReleaseState, rule: ReleaseRule, evidence: ReleaseDecision['evidence']): void {
-  const version = state.manifest.candidate?.version;
-  if (version === undefined || state.candidateState === 'rolled-back') return;
-  if (state.candidate) retire(state.candidate);
-  state.candidate = null;
-  state.candidateState = 'rolled-back';
+  const version = state.candidate.rollBack();
+  if (version === null) return;
   state.blocked.add(version);
   void rolledBack(state.manifest.model, version, state.deps.store).catch(() => undefined);
   recordIncident(state, version, rule, evidence);
 }
 
-/** Refuses the candidate `version` (it never took traffic): its bytes, inputs or warm-up failed. */
+/** Records the refusal of the candidate `version` (it never took traffic): its bytes, inputs or warm-up failed. */
 export function refuse(state: ReleaseState, version: string, rule: ReleaseRule, err: unknown): void {
   const e = err as { code?: unknown; message?: unknown; details?: Record<string, unknown> } | null;
   const evidence: ReleaseDecision['evidence'] = { code: typeof e?.code === 'string' ? e.code : 'INTERNAL', message: String(e?.message ?? err).slice(0, 500) };
   for (const k of ['expected', 'actual']) if (typeof e?.details?.[k] === 'string') evidence[k] = e.details[k] as string;
-  if (state.manifest.candidate?.version === version) state.candidateState = 'refused';
   recordIncident(state, version, rule, evidence);
 }
 

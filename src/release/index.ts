@@ -7,6 +7,7 @@
  * (one `Server` per loaded version).
  */
 import type { ReleaseRef } from '../types';
+import { CandidateMachine } from './candidate';
 import { canaryBucket, clientIdOf, defaultReleaseStore, rolledBack } from './client-store';
 import { fetchManifest } from './fetch-manifest';
 import { applyCandidate, startPolling } from './follow';
@@ -41,9 +42,7 @@ export async function loadRelease(ref: ReleaseRef, url: string, deps: ReleaseDep
     manifest,
     etag: fetched.etag,
     stable,
-    candidate: null,
-    candidateState: null,
-    candidateFor: null,
+    candidate: new CandidateMachine(),
     bucket,
     blocked: new Set(blocked),
     tallies: new Map(),

@@ -10,7 +10,8 @@ import type { ModelInfo, ReleaseStatus, TensorMap } from '../types';
 import { evaluateRelease } from '../isomorphic/evaluate.js';
 import { poll } from './follow';
 import { rollBack } from './incidents';
-import { cloneFeeds, enter, leave, type Slot } from './slot';
+import { copyFeeds } from '../tensors';
+import { enter, leave, type Slot } from './slot';
 import { tallyOf, type ReleaseState } from './state';
 
 /** Where a run goes, and why (shown as `model.release().lastRun`). */
@@ -26,12 +27,14 @@ export function route(s: ReleaseState): Route {
   const m = s.manifest.candidate;
   if (!m) return stable('the manifest names no candidate');
   const v = m.version;
-  if (s.candidateState === 'rolled-back' || s.candidateState === 'refused') return stable(`candidate ${v} was ${s.candidateState} on this client`);
+  const { state } = s.candidate.now;
+  if (state === 'rolled-back' || state === 'refused') return stable(`candidate ${v} was ${state} on this client`);
   if (m.mode === 'shadow') return stable(`candidate ${v} is in shadow mode: it only mirrors runs`);
   const bucket = s.bucket.toFixed(4);
   if (s.bucket >= m.fraction) return stable(`this client's bucket ${bucket} ≥ canary fraction ${m.fraction}`);
-  if (!s.candidate) return stable(`candidate ${v} is still loading`);
-  return { slot: s.candidate, role: 'candidate', reason: `this client's bucket ${bucket} < canary fraction ${m.fraction}` };
+  const ready = s.candidate.ready;
+  if (!ready) return stable(`candidate ${v} is still loading`);
+  return { slot: ready, role: 'candidate', reason: `this client's bucket ${bucket} < canary fraction ${m.fraction}` };
 }
 
 /** A release served as one model (see the module comment). */
@@ -53,7 +56,7 @@ export class ReleaseRouter {
     const mirror = this.mirrorTarget(role);
     // The user's buffers are transferred to the Worker: keep a copy to mirror and to warm new versions with
     // (the shadow run and the warm-up each transfer a copy of it, so it stays whole).
-    const copy = mirror || s.recent === null ? cloneFeeds(feeds) : null;
+    const copy = mirror || s.recent === null ? copyFeeds(feeds) : null;
     if (copy) s.recent = copy;
     enter(slot);
     try {
@@ -75,9 +78,10 @@ export class ReleaseRouter {
   private mirrorTarget(role: Route['role']): Slot | null {
     const s = this.state;
     const m = s.manifest.candidate;
-    if (!s.candidate || !m || s.candidateState !== 'ready') return null;
+    const ready = s.candidate.ready;
+    if (!ready || !m) return null;
     const random = s.deps.random ?? Math.random;
-    if (role === 'stable' && m.mode === 'shadow') return random() < m.fraction ? s.candidate : null;
+    if (role === 'stable' && m.mode === 'shadow') return random() < m.fraction ? ready : null;
     if (role === 'candidate') return random() < s.shadowRate ? s.stable : null;
     return null;
   }
@@ -92,9 +96,9 @@ export class ReleaseRouter {
   /** Evaluates the local rules as samples arrive (at 1 % growth steps, so the cost stays flat). */
   private check(): void {
     const s = this.state;
-    const c = s.candidate;
+    const c = s.candidate.ready;
     const m = s.manifest.candidate;
-    if (!c || !m || s.candidateState !== 'ready' || c.version.version !== m.version) return;
+    if (!c || !m || c.version.version !== m.version) return;
     const tally = tallyOf(s, m.version);
     const samples = s.stable.stats.samples + c.stats.samples + tally.counts().compared;
     if (samples < this.nextCheck) return;
@@ -152,7 +156,7 @@ export class ReleaseRouter {
       model: s.manifest.model,
       stable: s.stable.version.version,
       serving: route(s).slot.version.version,
-      candidate: m ? { version: m.version, mode: m.mode, fraction: m.fraction, state: s.candidateState ?? 'loading' } : null,
+      candidate: m ? { version: m.version, mode: m.mode, fraction: m.fraction, state: s.candidate.publicState } : null,
       lastRun: s.lastRun && { ...s.lastRun },
       bucket: s.bucket,
       agreement: [...s.tallies.values()].map((t) => t.stats()),
@@ -175,7 +179,8 @@ export class ReleaseRouter {
     if (s.closed) return;
     s.closed = true;
     this.onDispose();
-    const slots = [s.stable, ...(s.candidate ? [s.candidate] : [])];
+    const ready = s.candidate.ready;
+    const slots = [s.stable, ...(ready ? [ready] : [])];
     await Promise.all(slots.map((slot) => ((slot.retired = true), slot.server.dispose().catch(() => undefined))));
   }
 }

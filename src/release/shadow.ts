@@ -5,7 +5,8 @@
  * version's own Worker (candidates load into a Worker of their own), and skipped — counted, never
  * queued — whenever a user run is waiting or the other version is still busy.
  */
-import { cloneFeeds, enter, leave, type Slot } from './slot';
+import { copyFeeds } from '../tensors';
+import { enter, leave, type Slot } from './slot';
 import { compareOutputs, type AgreementTally } from './agreement';
 import type { TensorMap } from '../types';
 
@@ -47,10 +48,10 @@ export class ShadowRunner {
     }
     this.running = true;
     enter(job.target);
-    const served = cloneFeeds(job.served);
+    const served = copyFeeds(job.served);
     const deadlineAt = performance.now() + SHADOW_DEADLINE_MS;
     job.target.server
-      .submit(cloneFeeds(job.feeds), { priority: 'background', deadlineAt })
+      .submit(copyFeeds(job.feeds), { priority: 'background', deadlineAt })
       .then(
         (shadow) => {
           job.target.stats.ok(shadow.reply.timings.runMs);

@@ -4,10 +4,11 @@
  * submit to answer (so it finishes on the version it started on), and a retired slot is disposed
  * only when its last run has left (so no run fails because of a switch).
  */
-import { allocTyped } from '../dtypes';
 import type { ModelReplica } from '../serving/replica';
 import type { Server } from '../serving/server';
-import type { ModelInfo, ModelRef, ReleaseVersion, TensorLike, TensorMap } from '../types';
+import { syntheticFeeds } from '../synthetic-feeds';
+import { copyFeeds } from '../tensors';
+import type { ModelInfo, ModelRef, ReleaseVersion, TensorMap } from '../types';
 import { rememberVersion, type ReleaseStore } from './client-store';
 import { LocalStats } from './local-stats';
 
@@ -62,47 +63,24 @@ export function retire(slot: Slot): void {
   if (slot.inflight === 0) void slot.server.dispose().catch(() => undefined);
 }
 
-/** A deep copy of `feeds` (the original's buffers get transferred to a Worker). */
-export function cloneFeeds(feeds: TensorMap): TensorMap {
-  const out: TensorMap = {};
-  for (const [name, t] of Object.entries(feeds)) out[name] = { type: t.type, dims: [...t.dims], data: t.data.slice() as TensorLike['data'] };
-  return out;
-}
-
 /**
  * Runs `slot` once before it takes traffic, so its first user run pays no first-run costs: with a
  * copy of recent real inputs when there are some (a failure then means the version cannot serve
- * them, and it throws), else with zeros shaped from the model's inputs (symbolic dimensions 1),
- * whose failure proves nothing about real inputs and is ignored.
+ * them, and it throws), else with the inputs load-time warm-up makes from the model's declared
+ * inputs (zeros; a named symbolic dimension gets one size wherever it appears), whose failure proves
+ * nothing about real inputs and is ignored. A model with an input that is not a tensor is not warmed
+ * without recent inputs: nothing can be made for it.
  */
 export async function warm(slot: Slot, recent: TensorMap | null): Promise<void> {
+  const feeds = recent ? copyFeeds(recent) : syntheticFeeds(slot.info.inputs);
+  if (!feeds) return;
   enter(slot);
   try {
-    if (recent) {
-      await slot.server.submit(cloneFeeds(recent));
-      return;
-    }
-    await slot.server.submit(zeroFeeds(slot.info)).catch(() => undefined);
+    if (recent) await slot.server.submit(feeds);
+    else await slot.server.submit(feeds).catch(() => undefined);
   } finally {
     leave(slot);
   }
-}
-
-function zeroFeeds(info: ModelInfo): TensorMap {
-  const feeds: TensorMap = {};
-  for (const input of info.inputs) {
-    if (input.type === 'unknown') continue;
-    const dims = input.dims.map((d) => (typeof d === 'number' ? d : 1));
-    feeds[input.name] = {
-      type: input.type,
-      dims,
-      data: allocTyped(
-        input.type,
-        dims.reduce((a, b) => a * b, 1),
-      ),
-    };
-  }
-  return feeds;
 }
 
 /**

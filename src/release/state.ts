@@ -1,11 +1,13 @@
 /**
- * The state of one followed release on this client, shared by the router (routing each run), the
- * follower (applying manifests) and the incident log. One plain object, so each of those is a set
- * of functions over it.
+ * The state of one followed release on this client, read by the router (routing each run), the
+ * follower (applying manifests) and the incident log. What is fixed at load is `readonly`; the
+ * candidate is one state machine of its own ({@link CandidateMachine}, changed only through its
+ * transitions); the rest is what the follower and router record as they go.
  */
 import type { SeriesAttributes, Telemetry } from '../telemetry';
 import type { ModelInfo, ModelRef, ReleaseIncident, ReleaseManifest, ReleaseStatus, TensorMap } from '../types';
 import { AgreementTally } from './agreement';
+import type { CandidateMachine } from './candidate';
 import type { ReleaseStore } from './client-store';
 import type { ShadowRunner } from './shadow';
 import type { LoadedVersion, Slot } from './slot';
@@ -25,37 +27,31 @@ export interface ReleaseDeps {
   random?: () => number;
 }
 
-/** State of the candidate named by the manifest (null when it names none). */
-export type CandidateState = NonNullable<ReleaseStatus['candidate']>['state'];
-
 /** Everything a followed release holds. */
 export interface ReleaseState {
   /** The manifest URL (absolute). */
-  url: string;
+  readonly url: string;
   manifest: ReleaseManifest;
   etag: string | null;
   stable: Slot;
-  /** The candidate's slot, once loaded, warmed and checked. */
-  candidate: Slot | null;
-  candidateState: CandidateState | null;
-  /** The candidate version `candidateState` is about. */
-  candidateFor: string | null;
-  bucket: number;
+  /** The manifest's candidate on this client: one tagged state, changed only by its transitions. */
+  readonly candidate: CandidateMachine;
+  readonly bucket: number;
   /** Versions this client rolled back (persisted): never adopted again. */
-  blocked: Set<string>;
-  tallies: Map<string, AgreementTally>;
-  incidents: ReleaseIncident[];
+  readonly blocked: Set<string>;
+  readonly tallies: Map<string, AgreementTally>;
+  readonly incidents: ReleaseIncident[];
   lastError: ReleaseStatus['lastError'];
   lastRun: ReleaseStatus['lastRun'];
   polls: number;
   switches: number;
   /** A copy of recent real inputs, to warm a new version with. */
   recent: TensorMap | null;
-  shadow: ShadowRunner;
-  deps: ReleaseDeps;
-  pollMs: number;
-  shadowRate: number;
-  reportUrl: string | null;
+  readonly shadow: ShadowRunner;
+  readonly deps: ReleaseDeps;
+  readonly pollMs: number;
+  readonly shadowRate: number;
+  readonly reportUrl: string | null;
   closed: boolean;
   /** Manifests are applied one at a time, in order. */
   applying: Promise<void>;

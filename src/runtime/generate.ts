@@ -6,9 +6,9 @@
  * device-busy time per answer are measured here, as the caller sees them, and recorded in
  * telemetry beside the run latencies.
  */
-import { decoderIo } from '../decoder-io';
+import { checkContext, decoderIo } from '../decoder-io';
 import { GENERATE_DEFAULTS } from '../defaults';
-import { AbortError, ContextOverflowError, InputError } from '../errors';
+import { AbortError, InputError } from '../errors';
 import type { GenerateReply, GenerateRequest } from '../protocol';
 import type { ModelReplica } from '../serving/replica';
 import type { GenerateOptions, ModelInfo } from '../types';
@@ -68,12 +68,7 @@ function resolveRequest(info: ModelInfo, inputIds: unknown, o: GenerateOptions):
   if (ids.length === 0) throw new InputError('inputIds is empty; generate() needs at least one prompt token.', { input: 'inputIds' });
   const maxNewTokens = positiveInt('maxNewTokens', o.maxNewTokens ?? GENERATE_DEFAULTS.maxNewTokens);
   const maxContext = positiveInt('maxContext', o.maxContext ?? GENERATE_DEFAULTS.maxContext);
-  if (ids.length + maxNewTokens > maxContext) {
-    throw new ContextOverflowError(
-      `The prompt (${ids.length} tokens) plus maxNewTokens (${maxNewTokens}) needs ${ids.length + maxNewTokens} tokens of context, and maxContext is ${maxContext}. Shorten the prompt, lower maxNewTokens or raise maxContext.`,
-      { promptTokens: ids.length, maxNewTokens, maxContext },
-    );
-  }
+  checkContext(ids.length, maxNewTokens, maxContext);
   const deadlineMs = o.deadlineMs ?? Infinity;
   if (!(deadlineMs >= 0)) throw new InputError(`deadlineMs is ${String(o.deadlineMs)}; pass milliseconds ≥ 0.`, { option: 'deadlineMs' });
   return {

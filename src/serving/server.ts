@@ -6,6 +6,7 @@
  */
 import { AbortError, DeadlineExceededError, DisposedError, type WebQ8Error } from '../errors';
 import type { RunReply } from '../protocol';
+import { copyFeeds } from '../tensors';
 import type { Priority, ServingOptions, TensorMap, ValueInfo } from '../types';
 import { admit } from './admission';
 import { batchable, batchKey, concatFeeds, rowsOf, splitOutputs } from './batch';
@@ -385,10 +386,6 @@ export class Server<R extends Replica = Replica> {
       () => (this.replacing--, none()),
     );
   }
-}
-
-function copyFeeds(feeds: TensorMap): TensorMap {
-  return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, { ...t, data: t.data.slice() as typeof t.data }]));
 }
 
 function detached(feeds: TensorMap): boolean {

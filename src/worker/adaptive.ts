@@ -14,7 +14,7 @@
  */
 import type { RunStrategy } from '../protocol';
 import type { TensorLike, ValueInfo } from '../types';
-import { isFixedDim } from './dims';
+import { isFixedDim } from '../dims';
 import type { Executor, PlanExecutor, PlanValue, RunResult, RunValuesOptions } from './executor';
 
 /** Timed samples per plan when a shape class is measured. */

@@ -86,7 +86,8 @@ export interface Member {
 export class DecodeBatcher {
   /** Why decode steps run one sequence at a time (see decode-batching.ts), or null. */
   readonly unbatchedReason: string | null;
-  private readonly io: DecoderIo;
+  /** The model's decoder I/O, read once here and used by each of its generations. */
+  readonly io: DecoderIo;
   private waiting: Waiting[] = [];
   /** Members whose last step has finished and who have not submitted again nor left. */
   private readonly between = new Set<Member>();

@@ -15,7 +15,7 @@ import { ort, ortDevice } from './ort';
 import { ortCall, ortRelease } from './ort-gate';
 import { createSession, disposeSteps, ortLabel, type PreparedKernelStep, type PreparedOrt } from './ort-session';
 import { bytesPerElement, typedArrayFor } from '../tensors';
-import { normalizeDim } from './dims';
+import { normalizeDim } from '../dims';
 import { injectKernelFault } from './faults';
 
 /** A plan value where a step left it: CPU data, or a GPU buffer with the way to free it. */

@@ -6,8 +6,8 @@
  * to the page at once. The cache is freed when the answer ends — finished, aborted, past its
  * deadline or failed — and the sequence leaves the batch at that step boundary.
  */
-import { decoderIo } from '../decoder-io';
-import { AbortError, ContextOverflowError, DeadlineExceededError } from '../errors';
+import { checkContext } from '../decoder-io';
+import { AbortError, DeadlineExceededError } from '../errors';
 import type { GpuContext } from '../kernels/gpu-context';
 import { seededUniform } from '../kernels/sample-math';
 import type { GenerateBatching, GenerateReply, GenerateRequest, TokenEvent } from '../protocol';
@@ -45,9 +45,9 @@ export function liveSequences(): number {
 /** Generates the answer to `req` (see the module comment), streaming each token to `onTokens`. */
 export async function generate(host: GenerateHost, req: GenerateRequest, onTokens: (event: TokenEvent) => void): Promise<GenerateReply> {
   const t0 = performance.now();
-  const io = decoderIo(host.info.inputs, host.info.outputs, host.info.source);
-  checkContext(req);
-  const seq = new KvSequence(io, host.backend === 'webgpu' ? await host.gpu() : null);
+  checkContext(req.inputIds.length, req.maxNewTokens, req.maxContext);
+  // The decoder's I/O as the model's batcher read it once.
+  const seq = new KvSequence(host.batcher.io, host.backend === 'webgpu' ? await host.gpu() : null);
   live.add(seq);
   const draw = seededUniform(req.sampling.seed);
   const stop = new Set(req.stopTokens);
@@ -88,17 +88,6 @@ export async function generate(host: GenerateHost, req: GenerateRequest, onToken
     member.leave();
     seq.release();
     live.delete(seq);
-  }
-}
-
-/** Refuses a request whose prompt and answer cannot fit its context. */
-function checkContext(req: GenerateRequest): void {
-  const need = req.inputIds.length + req.maxNewTokens;
-  if (need > req.maxContext) {
-    throw new ContextOverflowError(
-      `The prompt (${req.inputIds.length} tokens) plus maxNewTokens (${req.maxNewTokens}) needs ${need} tokens of context, and maxContext is ${req.maxContext}. Shorten the prompt, lower maxNewTokens or raise maxContext.`,
-      { promptTokens: req.inputIds.length, maxNewTokens: req.maxNewTokens, maxContext: req.maxContext },
-    );
   }
 }
 

@@ -13,7 +13,7 @@ import type { Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
 import type { Backend, StrategyDecision, StrategyRequest, TensorMap, ValueInfo } from '../types';
 import { hasKernel } from '../kernels/registry';
-import { syntheticFeeds } from './synthetic-feeds';
+import { syntheticFeeds } from '../synthetic-feeds';
 import { AdaptiveExecutor, type ShapeDecision, type ShapeDecisions } from './adaptive';
 import { PlanExecutor, type Executor } from './executor';
 

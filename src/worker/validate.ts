@@ -6,7 +6,7 @@
 import { InputError } from '../errors';
 import { arrayName, isDType } from '../dtypes';
 import type { TensorLike, ValueInfo } from '../types';
-import { isFixedDim, normalizeDim } from './dims';
+import { isFixedDim, normalizeDim } from '../dims';
 
 /** Throws {@link InputError} unless `feeds` has exactly the declared inputs with matching dtype and shape. */
 export function validateFeeds(declared: readonly ValueInfo[], feeds: Record<string, TensorLike>): void {

@@ -15,7 +15,7 @@ import type { Backend, DivergeAction, TensorLike, TensorMap, ValueInfo, VerifyIn
 import { compareTensor, describeComparison, FLOAT_TOLERANCE, QUANTIZED_TOLERANCE, worstPerOutput, type Comparison } from './compare';
 import { PlanExecutor, type Executor } from './executor';
 import { nextFeeds } from './feedback';
-import { syntheticFeeds } from './synthetic-feeds';
+import { syntheticFeeds } from '../synthetic-feeds';
 import { validateFeeds } from './validate';
 
 /** Defaults of {@link VerifyOptions} (the tolerance depends on the plan: see compare.ts). */

@@ -14,7 +14,7 @@
 import { AbortError, InputError } from '../errors';
 import type { TensorMap, ValueInfo, WarmupInfo, WarmupOptions } from '../types';
 import type { Executor } from './executor';
-import { syntheticFeeds } from './synthetic-feeds';
+import { syntheticFeeds } from '../synthetic-feeds';
 import { describe, validateFeeds } from './validate';
 
 /** Defaults of {@link WarmupOptions}: enough runs for PP-OCR cls on WASM to reach its steady state, within a bound. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decoderIo } from '../../src/decoder-io';
-import { NotADecoderError } from '../../src/errors';
+import { checkContext, decoderIo } from '../../src/decoder-io';
+import { ContextOverflowError, NotADecoderError } from '../../src/errors';
 import type { ValueInfo } from '../../src/types';
 
 const kv = (name: string, dims: ValueInfo['dims'] = ['batch', 12, 'past', 64], type: ValueInfo['type'] = 'float32'): ValueInfo => ({ name, type, dims });
@@ -75,5 +75,20 @@ describe('decoderIo', () => {
     expect(thrown(() => decoderIo(inputs, [{ ...outputs[0]!, type: 'float16' }, ...outputs.slice(1)])).message).toMatch(
       /logits are float16; generate\(\) samples from float32 logits/,
     );
+  });
+});
+
+describe('checkContext', () => {
+  it('lets a prompt and answer that fill the context exactly pass, and refuses one token more with the figures', () => {
+    expect(() => checkContext(10, 6, 16)).not.toThrow();
+    let err: unknown;
+    try {
+      checkContext(10, 7, 16);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ContextOverflowError);
+    expect(err).toMatchObject({ code: 'CONTEXT_OVERFLOW', details: { promptTokens: 10, maxNewTokens: 7, maxContext: 16 } });
+    expect((err as Error).message).toMatch(/^The prompt \(10 tokens\) plus maxNewTokens \(7\) needs 17 tokens of context, and maxContext is 16\. Shorten/);
   });
 });

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors';
 import type { ValueInfo } from '../../src/types';
-import { isFixedDim, normalizeDim } from '../../src/worker/dims';
-import { SYMBOLIC_DIM, syntheticFeeds } from '../../src/worker/synthetic-feeds';
+import { isFixedDim, normalizeDim } from '../../src/dims';
+import { SYMBOLIC_DIM, syntheticFeeds } from '../../src/synthetic-feeds';
 import { describe as describeInfo, validateFeeds } from '../../src/worker/validate';
 
 const UNNAMED = 4294967295; // what ORT web's inputMetadata says for an unnamed dynamic dim

@@ -33,6 +33,11 @@ describe('error serialization across the worker boundary', () => {
     expect(back.name).toBe(original.name);
   });
 
+  it('the package exports every named class (src/index.ts lists them one by one)', async () => {
+    const pkg = (await import('../../src/index')) as Record<string, unknown>;
+    expect(named.filter((C) => pkg[C.name] !== C).map((C) => C.name)).toEqual([]);
+  });
+
   it('codes are unique per class', () => {
     const codes = named.map((C) => new C('x').code);
     expect(new Set(codes).size).toBe(codes.length);

@@ -7,7 +7,7 @@ export function putRelease(url: string, manifest: unknown): Promise<Response> {
   return fetch(`${url}/api/release/${model}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(manifest) });
 }
 
-/** GETs the manifest clients see (which also lets the collector evaluate its rules). */
+/** GETs the manifest clients see. */
 export async function served(url: string, model: string): Promise<ReleaseManifest> {
   const res = await fetch(`${url}/api/release/${model}`);
   if (!res.ok) throw new Error(`GET manifest: HTTP ${res.status}`);

@@ -2,7 +2,7 @@
 // ETag and digest, fleet rollback and promotion decided from the merged histograms, client
 // incidents, the journal surviving a crash, and hostile bodies that never break it.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -96,6 +96,27 @@ describe('collector releases', () => {
     c = await start(file);
     expect(await served(c.url, 'cls')).toEqual(after);
     expect(await incidents(c.url, 'cls')).toEqual([incident]);
+  });
+
+  it('a GET of the manifest or the decision never journals a rollback; the next data applies it', async () => {
+    // A collector restarted on data that now decides a rollback: nothing was written since, so nothing is applied yet.
+    const file = 'get-is-safe';
+    let c = await start(file);
+    await feed(c.url, 300, 11, 3);
+    await c.stop('SIGKILL');
+    const journal = join(dir, `${file}.release.jsonl`);
+    const at = new Date().toISOString();
+    writeFileSync(journal, `${JSON.stringify({ seq: 1, at, body: { type: 'set', model: 'cls', at, manifest: release() } })}\n`);
+    c = await start(file);
+    for (let i = 0; i < 3; i++) expect(await served(c.url, 'cls')).toEqual(release());
+    const decision = (await (await fetch(`${c.url}/api/release/cls/decision`)).json()) as { decision: string; rule: string };
+    expect([decision.decision, decision.rule]).toEqual(['rollback', 'p95Ratio']);
+    expect(await served(c.url, 'cls')).toEqual(release());
+    expect(await incidents(c.url, 'cls')).toEqual([]);
+    expect(readFileSync(journal, 'utf8').trim().split('\n')).toHaveLength(1);
+    await feed(c.url, 1, 13, 3);
+    expect((await served(c.url, 'cls')).candidate).toBeUndefined();
+    expect((await incidents(c.url, 'cls')).map((i) => [i.scope, i.rule])).toEqual([['fleet', 'p95Ratio']]);
   });
 
   it('promotes an equal candidate by rule, and by API; a restart mid-rollout keeps the candidate and its data', async () => {

@@ -4,11 +4,11 @@
  * are not what users send) and load-time warm-up (src/worker/warmup.ts, zeros).
  * Fixed dimensions are kept; a named symbolic dimension (`'batch'`) gets one size wherever it
  * appears, so recurrent state such as `h: [2, batch, 64]` agrees with `input: [batch, sequence]`;
- * an unnamed one (ORT's 4294967295, see src/worker/dims.ts) cannot be matched across inputs, so
+ * an unnamed one (ORT's 4294967295, see src/dims.ts) cannot be matched across inputs, so
  * the caller's `shapes` are the way to make those agree.
  */
-import { bytesPerElement, typedArrayFor } from '../tensors';
-import type { DType, TensorMap, ValueInfo } from '../types';
+import { bytesPerElement, typedArrayFor } from './tensors';
+import type { DType, TensorMap, ValueInfo } from './types';
 import { isFixedDim } from './dims';
 
 /** Size of a symbolic dimension other than the first axis, when nothing else says. */
