@@ -153,7 +153,6 @@ test('missing, truncated and mismatched data files: ExternalDataError naming fil
   expect(r.served).toEqual([1, 32]);
 });
 
-
 test('cancelling a two-file model mid-download leaves nothing in the cache; the runtime keeps serving', async ({ webq8Page: page }) => {
   test.setTimeout(60_000);
   const r = await page.evaluate(
