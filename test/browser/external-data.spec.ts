@@ -200,3 +200,38 @@ test('cancelling a two-file model mid-download leaves nothing in the cache; the 
   ]);
   expect(r.served).toEqual([1, 32]);
 });
+
+test('a weight above the storage-binding limit: the kernel plan is refused (the reason names the weight and the limit), the model runs on plain ORT', async ({
+  webq8Page: page,
+}) => {
+  test.setTimeout(60_000);
+  const r = await page.evaluate(
+    async ({ dir }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const x = () => ({ x: { type: 'float32' as const, dims: [1, 64], data: new Float32Array(64).fill(0.5) } });
+      const load = async () => {
+        const m = await rt.load(`${dir}/mlp-q8-ext.onnx`, { backend: 'webgpu', strategy: 'kernels' });
+        const y = Array.from(Object.values(await m.run(x()))[0]!.data as Float32Array);
+        const { strategy, reason } = m.info.strategy!;
+        await m.dispose();
+        return { y, strategy, reason };
+      };
+      const within = await load();
+      // The test hook: a 4 KiB limit instead of the device's; the fixture's first weight is int8 [64, 96] = 6144 bytes.
+      await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('small-binding-limit');
+      const above = await load();
+      await rt.dispose();
+      return { within, above };
+    },
+    { dir: DIR },
+  );
+  expect(r.within.strategy).toBe('kernels');
+  expect(r.above.strategy).toBe('ort');
+  expect(r.above.reason).toContain('The kernel plan could not be prepared');
+  expect(r.above.reason).toContain('B weight, int8 [64, 96], as 0.006 MiB');
+  expect(r.above.reason).toContain('maxStorageBufferBindingSize = 4096');
+  expect(r.above.y.length).toBe(r.within.y.length);
+  // Plain ORT (MatMulInteger on its CPU fallback) against the kernels: the same int8 math, float epilogues.
+  for (const [i, v] of r.above.y.entries()) expect(Math.abs(v - r.within.y[i]!)).toBeLessThan(1e-4);
+});
