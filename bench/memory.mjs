@@ -11,7 +11,7 @@ const CYCLES = Number(process.env.BENCH_MEMORY_CYCLES ?? 60);
 const STEPS = 6;
 
 /** RSS (MiB) of the GPU process and of the renderers that are children of the browser marked with `marker`. */
-function rss(marker) {
+export function rss(marker) {
   const procs = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {

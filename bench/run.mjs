@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 
 const ALL = ['runtime', 'kernels', 'device', 'partition', 'concurrency', 'cache', 'telemetry'];
+// Others (memory, large: a generated 256 MiB model, …) run only when named.
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = picked.length ? picked : ALL;
 const started = Date.now();

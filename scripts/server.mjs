@@ -15,6 +15,10 @@
 // developer visits could otherwise read the checkout through http://localhost.
 //   GET  /__hang/<anything>         -> sends 200 headers and then nothing until the client gives up
 //                                    (a stalled server, for the load-timeout tests)
+//   GET  /__hold/<name>/<path>      -> serves <path> (and, by relative URLs, the files beside it) as usual,
+//                                    but a file named <name> gets its headers and the first half of its
+//                                    body, then nothing more until the client closes the connection (a
+//                                    download held mid-body, so a test can cancel it without a race)
 //   PUT/GET /__model/<name>, GET /__model-stats/<name> -> models whose bytes and caching headers a
 //                                    test sets, counted per name (scripts/mock-models.mjs)
 // Model files of the checkout (.onnx and external data: .onnx_data, .data, .bin) are served as a
@@ -121,6 +125,12 @@ export async function startServer(opts = {}) {
       res.writeHead(200, { 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': 1 << 20 });
       res.flushHeaders();
       req.on('close', () => res.destroy());
+      return;
+    }
+    if (path.startsWith('/__hold/')) {
+      const [, , name = '', ...rest] = path.split('/');
+      if (basename(path) === name) await serveHeld(root, `/${rest.join('/')}`, res);
+      else await serveFile(root, `/${rest.join('/')}`, req, res);
       return;
     }
     if (path.startsWith('/__lie-length/')) {
@@ -245,6 +255,19 @@ function revalidated(stat, req, res) {
   if (!same) return false;
   res.writeHead(304).end();
   return true;
+}
+
+/** Sends a file's headers and the first half of its body, then holds until the client closes. */
+async function serveHeld(root, path, res) {
+  const file = fileFor(root, path);
+  const bytes = file ? await fs.readFile(file).catch(() => undefined) : undefined;
+  if (!bytes) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
+  res.write(bytes.subarray(0, bytes.length >> 1));
+  res.on('close', () => res.destroy());
 }
 
 /**

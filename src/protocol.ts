@@ -220,10 +220,19 @@ export interface GenerateReply {
  * generations hold, `'kv-sequences'` how many sequences hold a cache; `'crash-ort'` makes the
  * next call into onnxruntime fail as a WebAssembly trap would (the instance is then dead for good);
  * `'corrupt-kernels'` makes every kernel step of later runs overwrite part of its first output (a
- * wrong GPU answer, for the verification tests) until `'heal-kernels'`.
+ * wrong GPU answer, for the verification tests) until `'heal-kernels'`; `'small-binding-limit'`
+ * checks kernel weights against a 4 KiB storage-binding limit instead of the device's, from then on.
  */
 export type DebugCommand =
-  'lose-device' | 'gpu-counts' | 'invalid-binding' | 'kv-cache-bytes' | 'kv-sequences' | 'crash-ort' | 'corrupt-kernels' | 'heal-kernels';
+  | 'lose-device'
+  | 'gpu-counts'
+  | 'invalid-binding'
+  | 'kv-cache-bytes'
+  | 'kv-sequences'
+  | 'crash-ort'
+  | 'corrupt-kernels'
+  | 'heal-kernels'
+  | 'small-binding-limit';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

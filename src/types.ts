@@ -129,7 +129,7 @@ export interface ModelMemory {
    * WebGPU EP uploads the weights to the GPU).
    */
   ortBytes: number;
-  /** Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx` and its data files (to rebuild sessions). */
+  /** Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx`, and on WebGPU its data files (to rebuild sessions after a lost device; WASM lets them go once ORT has copied them). */
   heldBytes: number;
 }
 

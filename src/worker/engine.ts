@@ -43,6 +43,7 @@ import { validateFeeds } from './validate';
 import { setKernelFault, verifyOptions, verifyPrepared } from './verify-load';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
+import { forceBindingLimit, SMALL_BINDING_LIMIT } from './binding-limit';
 
 interface LoadedModel {
   info: ModelInfo;
@@ -187,6 +188,7 @@ export class Engine implements WorkerApi {
     if (command === 'kv-cache-bytes') return liveCacheBytes();
     if (command === 'kv-sequences') return liveSequences();
     if (command === 'crash-ort') return injectOrtTrap();
+    if (command === 'small-binding-limit') return forceBindingLimit(SMALL_BINDING_LIMIT);
     if (command === 'corrupt-kernels' || command === 'heal-kernels') return setKernelFault(command === 'corrupt-kernels');
     const gpu = await this.getGpu();
     if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };

@@ -17,6 +17,7 @@ import { createSession, disposeSteps, ortLabel, type PreparedKernelStep, type Pr
 import { bytesPerElement, typedArrayFor } from '../tensors';
 import { normalizeDim } from '../dims';
 import { injectKernelFault } from './faults';
+import { checkBindingLimit } from './binding-limit';
 
 /** A plan value where a step left it: CPU data, or a GPU buffer with the way to free it. */
 export type PlanValue = ({ where: 'cpu'; data: TensorLike['data'] } | { where: 'gpu'; buffer: GPUBuffer; release: () => void }) & {
@@ -89,6 +90,7 @@ export class PlanExecutor implements Executor {
             throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
           const g = gpu;
+          checkBindingLimit(step, i, g.device);
           const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, step));
           prepared.push({ step, kernel });
           await errors;

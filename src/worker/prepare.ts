@@ -65,7 +65,25 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const prepared = await prepareOnly(input, getGpu);
   const held = [...(input.externalData?.values() ?? [])].reduce((a, f) => a + f.byteLength, input.bytes.byteLength);
-  return { ...prepared, memory: memoryOf(prepared.recipe, held) };
+  const memory = memoryOf(prepared.recipe, held);
+  if (input.backend !== 'webgpu' && 'plan' in prepared.recipe && dropDataFiles(prepared.recipe.plan)) memory.heldBytes = input.bytes.byteLength;
+  return { ...prepared, memory };
+}
+
+/**
+ * On WASM, ORT copied every external range into its heap when the session was created, and a WASM
+ * session is never re-created from the plan (only a lost GPU device rebuilds one): the plan lets go
+ * of its data files, so the Worker does not keep a second copy of the weights while the model is
+ * loaded. Returns whether it held any.
+ */
+function dropDataFiles(plan: Plan): boolean {
+  let held = false;
+  for (const step of plan.steps) {
+    if (step.kind !== 'ort' || !step.externalData) continue;
+    held = true;
+    delete step.externalData;
+  }
+  return held;
 }
 
 /** On WASM every op already runs on the CPU, so the model is not even parsed. */

@@ -78,9 +78,11 @@ test('external-data models (onnx package, webq8 writer; one and two files) equal
   // with a 304 first (the test server sends an ETag and `Cache-Control: no-cache` for model files).
   expect(res['wasm.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'miss']]);
   expect(res['kernels.onnx-package']!.info.externalData).toEqual([['mlp-q8-ext.bin', 9984, 'revalidated']]);
-  // WASM: ORT gets the whole model (1322-byte .onnx + every external range); the kernel plan keeps
-  // the int8 weights (6144 + 3072 bytes) in webq8's GPU buffers, and ORT gets only the rest.
-  expect(res['wasm.onnx-package']!.info.memory).toEqual({ kernelGpuBytes: 0, ortBytes: 1322 + 9984, heldBytes: 1322 + 9984 });
+  // WASM: ORT gets the whole model (1322-byte .onnx + every external range), and the Worker then lets
+  // the data file go (it keeps the .onnx only); the kernel plan keeps the int8 weights (6144 + 3072
+  // bytes) in webq8's GPU buffers, and ORT gets only the rest.
+  expect(res['wasm.onnx-package']!.info.memory).toEqual({ kernelGpuBytes: 0, ortBytes: 1322 + 9984, heldBytes: 1322 });
+  expect(res['wasm.bytes']!.info.memory!.heldBytes).toBe(1322);
   const km = res['kernels.onnx-package']!.info.memory!;
   expect(km.kernelGpuBytes).toBeGreaterThanOrEqual(6144 + 3072);
   expect(km.ortBytes).toBeLessThan(6144);
@@ -153,6 +155,88 @@ test('missing, truncated and mismatched data files: ExternalDataError naming fil
   expect(r.served).toEqual([1, 32]);
 });
 
-// FIXME: flaky under load (failed 2 of 3 runs on the shared 2-core machine, cause not found before
-// the deadline): kept as fixme, not as a passing test. The rollback on abort itself is the same
-// code path as the error cases above, which pass.
+test('cancelling a two-file model mid-download leaves nothing in the cache; the runtime keeps serving', async ({ webq8Page: page }) => {
+  test.setTimeout(150_000);
+  const r = await page.evaluate(
+    async ({ dir }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const abort = new AbortController();
+      // The server sends the .onnx and w1.bin (6144 bytes) whole and half of w2.bin (3072 bytes), then
+      // holds w2.bin's body until the connection closes: the abort comes while the second file is
+      // mid-body, with no race against the download finishing.
+      let seen = 0;
+      const onProgress = (p: { phase: string; loaded: number }) => {
+        if (p.phase !== 'download') return;
+        seen = Math.max(seen, p.loaded);
+        if (p.loaded >= 6144 + 1536) abort.abort();
+      };
+      // Nothing waits forever: without the progress the abort comes anyway, and `seen` says so below.
+      const bound = setTimeout(() => abort.abort(), 90_000);
+      let error: string | null = null;
+      try {
+        await rt.load(`/__hold/w2.bin${dir}/mlp-q8-two.onnx`, { backend: 'wasm', signal: abort.signal, onProgress });
+      } catch (e) {
+        error = (e as Error).name;
+      }
+      clearTimeout(bound);
+      // The load rejects on the page at once; the Worker drops what it stored when its download ends.
+      // A bounded wait for that condition (not a timing assertion).
+      let listed = await rt.cache.list();
+      for (let i = 0; i < 300 && listed.length > 0; i++) {
+        await new Promise((done) => setTimeout(done, 100));
+        listed = await rt.cache.list();
+      }
+      const ok = await rt.load(`${dir}/mlp-q8-two.onnx`, { backend: 'wasm' });
+      const y = Object.values(await ok.run({ x: { type: 'float32', dims: [1, 64], data: new Float32Array(64).fill(0.5) } }))[0]!;
+      const after = ok.info.externalData?.map((f) => [f.location, f.cache.status]);
+      await rt.dispose();
+      return { error, seen, listed: listed.map((e) => e.url), after, served: y.dims };
+    },
+    { dir: DIR },
+  );
+  expect(r.error).toBe('AbortError');
+  expect(r.seen).toBeGreaterThanOrEqual(6144 + 1536);
+  expect(r.seen).toBeLessThan(6144 + 3072);
+  expect(r.listed).toEqual([]);
+  expect(r.after).toEqual([
+    ['w1.bin', 'miss'],
+    ['w2.bin', 'miss'],
+  ]);
+  expect(r.served).toEqual([1, 32]);
+});
+
+test('a weight above the storage-binding limit: the kernel plan is refused (the reason names the weight and the limit), the model runs on plain ORT', async ({
+  webq8Page: page,
+}) => {
+  test.setTimeout(120_000);
+  const r = await page.evaluate(
+    async ({ dir }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const x = () => ({ x: { type: 'float32' as const, dims: [1, 64], data: new Float32Array(64).fill(0.5) } });
+      const load = async () => {
+        const m = await rt.load(`${dir}/mlp-q8-ext.onnx`, { backend: 'webgpu', strategy: 'kernels' });
+        const y = Array.from(Object.values(await m.run(x()))[0]!.data as Float32Array);
+        const { strategy, reason } = m.info.strategy!;
+        await m.dispose();
+        return { y, strategy, reason };
+      };
+      const within = await load();
+      // The test hook: a 4 KiB limit instead of the device's; the fixture's first weight is int8 [64, 96] = 6144 bytes.
+      await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('small-binding-limit');
+      const above = await load();
+      await rt.dispose();
+      return { within, above };
+    },
+    { dir: DIR },
+  );
+  expect(r.within.strategy).toBe('kernels');
+  expect(r.above.strategy).toBe('ort');
+  expect(r.above.reason).toContain('The kernel plan could not be prepared');
+  expect(r.above.reason).toContain('B weight, int8 [64, 96], as 0.006 MiB');
+  expect(r.above.reason).toContain('maxStorageBufferBindingSize = 4096');
+  expect(r.above.y.length).toBe(r.within.y.length);
+  // Plain ORT (MatMulInteger on its CPU fallback) against the kernels: the same int8 math, float epilogues.
+  for (const [i, v] of r.above.y.entries()) expect(Math.abs(v - r.within.y[i]!)).toBeLessThan(1e-4);
+});

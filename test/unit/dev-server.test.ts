@@ -63,6 +63,8 @@ const SECRET_PATHS = [
   '/pub/../.git/HEAD',
   '/__cut/.git/HEAD',
   '/__lie-length/.env',
+  '/__hold/.env/.env',
+  '/__hold/HEAD/.git/HEAD',
   '/.cache/.env',
   '/.cache/bundle/.git/HEAD',
   '/pub/.cache/x',
@@ -158,4 +160,21 @@ it('/__model/: a test sets the bytes and headers at a URL; conditionals get 304;
   for (const bad of ['{', '[]', '{"headers":{"X":"\\u0001"}}', '{"expose":"ETag"}', '{"headers":{"bad name":"x"}}'])
     expect((await put('x', bad)).status, bad).toBe(400);
   expect((await fetch(`${url}/__model/none.onnx`)).status).toBe(404);
+});
+
+it('/__hold/<name>/: other files are served whole; <name> gets its headers and half its body, then is held until the client aborts', async () => {
+  const whole = await fetch(`${url}/__hold/a.txt/package.json`);
+  expect([whole.status, await whole.text()]).toEqual([200, '{}']);
+  const abort = new AbortController();
+  const held = await fetch(`${url}/__hold/a.txt/pub/a.txt`, { signal: abort.signal });
+  expect([held.status, held.headers.get('content-length')]).toEqual([200, '11']);
+  const reader = held.body!.getReader();
+  let got = '';
+  while (got.length < 5) got += new TextDecoder().decode((await reader.read()).value);
+  expect(got).toBe('hello');
+  const rest = reader.read();
+  abort.abort();
+  await expect(rest).rejects.toThrow();
+  expect((await fetch(`${url}/__hold/a.txt/pub/none.txt`)).status).toBe(404);
+  expect(proc.exitCode).toBeNull();
 });

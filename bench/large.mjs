@@ -1,0 +1,204 @@
+// `npm run bench -- large`: load time and peak memory of a large q8 model with external data, on
+// webq8's kernel plan vs ORT's WASM EP, side by side in one run. The model is generated here (never
+// committed) into .cache/bench/large/: LAYERS chained quantize_dynamic-style layers
+//   x → DynamicQuantizeLinear → MatMulInteger(·, W_i int8 [D, D]) → Cast → Mul(x_scale · W_scale) → Tanh
+// on one input row, its int8 weights in one external data file beside the .onnx (the form every model
+// over 2 GB must use). Default 16 × 4096² = 256 MiB of weights; BENCH_LARGE_DIM=8192 gives 1 GiB.
+// Each plan loads in a fresh browser (fresh profile), warmed by a tiny model: a cold load from the local server (stored in
+// the weight cache), one run, dispose, then a warm load from the cache. Peak memory is the resident
+// set of Chromium's renderer + GPU processes (read from /proc every 50 ms) above the idle page,
+// divided by the model's bytes, and what stays while the model is loaded (3 s after its first run); also printed: what the Worker holds (`model.info.memory.heldBytes`).
+// Linux only (/proc). Prints figures and goals; asserts nothing.
+import { mkdirSync, statSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
+import { importOnnxBuilder, openBenchPage, table } from './browser.mjs';
+import { rss } from './memory.mjs';
+
+const { onnx } = onnxProto;
+const DIM = Number(process.env.BENCH_LARGE_DIM ?? 4096);
+const LAYERS = Number(process.env.BENCH_LARGE_LAYERS ?? 16);
+const DIR = '.cache/bench/large';
+const NAME = `chain-${LAYERS}x${DIM}`;
+/** Goals of issue 20: peak resident memory ≤ 1.3× the model above idle; kernel-plan load ≤ 1.0× WASM's. */
+const GOAL_PEAK = 1.3;
+const GOAL_LOAD = 1.0;
+
+/** Writes `${NAME}.onnx` + `${NAME}.bin` once (seeded int8 weights, 64-byte aligned offsets); returns the data file's bytes. */
+async function makeModel() {
+  const onnxPath = `${DIR}/${NAME}.onnx`;
+  const binPath = `${DIR}/${NAME}.bin`;
+  if (existsSync(onnxPath) && existsSync(binPath)) return statSync(binPath).size;
+  mkdirSync(DIR, { recursive: true });
+  const { buildModel } = await importOnnxBuilder();
+  const nodes = [];
+  const initializers = {};
+  for (let i = 0; i < LAYERS; i++) {
+    const x = i === 0 ? 'x' : `h${i}`;
+    const out = i === LAYERS - 1 ? 'y' : `h${i + 1}`;
+    nodes.push(
+      { op: 'DynamicQuantizeLinear', inputs: [x], outputs: [`${x}_quantized`, `${x}_scale`, `${x}_zero_point`] },
+      { op: 'MatMulInteger', inputs: [`${x}_quantized`, `W${i}_quantized`, `${x}_zero_point`, `W${i}_zero_point`], outputs: [`m${i}`] },
+      { op: 'Cast', inputs: [`m${i}`], outputs: [`c${i}`], attrs: { to: 1 } },
+      { op: 'Mul', inputs: [`${x}_scale`, `W${i}_scale`], outputs: [`s${i}`] },
+      { op: 'Mul', inputs: [`c${i}`, `s${i}`], outputs: [`f${i}`] },
+      { op: 'Tanh', inputs: [`f${i}`], outputs: [out] },
+    );
+    // A 1-element placeholder: the real bytes go to the data file below.
+    initializers[`W${i}_quantized`] = { type: 'int8', dims: [DIM, DIM], data: new Int8Array(1) };
+    initializers[`W${i}_scale`] = { type: 'float32', dims: [], data: Float32Array.of(1 / (64 * Math.sqrt(DIM))) };
+    initializers[`W${i}_zero_point`] = { type: 'int8', dims: [], data: new Int8Array(1) };
+  }
+  const built = buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: [1, DIM] }],
+    outputs: [{ name: 'y', type: 'float32', dims: [1, DIM] }],
+    nodes,
+    initializers,
+    opset: 17,
+  });
+  const model = onnx.ModelProto.decode(built);
+  const fd = openSync(binPath, 'w');
+  const layer = new Int8Array(DIM * DIM);
+  let offset = 0;
+  let s = 1;
+  for (const t of model.graph.initializer) {
+    if (!t.name.endsWith('_quantized')) continue;
+    for (let j = 0; j < layer.length; j++) layer[j] = ((s = (s * 1664525 + 1013904223) >>> 0) >>> 24) - 128;
+    writeSync(fd, layer);
+    t.rawData = new Uint8Array(0);
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.externalData = [
+      { key: 'location', value: `${NAME}.bin` },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(layer.length) },
+    ].map((e) => onnx.StringStringEntryProto.create(e));
+    offset += layer.length;
+  }
+  closeSync(fd);
+  writeFileSync(onnxPath, onnx.ModelProto.encode(model).finish());
+  return offset;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Loads the model cold, runs it, disposes, loads it warm, sampling the processes' RSS throughout. */
+async function measure(kind) {
+  const marker = `--webq8-large-${kind}-${process.pid}`;
+  const { page, close } = await openBenchPage(undefined, { args: [marker] });
+  try {
+    const opts = kind === 'kernels' ? { backend: 'webgpu', strategy: 'kernels' } : { backend: 'wasm' };
+    // ORT and the GPU device start with a tiny model first: the idle baseline and the load times are the large model's own.
+    await page.evaluate(async (opts) => {
+      const { createRuntime } = await import('/dist/index.js');
+      globalThis.rt = createRuntime();
+      await (await globalThis.rt.load('/test/fixtures/external-data/mlp-q8.onnx', { ...opts, cache: 'bypass' })).dispose();
+    }, opts);
+    const adapter = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      return a ? `${a.info.vendor} ${a.info.architecture} ${a.info.description}`.trim() : 'none';
+    });
+    await sleep(1000);
+    const idle = rss(marker);
+    const phase = async (fn) => {
+      let peak = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const r = rss(marker);
+          peak = Math.max(peak, r.gpu + r.renderer);
+          await sleep(50);
+        }
+      })();
+      try {
+        return { ...(await fn()), peak: peak - idle.gpu - idle.renderer };
+      } finally {
+        sampling = false;
+        await sampler;
+        peak = Math.max(peak, rss(marker).gpu + rss(marker).renderer);
+      }
+    };
+    const load = async (url) => {
+      const got = await page.evaluate(
+        async ({ url, opts, dim }) => {
+          const t0 = performance.now();
+          const m = await globalThis.rt.load(url, opts);
+          const ms = performance.now() - t0;
+          const x = Float32Array.from({ length: dim }, (_, i) => Math.sin(i));
+          const y = Object.values(await m.run({ x: { type: 'float32', dims: [1, dim], data: x } }))[0];
+          globalThis.loaded = m;
+          return { ms, memory: m.info.memory, cache: m.info.externalData?.map((f) => f.cache.status).join(','), y0: y.data[0] };
+        },
+        { url, opts, dim: DIM },
+      );
+      // What stays while the model is loaded, once the load's garbage had time to go.
+      await sleep(3000);
+      const now = rss(marker);
+      await page.evaluate(() => globalThis.loaded.dispose());
+      return { ...got, settled: now.gpu + now.renderer - idle.gpu - idle.renderer };
+    };
+    const url = `/${DIR}/${NAME}.onnx`;
+    const cold = await phase(() => load(url));
+    const warm = await phase(() => load(url));
+    return { kind, cold, warm, adapter };
+  } finally {
+    await close();
+  }
+}
+
+export async function run() {
+  const t0 = Date.now();
+  const dataBytes = await makeModel();
+  const modelBytes = dataBytes + statSync(`${DIR}/${NAME}.onnx`).size;
+  const mib = (b) => (b / 2 ** 20).toFixed(0);
+  console.log(
+    `\n## large: ${LAYERS} × int8 [${DIM}, ${DIM}] q8 chain, one row, ${mib(modelBytes)} MiB (external data; made in ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
+  const rows = [];
+  const res = {};
+  for (const kind of ['wasm', 'kernels']) {
+    const r = await measure(kind);
+    res[kind] = r;
+    for (const [load, p] of [
+      ['cold', r.cold],
+      ['warm', r.warm],
+    ]) {
+      rows.push([
+        kind,
+        load,
+        (p.ms / 1000).toFixed(1),
+        mib(p.peak * 2 ** 20),
+        (p.peak / (modelBytes / 2 ** 20)).toFixed(2),
+        (p.settled / (modelBytes / 2 ** 20)).toFixed(2),
+        mib(p.memory.heldBytes),
+        mib(p.memory.kernelGpuBytes),
+        mib(p.memory.ortBytes),
+        p.cache,
+        p.y0.toFixed(5),
+      ]);
+    }
+  }
+  console.log(
+    table(
+      [
+        'plan',
+        'load',
+        'load s',
+        'peak RSS MiB above idle',
+        'peak ÷ model',
+        'loaded ÷ model',
+        'Worker holds MiB',
+        'our GPU MiB',
+        'ORT MiB',
+        'data file cache',
+        'y[0]',
+      ],
+      rows,
+    ),
+  );
+  const ratio = (a, b) => (a / b).toFixed(2);
+  console.log(
+    `kernel-plan load ÷ WASM load: cold ${ratio(res.kernels.cold.ms, res.wasm.cold.ms)}×, warm ${ratio(res.kernels.warm.ms, res.wasm.warm.ms)}× (goal ≤ ${GOAL_LOAD}×)`,
+  );
+  console.log(`warm ÷ cold load: WASM ${ratio(res.wasm.warm.ms, res.wasm.cold.ms)}×, kernels ${ratio(res.kernels.warm.ms, res.kernels.cold.ms)}×`);
+  console.log(`peak RSS (renderer + GPU process, above idle) ÷ model: goal ≤ ${GOAL_PEAK}×`);
+  console.log(`adapter: ${res.kernels.adapter} (SwiftShader's is "google swiftshader"); y[0] is the first output, equal across plans when both are right.`);
+}
