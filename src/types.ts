@@ -499,7 +499,7 @@ export interface Placement {
 
 /**
  * A model release to follow (see docs/operations.md "Releasing a new model version"): the URL of a
- * {@link ReleaseManifest}. `runtime.load({ release })` serves its stable version, routes runs to its
+ * release manifest, and how to follow it. `runtime.follow(ref)` serves its stable version, routes runs to its
  * candidate by the manifest, compares the two, rolls back on the manifest's rules, and polls the
  * manifest for changes.
  */
@@ -642,7 +642,7 @@ export interface AgreementStats {
   skipped: number;
 }
 
-/** What a release model is doing (see `model.release()`). Plain data. */
+/** What a release model is doing (see `ReleasedModel.release()`). Plain data. */
 export interface ReleaseStatus {
   model: string;
   /** Stable version, and the version new runs go to now. */
