@@ -98,6 +98,8 @@ test('the packed tarball: dist, bin and README only, no source maps; publint and
     'dist/index.js',
     'dist/worker.js',
     'dist/index.d.ts',
+    'dist/advanced.js',
+    'dist/advanced.d.ts',
     'dist/kernels.d.ts',
     'dist/quantize.d.ts',
     'dist/ort/ort-wasm-simd-threaded.asyncify.mjs',
