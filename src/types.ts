@@ -419,7 +419,7 @@ export interface ServingOptions {
    * it is expected to finish first. Default 1.
    */
   replicas?: number | { backend?: BackendRequest }[];
-  /** Latency and error objective; see `model.health()`. */
+  /** Latency and error objective; see `model.stats().health`. */
   slo?: { p95Ms: number; errorRate?: number; windowMs?: number; minEvents?: number };
 }
 
@@ -446,7 +446,7 @@ export interface StrategyDecision {
   artifactDropped?: string;
   /**
    * True for `'auto'` with a kernel plan on WebGPU: both plans stay compiled and each shape class of
-   * the requests gets its own measured choice (`model.lastRun.strategy`); `strategy` and `measured`
+   * the requests gets its own measured choice (`model.stats().lastRun.strategy`); `strategy` and `measured`
    * above are the choice at the probe shape measured at load.
    */
   perShape?: boolean;
