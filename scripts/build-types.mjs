@@ -33,10 +33,12 @@ ENTRIES.forEach(([, outFile], i) => {
 // copies of them, and TypeScript tells two declarations of a class with private members apart, so a
 // model from 'webq8' would not type-check as one of 'webq8/advanced'. Its source imports every type
 // from src/index.ts; its declarations import them from the package itself ('webq8').
-const advanced = ts.transpileDeclaration(readFileSync('src/advanced.ts', 'utf8'), {
-  fileName: 'advanced.ts',
-  compilerOptions: { stripInternal: true, removeComments: false },
-}).outputText.replaceAll("from './index'", "from 'webq8'");
+const advanced = ts
+  .transpileDeclaration(readFileSync('src/advanced.ts', 'utf8'), {
+    fileName: 'advanced.ts',
+    compilerOptions: { stripInternal: true, removeComments: false },
+  })
+  .outputText.replaceAll("from './index'", "from 'webq8'");
 if (/from '\.\.?\//.test(advanced)) throw new Error('src/advanced.ts may import types only from ./index (see scripts/build-types.mjs)');
 writeFileSync('dist/advanced.d.ts', advanced);
 console.log(`dist/advanced.d.ts  ${(advanced.length / 1024).toFixed(1)} kB`);

@@ -297,7 +297,8 @@ function toWireSource(source: ModelSource): { wire: WireSource; transfers: Trans
     return { wire: { url: absolute(source.url), sha256, size, id, version }, transfers: [] };
   }
   if (source && typeof source === 'object' && 'manifest' in source) return { wire: { manifest: absolute(source.manifest) }, transfers: [] };
-  if (source && typeof source === 'object' && 'release' in source) throw new ModelLoadError('runtime.load() takes a model, not a release: follow a release with runtime.follow(url).');
+  if (source && typeof source === 'object' && 'release' in source)
+    throw new ModelLoadError('runtime.load() takes a model, not a release: follow a release with runtime.follow(url).');
   throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, {url, sha256}, or {manifest}.`);
 }
 

@@ -73,7 +73,6 @@ test('dispose of one model while its runs and another model’s runs are in flig
   const r = await page.evaluate(
     async ({ q8, k }) => {
       const { createRuntime } = await import('/dist/index.js');
-      const advanced = await import('/dist/advanced.js');
       const feeds = (m: number, seed: number) => ({
         x: { type: 'float32' as const, dims: [m, k], data: Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37 + seed)) },
       });
@@ -109,7 +108,6 @@ test('an aborted ORT instance: requests in flight reject with RuntimeCrashedErro
   const r = await page.evaluate(
     async ({ q8, fp32, k }) => {
       const { createRuntime } = await import('/dist/index.js');
-      const advanced = await import('/dist/advanced.js');
       const feeds = (m: number, seed: number) => ({
         x: { type: 'float32' as const, dims: [m, k], data: Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37 + seed)) },
       });
