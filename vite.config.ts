@@ -65,8 +65,8 @@ function bundlerLiterals(): Plugin {
   };
 }
 
-// Library build: three ES entry points (the main-thread API, the worker, and the low-level kernels
-// subpath). The worker is a plain entry, not a Vite `?worker` import, because lib mode would inline
+// Library build: ES entry points (the main-thread API, its advanced tools, the worker, the low-level kernels,
+// quantize). The worker is a plain entry, not a Vite `?worker` import, because lib mode would inline
 // it as a data URL and the worker must resolve ORT's .wasm relative to its own URL.
 export default defineConfig({
   resolve: {
@@ -85,6 +85,7 @@ export default defineConfig({
     lib: {
       entry: {
         index: resolve(here, 'src/index.ts'),
+        advanced: resolve(here, 'src/advanced.ts'),
         worker: resolve(here, 'src/worker/worker.ts'),
         kernels: resolve(here, 'src/kernels/index.ts'),
         quantize: resolve(here, 'src/graph/quantize.ts'),

@@ -76,6 +76,7 @@ export async function run() {
     const results = await page.evaluate(
       async ({ models, rows, configs }) => {
         const { createRuntime } = await import('/dist/index.js');
+        const { profile: profileOf } = await import('/dist/advanced.js');
         const rt = createRuntime();
         const out = [];
         for (const model of ['synthetic', 'rec']) {
@@ -100,10 +101,11 @@ export async function run() {
             }
             for (const { name, m } of loaded) {
               const t = times.get(name).sort((a, b) => a - b);
-              const c = m.lastRun.counters;
+              const { lastRun } = m.stats();
+              const c = lastRun.counters;
               const pick = (q) => t[Math.min(t.length - 1, Math.ceil(q * t.length) - 1)];
               // Where a run of the kernel plan goes (after the timed runs: shaders are compiled).
-              const profile = name === 'webq8 kernels' && model === 'rec' ? await m.profile(feeds()) : undefined;
+              const profile = name === 'webq8 kernels' && model === 'rec' ? await profileOf(m, feeds()) : undefined;
               out.push({
                 model,
                 row: row.label,
@@ -111,8 +113,8 @@ export async function run() {
                 p50: pick(0.5),
                 p95: pick(0.95),
                 copies: c.uploads + c.readbacks,
-                strategy: m.lastRun.strategy?.strategy ?? m.info.strategy?.strategy ?? '-',
-                classFigures: m.lastRun.strategy?.measured,
+                strategy: lastRun.strategy?.strategy ?? m.info.strategy?.strategy ?? '-',
+                classFigures: lastRun.strategy?.measured,
                 profile,
               });
             }

@@ -292,7 +292,7 @@ async function loadRun({ name, dims, rate, seconds, seed, sloMs }) {
     done = 0;
   const pending = [];
   const start = performance.now();
-  const before = model.serving().batchSizes;
+  const before = model.stats().serving.batchSizes;
   await new Promise((resolve) => {
     let next = 0;
     const tick = () => {
@@ -313,7 +313,7 @@ async function loadRun({ name, dims, rate, seconds, seed, sloMs }) {
   });
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
-  const sizes = model.serving().batchSizes;
+  const sizes = model.stats().serving.batchSizes;
   let batches = 0,
     items = 0;
   for (const [size, c] of Object.entries(sizes)) {

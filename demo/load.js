@@ -69,9 +69,10 @@ export function setupLoadPanel(runtime) {
   const lines = { p50: [], p95: [], queue: [], shed: [] };
   const show = () => {
     if (!model) return;
-    const s = model.stats();
-    const g = model.serving();
-    const h = model.health();
+    const stats = model.stats();
+    const s = stats.latency.run;
+    const g = stats.serving;
+    const h = stats.health;
     if (timer) plotLines(lines, (performance.now() - t0) / 1000, s, g);
     $('load-latency').textContent = s.count ? `p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms over ${s.count} answers` : '–';
     $('load-queue').textContent =

@@ -1,6 +1,7 @@
 // The demo: load PP-OCRv4 rec (fp32, or its q8 made by `webq8 quantize`) with webq8, recognize the
 // text the user types, and show where the q8 model's MatMuls run and what the last run cost.
 import { createRuntime } from '../dist/index.js';
+import { profile } from '../dist/advanced.js';
 import { setupGeneratePanel } from './generate.js';
 import { setupLoadPanel } from './load.js';
 import { ctcDecode, loadKeys, renderLine, toInput } from './ocr.js';
@@ -40,15 +41,14 @@ function model(variant, backend, strategy) {
   const key = `${variant} ${backend} ${strategy}`;
   if (!models.has(key)) {
     const t0 = performance.now();
-    const p = modelUrl(variant).then((url) =>
-      runtime.load(release ? { release, pollMs: 5000 } : url, {
-        backend,
-        strategy,
-        onProgress: (e) => {
-          $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
-        },
-      }),
-    );
+    const options = {
+      backend,
+      strategy,
+      onProgress: (e) => {
+        $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
+      },
+    };
+    const p = modelUrl(variant).then((url) => (release ? runtime.follow({ release, pollMs: 5000 }, options) : runtime.load(url, options)));
     p.then(
       (m) =>
         ($('load').textContent =
@@ -85,9 +85,9 @@ async function recognize() {
     $('adapter').textContent = a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}` : 'no WebGPU';
     $('model-info').textContent = `${m.info.source.split('/').pop()}, ${(m.info.bytes / 2 ** 20).toFixed(2)} MiB`;
     await showQ8Path(release ? null : variant, m, image);
-    $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.lastRun.timings.runMs.toFixed(1)} ms)`;
+    $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.stats().lastRun.timings.runMs.toFixed(1)} ms)`;
     showRuns(ms);
-    const s = m.stats();
+    const s = m.stats().latency.run;
     $('stats').textContent = `${s.count} runs: p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
     if (collector) $('dashboard').innerHTML = `<a href="${collector}/" target="_blank">fleet latency dashboard</a> (sent every 5 s)`;
     document.body.dataset.state = 'done';
@@ -106,17 +106,18 @@ async function showQ8Path(variant, m, image) {
   const report = (await prepared)?.rec.report;
   const r = report ? `${report.quantized.length} MatMuls int8, ${report.skipped.length} kept float` : 'not prepared (run npm run demo)';
   $('quantizer').textContent = `rec-q8.onnx, made by webq8 quantize when the demo started: ${r}.`;
-  fillTable($('strategy-rows'), strategyRows(m.info, m.lastRun));
+  const { lastRun } = m.stats();
+  fillTable($('strategy-rows'), strategyRows(m.info, lastRun));
   fillTable($('placement-rows'), variant && report ? placementRows(variant, report, m.info).map((row) => [row.matmul, row.weights, row.runsOn, row.why]) : []);
   $('placement-summary').textContent = placementSummary(m.info);
-  document.body.dataset.strategy = m.lastRun?.strategy?.strategy ?? m.info.strategy?.strategy ?? '';
+  document.body.dataset.strategy = lastRun?.strategy?.strategy ?? m.info.strategy?.strategy ?? '';
   $('profile-note').textContent =
-    'The phase totals of the last run (model.lastRun); Profile runs this input again with a GPU sync after each step (model.profile):';
-  fillTable($('profile-rows'), timingsRows(m.lastRun));
+    'The phase totals of the last run (model.stats().lastRun); Profile runs this input again with a GPU sync after each step (profile from webq8/advanced):';
+  fillTable($('profile-rows'), timingsRows(lastRun));
   document.body.dataset.profile = 'timings';
   $('profile-go').hidden = false;
   $('profile-go').onclick = async () => {
-    fillTable($('profile-rows'), profileRows(await m.profile({ x: toInput(image) })));
+    fillTable($('profile-rows'), profileRows(await profile(m, { x: toInput(image) })));
     document.body.dataset.profile = 'steps';
   };
 }

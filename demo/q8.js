@@ -65,7 +65,7 @@ export function placementSummary(info) {
 
 /**
  * The kernels-vs-ORT decision as label/value rows: the one made at load and, for `'auto'` (which
- * decides per shape class), the one that ran the last input (`model.lastRun.strategy`).
+ * decides per shape class), the one that ran the last input (`model.stats().lastRun.strategy`).
  * @param {ModelInfo} info
  * @param {{ strategy?: import('../src/protocol').RunStrategy } | null} [lastRun]
  * @returns {[string, string][]}
@@ -127,7 +127,7 @@ export function profileRows(profile) {
 }
 
 /**
- * The phase totals of the last run (`model.lastRun`), shown until `model.profile` is asked for.
+ * The phase totals of the last run (`model.stats().lastRun`), shown until a profile (`webq8/advanced`) is asked for.
  * @param {{ timings: { queueMs: number, runMs: number, ortMs: number, kernelsMs: number, readbackMs: number }, counters: { uploads: number, readbacks: number, ortSegments: number, kernelDispatches: number } }} lastRun
  * @returns {[string, string, string, string][]}
  */

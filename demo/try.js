@@ -6,6 +6,7 @@
 // the drawing is plot.js; this file only loads, runs and writes the page.
 import { copiesText, copyFeeds, compareOutputs, placementRows, seededFeeds, sizeText, symbolicDims } from './try-report.js';
 import { cdfSvg, esc, fmtMs, percentile, stripSvg, tableHtml } from './plot.js';
+import { profile } from '../dist/advanced.js';
 
 const $ = (id) => document.getElementById(id);
 const errorText = (e) => `${e?.name ?? 'Error'} [${e?.code ?? '-'}]: ${e?.message ?? String(e)}`;
@@ -149,9 +150,9 @@ async function measurePlans(plans, sizes, n, status) {
         await p.model.run(copyFeeds(feeds));
         r.runs.push(performance.now() - t0);
       }
-      r.counters = p.model.lastRun?.counters ?? null;
+      r.counters = p.model.stats().lastRun?.counters ?? null;
       status(`${p.label}: profiling…`);
-      r.profile = await p.model.profile(copyFeeds(feeds));
+      r.profile = await profile(p.model, copyFeeds(feeds));
     } catch (e) {
       r.error = errorText(e);
     }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Builds the package's declarations: one self-contained .d.ts per public entry point (dist/index.d.ts,
-// dist/kernels.d.ts, dist/quantize.d.ts), holding only what those entries reach, with `@internal`
+// dist/advanced.d.ts, dist/kernels.d.ts, dist/quantize.d.ts), holding only what those entries reach, with `@internal`
 // members stripped (tsconfig.build.json). Per-file tsc output would ship every internal module's
 // declarations, some of which import devDependencies (onnx-proto, comlink) that consumers do not
 // have: with `skipLibCheck: false` their compile failed. Files that use WebGPU's types (GPUDevice,
 // GPUBuffer) reference @webgpu/types, a dependency of the package, so they resolve for consumers.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import dtsBundleGenerator from 'dts-bundle-generator';
+import ts from 'typescript';
 
 const ENTRIES = [
   ['src/index.ts', 'dist/index.d.ts'],
@@ -27,6 +28,20 @@ ENTRIES.forEach(([, outFile], i) => {
   writeFileSync(outFile, text);
   console.log(`${outFile}  ${(text.length / 1024).toFixed(1)} kB`);
 });
+
+// `webq8/advanced` takes the main entry's classes (Model, Runtime): a bundle of its own would declare
+// copies of them, and TypeScript tells two declarations of a class with private members apart, so a
+// model from 'webq8' would not type-check as one of 'webq8/advanced'. Its source imports every type
+// from src/index.ts; its declarations import them from the package itself ('webq8').
+const advanced = ts
+  .transpileDeclaration(readFileSync('src/advanced.ts', 'utf8'), {
+    fileName: 'advanced.ts',
+    compilerOptions: { stripInternal: true, removeComments: false },
+  })
+  .outputText.replaceAll("from './index'", "from 'webq8'");
+if (/from '\.\.?\//.test(advanced)) throw new Error('src/advanced.ts may import types only from ./index (see scripts/build-types.mjs)');
+writeFileSync('dist/advanced.d.ts', advanced);
+console.log(`dist/advanced.d.ts  ${(advanced.length / 1024).toFixed(1)} kB`);
 
 // `webq8/worker` is the Worker script itself (for `createRuntime({ workerUrl })` setups): it exports nothing.
 writeFileSync('dist/worker.d.ts', "/** webq8's Worker script: start it with `new Worker(url, { type: 'module' })`; it exports nothing. */\nexport {};\n");

@@ -110,7 +110,12 @@ function writeProgram(files) {
       noEmit: true,
       types: ['@webgpu/types', 'vite/client'],
       noUnusedLocals: false,
-      paths: { webq8: [src('src/index.ts')], 'webq8/kernels': [src('src/kernels/index.ts')], 'webq8/quantize': [src('src/graph/quantize.ts')] },
+      paths: {
+        webq8: [src('src/index.ts')],
+        'webq8/advanced': [src('src/advanced.ts')],
+        'webq8/kernels': [src('src/kernels/index.ts')],
+        'webq8/quantize': [src('src/graph/quantize.ts')],
+      },
     },
     include: ['*.ts'],
     exclude: [],

@@ -1,5 +1,5 @@
 /**
- * Every default of `runtime.load` and `runtime.loadPlan`, in one place. The main thread applies
+ * Every default of `runtime.load` and `loadPlan` (`webq8/advanced`), in one place. The main thread applies
  * them before a request crosses into the worker, so the worker never guesses.
  */
 import type { ResolvedLoadOptions } from './protocol';

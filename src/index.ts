@@ -1,10 +1,14 @@
 /**
  * webq8: serve quantized ONNX models in the browser — onnxruntime-web in a Worker, int8 matmuls
- * in webq8's own WGSL kernels. This module only re-exports the public API.
+ * in webq8's own WGSL kernels. This module only re-exports the public API: every type that appears
+ * in a public signature, and nothing else (API Extractor checks both; etc/webq8.api.md is the
+ * report). Tools for profiling and hand-made plans are in `webq8/advanced`.
  */
 export { createRuntime, Runtime } from './runtime/runtime';
+export type { WorkerStats } from './runtime/runtime';
 export { Model } from './runtime/model';
-export type { RunStats } from './runtime/model';
+export type { ModelStats, RunStats, ServingStats } from './runtime/model';
+export { ReleasedModel } from './runtime/released-model';
 export { TokenStream } from './runtime/token-stream';
 export type { GenerateResult, GenerateStats } from './runtime/generate-types';
 export {
@@ -35,9 +39,57 @@ export {
   NumericsError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
-export type * from './types';
-export type { Plan, PlanStep, OrtStep, KernelStep } from './graph/plan';
-export type { RunCounters, RunPhases, GenerateCounters, GenerateBatching, RunProfile, RunStrategy, StepProfile } from './protocol';
-export type { TelemetryStats, ExportStats, LatencyMetric } from './telemetry';
-export type { CacheEntryInfo, CacheUsage, EntrySelector } from './cache';
+export type {
+  DType,
+  DTypeArrays,
+  TensorData,
+  TensorLike,
+  TensorMap,
+  Backend,
+  BackendRequest,
+  ValueInfo,
+  AdapterInfo,
+  BackendDecision,
+  ModelInfo,
+  ModelMemory,
+  ExternalDataInfo,
+  ExternalDataSource,
+  RuntimeOptions,
+  ModelSource,
+  ModelRef,
+  ModelManifestRef,
+  CacheMode,
+  LoadPhase,
+  CacheInfo,
+  LoadOptions,
+  WarmupOptions,
+  WarmupInfo,
+  RunOptions,
+  FinishReason,
+  SamplingOptions,
+  GenerateOptions,
+  Priority,
+  ServingOptions,
+  StrategyRequest,
+  StrategyDecision,
+  KernelPattern,
+  Fallback,
+  KernelPlacement,
+  Placement,
+  ReleaseRef,
+  ReleaseStatus,
+  ReleaseIncident,
+  ReleaseRule,
+  AgreementStats,
+} from './types';
+export type { VerifyOptions, VerifyInfo, VerifiedOutput, DivergeAction } from './verify-types';
+export type { Health, SloOptions } from './serving/slo';
+export type { GaugeSnapshot, ShedReason } from './serving/gauges';
+export type { RunCounters, RunPhases, GenerateCounters, GenerateBatching, RunStrategy } from './protocol';
+// Types of `webq8/advanced` (profile, loadPlan): declared here once, so both entries share them.
+export type { RunProfile, StepProfile } from './protocol';
+export type { Plan, PlanStep, OrtStep, KernelStep, ExternalDataFile } from './graph/plan';
+export type { KernelStepDef } from './kernels/registry';
+export type { TelemetryOptions, TelemetryStats, ExportStats, LatencyMetric, SeriesAttributes, ResourceAttributes } from './telemetry';
+export type { CacheEntryInfo, CacheUsage, EntrySelector, EntryState, HttpValidators, Sha256Hex } from './cache';
 export { VERSION } from './version';

@@ -109,7 +109,7 @@ export interface RunStrategy {
   measuredNow: boolean;
 }
 
-/** Time of one plan step in a profiled run (see `model.profile`). */
+/** Time of one plan step in a profiled run (see `profile` in `webq8/advanced`). */
 export interface StepProfile {
   /** Index of the step in the plan. */
   index: number;
@@ -120,7 +120,7 @@ export interface StepProfile {
   ms: number;
 }
 
-/** Where one run's time went (see `model.profile`). */
+/** Where one run's time went (see `profile` in `webq8/advanced`). */
 export interface RunProfile {
   /** Every step, in order: ORT segments and webq8 kernel steps. */
   steps: StepProfile[];

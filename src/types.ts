@@ -419,7 +419,7 @@ export interface ServingOptions {
    * it is expected to finish first. Default 1.
    */
   replicas?: number | { backend?: BackendRequest }[];
-  /** Latency and error objective; see `model.health()`. */
+  /** Latency and error objective; see `model.stats().health`. */
   slo?: { p95Ms: number; errorRate?: number; windowMs?: number; minEvents?: number };
 }
 
@@ -446,7 +446,7 @@ export interface StrategyDecision {
   artifactDropped?: string;
   /**
    * True for `'auto'` with a kernel plan on WebGPU: both plans stay compiled and each shape class of
-   * the requests gets its own measured choice (`model.lastRun.strategy`); `strategy` and `measured`
+   * the requests gets its own measured choice (`model.stats().lastRun.strategy`); `strategy` and `measured`
    * above are the choice at the probe shape measured at load.
    */
   perShape?: boolean;
@@ -499,7 +499,7 @@ export interface Placement {
 
 /**
  * A model release to follow (see docs/operations.md "Releasing a new model version"): the URL of a
- * {@link ReleaseManifest}. `runtime.load({ release })` serves its stable version, routes runs to its
+ * release manifest, and how to follow it. `runtime.follow(ref)` serves its stable version, routes runs to its
  * candidate by the manifest, compares the two, rolls back on the manifest's rules, and polls the
  * manifest for changes.
  */
@@ -642,7 +642,7 @@ export interface AgreementStats {
   skipped: number;
 }
 
-/** What a release model is doing (see `model.release()`). Plain data. */
+/** What a release model is doing (see `ReleasedModel.release()`). Plain data. */
 export interface ReleaseStatus {
   model: string;
   /** Stable version, and the version new runs go to now. */

@@ -103,14 +103,18 @@ export interface LoadedModelBytes {
 /** Lifecycle of a stored entry: `pending` while chunks are written, `complete` once verified. */
 export type EntryState = 'pending' | 'complete';
 
-/** One model entry's manifest record, as stored. */
-export interface EntryRecord {
-  sha256: Sha256Hex;
-  size: number;
+/** One model entry's manifest record, as stored: a `list()` row's fields plus its chunk table. */
+export interface EntryRecord extends Omit<CacheEntryInfo, 'pinned'> {
   chunkBytes: number;
   chunkCount: number;
   /** SHA-256 (hex) of each chunk, checked on every read. */
   chunkHashes: Sha256Hex[];
+}
+
+/** A row of `list()`: an entry's manifest record without its chunk table, plus whether it is pinned. */
+export interface CacheEntryInfo {
+  sha256: Sha256Hex;
+  size: number;
   id?: string;
   version?: string;
   url?: string;
@@ -126,10 +130,6 @@ export interface EntryRecord {
    * labels (only by hash) and is removed as soon as no loaded model pins it.
    */
   supersededBy?: Sha256Hex;
-}
-
-/** A row of `list()`: the manifest record without its chunk table, plus whether it is pinned. */
-export interface CacheEntryInfo extends Omit<EntryRecord, 'chunkBytes' | 'chunkCount' | 'chunkHashes'> {
   /** Whether some loaded model holds the entry (pinned entries are never evicted). */
   pinned: boolean;
 }

@@ -52,3 +52,5 @@ export {
   zeroPointAt,
 } from './reference';
 export type { Int8Type, DynamicQuantized, IntTensor, ZeroPoints, MatmulShape, DequantParams, QLinearParams } from './reference';
+// Types the kernel signatures use (structural: interchangeable with the main entry's).
+export type { DType, DTypeArrays, TensorData, TensorLike } from '../types';

@@ -18,7 +18,7 @@ import { TokenStream } from './token-stream';
 /** @internal The replica a generation runs on (src/runtime/worker-replica.ts). */
 export type GenerateLink = Pick<ModelReplica, 'info' | 'generate' | 'cancel'>;
 
-/** @internal Where a finished answer's figures go (telemetry and `model.lastGeneration`). */
+/** @internal Where a finished answer's figures go (telemetry and `model.stats().lastGeneration`). */
 export type GenerateRecorder = (outcome: { result: GenerateResult } | { error: unknown }) => void;
 
 /**

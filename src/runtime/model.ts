@@ -1,10 +1,9 @@
 /**
- * A loaded model, as the main thread sees it: `run`, `info`, `stats`, `serving`, `health`,
- * `dispose`. Requests go through the model's serving layer (src/serving/: queue, deadlines,
+ * A loaded model, as the main thread sees it: `run`, `generate`, `info`, `stats`, `dispose`. Requests go through the model's serving layer (src/serving/: queue, deadlines,
  * batching, replicas); all inference happens in Workers.
  */
 import { AbortError, DisposedError, InputError } from '../errors';
-import type { RunProfile, RunReply } from '../protocol';
+import type { RunCounters, RunPhases, RunReply, RunStrategy } from '../protocol';
 import type { ModelReplica } from '../serving/replica';
 import type { Server } from '../serving/server';
 import { servingGauges } from '../serving/export';
@@ -18,8 +17,17 @@ import type { GenerateStats } from './generate-types';
 import type { TokenStream } from './token-stream';
 import type { LatencyMetric, SeriesAttributes, Telemetry, TelemetryStats } from '../telemetry';
 
-/** Counters and timings of the most recent run (see {@link Model.lastRun}). */
-export type RunStats = Pick<RunReply, 'counters' | 'timings' | 'strategy'> & {
+/** Counters and timings of one run (see {@link ModelStats.lastRun}). */
+export interface RunStats {
+  /** How much crossed the CPU↔GPU boundary and what ran. */
+  counters: RunCounters;
+  /**
+   * Milliseconds the request waited behind earlier runs of the same model in its Worker (`queueMs`),
+   * ran (`runMs`), and of that, spent in ORT, encoding webq8's kernels, and reading outputs back.
+   */
+  timings: { queueMs: number; runMs: number } & RunPhases;
+  /** Which plan ran it, for models that choose their plan per shape class (`strategy: 'auto'`). */
+  strategy?: RunStrategy;
   /** Milliseconds from `run()` to its result, as the caller saw it. */
   totalMs: number;
   /** Which replica served it (`'0'` for the first). */
@@ -28,14 +36,40 @@ export type RunStats = Pick<RunReply, 'counters' | 'timings' | 'strategy'> & {
   batchSize: number;
   /** The model version that served it, when known (always for releases). */
   version?: string;
-};
+}
 
-/** Queueing gauges of a model plus its replicas (see {@link Model.serving}). */
+/** Queueing gauges of a model plus its replicas (see {@link ModelStats.serving}). */
 export interface ServingStats extends GaugeSnapshot {
   /** Live replicas: dispatches each completed and its smoothed service time (ms; null before its first). */
   replicas: { id: string; backend: Backend; dispatches: number; serviceMs: number | null }[];
   /** Whether requests are merged into batches. */
   batching: boolean;
+}
+
+/** Everything a model tells about itself while it serves: the result of {@link Model.stats}. */
+export interface ModelStats {
+  /**
+   * Local percentiles (ms) and error counts of this model since it loaded, per metric: `run` (the
+   * whole call as you see it), its phases (`run.queue`, `run.transfer`, `run.ort`, `run.kernels`,
+   * `run.readback`, `run.gpu`), `generate.*` and `load.*`; `count` is 0 for a metric without samples.
+   * A release's figures cover all its versions (filter by version through `runtime.stats()` for one).
+   */
+  readonly latency: Readonly<Record<LatencyMetric, TelemetryStats>>;
+  /**
+   * Queueing gauges over the last seconds: arrival rate λ, mean time in system W, mean number in
+   * system L (Little's law: L ≈ λ·W), queue length, service time, utilization ρ, requests shed by
+   * reason, dispatches by batch size, and the replicas.
+   */
+  readonly serving: ServingStats;
+  /** The SLO state (`serving.slo` at load), or `null` without an SLO. See docs/operations.md "Serving under load". */
+  readonly health: Health | null;
+  /**
+   * The last run that completed successfully (with concurrent runs: the one that finished last, not
+   * the one started last), or `null` before the first.
+   */
+  readonly lastRun: Readonly<RunStats> | null;
+  /** Figures of the last `generate` answer that finished (counters prove the bytes read back per token), or `null`. */
+  readonly lastGeneration: Readonly<GenerateStats> | null;
 }
 
 /**
@@ -59,12 +93,34 @@ export interface ModelHost {
   nextRequestId(): string;
 }
 
-/** A model loaded by `runtime.load`. */
+/** Every latency series, in the order `ModelStats.latency` lists them. */
+const METRICS: readonly LatencyMetric[] = [
+  'run',
+  'run.queue',
+  'run.transfer',
+  'run.ort',
+  'run.kernels',
+  'run.readback',
+  'run.gpu',
+  'generate.ttft',
+  'generate.tpot',
+  'generate.tokens',
+  'generate.busy',
+  'generate.busy_per_1k_tokens',
+  'load.download',
+  'load.verify',
+  'load.compile',
+  'load.first_run',
+];
+
+/**
+ * A model loaded by `runtime.load`: `run` and `generate` it, read `info` and `stats()`, `dispose` it.
+ * Requests go through the model's serving layer (queue, deadlines, batching, replicas); all
+ * inference happens in Workers.
+ */
 export class Model {
-  /** Stats of the last successful run, or `null` before the first. */
-  lastRun: RunStats | null = null;
-  /** Figures of the last finished `generate` answer (counters prove the bytes read back per token), or `null`. */
-  lastGeneration: GenerateStats | null = null;
+  private lastRun: Readonly<RunStats> | null = null;
+  private lastGeneration: Readonly<GenerateStats> | null = null;
   private disposed = false;
   private readonly firstInfo: ModelInfo;
   private readonly attrs: SeriesAttributes;
@@ -86,39 +142,24 @@ export class Model {
 
   /**
    * Inputs, outputs, chosen backend and why, adapter, load timings (of the first replica). For a
-   * release, those of the stable version now (see {@link Model.release}).
+   * release, those of the stable version now (see `ReleasedModel.release()`).
    */
   get info(): ModelInfo {
     return this.server.info?.() ?? this.firstInfo;
   }
 
   /**
-   * For a model loaded with `runtime.load({ release })`: the stable and candidate versions, which
-   * version served the last run and why, this client's canary bucket, shadow agreement per version
-   * pair, incidents (rollbacks, refusals) and the last manifest error. `null` for other models.
+   * How the model does, in one snapshot: latency percentiles per metric, queueing gauges, SLO
+   * health, and the last completed run and generation. Each call takes a new snapshot; the objects
+   * it returns are read-only and never change afterwards.
    */
-  release(): ReleaseStatus | null {
-    return this.server.release?.() ?? null;
+  stats(): ModelStats {
+    const latency = Object.fromEntries(METRICS.map((metric) => [metric, this.latency(metric)])) as Record<LatencyMetric, TelemetryStats>;
+    const serving: ServingStats = { ...this.server.snapshot(), replicas: this.server.replicaStats(), batching: this.server.batching };
+    return Object.freeze({ latency, serving, health: this.server.health(), lastRun: this.lastRun, lastGeneration: this.lastGeneration });
   }
 
-  /**
-   * For a release: fetches its manifest now (besides the `pollMs` interval, e.g. when your page learns
-   * of a new release) and applies it — a new stable version is loaded and warmed before it takes over,
-   * a new candidate starts loading. Resolves to the status afterwards; never rejects (failures are in
-   * `lastError`). `null` for other models.
-   */
-  async refreshRelease(): Promise<ReleaseStatus | null> {
-    await this.server.refresh?.();
-    return this.release();
-  }
-
-  /**
-   * Local latency percentiles (ms) of this model since it loaded: `metric` `'run'` (default; the
-   * whole call as you see it) or a phase (`'run.queue'`, `'run.transfer'`, `'run.ort'`,
-   * `'run.kernels'`, `'run.readback'`, `'load.*'`), plus error counts by code. A release's stats
-   * cover all its versions (filter by version through `runtime.stats()` for one).
-   */
-  stats(metric: LatencyMetric = 'run'): TelemetryStats {
+  private latency(metric: LatencyMetric): TelemetryStats {
     if (this.server.release) return this.host.telemetry.stats({ metric, modelId: this.attrs.modelId });
     // Runs are labelled by the backend of the replica that served them: with replicas on several backends, all of them count.
     const backends = new Set(this.server.replicas.map((r) => r.backend));
@@ -127,20 +168,9 @@ export class Model {
   }
 
   /**
-   * Queueing gauges over the last seconds: arrival rate λ, mean time in system W, mean number in
-   * system L (Little's law: L ≈ λ·W), queue length, service time, utilization ρ, requests shed by
-   * reason, dispatches by batch size, and the replicas.
+   * Calls `listener` when the SLO state changes (`ok` ↔ `warning` ↔ `breached`); returns the
+   * unsubscribe function. Without an SLO it is never called.
    */
-  serving(): ServingStats {
-    return { ...this.server.snapshot(), replicas: this.server.replicaStats(), batching: this.server.batching };
-  }
-
-  /** The SLO state (`serving.slo` at load), or `null` without an SLO. See README "Serving under load". */
-  health(): Health | null {
-    return this.server.health();
-  }
-
-  /** Calls `listener` when the SLO state changes (`ok` ↔ `warning` ↔ `breached`); returns the unsubscribe function. */
   onHealthChange(listener: (health: Health) => void): () => void {
     return this.server.slo?.onChange(listener) ?? (() => undefined);
   }
@@ -172,7 +202,7 @@ export class Model {
       const attrs = seriesAttributes(served.by.info);
       this.record(totalMs, served.reply.timings, attrs);
       const version = served.by.info.version;
-      this.lastRun = {
+      this.lastRun = Object.freeze({
         counters: served.reply.counters,
         timings: served.reply.timings,
         totalMs,
@@ -180,7 +210,7 @@ export class Model {
         batchSize: served.batchSize,
         ...(version !== undefined ? { version } : {}),
         ...(served.reply.strategy ? { strategy: served.reply.strategy } : {}),
-      };
+      });
       return served.outputs;
     } catch (err) {
       this.host.telemetry.recordError((err as { code?: string }).code ?? 'INTERNAL', routed ? seriesAttributes(routed) : this.attrs);
@@ -194,7 +224,7 @@ export class Model {
    * ONNX decoder exports name them). Ids in, ids out: no tokenizer. The KV cache stays where the model
    * runs (GPU buffers on WebGPU, the Worker on WASM) and the next token is picked there, so each
    * step sends one id back. Generation runs in the Worker of the first replica, outside the serving
-   * queue; its steps take turns with that Worker's runs of this model. See README "Generating tokens".
+   * queue; its steps take turns with that Worker's runs of this model. See docs/guide.md "Generating tokens".
    * @param inputIds - the prompt's token ids (an array, a typed array or a BigInt64Array).
    * @returns a {@link TokenStream}: `for await` the ids, `await stream.result` for the whole answer.
    * @throws `NotADecoderError` (not a decoder), {@link InputError} (bad ids or options),
@@ -203,31 +233,20 @@ export class Model {
    *   run error.
    */
   generate(inputIds: ArrayLike<number> | BigInt64Array, options: GenerateOptions = {}): TokenStream {
-    const replica = this.replica();
+    const replica = this._replica();
     const attrs = seriesAttributes(replica.info);
     return startGeneration(replica, this.host.nextRequestId, inputIds, options, (outcome) => {
       recordGeneration(this.host.telemetry, attrs, outcome);
-      if ('result' in outcome) this.lastGeneration = outcome.result.stats;
+      if ('result' in outcome) this.lastGeneration = Object.freeze(outcome.result.stats);
     });
   }
 
   /**
-   * Runs `feeds` once with every plan step timed to the end of its GPU work: ms per ORT segment and
-   * per webq8 kernel step, the time between them (`boundaryMs`) and the readback. Each step waits
-   * for the GPU, so a profiled run is slower than a plain one; use it to see where a run goes, not
-   * to measure latency. It runs in the Worker of the model's first replica, in turn with its runs,
-   * outside the serving queue; the feeds are copied, not transferred, and the outputs dropped.
-   * @throws {@link InputError} for feeds the model does not take; the model keeps serving.
+   * @internal The replica `generate` and the advanced entry's `profile` go to: the first live one of
+   * the version new runs go to (for a release, the version the manifest routes this client to, as
+   * `run` does).
    */
-  async profile(feeds: Record<string, TensorLike | object>): Promise<RunProfile> {
-    return this.replica().profile(plainFeeds(feeds));
-  }
-
-  /**
-   * The replica `generate` and `profile` go to: the first live one of the version new runs go to
-   * (for a release, the version the manifest routes this client to, as `run` does).
-   */
-  private replica(): ModelReplica {
+  _replica(): ModelReplica {
     if (this.disposed) throw new DisposedError(`Model ${this.info.id} is disposed; load it again with runtime.load().`, { modelId: this.info.id });
     const replica = this.server.replicas[0];
     if (!replica) throw new DisposedError(`Model ${this.info.id} has no live replica left; load it again with runtime.load().`, { modelId: this.info.id });
@@ -255,8 +274,8 @@ export class Model {
   }
 }
 
-/** Plain tensors from the caller's feeds, refusing arrays an earlier run already transferred away. */
-function plainFeeds(feeds: Record<string, TensorLike | object>): TensorMap {
+/** @internal Plain tensors from the caller's feeds, refusing arrays an earlier run already transferred away. */
+export function plainFeeds(feeds: Record<string, TensorLike | object>): TensorMap {
   if (typeof feeds !== 'object' || feeds === null) throw new InputError(`run() takes an object of named tensors, and got ${String(feeds)}.`);
   const plain: TensorMap = {};
   for (const [name, t] of Object.entries(feeds)) {

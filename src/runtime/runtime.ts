@@ -12,6 +12,7 @@ import { Server } from '../serving/server';
 import type { BackendRequest, LoadOptions, ModelInfo, ModelSource, ReleaseRef, RuntimeOptions } from '../types';
 import type { CacheEntryInfo, CacheUsage, EntrySelector } from '../cache';
 import { Model, seriesAttributes, withAbort, type ModelHost } from './model';
+import { ReleasedModel } from './released-model';
 import { loadRelease } from '../release';
 import type { ModelReplica } from '../serving/replica';
 import { replicaBackends, serveModel, type ServeContext } from './serve-model';
@@ -86,27 +87,37 @@ export class Runtime {
 
   /**
    * Loads a model into the worker: fetches a URL there (or takes bytes), checks it is ONNX, picks
-   * the backend (see {@link LoadOptions.backend}) and compiles it. With a {@link ReleaseRef}
-   * (`{ release: url }`), follows that release: see README "Releasing a new model version" and
-   * `model.release()`.
-   * @throws {@link ModelLoadError} (HTTP/network), {@link ModelFormatError} (not ONNX),
-   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError};
-   *   for a release also `ReleaseManifestError` and {@link IntegrityError} (a manifest or stable
-   *   version that fails its checks).
+   * the backend (see {@link LoadOptions.backend}) and compiles it. To follow a versioned release
+   * instead, use {@link Runtime.follow}.
+   * @throws {@link ModelLoadError} (HTTP/network, or a source that is not a model: a `{ release }`
+   *   reference belongs to `follow`), {@link ModelFormatError} (not ONNX),
+   *   {@link BackendUnavailableError} (WebGPU forced but absent), {@link AbortError}.
    */
-  async load(source: ModelSource | ReleaseRef, options: LoadOptions = {}): Promise<Model> {
+  async load(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
     this.assertOpen();
-    if (isReleaseRef(source)) {
-      const router = await loadRelease(source, absolute(source.release), {
-        loadVersion: (ref, dedicated) => this.serve(ref, options, dedicated),
-        telemetry: this.telemetry,
-        attrsOf: seriesAttributes,
-        requireIntegrity: options.requireIntegrity,
-      });
-      return this.track(new Model(router.info(), this.host, router));
-    }
     const { info, server } = await this.serve(source, options, false);
     return this.track(new Model(info, this.host, server));
+  }
+
+  /**
+   * Follows a versioned release: fetches and checks its manifest, loads the stable version (the
+   * returned model serves it at once), loads the candidate when this client should run it, and polls
+   * the manifest for changes. `release` is the manifest's URL, or a {@link ReleaseRef} with the
+   * polling, cohort and reporting options; `options` apply to every version it loads. See
+   * docs/operations.md "Releasing a new model version".
+   * @throws `ReleaseManifestError` and {@link IntegrityError} (a manifest or stable version that
+   *   fails its checks), and what `load` throws for the stable version.
+   */
+  async follow(release: string | URL | ReleaseRef, options: LoadOptions = {}): Promise<ReleasedModel> {
+    this.assertOpen();
+    const ref: ReleaseRef = typeof release === 'string' || release instanceof URL ? { release } : release;
+    const router = await loadRelease(ref, absolute(ref.release), {
+      loadVersion: (version, dedicated) => this.serve(version, options, dedicated),
+      telemetry: this.telemetry,
+      attrsOf: seriesAttributes,
+      requireIntegrity: options.requireIntegrity,
+    });
+    return this.track(new ReleasedModel(this.host, router));
   }
 
   /** Loads `source` behind its serving layer, in the runtime's Worker or (`dedicated`) a Worker of its own. */
@@ -143,12 +154,8 @@ export class Runtime {
     }
   }
 
-  /**
-   * **Experimental, low-level.** Loads an explicit execution plan: ORT sub-models and webq8
-   * kernels run in order on ORT's GPUDevice, with tensors handed over as GPU buffers. `runtime.load`
-   * builds such plans itself; this exists for tools and tests that compose steps by hand.
-   */
-  async loadPlan(plan: Plan, options: Pick<LoadOptions, 'backend' | 'signal'> = {}): Promise<Model> {
+  /** @internal The advanced entry's `loadPlan` (src/advanced.ts documents it). */
+  async _loadPlan(plan: Plan, options: Pick<LoadOptions, 'backend' | 'signal'> = {}): Promise<Model> {
     this.assertOpen();
     const backend = options.backend ?? PLAN_BACKEND_DEFAULT;
     const requestId = this.nextRequestId();
@@ -201,7 +208,7 @@ export class Runtime {
     }
   }
 
-  private track(model: Model): Model {
+  private track<M extends Model>(model: M): M {
     if (this.disposed) {
       void model.dispose();
       throw new DisposedError('The runtime was disposed while the model loaded.');
@@ -290,11 +297,9 @@ function toWireSource(source: ModelSource): { wire: WireSource; transfers: Trans
     return { wire: { url: absolute(source.url), sha256, size, id, version }, transfers: [] };
   }
   if (source && typeof source === 'object' && 'manifest' in source) return { wire: { manifest: absolute(source.manifest) }, transfers: [] };
+  if (source && typeof source === 'object' && 'release' in source)
+    throw new ModelLoadError('runtime.load() takes a model, not a release: follow a release with runtime.follow(url).');
   throw new ModelLoadError(`Cannot load ${String(source)}: pass a URL, an ArrayBuffer/Uint8Array of ONNX bytes, {url, sha256}, or {manifest}.`);
-}
-
-function isReleaseRef(source: ModelSource | ReleaseRef): source is ReleaseRef {
-  return typeof source === 'object' && source !== null && !(source instanceof URL) && 'release' in source;
 }
 
 /** ORT's file URLs, absolute against the page (the worker's base URL differs) and cloneable (no URL objects). */

@@ -22,7 +22,7 @@ export interface SloOptions {
   minEvents?: number;
 }
 
-/** What `model.health()` returns. */
+/** The SLO state of a model (`model.stats().health`). */
 export interface Health {
   state: 'ok' | 'warning' | 'breached';
   /** Burn rates over the fast and the slow window (0 when nothing happened). */

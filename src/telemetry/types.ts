@@ -148,11 +148,11 @@ export interface TelemetryOptions {
    * early: an abrupt close loses at most this window (the unload keepalive send still tries).
    */
   checkpointMs?: number;
-  /** Injected for tests; default `globalThis.fetch`. */
+  /** @internal Injected for tests; default `globalThis.fetch`. */
   fetch?: FetchLike;
-  /** Injected for tests; default Date.now / setTimeout. */
+  /** @internal Injected for tests; default Date.now / setTimeout. */
   clock?: Clock;
-  /** Injected for tests (sampling and backoff jitter); default Math.random. */
+  /** @internal Injected for tests (sampling and backoff jitter); default Math.random. */
   random?: () => number;
 }
 

@@ -22,7 +22,7 @@ import { buildExecutor, choosePlan, type ExecutorRecipe } from './strategy';
 export interface PreparedModel {
   recipe: ExecutorRecipe;
   executor: Executor;
-  /** Absent for explicit plans (`runtime.loadPlan`), which run as given. */
+  /** Absent for explicit plans (`loadPlan` of `webq8/advanced`), which run as given. */
   strategy?: StrategyDecision;
   placement?: Placement;
   memory?: ModelMemory;

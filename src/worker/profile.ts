@@ -1,4 +1,4 @@
-/** One run with every step timed to the end of its GPU work (see `model.profile`). */
+/** One run with every step timed to the end of its GPU work (see `profile` in `webq8/advanced`). */
 import type { RunProfile } from '../protocol';
 import type { TensorMap } from '../types';
 import { PlanExecutor, type Executor, type RunProfiler } from './executor';

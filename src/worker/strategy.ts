@@ -98,7 +98,8 @@ export async function choosePlan(
 
 /** Measures the probe class at load and describes the result as the model's {@link StrategyDecision}. */
 async function probe(executor: AdaptiveExecutor, requested: StrategyRequest): Promise<StrategyDecision> {
-  const later = 'Both plans stay compiled; each new shape class is measured on its first request and the faster plan kept for it (see model.lastRun.strategy).';
+  const later =
+    'Both plans stay compiled; each new shape class is measured on its first request and the faster plan kept for it (see model.stats().lastRun.strategy).';
   const feeds = probeFeeds(executor.inputInfo());
   if (!feeds)
     return { strategy: 'kernels', requested, perShape: true, reason: `The inputs have types we cannot synthesize, so nothing was measured at load. ${later}` };

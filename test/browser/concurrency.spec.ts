@@ -20,6 +20,7 @@ test('q8 (ORT plan with CPU-fallback ops), q8 (kernel plan) and fp32 models run 
   const r = await page.evaluate(
     async ({ q8, fp32, k, decoder }) => {
       const { createRuntime } = await import('/dist/index.js');
+      const advanced = await import('/dist/advanced.js');
       const feeds = (m: number, seed: number) => ({
         x: { type: 'float32' as const, dims: [m, k], data: Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37 + seed)) },
       });
@@ -46,7 +47,7 @@ test('q8 (ORT plan with CPU-fallback ops), q8 (kernel plan) and fp32 models run 
       // Everything at once: 3 runs per model from different callers, a generate stream and a profile.
       const stream = gen.generate(prompt, { maxNewTokens: 6 });
       const runs = models.map((m, i) => Promise.all([0, 1, 2].map((j) => m.run(feeds(1 + j, i * 10 + j)).then((o) => o.y!.data as Float32Array))));
-      const profile = models[0]!.profile(feeds(2, 99));
+      const profile = advanced.profile(models[0]!, feeds(2, 99));
       const [together, tokens, prof] = await Promise.all([Promise.all(runs), stream.result.then((r) => [...r.tokens]), profile]);
       const maxDiff = together.map((outs, i) => outs.map((o, j) => o.reduce((d, v, e) => Math.max(d, Math.abs(v - alone.outs[i]![j]![e]!)), 0)));
       // A fresh load still works afterwards.

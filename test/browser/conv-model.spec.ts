@@ -36,7 +36,7 @@ test('PP-OCRv4 det q8 (convs quantized by webq8): every ConvInteger on webq8 ker
       const kernels = await rt.load(url, { backend: 'webgpu', strategy: 'kernels' });
       await kernels.run(feeds());
       const outK = Object.values(await kernels.run(feeds()))[0]!;
-      const counters = kernels.lastRun!.counters;
+      const counters = kernels.stats().lastRun!.counters;
       const placement = kernels.info.placement;
       const strategy = kernels.info.strategy;
       await kernels.dispose();

@@ -9,9 +9,10 @@ test('a lost GPU device fails the in-flight run with DeviceLostError, and the ne
   const r = await page.evaluate(
     async ({ plan, rows, cols, c }) => {
       const { createRuntime } = await import('/dist/index.js');
+      const { loadPlan } = await import('/dist/advanced.js');
       const rt = createRuntime();
       const steps = plan.steps.map((s) => (s.kind === 'ort' ? { ...s, model: new Uint8Array(s.model) } : s));
-      const model = await rt.loadPlan({ ...plan, steps }, { backend: 'webgpu' });
+      const model = await loadPlan(rt, { ...plan, steps }, { backend: 'webgpu' });
       const x = Float32Array.from({ length: rows * cols }, (_, i) => (i % 11) * 0.5);
       const expected = x.map((v, i) => ((v + c[i % cols]!) * 2 + 1) * c[i % cols]!);
       const check = async () => {

@@ -35,14 +35,15 @@ test('wasm: 64 greedy tokens with the KV cache equal full recomputation; stats, 
       const streamed = await window.__gen.collect(stream);
       const result = await stream.result;
       const expected = await window.__gen.recompute(model, prompt, 64);
-      const count = (m: string) => model.stats(m as never).count;
+      const { latency } = model.stats();
+      const count = (m: string) => latency[m as keyof typeof latency].count;
       return {
         streamed,
         result,
         expected,
-        last: model.lastGeneration,
+        last: model.stats().lastGeneration,
         counts: ['ttft', 'tpot', 'tokens', 'busy'].map((m) => count(`generate.${m}`)),
-        tokensMax: model.stats('generate.tokens').max,
+        tokensMax: latency['generate.tokens'].max,
       };
     },
     { url: DECODERS.tiny, prompt: PROMPT },

@@ -10,10 +10,11 @@ test('a kernel dispatch WebGPU rejects fails the run with GpuError, and the mode
   const r = await page.evaluate(
     async ({ plan, rows, cols, c }) => {
       const { createRuntime } = await import('/dist/index.js');
+      const { loadPlan } = await import('/dist/advanced.js');
       const rt = createRuntime();
       const debug = (rt as unknown as Record<symbol, (c: string) => Promise<unknown>>)[Symbol.for('webq8.debug')]!;
       const steps = plan.steps.map((s) => (s.kind === 'ort' ? { ...s, model: new Uint8Array(s.model) } : s));
-      const model = await rt.loadPlan({ ...plan, steps }, { backend: 'webgpu' });
+      const model = await loadPlan(rt, { ...plan, steps }, { backend: 'webgpu' });
       const x = Float32Array.from({ length: rows * cols }, (_, i) => (i % 9) * 0.25);
       const expected = x.map((v, i) => ((v + c[i % cols]!) * 2 + 1) * c[i % cols]!);
       const check = async () => {

@@ -10,8 +10,9 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
   const result = await page.evaluate(
     async ({ plan, rows, cols, c1, c2 }) => {
       const { rt } = globalThis.webq8Test!;
+      const { loadPlan } = await import('/dist/advanced.js');
       const steps = plan.steps.map((s) => (s.kind === 'ort' ? { ...s, model: new Uint8Array(s.model) } : s));
-      const model = await rt.loadPlan({ ...plan, steps }, { backend: 'webgpu' });
+      const model = await loadPlan(rt, { ...plan, steps }, { backend: 'webgpu' });
       const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 10);
       const expected = x.map((v, i) => ((v + c1[i % cols]!) * 2 + 1) * c2[i % cols]!);
       const runs = [];
@@ -20,7 +21,7 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
         runs.push({
           maxDiff: Math.max(...(z.data as Float32Array).map((v, i) => Math.abs(v - expected[i]!))),
           dims: z.dims,
-          counters: model.lastRun!.counters,
+          counters: model.stats().lastRun!.counters,
         });
       }
       const info = model.info;
@@ -41,16 +42,17 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
 test("a plan made only of a kernel step gets ORT's device even with no model loaded", async ({ runtimePage: page }) => {
   const r = await page.evaluate(async () => {
     const { rt } = globalThis.webq8Test!;
+    const { loadPlan } = await import('/dist/advanced.js');
     const plan = {
       inputs: ['x'],
       outputs: ['y'],
       steps: [{ kind: 'kernel' as const, op: 'affine', attrs: { scale: 3, bias: -1 }, inputs: ['x'], outputs: ['y'] }],
     };
-    const m1 = await rt.loadPlan(plan, { backend: 'webgpu' });
+    const m1 = await loadPlan(rt, plan, { backend: 'webgpu' });
     const x = () => ({ x: { type: 'float32' as const, dims: [5], data: Float32Array.from([0, 1, 2, 3, 4]) } });
     const first = Array.from((await m1.run(x())).y!.data as Float32Array);
     await m1.dispose(); // no model left: the runtime still holds ORT's device
-    const m2 = await rt.loadPlan(plan, { backend: 'webgpu' });
+    const m2 = await loadPlan(rt, plan, { backend: 'webgpu' });
     const second = Array.from((await m2.run(x())).y!.data as Float32Array);
     return { first, second };
   });

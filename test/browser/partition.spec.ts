@@ -61,7 +61,7 @@ test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32, read 10 
       const first = images[0] as ImageData;
       const single = () => ({ x: ocr.toInput(first) });
       const oneK = Object.values(await kernels.run(single()))[0]!.data as Float32Array;
-      const counters = kernels.lastRun!.counters; // a second run: one-time kernel setup is done
+      const counters = kernels.stats().lastRun!.counters; // a second run: one-time kernel setup is done
       await kernels.dispose();
       const ortGpu = await rt.load(q8Url, { backend: 'webgpu', strategy: 'ort' });
       const oneG = Object.values(await ortGpu.run(single()))[0]!.data as Float32Array;
@@ -178,7 +178,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
       const gpu = await rt.load(bytes(name), { backend: 'webgpu', strategy: name === 'mlp' ? 'auto' : 'kernels' });
       const a = await gpu.run(feeds() as never);
       await gpu.run(feeds() as never);
-      const counters = gpu.lastRun!.counters;
+      const counters = gpu.stats().lastRun!.counters;
       const cpu = await rt.load(bytes(name), { backend: 'wasm' });
       const b = await cpu.run(feeds() as never);
       const diffs = Object.keys(b).map((k) => {
@@ -192,7 +192,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
         diff: Math.max(...diffs),
         counters,
         strategy: gpu.info.strategy,
-        runStrategy: gpu.lastRun!.strategy,
+        runStrategy: gpu.stats().lastRun!.strategy,
         placement: gpu.info.placement,
         types: Object.values(a).map((t) => t.type),
       };
@@ -257,12 +257,12 @@ test('warm start: the second load reuses the cached plan and decisions instead o
     const first = createRuntime();
     const a = await first.load(new Uint8Array(model), { backend: 'webgpu' });
     const outA = Object.values(await a.run(feeds()))[0]!.data as Float32Array;
-    const runA = a.lastRun!.strategy;
+    const runA = a.stats().lastRun!.strategy;
     await first.dispose();
     const second = createRuntime(); // a new worker: nothing in memory, only IndexedDB
     const b = await second.load(new Uint8Array(model), { backend: 'webgpu' });
     const outB = Object.values(await b.run(feeds()))[0]!.data as Float32Array;
-    const runB = b.lastRun!.strategy;
+    const runB = b.stats().lastRun!.strategy;
     await second.dispose();
     return {
       a: a.info.strategy,

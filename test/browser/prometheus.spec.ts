@@ -28,7 +28,7 @@ test('runs in Chromium reach Prometheus: counts exact, p95 within a bucket, SLO 
           // An SLO no run can meet (p95 ≤ 1 µs), so every model reports 'breached'.
           const model = await rt.load({ url, id: 'prom-cls', version }, { backend: 'wasm', serving: { slo: { p95Ms: 0.001, minEvents: 3 } } });
           for (let i = 0; i < n; i++) await model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
-          out[version] = model.health()?.state;
+          out[version] = model.stats().health?.state;
         }
         await rt.flushTelemetry();
         return out;

@@ -15,7 +15,7 @@ export interface RunTally {
 type Api = typeof import('../../src/index');
 interface Client {
   rt: import('../../src/index').Runtime;
-  model: import('../../src/index').Model;
+  model: import('../../src/index').ReleasedModel;
   tally: RunTally;
   loop?: Promise<void>;
   stop?: boolean;
@@ -37,7 +37,7 @@ export function installReleaseHelpers(page: Page): Promise<void> {
       try {
         await c.model.run(input(seed));
         c.tally.ok++;
-        const v = c.model.lastRun?.version ?? '?';
+        const v = c.model.stats().lastRun?.version ?? '?';
         c.tally.versions[v] = (c.tally.versions[v] ?? 0) + 1;
       } catch (e) {
         c.tally.failed.push(String((e as { code?: string }).code ?? e));
@@ -47,7 +47,7 @@ export function installReleaseHelpers(page: Page): Promise<void> {
       async open(name: string, endpoint: string, ref: ReleaseRef) {
         const { createRuntime } = (await import('/dist/index.js')) as Api;
         const rt = createRuntime({ telemetry: { endpoint, intervalMs: 3_600_000 } });
-        const model = await rt.load(ref, { backend: 'wasm' });
+        const model = await rt.follow(ref, { backend: 'wasm' });
         clients[name] = { rt, model, tally: { ok: 0, failed: [], versions: {} } };
       },
       async run(name: string, n: number, seed: number) {
@@ -69,7 +69,7 @@ export function installReleaseHelpers(page: Page): Promise<void> {
         return c.tally;
       },
       status: (name: string) => clients[name]!.model.release(),
-      refresh: (name: string) => clients[name]!.model.refreshRelease(),
+      refresh: (name: string) => clients[name]!.model.refresh(),
       tally: (name: string) => clients[name]!.tally,
       flush: (name: string) => clients[name]!.rt.flushTelemetry(),
     };

@@ -224,7 +224,7 @@ test('a tampered manifest or a candidate with a wrong hash is refused with Integ
   const refused = await page.evaluate(async (url) => {
     const { createRuntime } = await import('/dist/index.js');
     return createRuntime()
-      .load({ release: url, pollMs: 0 })
+      .follow({ release: url, pollMs: 0 })
       .then(
         () => 'loaded',
         (e: { name: string; code: string }) => `${e.name} ${e.code}`,

@@ -35,19 +35,20 @@ test('generate and profile of a release model reach the version serving now, aft
       async ({ endpoint, release }) => {
         const { createRuntime } = await import('/dist/index.js');
         const rt = createRuntime({ telemetry: { endpoint, intervalMs: 3_600_000 } });
-        const m = await rt.load({ release, pollMs: 0 }, { backend: 'wasm' });
+        const m = await rt.follow({ release, pollMs: 0 }, { backend: 'wasm' });
         const w = window as unknown as Record<string, unknown>;
         w.rt = rt;
         w.m = m;
       },
       { endpoint, release },
     );
-  type M = import('../../src/index').Model;
+  type M = import('../../src/index').ReleasedModel;
   const step = () =>
     page.evaluate(async () => {
+      const { profile } = await import('/dist/advanced.js');
       const m = (window as unknown as { m: M }).m;
       const tokens = (await m.generate([5, 17, 99, 3], { maxNewTokens: 6 }).result).tokens;
-      const p = await m.profile({
+      const p = await profile(m, {
         input_ids: { type: 'int64', dims: [1, 2], data: BigInt64Array.from([5n, 17n]) },
         attention_mask: { type: 'int64', dims: [1, 2], data: BigInt64Array.from([1n, 1n]) },
         position_ids: { type: 'int64', dims: [1, 2], data: BigInt64Array.from([0n, 1n]) },
@@ -57,7 +58,7 @@ test('generate and profile of a release model reach the version serving now, aft
             .map((i) => [i.name, { type: 'float32', dims: [1, i.dims[1] as number, 0, i.dims[3] as number], data: new Float32Array(0) }]),
         ),
       });
-      return { tokens, version: m.release()!.serving, profileSteps: p.steps.length };
+      return { tokens, version: m.release().serving, profileSteps: p.steps.length };
     });
   const alone = (url: string) =>
     page.evaluate(async (url) => {
@@ -72,7 +73,7 @@ test('generate and profile of a release model reach the version serving now, aft
   await open(collector.url);
   const before = await step();
   await putRelease(collector.url, { model, stable: v2 });
-  await page.evaluate(() => (window as unknown as { m: M }).m.refreshRelease());
+  await page.evaluate(() => (window as unknown as { m: M }).m.refresh());
   const after = await step();
   await page.evaluate(() => (window as unknown as { rt: import('../../src/index').Runtime }).rt.flushTelemetry());
   const [want1, want2] = [await alone(v1.url), await alone(v2.url)];
@@ -99,13 +100,14 @@ test('with a WebGPU and a WASM replica, each run is labelled with the backend of
   const r = await page.evaluate(
     async ({ url, endpoint }) => {
       const { createRuntime } = await import('/dist/index.js');
+      const { profile: profileOf } = await import('/dist/advanced.js');
       const rt = createRuntime({ telemetry: { endpoint, intervalMs: 3_600_000 } });
       const m = await rt.load(url, { serving: { replicas: [{ backend: 'webgpu' }, { backend: 'wasm' }] } });
       const x = (i: number) => ({ x: { type: 'float32' as const, dims: [1, 64], data: Float32Array.from({ length: 64 }, (_, j) => Math.sin(i + j)) } });
       await Promise.all(Array.from({ length: 16 }, (_, i) => m.run(x(i))));
-      const replicas = m.serving().replicas.map((s) => ({ backend: s.backend, dispatches: s.dispatches }));
-      const profile = await m.profile(x(0));
-      const local = m.stats().count;
+      const replicas = m.stats().serving.replicas.map((s) => ({ backend: s.backend, dispatches: s.dispatches }));
+      const profile = await profileOf(m, x(0));
+      const local = m.stats().latency.run.count;
       await rt.flushTelemetry();
       await rt.dispose();
       return { replicas, profileSteps: profile.steps.length, local };

@@ -18,7 +18,7 @@ test('a bounded queue refuses the overflow with OverloadedError; every request s
     const settled = await Promise.allSettled(Array.from({ length: 12 }, (_, k) => model.run(input(k))));
     const codes = settled.map((s) => (s.status === 'fulfilled' ? 'ok' : (s.reason as { code: string }).code));
     const details = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as { details: Record<string, unknown> }).details] : []));
-    const stats = model.serving();
+    const stats = model.stats().serving;
     const dispatched = Object.entries(stats.batchSizes).reduce((n, [size, c]) => n + Number(size) * c, 0);
     // The runtime keeps serving afterwards.
     const after = await model.run(input(99));
@@ -57,7 +57,7 @@ test('a queued request whose deadline passes never runs; the drop is counted', a
       (e: { code: string }) => e.code,
     );
     await Promise.all(ahead);
-    const stats = model.serving();
+    const stats = model.stats().serving;
     const dispatched = Object.entries(stats.batchSizes).reduce((n, [size, c]) => n + Number(size) * c, 0);
     await rt.dispose();
     return { late: await late, dispatched, shed: stats.shed };
@@ -79,7 +79,7 @@ test('a request that cannot be answered by its deadline is refused at once, not 
       () => ({ code: 'ran', details: {} as Record<string, number> }),
       (e: { code: string; details: Record<string, number> }) => ({ code: e.code, details: e.details }),
     );
-    const stats = model.serving();
+    const stats = model.stats().serving;
     const dispatched = Object.entries(stats.batchSizes).reduce((n, [size, c]) => n + Number(size) * c, 0);
     await rt.dispose();
     return { tooSoon, dispatched, shed: stats.shed };
@@ -125,7 +125,7 @@ test('micro-batched answers equal unbatched ones, request by request', async ({ 
       const y = Object.values(out)[0]!;
       alone[k]!.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - (y.data as Float32Array)[i]!))));
     });
-    const stats = batched.serving();
+    const stats = batched.stats().serving;
     await rt.dispose();
     return { maxDiff, batching: stats.batching, batchSizes: stats.batchSizes, dims: Object.values(together[3]!)[0]!.dims };
   }, MODELS.cls);
@@ -145,7 +145,7 @@ test('two replicas in two Workers both serve, with equal answers', async ({ webq
     const outs = await Promise.all(Array.from({ length: 16 }, () => model.run(input())));
     const first = Object.values(outs[0]!)[0]!.data as Float32Array;
     const same = outs.every((o) => (Object.values(o)[0]!.data as Float32Array).every((v, i) => v === first[i]));
-    const stats = model.serving();
+    const stats = model.stats().serving;
     await rt.dispose();
     return { same, replicas: stats.replicas };
   }, MODELS.cls);
@@ -161,19 +161,19 @@ test('a replica whose Worker dies is taken out: its requests complete on the oth
     const rt = createRuntime();
     const model = await rt.load(url, { backend: 'wasm', serving: { replicas: 2 } });
     const input = () => ({ x: { type: 'float32' as const, dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192).fill(0.3) } });
-    const before = model.serving().replicas.map((x) => x.id);
+    const before = model.stats().serving.replicas.map((x) => x.id);
     const inflight = Array.from({ length: 12 }, () => model.run(input()));
     // Kill the second replica's Worker from outside while requests are queued and running.
     await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('terminate-replica');
     const settled = await Promise.allSettled(inflight);
     // The replacement comes up in the background; later runs are served (by both once it is in).
-    let after = model.serving().replicas;
+    let after = model.stats().serving.replicas;
     for (let i = 0; i < 200 && after.length < 2; i++) {
       await model.run(input());
-      after = model.serving().replicas;
+      after = model.stats().serving.replicas;
     }
     const more = await Promise.all(Array.from({ length: 8 }, () => model.run(input())));
-    const stats = model.serving();
+    const stats = model.stats().serving;
     await rt.dispose();
     return {
       before,

@@ -28,7 +28,7 @@ test("'auto' measures each new shape class once, runs the plan it kept, and matc
           const want = (await wasm.run(feeds(m))).y!.data as Float32Array;
           let diff = 0;
           for (let j = 0; j < want.length; j++) diff = Math.max(diff, Math.abs(y[j]! - want[j]!));
-          runs.push({ strategy: auto.lastRun!.strategy!, counters: auto.lastRun!.counters, diff });
+          runs.push({ strategy: auto.stats().lastRun!.strategy!, counters: auto.stats().lastRun!.counters, diff });
         }
         rows.push({ m, runs });
       }
@@ -41,7 +41,7 @@ test("'auto' measures each new shape class once, runs the plan it kept, and matc
         warmup: { runs: 1, shapes: { x: [16, k] } },
       });
       await warmed.run(feeds(16));
-      const afterWarmup = warmed.lastRun!.strategy!;
+      const afterWarmup = warmed.stats().lastRun!.strategy!;
       await rt.dispose();
       return { rows, info, afterWarmup };
     },
@@ -80,6 +80,7 @@ test("model.profile times every plan step, keeps the caller's arrays, and refuse
   const r = await page.evaluate(
     async ({ model, k }) => {
       const { createRuntime } = await import('/dist/index.js');
+      const { profile: profileOf } = await import('/dist/advanced.js');
       const x = () => ({ x: { type: 'float32' as const, dims: [4, k], data: Float32Array.from({ length: 4 * k }, (_, i) => Math.cos(i)) } });
       const rt = createRuntime();
       const out: Record<string, unknown> = {};
@@ -90,11 +91,11 @@ test("model.profile times every plan step, keeps the caller's arrays, and refuse
       ] as const) {
         const m = await rt.load(new Uint8Array(model), { ...options, cache: 'bypass' });
         const feeds = x();
-        const profile = await m.profile(feeds);
+        const profile = await profileOf(m, feeds);
         await m.run(x());
-        out[name] = { profile, kept: feeds.x.data.length, lastRun: m.lastRun!.counters };
+        out[name] = { profile, kept: feeds.x.data.length, lastRun: m.stats().lastRun!.counters };
         if (name === 'kernels') {
-          const bad = await m.profile({ y: x().x }).catch((e: { name: string; code: string }) => ({ name: e.name, code: e.code }));
+          const bad = await profileOf(m, { y: x().x }).catch((e: { name: string; code: string }) => ({ name: e.name, code: e.code }));
           const after = (await m.run(x())).y!.dims;
           out.bad = { bad, after };
         }

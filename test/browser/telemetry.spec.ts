@@ -20,7 +20,7 @@ async function runInPage(page: Page, endpoint: string, runs: number, flush: bool
       w.model ??= await w.rt.load(url, { backend: 'wasm' });
       for (let i = 0; i < runs; i++) await w.model.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
       if (flush) await w.rt.flushTelemetry();
-      const s = w.model.stats();
+      const s = w.model.stats().latency.run;
       return { count: s.count, p50: s.p50, errors: s.errors };
     },
     { url: MODELS.cls, endpoint, runs, flush },
@@ -75,7 +75,7 @@ test.describe('telemetry to the reference collector', () => {
         const w = window as unknown as { model: import('../../src/index').Model; rt: import('../../src/index').Runtime };
         await w.model.run({}).catch(() => undefined);
         await w.rt.flushTelemetry();
-        return w.model.stats().errors;
+        return w.model.stats().latency.run.errors;
       });
       expect(local.count).toBe(6);
       expect(local.p50).toBeGreaterThan(0);

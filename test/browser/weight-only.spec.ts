@@ -47,7 +47,7 @@ test('weight-only matmuls run on webq8 kernels and match ORT WASM within float32
           dims: ours.dims,
           oracleDims: [...theirs.dims],
           relErr: maxErr / scale,
-          dispatches: model.lastRun!.counters.kernelDispatches,
+          dispatches: model.stats().lastRun!.counters.kernelDispatches,
           pattern: model.info.placement?.kernels[0]?.pattern,
           strategy: model.info.strategy?.strategy,
         });
@@ -102,7 +102,7 @@ test('PP-OCRv4 rec quantized weight-only runs its 9 matmuls on webq8 kernels and
     const placement = m.info.placement!;
     await session.release();
     await rt.dispose();
-    return { maxDiff, sameArgmax, kernels: placement.kernels.map((k) => k.pattern), dispatches: m.lastRun?.counters.kernelDispatches };
+    return { maxDiff, sameArgmax, kernels: placement.kernels.map((k) => k.pattern), dispatches: m.stats().lastRun?.counters.kernelDispatches };
   }, REC_W8_URL);
   expect(r.kernels).toEqual(Array(9).fill('qdq-weight-only'));
   expect(r.dispatches).toBeGreaterThanOrEqual(9);

@@ -106,6 +106,8 @@ test('the packed tarball: dist, bin, docs, README and ARCHITECTURE only, no sour
     'dist/index.js',
     'dist/worker.js',
     'dist/index.d.ts',
+    'dist/advanced.js',
+    'dist/advanced.d.ts',
     'dist/kernels.d.ts',
     'dist/quantize.d.ts',
     'dist/ort/ort-wasm-simd-threaded.asyncify.mjs',
