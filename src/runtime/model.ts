@@ -11,7 +11,8 @@ import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
 import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
-import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
+import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, ServiceVerifyStats, TensorLike, TensorMap } from '../types';
+import { sumServiceVerify } from './verify-follow';
 import { recordGeneration } from './generate-telemetry';
 import { startGeneration } from './generate';
 import type { GenerateStats } from './generate-types';
@@ -89,7 +90,7 @@ export class Model {
    * release, those of the stable version now (see {@link Model.release}).
    */
   get info(): ModelInfo {
-    return this.server.info?.() ?? this.firstInfo;
+    return this.server.info?.() ?? this.server.replicas[0]?.info ?? this.firstInfo; // a replica's info follows its answers (verify in service)
   }
 
   /**
@@ -118,7 +119,13 @@ export class Model {
    * `'run.kernels'`, `'run.readback'`, `'load.*'`), plus error counts by code. A release's stats
    * cover all its versions (filter by version through `runtime.stats()` for one).
    */
-  stats(metric: LatencyMetric = 'run'): TelemetryStats {
+  stats(metric: LatencyMetric = 'run'): TelemetryStats & { verify?: ServiceVerifyStats } {
+    const verify = sumServiceVerify(this.server.replicas.map((r) => r.info)); // verify.sampleRate: sampled runs checked in service
+    if (verify) return { ...this.latencyStats(metric), verify };
+    return this.latencyStats(metric);
+  }
+
+  private latencyStats(metric: LatencyMetric): TelemetryStats {
     if (this.server.release) return this.host.telemetry.stats({ metric, modelId: this.attrs.modelId });
     // Runs are labelled by the backend of the replica that served them: with replicas on several backends, all of them count.
     const backends = new Set(this.server.replicas.map((r) => r.backend));

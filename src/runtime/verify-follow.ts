@@ -1,0 +1,46 @@
+/**
+ * The main thread's view of verification in service (src/worker/verify-service.ts): each answer
+ * carries the model's counts as of that answer, and the backend it is served from now (a
+ * divergence under `onDiverge: 'fallback'` switches it to WASM). A replica's {@link ModelInfo}
+ * follows them; `model.stats().verify` sums its replicas.
+ */
+import type { RunReply } from '../protocol';
+import type { ModelInfo, ServiceVerifyStats, VerifiedOutput } from '../types';
+
+/** `info` with the verification counts and backend an answer carried (as it was when the answer carries none). */
+export function followVerify(info: ModelInfo, { verify }: RunReply): ModelInfo {
+  if (!info.verify || !verify) return info;
+  const next: ModelInfo = { ...info, verify: { ...info.verify, service: verify.service } };
+  if (verify.backend && verify.backend.backend !== info.backend.backend) {
+    next.backend = verify.backend;
+    if (info.strategy) next.strategy = { ...info.strategy, strategy: 'ort', reason: verify.backend.reason };
+  }
+  return next;
+}
+
+/** The counts of every replica together (null when none samples). */
+export function sumServiceVerify(infos: readonly ModelInfo[]): ServiceVerifyStats | null {
+  const all = infos.map((i) => i.verify?.service).filter((s): s is ServiceVerifyStats => s !== undefined);
+  if (all.length === 0) return null;
+  const sum: ServiceVerifyStats = {
+    sampleRate: all[0]!.sampleRate,
+    checked: 0,
+    agreed: 0,
+    diverged: 0,
+    dropped: 0,
+    pending: 0,
+    worst: null,
+    divergedOutputs: {},
+  };
+  for (const s of all) {
+    for (const k of ['checked', 'agreed', 'diverged', 'dropped', 'pending'] as const) sum[k] += s[k];
+    for (const [name, n] of Object.entries(s.divergedOutputs)) sum.divergedOutputs[name] = (sum.divergedOutputs[name] ?? 0) + n;
+    if (s.worst && (!sum.worst || ratio(s.worst) > ratio(sum.worst))) sum.worst = s.worst;
+    if (s.lastDivergence) sum.lastDivergence = s.lastDivergence;
+  }
+  return sum;
+}
+
+function ratio(o: VerifiedOutput): number {
+  return o.tolerance > 0 ? o.value / o.tolerance : o.value > 0 ? 2 ** 40 + o.value : 0;
+}
