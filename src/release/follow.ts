@@ -12,6 +12,7 @@ import { fetchManifest } from './fetch-manifest';
 import { refuse } from './incidents';
 import { incompatibility, loadSlot, retire, warm, type Slot } from './slot';
 import { noteError, type ReleaseState } from './state';
+import { assertVerified } from './verify-gate';
 
 /** Fetches the manifest now and applies it if it changed. Never rejects; failures land in `lastError`. */
 export function poll(state: ReleaseState): Promise<void> {
@@ -125,6 +126,8 @@ async function loadCandidate(state: ReleaseState, next: ReleaseCandidate): Promi
         url: state.url,
         field: 'candidate',
       });
+    rule = 'numerics';
+    assertVerified(next.version, slot.info); // a candidate that diverged from WASM at load is never promoted (verify-gate.ts)
     rule = 'warmup';
     await warm(slot, state.recent);
   } catch (err) {
