@@ -12,7 +12,7 @@ import type { GaugeSnapshot } from '../serving/gauges';
 import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
 import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, ServiceVerifyStats, TensorLike, TensorMap } from '../types';
-import { sumServiceVerify } from './verify-follow';
+import { countServiceVerify, sumServiceVerify } from './verify-follow';
 import { recordGeneration } from './generate-telemetry';
 import { startGeneration } from './generate';
 import type { GenerateStats } from './generate-types';
@@ -178,6 +178,7 @@ export class Model {
       // Labelled by the replica that ran it: its version and backend (a WASM replica beside a WebGPU one is 'wasm').
       const attrs = seriesAttributes(served.by.info);
       this.record(totalMs, served.reply.timings, attrs);
+      countServiceVerify(this.host.telemetry, served.by, attrs);
       const version = served.by.info.version;
       this.lastRun = {
         counters: served.reply.counters,

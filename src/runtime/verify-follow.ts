@@ -5,6 +5,7 @@
  * follows them; `model.stats().verify` sums its replicas.
  */
 import type { RunReply } from '../protocol';
+import type { SeriesAttributes, Telemetry } from '../telemetry';
 import type { ModelInfo, ServiceVerifyStats, VerifiedOutput } from '../types';
 
 /** `info` with the verification counts and backend an answer carried (as it was when the answer carries none). */
@@ -43,4 +44,25 @@ export function sumServiceVerify(infos: readonly ModelInfo[]): ServiceVerifyStat
 
 function ratio(o: VerifiedOutput): number {
   return o.tolerance > 0 ? o.value / o.tolerance : o.value > 0 ? 2 ** 40 + o.value : 0;
+}
+
+const counted = new WeakMap<object, ServiceVerifyStats>();
+
+/**
+ * Counts what verification in service found since `replica`'s previous answer as telemetry
+ * (`webq8.verify.checks`, `.agreements`, `.divergences` by output, `.dropped`; the page's adapter
+ * vendor and architecture ride along as resource attributes, so the collector sees which devices
+ * diverge).
+ */
+export function countServiceVerify(telemetry: Pick<Telemetry, 'count'>, replica: { info: ModelInfo }, attrs: SeriesAttributes): void {
+  const now = replica.info.verify?.service;
+  if (!now) return;
+  const before = counted.get(replica);
+  counted.set(replica, now);
+  telemetry.count('webq8.verify.checks', now.checked - (before?.checked ?? 0), attrs);
+  telemetry.count('webq8.verify.agreements', now.agreed - (before?.agreed ?? 0), attrs);
+  telemetry.count('webq8.verify.dropped', now.dropped - (before?.dropped ?? 0), attrs);
+  for (const [output, n] of Object.entries(now.divergedOutputs)) {
+    telemetry.count('webq8.verify.divergences', n - (before?.divergedOutputs[output] ?? 0), attrs, { 'webq8.output': output });
+  }
 }
