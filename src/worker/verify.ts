@@ -46,7 +46,9 @@ export function verifyOptions(request: boolean | VerifyOptions | undefined): Res
     throw new InputError(`verify.onDiverge is ${String(r.onDiverge)}; it must be 'fallback', 'error' or 'report'.`, { onDiverge: r.onDiverge });
   if (!(typeof r.maxBytes === 'number' && r.maxBytes >= 0)) throw new InputError(`verify.maxBytes is ${String(r.maxBytes)}; it must be a number of bytes.`);
   if (!(typeof r.sampleRate === 'number' && r.sampleRate >= 0 && r.sampleRate <= 1))
-    throw new InputError(`verify.sampleRate is ${String(r.sampleRate)}; it must be a fraction of runs between 0 and 1 (e.g. 0.01).`, { sampleRate: r.sampleRate });
+    throw new InputError(`verify.sampleRate is ${String(r.sampleRate)}; it must be a fraction of runs between 0 and 1 (e.g. 0.01).`, {
+      sampleRate: r.sampleRate,
+    });
   if (!Number.isInteger(r.maxPending) || r.maxPending < 1)
     throw new InputError(`verify.maxPending is ${String(r.maxPending)}; it must be a positive integer (e.g. 4).`, { maxPending: r.maxPending });
   return r;
