@@ -4,7 +4,7 @@
 // `npm run bench -- runtime kernels`.
 import { existsSync } from 'node:fs';
 
-const ALL = ['runtime', 'kernels', 'device', 'partition', 'concurrency', 'cache', 'telemetry'];
+const ALL = ['runtime', 'kernels', 'device', 'partition', 'concurrency', 'cache', 'telemetry', 'verify'];
 // Others (memory, large: a generated 256 MiB model, …) run only when named.
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = picked.length ? picked : ALL;

@@ -4,8 +4,11 @@
 // Models: PP-OCRv4 rec quantized with webq8's quantizer (verified at 1×3×48×320) and a SYNTHETIC
 // matmul-heavy q8 model (4 seeded 768×768 layers, verified at M = 1). Also prints what verification
 // finds for Silero VAD v5 (`@ricky0123/vad-web`) on this adapter. Goal: verified load ≤ 1.5× the plain one.
+// Then the throughput cost of verification in service (verify.sampleRate 1/100 and 1/10 against 0)
+// on the benches' q8 256×256 MLP, x [1, 256], kernel plan: closed loops of 1 and 4 requests in
+// flight, modes taking turns. Goal: ≤ 3 % fewer runs/s at 1/100.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { openBenchPage, table } from './browser.mjs';
+import { openBenchPage, q8Mlp256, table } from './browser.mjs';
 
 const ROUNDS = 2;
 const GOAL = 1.5;
@@ -112,8 +115,72 @@ export async function run() {
     console.log(
       `Silero VAD v5 on ${adapter}, runs: 3: ${vad.verify.status}, served from ${vad.backend}: ${vad.verify.outputs.map((o) => `${o.name} ${o.metric} ${o.value.toPrecision(3)} (step ${o.step})`).join(', ')}`,
     );
-    console.log('Sampled verification in service (verify.sampleRate) is not implemented yet: no throughput figure.');
+    await serviceCost(page, adapter);
   } finally {
     await close();
   }
+}
+
+const RATES = [0, 0.01, 0.1];
+const SERVICE_GOAL = 0.03;
+
+/** Runs/s of the q8 MLP at each sample rate and concurrency (rounds alternate the modes), and what was checked. */
+async function serviceCost(page, adapter) {
+  const model = await q8Mlp256();
+  const r = await page.evaluate(
+    async ({ model, rates, rounds, runs }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const base = { backend: 'webgpu', strategy: 'kernels', cache: 'bypass', timeoutMs: 0 };
+      const models = [];
+      for (const sampleRate of rates) models.push(await rt.load(new Uint8Array(model), { ...base, verify: { sampleRate } }));
+      const feeds = () => ({ x: { type: 'float32', dims: [1, 256], data: Float32Array.from({ length: 256 }, (_, i) => Math.sin(i)) } });
+      const idle = () => new Promise((resolve) => setTimeout(resolve, 300));
+      for (const m of models) for (let i = 0; i < 20; i++) await m.run(feeds()); // warm
+      const rps = {};
+      for (const inFlight of [1, 4]) {
+        for (let round = 0; round < rounds; round++) {
+          const order = round % 2 ? [...models.keys()].reverse() : [...models.keys()];
+          for (const k of order) {
+            const m = models[k];
+            const t0 = performance.now();
+            await Promise.all(
+              Array.from({ length: inFlight }, async () => {
+                for (let i = 0; i < runs / inFlight; i++) await m.run(feeds());
+              }),
+            );
+            (rps[`${inFlight}:${k}`] ??= []).push(runs / ((performance.now() - t0) / 1000));
+            await idle(); // let pending checks of this mode finish before the next mode is timed
+            await m.run(feeds());
+          }
+        }
+      }
+      const verify = models.map((m) => m.stats().verify ?? null);
+      await rt.dispose();
+      return { rps, verify };
+    },
+    { model, rates: RATES, rounds: 3, runs: 200 },
+  );
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  console.log(`\nverify in service: runs/s of the q8 256×256 MLP, x [1, 256], kernel plan, adapter ${adapter}, 200 runs × 3 rounds per mode, median`);
+  const rows = [];
+  for (const inFlight of [1, 4]) {
+    const plain = median(r.rps[`${inFlight}:0`]);
+    RATES.forEach((rate, k) => {
+      const v = median(r.rps[`${inFlight}:${k}`]);
+      const cost = 1 - v / plain;
+      const goal = rate === 0.01 ? `≤ ${SERVICE_GOAL * 100} % ${cost <= SERVICE_GOAL ? 'met' : 'MISSED'}` : '';
+      rows.push([
+        String(inFlight),
+        rate === 0 ? '0 (off)' : `1/${Math.round(1 / rate)}`,
+        v.toFixed(0),
+        `${(v / plain).toFixed(3)}×`,
+        `${(cost * 100).toFixed(1)} %`,
+        goal,
+      ]);
+    });
+  }
+  console.log(table(['in flight', 'sampleRate', 'runs/s', 'ratio', 'cost', 'goal'], rows));
+  for (const [k, v] of r.verify.entries())
+    if (v) console.log(`sampleRate ${RATES[k]}: checked ${v.checked}, agreed ${v.agreed}, diverged ${v.diverged}, dropped ${v.dropped}`);
 }

@@ -11,7 +11,8 @@
 //   webq8.reason, webq8.window (serving gauges)    labels reason, window
 //
 // Other attributes are not labels: page origin, adapter and library version would multiply series
-// without answering a fleet question, and the plan strategy is not kept by the aggregator, whose
+// without answering a fleet question (except on webq8.verify.* series, where the adapter is the
+// question: which devices give wrong GPU answers), and the plan strategy is not kept by the aggregator, whose
 // journal snapshot (compaction) is what a restarted collector replays: a label it cannot restore
 // would split a series in two across a restart. Series are capped (`maxSeries`); a name already
 // used by another kind is refused, because mixing float and histogram samples under one name
@@ -37,7 +38,10 @@ export const LABELS = Object.freeze({
   [WIRE_KEYS.errorCode]: 'error_type',
   'webq8.reason': 'reason',
   'webq8.window': 'window',
+  'webq8.output': 'output',
 });
+/** Labels of `webq8.verify.*` series only: which devices' GPU answers diverge from ORT's WASM EP (issue 21). */
+const VERIFY_LABELS = Object.freeze({ [WIRE_KEYS.adapterVendor]: 'adapter_vendor', [WIRE_KEYS.adapterArchitecture]: 'adapter_architecture' });
 const REQUIRED = ['model', 'version', 'backend'];
 
 /**
@@ -67,7 +71,8 @@ export function promLabels(name, attrs) {
   /** @type {Record<string, string>} */
   const out = { __name__: name };
   for (const l of REQUIRED) out[l] = 'unknown';
-  for (const [attr, label] of Object.entries(LABELS)) {
+  const labels = name.startsWith('webq8_verify_') ? { ...LABELS, ...VERIFY_LABELS } : LABELS;
+  for (const [attr, label] of Object.entries(labels)) {
     const v = attrs[attr];
     if (v !== undefined && v !== '') out[label] = String(v).slice(0, MAX_LABEL_VALUE).replace(LONE_SURROGATE, '\uFFFD');
   }

@@ -9,7 +9,7 @@
  * @typedef {import('../src/types.js').VersionStats} VersionStats
  */
 
-const RULES = ['p95Ratio', 'errorRateDelta', 'disagreement', 'minSamples', 'integrity', 'incompatible', 'warmup', 'manual'];
+const RULES = ['p95Ratio', 'errorRateDelta', 'disagreement', 'minSamples', 'integrity', 'incompatible', 'numerics', 'warmup', 'manual'];
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const MAX_EVIDENCE_KEYS = 32;
 

@@ -13,6 +13,7 @@ import type { Plan } from './graph/plan';
 import type { GpuResourceCounts } from './kernels/gpu-context';
 import type {
   Backend,
+  BackendDecision,
   BackendRequest,
   CacheMode,
   FinishReason,
@@ -21,6 +22,7 @@ import type {
   ModelInfo,
   ModelManifestRef,
   ModelRef,
+  ServiceVerifyStats,
   StrategyRequest,
   TensorMap,
 } from './types';
@@ -146,6 +148,11 @@ export interface RunReply {
    * (`runMs`), and of that, spent in ORT, encoding our kernels, and reading outputs back.
    */
   timings: { queueMs: number; runMs: number } & RunPhases;
+  /**
+   * Sampled verification in service (`verify.sampleRate`): its counts as of this answer, and the
+   * backend the model is now served from when a divergence switched it to WASM.
+   */
+  verify?: { service: ServiceVerifyStats; backend?: BackendDecision };
 }
 
 /** `model.generate` as the worker receives it (options checked and defaulted on the main thread). */

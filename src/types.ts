@@ -610,7 +610,7 @@ export interface ReleaseDecision {
 }
 
 /** Names of the rules (and of the other reasons a candidate is refused). */
-export type ReleaseRule = 'p95Ratio' | 'errorRateDelta' | 'disagreement' | 'minSamples' | 'integrity' | 'incompatible' | 'warmup' | 'manual';
+export type ReleaseRule = 'p95Ratio' | 'errorRateDelta' | 'disagreement' | 'minSamples' | 'integrity' | 'incompatible' | 'numerics' | 'warmup' | 'manual';
 
 /** A rollback or refusal of a candidate: what, when, which rule, and the evidence. */
 export interface ReleaseIncident {

@@ -26,6 +26,32 @@ export interface VerifyOptions {
   maxBytes?: number;
   /** Seed of the synthetic inputs. Default 1. */
   seed?: number;
+  /**
+   * Verification in service: this fraction of production runs (e.g. 0.01) is run again on a WASM
+   * reference session in the Worker's idle time, after the answer was sent. Default 0 (off).
+   */
+  sampleRate?: number;
+  /** Sampled runs (copies of their feeds and outputs) waiting for idle time; more are dropped. Default 4. */
+  maxPending?: number;
+}
+
+/** Sampled verification of production runs so far (see `VerifyOptions.sampleRate`, docs/verify.md). */
+export interface ServiceVerifyStats {
+  sampleRate: number;
+  /** Samples compared with the WASM reference. */
+  checked: number;
+  agreed: number;
+  diverged: number;
+  /** Samples not checked: the pending queue was full, or the model was busy until it was disposed. */
+  dropped: number;
+  /** Samples waiting for idle time. */
+  pending: number;
+  /** The worst output of any check so far (largest value relative to its tolerance), or null. */
+  worst: VerifiedOutput | null;
+  /** Divergences by output name. */
+  divergedOutputs: Record<string, number>;
+  /** Why the last divergence happened and what was done, when one did. */
+  lastDivergence?: string;
 }
 
 /** One compared output: the metric, its value and the tolerance it was held to. */
@@ -56,4 +82,6 @@ export interface VerifyInfo {
   ms: number;
   /** What was done about a divergence. */
   action?: DivergeAction;
+  /** Sampled verification in service, as of the model's last answer (with `verify.sampleRate`). */
+  service?: ServiceVerifyStats;
 }

@@ -13,6 +13,7 @@ import { refuse } from './incidents';
 import type { Loading } from './candidate';
 import { incompatibility, loadSlot, retire, warm, type Slot } from './slot';
 import { noteError, type ReleaseState } from './state';
+import { assertVerified } from './verify-gate';
 
 /** Fetches the manifest now and applies it if it changed. Never rejects; failures land in `lastError`. */
 export function poll(state: ReleaseState): Promise<void> {
@@ -107,6 +108,8 @@ async function loadCandidate(state: ReleaseState, next: ReleaseCandidate, from: 
         url: state.url,
         field: 'candidate',
       });
+    rule = 'numerics';
+    assertVerified(next.version, slot.info); // a candidate that diverged from WASM at load is never promoted (verify-gate.ts)
     rule = 'warmup';
     await warm(slot, state.recent);
   } catch (err) {

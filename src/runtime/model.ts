@@ -10,7 +10,8 @@ import { servingGauges } from '../serving/export';
 import type { GaugeSnapshot } from '../serving/gauges';
 import type { Health } from '../serving/slo';
 import { toPlainTensor } from '../tensors';
-import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, TensorLike, TensorMap } from '../types';
+import type { Backend, GenerateOptions, ModelInfo, ReleaseStatus, RunOptions, ServiceVerifyStats, TensorLike, TensorMap } from '../types';
+import { countServiceVerify, sumServiceVerify } from './verify-follow';
 import { recordGeneration } from './generate-telemetry';
 import { startGeneration } from './generate';
 import type { GenerateStats } from './generate-types';
@@ -70,6 +71,11 @@ export interface ModelStats {
   readonly lastRun: Readonly<RunStats> | null;
   /** Figures of the last `generate` answer that finished (counters prove the bytes read back per token), or `null`. */
   readonly lastGeneration: Readonly<GenerateStats> | null;
+  /**
+   * With `verify: { sampleRate }`: the sampled runs checked in service against ORT's WASM EP
+   * (checked, agreed, diverged, dropped, pending, the worst metric), as of the last answer.
+   */
+  readonly verify?: ServiceVerifyStats;
 }
 
 /**
@@ -145,7 +151,7 @@ export class Model {
    * release, those of the stable version now (see `ReleasedModel.release()`).
    */
   get info(): ModelInfo {
-    return this.server.info?.() ?? this.firstInfo;
+    return this.server.info?.() ?? this.server.replicas[0]?.info ?? this.firstInfo; // a replica's info follows its answers (verify in service)
   }
 
   /**
@@ -156,7 +162,15 @@ export class Model {
   stats(): ModelStats {
     const latency = Object.fromEntries(METRICS.map((metric) => [metric, this.latency(metric)])) as Record<LatencyMetric, TelemetryStats>;
     const serving: ServingStats = { ...this.server.snapshot(), replicas: this.server.replicaStats(), batching: this.server.batching };
-    return Object.freeze({ latency, serving, health: this.server.health(), lastRun: this.lastRun, lastGeneration: this.lastGeneration });
+    const verify = sumServiceVerify(this.server.replicas.map((r) => r.info)); // verify.sampleRate: sampled runs checked in service
+    return Object.freeze({
+      latency,
+      serving,
+      health: this.server.health(),
+      lastRun: this.lastRun,
+      lastGeneration: this.lastGeneration,
+      ...(verify ? { verify } : {}),
+    });
   }
 
   private latency(metric: LatencyMetric): TelemetryStats {
@@ -201,6 +215,7 @@ export class Model {
       // Labelled by the replica that ran it: its version and backend (a WASM replica beside a WebGPU one is 'wasm').
       const attrs = seriesAttributes(served.by.info);
       this.record(totalMs, served.reply.timings, attrs);
+      countServiceVerify(this.host.telemetry, served.by, attrs);
       const version = served.by.info.version;
       this.lastRun = Object.freeze({
         counters: served.reply.counters,

@@ -11,6 +11,7 @@ import type { RunReply, WorkerApi } from '../protocol';
 import type { ModelReplica } from '../serving/replica';
 import { transferable } from '../tensors';
 import type { Backend, ModelInfo, TensorMap } from '../types';
+import { followVerify } from './verify-follow';
 import type { WorkerHost } from './worker-host';
 
 /** How a replica loads its model again into a fresh Worker (the same source and options as its first load). */
@@ -57,7 +58,8 @@ export function workerReplica(
     run(requestId: string, feeds: TensorMap): Promise<RunReply> {
       return call((api, modelId) => {
         const { tensors, transfer: list } = transferable(feeds);
-        return api.run(modelId, requestId, transfer(tensors, list));
+        // Verification in service: the answer carries its counts, and a switch to WASM.
+        return api.run(modelId, requestId, transfer(tensors, list)).then((reply) => ((info = followVerify(info, reply)), reply));
       });
     },
     generate(requestId, request, onTokens) {

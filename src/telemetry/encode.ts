@@ -71,8 +71,8 @@ function gaugeUnits(gauges: readonly CollectedGauge[], endMs: number): Unit[] {
 function errorUnits(collected: Collected): Unit[] {
   const open = `{"name":"webq8.errors","unit":"{error}","sum":{"aggregationTemporality":${TEMPORALITY_DELTA},"isMonotonic":true,"dataPoints":[`;
   return collected.errors.map((e) => ({
-    metric: 'webq8.errors',
-    open,
+    metric: e.metric ?? 'webq8.errors',
+    open: e.metric ? `{"name":${JSON.stringify(e.metric)},"sum":{"aggregationTemporality":${TEMPORALITY_DELTA},"isMonotonic":true,"dataPoints":[` : open,
     close: ']}}',
     point: JSON.stringify({
       attributes: toAttributes(e.attributes),

@@ -9,7 +9,7 @@
 import { createHistogram, merge, record as recordValue } from '../isomorphic/exphist.js';
 import { WIRE_KEYS } from '../isomorphic/otlp-point.js';
 import type { HistogramOptions, HistogramState, LatencyMetric, SeriesAttributes, StatsFilter, TelemetryStats } from './types.js';
-import { errorSeries, latencySeries, type RecorderState } from './lib/recorder-state.js';
+import { counterSeries, errorSeries, latencySeries, type RecorderState } from './lib/recorder-state.js';
 import { recorderStats } from './lib/recorder-stats.js';
 
 /** One latency series' delta since the last collection. */
@@ -21,9 +21,11 @@ export interface CollectedHistogram {
   startMs: number;
 }
 
-/** One error counter's delta since the last collection. */
+/** One error counter's delta since the last collection (or another counter's, with `metric`). */
 export interface CollectedErrors {
   code: string;
+  /** The counter's name when it is not `webq8.errors`. */
+  metric?: string;
   attributes: Record<string, string>;
   count: number;
   startMs: number;
@@ -54,6 +56,8 @@ export interface Recorder {
   record(metric: LatencyMetric, ms: number, attrs?: SeriesAttributes): void;
   /** Counts one error by its stable code (e.g. `err.code`). Never sampled, never throws. */
   recordError(code: string, attrs?: SeriesAttributes): void;
+  /** Adds `n` to counter `metric` (e.g. `webq8.verify.checks`) with extra wire attributes. Never sampled, never throws. */
+  count(metric: string, n: number, attrs?: SeriesAttributes, extra?: Record<string, string>): void;
   /** Local summary over the matching series (lifetime, including not yet exported samples). */
   stats(filter?: StatsFilter): TelemetryStats;
   /** Takes everything recorded since the previous call (delta temporality). */
@@ -93,6 +97,13 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         /* telemetry never throws into inference */
       }
     },
+    count(metric, n, attrs = NO_ATTRS, extra = {}) {
+      try {
+        if (Number.isInteger(n) && n > 0) counterSeries(state, metric, extra, attrs).delta += n;
+      } catch {
+        /* telemetry never throws into inference */
+      }
+    },
     stats: (filter = {}) => recorderStats(state, filter),
     collect: () => collect(state),
     get invalid() {
@@ -124,7 +135,8 @@ function collectErrors(state: RecorderState, endMs: number): CollectedErrors[] {
   const out: CollectedErrors[] = [];
   for (const e of state.errors) {
     if (e.delta === 0) continue;
-    out.push({ code: e.code, attributes: { ...e.wire, [WIRE_KEYS.errorCode]: e.code }, count: e.delta, startMs: e.since });
+    if (e.counter) out.push({ code: e.code, metric: e.counter.metric, attributes: { ...e.wire, ...e.counter.extra }, count: e.delta, startMs: e.since });
+    else out.push({ code: e.code, attributes: { ...e.wire, [WIRE_KEYS.errorCode]: e.code }, count: e.delta, startMs: e.since });
     e.total += e.delta;
     e.delta = 0;
     e.since = endMs;

@@ -30,6 +30,8 @@ export interface Telemetry {
   record(metric: LatencyMetric, ms: number, attrs?: SeriesAttributes): void;
   /** Counts one error by its stable code (e.g. a `WebQ8Error`'s `code`). */
   recordError(code: string, attrs?: SeriesAttributes): void;
+  /** Adds `n` to counter `metric` (exported as an OTLP monotonic sum); `extra` adds wire attributes. */
+  count(metric: string, n: number, attrs?: SeriesAttributes, extra?: Record<string, string>): void;
   /** Local percentiles (ms) and error counts over the matching series, since creation. */
   stats(filter?: StatsFilter): TelemetryStats;
   /** Exporter counters (sent, retries, pending, dropped by reason); all zero without an endpoint. */
@@ -58,6 +60,10 @@ export function createTelemetry(options: TelemetryOptions = {}, store?: OutboxSt
     },
     recordError(code, attrs) {
       state.recorder.recordError(code, attrs);
+      scheduleCheckpoint(state);
+    },
+    count(metric, n, attrs, extra) {
+      state.recorder.count(metric, n, attrs, extra);
       scheduleCheckpoint(state);
     },
     stats: state.recorder.stats,

@@ -41,11 +41,12 @@ import { profileRun } from './profile';
 import { buildExecutor, type ExecutorRecipe } from './strategy';
 import { validateFeeds } from './validate';
 import { setKernelFault, verifyOptions, verifyPrepared } from './verify-load';
+import { checkWhenIdle, sampleRun, startServiceVerify, type ServiceVerifiedModel } from './verify-idle';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
 import { forceBindingLimit, SMALL_BINDING_LIMIT } from './binding-limit';
 
-interface LoadedModel {
+interface LoadedModel extends ServiceVerifiedModel {
   info: ModelInfo;
   /** How the executor is (re)built. */
   recipe: ExecutorRecipe;
@@ -107,6 +108,7 @@ export class Engine implements WorkerApi {
       // A model with external data is not (the reference would hold a second copy of a large model).
       const checked = await verifyPrepared(await prepareModel(input, () => this.getGpu()), decision, { ...input, signal }, got.external ? null : verify);
       const info = await this.register(checked.prepared, checked.decision, adapter, { ...meta, ...checked.info }, performance.now() - t1, signal);
+      startServiceVerify(this.models.get(info.id)!, got.bytes, got.external ? null : verify); // sampled runs checked in idle time
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.
       if (warmup)
         info.warmup = await warmUp(this.models.get(info.id)!.executor, info.inputs, warmup, signal).catch(async (err: unknown) => {
@@ -151,6 +153,8 @@ export class Engine implements WorkerApi {
     });
     const reply: RunReply = { outputs, counters, timings: { queueMs: start - queued, runMs: performance.now() - start, ...phases } };
     if (strategy) reply.strategy = strategy;
+    const verify = sampleRun(model, feeds, outputs); // verify.sampleRate: checked in idle time, after this answer
+    if (verify) reply.verify = verify;
     const { tensors, transfer } = transferable(reply.outputs);
     return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
   }
@@ -205,6 +209,7 @@ export class Engine implements WorkerApi {
     this.pins.delete(modelId);
     await model.tail;
     await model.executor.dispose();
+    await model.verifier?.dispose();
     // Idle pooled buffers only serve models still loaded: none left on the GPU, none kept.
     if (this.webgpuModels().length === 0) this.gpu?.buffers.trim(0);
   }
@@ -260,7 +265,7 @@ export class Engine implements WorkerApi {
   private describe(...[prepared, decision, adapter, meta, compileMs, signal]: Parameters<Engine['register']>): ModelInfo {
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
     const info = describeModel(`m${this.nextId++}`, prepared, decision, adapter, meta, compileMs);
-    const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
+    const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve(), inflight: 0 };
     this.models.set(info.id, { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh });
     return info;
   }
@@ -323,6 +328,7 @@ export class Engine implements WorkerApi {
     work: (executor: Executor) => Promise<T>,
     options: { whenItsTurn?: () => void; gpuOutputs?: boolean } = {},
   ): Promise<T> {
+    model.inflight++;
     const result = model.tail.then(async () => {
       options.whenItsTurn?.();
       if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this request was queued.`, { modelId });
@@ -333,7 +339,17 @@ export class Engine implements WorkerApi {
       return this.raceDeviceLoss(model, running);
     });
     model.tail = result.catch(() => undefined).then(() => settled(model.busy));
+    void model.tail.then(() => {
+      model.inflight--;
+      this.checkWhenIdle(modelId, model);
+    });
     return result;
+  }
+
+  /** Checks a sampled run (verify.sampleRate) once nothing else of the model runs (src/worker/verify-idle.ts). */
+  private checkWhenIdle(modelId: string, model: LoadedModel): void {
+    const alive = () => this.models.get(modelId) === model;
+    checkWhenIdle(model, alive, (work, whenItsTurn) => this.enqueue(modelId, model, work, { whenItsTurn }));
   }
 
   /** `work`, or DeviceLostError if the GPU device is lost while it is in flight (see {@link failOnDeviceLoss}). */

@@ -19,7 +19,7 @@ import { syntheticFeeds } from '../synthetic-feeds';
 import { validateFeeds } from './validate';
 
 /** Defaults of {@link VerifyOptions} (the tolerance depends on the plan: see compare.ts). */
-export const VERIFY_DEFAULTS = { runs: 1, onDiverge: 'fallback', maxBytes: 256 * 2 ** 20, seed: 1 } as const;
+export const VERIFY_DEFAULTS = { runs: 1, onDiverge: 'fallback', maxBytes: 256 * 2 ** 20, seed: 1, sampleRate: 0, maxPending: 4 } as const;
 
 /** `LoadOptions.verify` resolved; null when verification is off. */
 export type ResolvedVerify = Required<Omit<VerifyOptions, 'tolerance'>> & { tolerance?: number };
@@ -45,6 +45,12 @@ export function verifyOptions(request: boolean | VerifyOptions | undefined): Res
   if (!['fallback', 'error', 'report'].includes(r.onDiverge))
     throw new InputError(`verify.onDiverge is ${String(r.onDiverge)}; it must be 'fallback', 'error' or 'report'.`, { onDiverge: r.onDiverge });
   if (!(typeof r.maxBytes === 'number' && r.maxBytes >= 0)) throw new InputError(`verify.maxBytes is ${String(r.maxBytes)}; it must be a number of bytes.`);
+  if (!(typeof r.sampleRate === 'number' && r.sampleRate >= 0 && r.sampleRate <= 1))
+    throw new InputError(`verify.sampleRate is ${String(r.sampleRate)}; it must be a fraction of runs between 0 and 1 (e.g. 0.01).`, {
+      sampleRate: r.sampleRate,
+    });
+  if (!Number.isInteger(r.maxPending) || r.maxPending < 1)
+    throw new InputError(`verify.maxPending is ${String(r.maxPending)}; it must be a positive integer (e.g. 4).`, { maxPending: r.maxPending });
   return r;
 }
 
@@ -183,7 +189,7 @@ function contains(bytes: Uint8Array, text: string): boolean {
 }
 
 /** The model in one session on ORT's WASM EP. */
-function wasmReference(bytes: Uint8Array): Promise<Executor> {
+export function wasmReference(bytes: Uint8Array): Promise<Executor> {
   const noGpu = (): Promise<GpuContext> => Promise.reject(new Error('The WASM reference has no GPU steps.'));
   return PlanExecutor.create(ortPlan(bytes), 'wasm', noGpu);
 }

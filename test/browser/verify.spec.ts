@@ -170,3 +170,71 @@ test('Silero VAD v5 (sr input, recurrent state, runs: 3) diverges on SwiftShader
   expect(r.info.outputs.map((o) => o.name).sort()).toEqual(['output', 'stateN']);
   expect(r.served).toEqual(r.want); // served by ORT's WASM EP, like the oracle
 });
+
+test('in service (sampleRate 1): answers come before their check, agreement is counted, a kernel corrupted later is caught and later runs are served from WASM; Silero VAD diverges in service under report', async ({
+  webq8Page: page,
+}) => {
+  test.setTimeout(300_000); // two Silero VAD sessions (GPU and its WASM reference) and a check: minutes on a loaded 2-core machine
+  const r = await page.evaluate(
+    async ({ model, vadUrl }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const debug = (rt as unknown as Record<symbol, (c: string) => Promise<unknown>>)[Symbol.for('webq8.debug')]!;
+      const feeds = () => ({ x: { type: 'float32' as const, dims: [2, 64], data: Float32Array.from({ length: 128 }, (_, i) => Math.sin(i * 0.37)) } });
+      const oracle = await rt.load(new Uint8Array(model), { backend: 'wasm' });
+      const want = [...((await oracle.run(feeds())).y!.data as Float32Array)];
+      const mlp = await rt.load(new Uint8Array(model), { backend: 'webgpu', strategy: 'kernels', cache: 'bypass', verify: { sampleRate: 1 } });
+      type M = typeof mlp;
+      // Runs until `done` holds of the model's counts (each run also samples): a bounded wait, never a hang.
+      const runUntil = async (m: M, make: () => Record<string, object>, done: (s: NonNullable<ReturnType<M['stats']>['verify']>) => boolean) => {
+        for (let i = 0; i < 100; i++) {
+          const out = await m.run(make());
+          if (done(m.stats().verify!)) return out;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`not reached: ${JSON.stringify(m.stats().verify)}`);
+      };
+      await mlp.run(feeds());
+      const first = mlp.stats().verify!; // as of the first answer: its check had not run yet
+      await runUntil(mlp, feeds, (s) => s.checked >= 2);
+      const agreed = { ...mlp.stats().verify!, backend: mlp.info.backend.backend };
+      await debug('corrupt-kernels');
+      const wrong = [...((await mlp.run(feeds())).y!.data as Float32Array)]; // served by the corrupted GPU plan
+      await runUntil(mlp, feeds, (s) => s.diverged >= 1);
+      const after = [...((await mlp.run(feeds())).y!.data as Float32Array)];
+      const diverged = { ...mlp.stats().verify!, backend: mlp.info.backend };
+      await debug('heal-kernels');
+      // Silero VAD v5: ORT's WebGPU EP is wrong on SwiftShader; 'report' keeps it and counts each sampled run.
+      const sr = { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) };
+      const vad = await rt.load(vadUrl, {
+        backend: 'webgpu',
+        verify: { sampleRate: 1, onDiverge: 'report', shapes: { input: [1, 512], state: [2, 1, 128] }, feeds: { sr } },
+      });
+      const frame = () => ({
+        input: { type: 'float32' as const, dims: [1, 512], data: Float32Array.from({ length: 512 }, (_, i) => 0.5 * Math.sin(i * 0.2)) },
+        state: { type: 'float32' as const, dims: [2, 1, 128], data: new Float32Array(256) },
+        sr: { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) },
+      });
+      await runUntil(vad, frame, (s) => s.checked >= 1);
+      const out = { first, agreed, wrong, after, want, diverged, vad: { ...vad.stats().verify!, backend: vad.info.backend.backend } };
+      await rt.dispose();
+      return out;
+    },
+    { model: Q8, vadUrl: VAD_V5 },
+  );
+  const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 1e-5);
+  expect(r.first).toMatchObject({ sampleRate: 1, checked: 0, pending: 1, diverged: 0 });
+  expect(r.agreed).toMatchObject({ diverged: 0, backend: 'webgpu' });
+  expect(r.agreed.agreed).toBe(r.agreed.checked);
+  expect(r.agreed.worst).toMatchObject({ name: 'y', metric: 'relL2' });
+  expect(r.agreed.worst!.value).toBeLessThan(3e-2);
+  expect(close(r.wrong, r.want)).toBe(false);
+  expect(r.diverged.backend.backend).toBe('wasm');
+  expect(r.diverged.backend.reason).toMatch(/WASM.*sampled production run.*output "y" relL2/);
+  expect(r.diverged.divergedOutputs).toEqual({ y: 1 });
+  expect(r.diverged.lastDivergence).toMatch(/served from ORT's WASM EP from then on/);
+  expect(close(r.after, r.want)).toBe(true); // later runs: the reference's right answer
+  expect(r.vad).toMatchObject({ backend: 'webgpu', agreed: 0 });
+  expect(r.vad.diverged).toBe(r.vad.checked);
+  expect(Object.keys(r.vad.divergedOutputs).sort()).toEqual(['output', 'stateN']);
+});

@@ -20,9 +20,11 @@ export interface LatencySeries {
   since: number;
 }
 
-/** One error counter, same split as {@link LatencySeries}. */
+/** One error counter, same split as {@link LatencySeries}; with `metric`, another counter (e.g. `webq8.verify.checks`). */
 export interface ErrorSeries {
   code: string;
+  /** Set for counters other than `webq8.errors`: their name and extra wire attributes. */
+  counter?: { metric: string; extra: Record<string, string> };
   attrs: SeriesAttributes;
   wire: Record<string, string>;
   delta: number;
@@ -69,4 +71,12 @@ function findOrMake<T>(trie: Trie<T>, list: T[], key: string, attrs: SeriesAttri
     list.push(made);
     return made;
   });
+}
+
+/** The series of counter `metric` with extra wire attributes `extra` (kept beside the error series), made on first use. */
+export function counterSeries(state: RecorderState, metric: string, extra: Record<string, string>, attrs: SeriesAttributes): ErrorSeries {
+  const code = `${metric}\u0000${JSON.stringify(extra)}`;
+  const e = errorSeries(state, code, attrs);
+  e.counter ??= { metric, extra: { ...extra } };
+  return e;
 }

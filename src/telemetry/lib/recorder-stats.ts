@@ -44,7 +44,7 @@ function mergeMatching(state: RecorderState, metric: LatencyMetric, filter: Seri
 function errorCounts(state: RecorderState, filter: SeriesAttributes): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const e of state.errors) {
-    if (matchesFilter(e.attrs, filter)) counts[e.code] = (counts[e.code] ?? 0) + e.total + e.delta;
+    if (!e.counter && matchesFilter(e.attrs, filter)) counts[e.code] = (counts[e.code] ?? 0) + e.total + e.delta;
   }
   return counts;
 }

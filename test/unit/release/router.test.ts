@@ -9,7 +9,7 @@ import type { ReleaseDeps } from '../../../src/release/state';
 import type { ModelReplica } from '../../../src/serving/replica';
 import { Server } from '../../../src/serving/server';
 import type { GaugeSample, Telemetry } from '../../../src/telemetry';
-import type { ModelInfo, ReleaseManifest, ReleaseVersion, TensorMap, ValueInfo } from '../../../src/types';
+import type { ModelInfo, ReleaseManifest, ReleaseVersion, TensorMap, ValueInfo, VerifyInfo } from '../../../src/types';
 
 const INPUTS: ValueInfo[] = [{ name: 'x', type: 'float32', dims: [1, 2] }];
 const OUTPUTS: ValueInfo[] = [{ name: 'y', type: 'float32', dims: [1, 2] }];
@@ -50,7 +50,7 @@ function replica(fn: (x: number[]) => number[]) {
 type Fake = ReturnType<typeof replica>;
 
 /** A release world: versions by label, a manifest the fake server serves, what the client POSTed. */
-function world(fns: Record<string, (x: number[]) => number[]>) {
+function world(fns: Record<string, (x: number[]) => number[]>, verified: Record<string, VerifyInfo> = {}) {
   const replicas: Record<string, Fake> = {};
   const posts: unknown[] = [];
   const gauges: (() => GaugeSample[])[] = [];
@@ -65,7 +65,15 @@ function world(fns: Record<string, (x: number[]) => number[]>) {
   }) as typeof fetch;
   const loadVersion: ReleaseDeps['loadVersion'] = async (ref) => {
     const fake = (replicas[ref.version!] = replica(fns[ref.version!]!));
-    const info = { id: ref.version, inputs: INPUTS, outputs: OUTPUTS, sha256: ref.sha256, modelId: ref.id, version: ref.version } as ModelInfo;
+    const info = {
+      id: ref.version,
+      inputs: INPUTS,
+      outputs: OUTPUTS,
+      sha256: ref.sha256,
+      modelId: ref.id,
+      version: ref.version,
+      verify: verified[ref.version!],
+    } as ModelInfo;
     let n = 0;
     return { info, server: new Server({}, [fake.r], INPUTS, { nextRequestId: () => `${ref.version}-${n++}` }) };
   };
@@ -119,6 +127,26 @@ describe('release router', () => {
     await router.refresh();
     await until(() => expect(router.release().candidate).toMatchObject({ version: '3', state: 'ready' }));
     expect(w.replicas['3']!.calls[0]).toEqual([2, 10]);
+  });
+
+  it('refuses a candidate whose load-time verification diverged on this device: never served, never promoted, an incident with rule numerics', async () => {
+    const same = ([a, b]: number[]) => [a!, b!];
+    const diverged: VerifyInfo = {
+      status: 'diverged',
+      reason: 'The GPU plan diverged from ORT\'s WASM EP on this device: output "y" relL2 0.5 vs ORT WASM (tolerance 0.001).',
+      outputs: [{ name: 'y', metric: 'relL2', value: 0.5, tolerance: 1e-3, step: 0 }],
+      ms: 1,
+      action: 'fallback',
+    };
+    const w = world({ '1': same, '2': same }, { '2': diverged });
+    w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'canary', fraction: 1 } });
+    const router = await w.open();
+    await until(() => expect(router.release().candidate!.state).toBe('refused'));
+    expect(router.release()).toMatchObject({ serving: '1', incidents: [{ rule: 'numerics', candidate: '2', evidence: { code: 'NUMERICS' } }] });
+    expect(router.release().incidents[0]!.evidence.message).toMatch(/Candidate 2 was refused on this device.*output "y" relL2/);
+    await router.submit(x(1, 2));
+    expect(w.replicas['2']!.calls).toEqual([]);
+    await until(() => expect(w.replicas['2']!.state.disposed).toBe(true));
   });
 
   it('rolls a disagreeing candidate back at once, reports the incident, and never adopts it again', async () => {

@@ -1,0 +1,140 @@
+/**
+ * Verification in service (`verify: { sampleRate }`): a fraction of a model's production runs is
+ * run again on a WASM reference session of the same bytes, and the answer the caller already got
+ * is compared with it (src/worker/compare.ts). It never delays an answer: a sampled run keeps a
+ * copy of its outputs (its feeds are the Worker's own, transferred in and not sent back) and waits
+ * in a queue of at most `maxPending`; the engine checks one sample at a time, only when the model
+ * has no request in flight, as a request of the model's chain (so ORT's gate and a dispose see it),
+ * and gives its turn away when a request came in meanwhile. Under load the queue fills and new
+ * samples are dropped (counted): verification is the first thing given up. The reference session
+ * is created at the first check and released with the model; a divergence under
+ * `onDiverge: 'fallback'` makes it the model's executor (src/worker/verify-idle.ts).
+ */
+import type { ServiceVerifyStats, TensorLike, TensorMap, VerifiedOutput } from '../types';
+import { compareTensor, describeComparison, FLOAT_TOLERANCE, QUANTIZED_TOLERANCE, worstPerOutput, type Comparison } from './compare';
+import type { Executor } from './executor';
+import { quantizesAtRunTime, wasmReference, type ResolvedVerify } from './verify';
+
+/** One sampled production run: its feeds and a copy of the outputs it answered with. */
+interface Sample {
+  feeds: TensorMap;
+  outputs: Record<string, TensorLike>;
+}
+
+/** What one check found: null when the sample could not be checked (the reference failed). */
+export interface Verdict {
+  ok: boolean;
+  /** Every output compared, the failed ones named in `reason`. */
+  outputs: VerifiedOutput[];
+  reason: string;
+}
+
+/** Samples, checks and counts the production runs of one model (see the module comment). */
+export class ServiceVerifier {
+  private readonly queue: Sample[] = [];
+  private reference: Promise<Executor> | null = null;
+  private readonly tally: ServiceVerifyStats;
+  private readonly tolerance: number;
+  /** Set while the engine has a check scheduled or running (one at a time). */
+  busy = false;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly options: Pick<ResolvedVerify, 'sampleRate' | 'maxPending' | 'tolerance'>,
+    private readonly random: () => number = Math.random,
+    private readonly makeReference: (bytes: Uint8Array) => Promise<Executor> = wasmReference,
+  ) {
+    this.tolerance = options.tolerance ?? (quantizesAtRunTime(bytes) ? QUANTIZED_TOLERANCE : FLOAT_TOLERANCE);
+    this.tally = { sampleRate: options.sampleRate, checked: 0, agreed: 0, diverged: 0, dropped: 0, pending: 0, worst: null, divergedOutputs: {} };
+  }
+
+  /** Draws whether this run is verified; if so keeps its feeds and a copy of its outputs (or drops it when the queue is full). */
+  offer(feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): void {
+    if (!(this.random() < this.options.sampleRate)) return;
+    if (this.queue.length >= this.options.maxPending) {
+      this.tally.dropped++;
+      return;
+    }
+    this.queue.push({ feeds, outputs: Object.fromEntries(Object.entries(outputs).map(([n, t]) => [n, copyTensor(t)])) });
+  }
+
+  /** Whether a sample waits for a check. */
+  get waiting(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** The counts now. */
+  stats(): ServiceVerifyStats {
+    return { ...this.tally, pending: this.queue.length, divergedOutputs: { ...this.tally.divergedOutputs } };
+  }
+
+  /** Checks the oldest sample against the reference (created now if it is the first); null when none waits or the reference failed. */
+  async checkOne(): Promise<Verdict | null> {
+    const sample = this.queue.shift();
+    if (!sample) return null;
+    let want: Record<string, TensorLike>;
+    try {
+      this.reference ??= this.makeReference(this.bytes);
+      want = (await (await this.reference).run(sample.feeds)).outputs;
+    } catch {
+      this.tally.dropped++; // the reference could not answer: nothing to compare with
+      return null;
+    }
+    const all: Comparison[] = Object.entries(want).map(([name, w]) => {
+      const g = sample.outputs[name];
+      return g ? compareTensor(name, g, w, this.tolerance) : { name, metric: 'shape', value: 1, tolerance: 0, step: 0, ok: false };
+    });
+    return this.count(worstPerOutput(all));
+  }
+
+  /** Counts one check's comparisons. */
+  private count(outputs: Comparison[]): Verdict {
+    const t = this.tally;
+    t.checked++;
+    for (const c of outputs) if (!t.worst || badness(c) > badness(t.worst)) t.worst = strip(c);
+    const bad = outputs.filter((c) => !c.ok);
+    if (bad.length === 0) {
+      t.agreed++;
+      return { ok: true, outputs: outputs.map(strip), reason: 'agreed' };
+    }
+    t.diverged++;
+    for (const c of bad) t.divergedOutputs[c.name] = (t.divergedOutputs[c.name] ?? 0) + 1;
+    const reason = `A sampled production run diverged from ORT's WASM EP on this device: ${bad.map(describeComparison).join('; ')}.`;
+    t.lastDivergence = reason;
+    return { ok: false, outputs: outputs.map(strip), reason };
+  }
+
+  /** Notes what was done about the last divergence (e.g. the switch to WASM). */
+  noteAction(text: string): void {
+    this.tally.lastDivergence = `${this.tally.lastDivergence ?? ''} ${text}`.trim();
+  }
+
+  /** Hands the reference session over (the model is served from it from now on); the verifier no longer owns it. */
+  async takeReference(): Promise<Executor | null> {
+    const ref = this.reference;
+    this.reference = null;
+    return ref ? ref.catch(() => null) : null;
+  }
+
+  /** Drops what still waits (counted) and releases the reference session. */
+  async dispose(): Promise<void> {
+    this.tally.dropped += this.queue.length;
+    this.queue.length = 0;
+    const ref = await this.takeReference();
+    await ref?.dispose();
+  }
+}
+
+function badness(c: VerifiedOutput): number {
+  return c.tolerance > 0 ? c.value / c.tolerance : c.value > 0 ? 2 ** 40 + c.value : 0;
+}
+
+function strip({ ok: _ok, ...c }: Comparison | (VerifiedOutput & { ok?: boolean })): VerifiedOutput {
+  return c;
+}
+
+/** A copy of `t` whose buffer the caller may transfer away. */
+function copyTensor(t: TensorLike): TensorLike {
+  const data = t.data as unknown as { slice(): unknown };
+  return { ...t, data: data.slice() } as TensorLike;
+}
