@@ -33,18 +33,18 @@ import { PlanExecutor, type Executor } from './executor';
 import { liveOrtSessions } from './ort-session';
 import { fetchModel, pinEntries } from './fetch-model';
 import { DecodeBatcher } from './decode-batcher';
-import { generate, liveCacheBytes, liveSequences } from './generate';
+import { generate } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
-import { crashedError, injectOrtTrap, ortCrash } from './ort-gate';
+import { crashedError, ortCrash } from './ort-gate';
 import { prepareModel, type PreparedModel } from './prepare';
 import { profileRun } from './profile';
 import { buildExecutor, type ExecutorRecipe } from './strategy';
 import { validateFeeds } from './validate';
-import { setKernelFault, verifyOptions, verifyPrepared } from './verify-load';
+import { verifyOptions, verifyPrepared } from './verify-load';
 import { checkWhenIdle, sampleRun, startServiceVerify, type ServiceVerifiedModel } from './verify-idle';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
-import { forceBindingLimit, SMALL_BINDING_LIMIT } from './binding-limit';
+import { gpulessHook } from './debug-hooks';
 
 interface LoadedModel extends ServiceVerifiedModel {
   info: ModelInfo;
@@ -189,11 +189,8 @@ export class Engine implements WorkerApi {
   }
 
   async debug(command: DebugCommand): Promise<GpuCounts | number | void> {
-    if (command === 'kv-cache-bytes') return liveCacheBytes();
-    if (command === 'kv-sequences') return liveSequences();
-    if (command === 'crash-ort') return injectOrtTrap();
-    if (command === 'small-binding-limit') return forceBindingLimit(SMALL_BINDING_LIMIT);
-    if (command === 'corrupt-kernels' || command === 'heal-kernels') return setKernelFault(command === 'corrupt-kernels');
+    const hook = gpulessHook(command);
+    if (hook) return hook();
     const gpu = await this.getGpu();
     if (command === 'gpu-counts') return { ...gpu.resourceCounts(), sessions: liveOrtSessions() };
     if (command === 'invalid-binding') return gpu.invalidateNextBinding();

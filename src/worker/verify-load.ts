@@ -13,7 +13,6 @@ import { verifyAtLoad, type ResolvedVerify } from './verify';
 
 // The engine's one import for verification (and its test hook).
 export { verifyOptions } from './verify';
-export { setKernelFault } from './faults';
 
 /** A prepared model after verification: possibly swapped to WASM, with the verdict for its `ModelInfo`. */
 export interface CheckedModel {
