@@ -93,6 +93,10 @@ export interface RunCounters {
   readbacks: number;
   ortSegments: number;
   kernelDispatches: number;
+  /** Command buffers webq8 submitted for its kernel steps: one per stretch of consecutive kernel steps. */
+  submits: number;
+  /** Bind groups webq8 created (none on a repeated run of a shape: each plan keeps its own). */
+  bindGroups: number;
 }
 
 /**

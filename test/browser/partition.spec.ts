@@ -141,6 +141,8 @@ test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32, read 10 
   expect(r.counters.readbacks).toBe(1);
   expect(r.counters.ortSegments).toBe(r.placement!.segments);
   expect(r.counters.kernelDispatches).toBeGreaterThanOrEqual(18);
+  // One submission per stretch of consecutive kernel steps (the plan starts and ends in ORT), not one per dispatch.
+  expect(r.counters.submits).toBe(r.placement!.segments - 1);
 });
 
 test('small int8 models: each pattern on kernels equals ORT WASM; unsupported ones fall back to ORT with reasons; auto measures both', async ({
@@ -205,7 +207,7 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
       keyof typeof cases,
       {
         diff: number;
-        counters: { uploads: number; readbacks: number; ortSegments: number; kernelDispatches: number };
+        counters: { uploads: number; readbacks: number; ortSegments: number; kernelDispatches: number; submits: number; bindGroups: number };
         strategy: { strategy: string; reason: string; measured?: { kernelsMs: number; ortMs: number } };
         runStrategy?: { strategy: string; shapeClass: string; measuredNow: boolean; measured: { kernelsMs: number; ortMs: number } };
         placement: { kernels: { ops: string[] }[]; fallbacks: { node: string; reason: string }[]; cpuFallbackOps: Record<string, number> };
@@ -234,11 +236,12 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
   expect(r.qlinear.placement.kernels.map((k) => k.ops)).toEqual([['QLinearMatMul']]);
   expect(r.qlinear.types).toEqual(['uint8']);
   expect(r.qlinear.diff).toBe(0);
-  expect(r.qlinear.counters).toEqual({ uploads: 1, readbacks: 1, ortSegments: 0, kernelDispatches: 1 });
+  // The second run of the shape: one submission, and the bind groups of the first run reused.
+  expect(r.qlinear.counters).toEqual({ uploads: 1, readbacks: 1, ortSegments: 0, kernelDispatches: 1, submits: 1, bindGroups: 0 });
   expect(r.qdq.strategy.strategy).toBe('kernels');
   expect(r.qdq.placement.kernels.map((k) => k.ops)).toEqual([['QuantizedMatMul']]);
   expect(r.qdq.diff).toBeLessThan(1e-5);
-  expect(r.qdq.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 1, kernelDispatches: 1 });
+  expect(r.qdq.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 1, kernelDispatches: 1, submits: 1 });
   // Unsupported int8 ops: plain ORT, correct, and the reasons are recorded.
   expect(r.unsupported.strategy.strategy).toBe('ort');
   expect(r.unsupported.placement.fallbacks).toEqual([

@@ -26,7 +26,10 @@ function fake(name: string, cost: (m: number) => number | Error) {
     if (c instanceof Error) throw c;
     now += c;
     stats.runs++;
-    return { counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0 }, phases: { ortMs: c, kernelsMs: 0, readbackMs: 0 } };
+    return {
+      counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0, submits: 0, bindGroups: 0 },
+      phases: { ortMs: c, kernelsMs: 0, readbackMs: 0 },
+    };
   };
   const executor = {
     inputInfo: () => INPUTS,
