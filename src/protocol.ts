@@ -107,10 +107,15 @@ export interface RunStrategy {
   strategy: 'kernels' | 'ort';
   /** The class of the request's symbolic dimensions, e.g. `x:1x16` (each size rounded up to a power of two). */
   shapeClass: string;
-  /** Median ms per run of each plan on this class's first request (NaN when that plan failed it). */
+  /** Median ms per run of each plan on this class (NaN when that plan failed it, or while `provisional`; `runs` 0 then). */
   measured: { kernelsMs: number; ortMs: number; runs: number };
-  /** True when this request was the class's first, measured on its own feeds before the answer came back. */
+  /** @deprecated Always false: no request waits for a measurement any more (see `provisional`). */
   measuredNow: boolean;
+  /**
+   * True while the class is not measured yet: this request ran at once on the plan of the nearest
+   * measured class (plain ORT when none), and both plans are measured in the model's idle time.
+   */
+  provisional: boolean;
 }
 
 /** Time of one plan step in a profiled run (see `model.profile`). */

@@ -43,6 +43,7 @@ import { validateFeeds } from './validate';
 import { setKernelFault, verifyOptions, verifyPrepared } from './verify-load';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
+import { IdleSlots, measureWhenIdle } from './idle';
 
 interface LoadedModel {
   info: ModelInfo;
@@ -63,6 +64,8 @@ interface LoadedModel {
   busy: Promise<unknown>;
   /** Batches the decode steps of this model's generations; made at its first `generate`. */
   batcher?: DecodeBatcher;
+  /** Idle-time work (an `'auto'` model's measurements) and the requests it yields to (src/worker/idle.ts). */
+  idle: IdleSlots;
 }
 
 /** Implements the worker API. One instance per worker. */
@@ -199,6 +202,7 @@ export class Engine implements WorkerApi {
     const model = this.models.get(modelId);
     if (!model) return;
     this.models.delete(modelId);
+    model.idle.close(new DisposedError(`Model ${modelId} was disposed.`, { modelId }));
     this.pins.get(modelId)?.();
     this.pins.delete(modelId);
     await model.tail;
@@ -259,8 +263,15 @@ export class Engine implements WorkerApi {
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
     const info = describeModel(`m${this.nextId++}`, prepared, decision, adapter, meta, compileMs);
     const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
-    this.models.set(info.id, { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh });
+    const model: LoadedModel = { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh, idle: new IdleSlots() };
+    this.models.set(info.id, model);
+    this.attachIdle(info.id, model);
     return info;
+  }
+
+  /** Lets an `'auto'` executor measure in the model's idle time (src/worker/idle.ts). */
+  private attachIdle(modelId: string, model: LoadedModel): void {
+    measureWhenIdle(model.executor, model.idle, (work) => this.enqueue(modelId, model, work, { idle: true }));
   }
 
   /** The GPU context on ORT's device, rebuilt (once, however many callers ask) if the device was lost. */
@@ -299,12 +310,13 @@ export class Engine implements WorkerApi {
     return [...this.models.values()].filter((m) => m.decision.backend === 'webgpu');
   }
 
-  private async rebuild(model: LoadedModel): Promise<void> {
+  private async rebuild(modelId: string, model: LoadedModel): Promise<void> {
     // A fresh GPU context first: it releases every session on the lost device (this one's too).
     if (model.decision.backend === 'webgpu') await this.getGpu();
     await model.executor.dispose();
     model.executor = await buildExecutor(model.recipe, model.decision.backend, () => this.getGpu(), model.outputsOnGpu);
     model.stale = false;
+    this.attachIdle(modelId, model);
   }
 
   /**
@@ -319,18 +331,21 @@ export class Engine implements WorkerApi {
     modelId: string,
     model: LoadedModel,
     work: (executor: Executor) => Promise<T>,
-    options: { whenItsTurn?: () => void; gpuOutputs?: boolean } = {},
+    options: { whenItsTurn?: () => void; gpuOutputs?: boolean; idle?: boolean } = {},
   ): Promise<T> {
+    // A request holds idle work back from the moment it is queued until it settles.
+    const done = options.idle ? () => undefined : model.idle.request();
     const result = model.tail.then(async () => {
       options.whenItsTurn?.();
       if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this request was queued.`, { modelId });
       if (options.gpuOutputs && model.decision.backend === 'webgpu' && !model.outputsOnGpu) [model.outputsOnGpu, model.stale] = [true, true];
-      if (model.stale) await this.rebuild(model);
+      if (model.stale) await this.rebuild(modelId, model);
       const running = work(model.executor);
       model.busy = running;
       return this.raceDeviceLoss(model, running);
     });
     model.tail = result.catch(() => undefined).then(() => settled(model.busy));
+    void model.tail.then(done);
     return result;
   }
 

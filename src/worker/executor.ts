@@ -59,6 +59,8 @@ export interface Executor {
   inputInfo(): ValueInfo[];
   outputInfo(): ValueInfo[];
   dispose(): Promise<void>;
+  /** Decides the plan for the class of these feeds now, if the executor chooses per class (warm-up of `'auto'`). */
+  measureNow?(feeds: Record<string, TensorLike>): Promise<unknown>;
 }
 
 /** A plan prepared for one backend: sessions created, kernels prepacked. */
