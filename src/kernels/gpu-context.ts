@@ -125,10 +125,8 @@ export class GpuContext {
     const key = pipelineKey(program.shaderKey, entryPoint, constants);
     const pipeline = this.pipelines.get(key, program.label, program.code, entryPoint, constants);
     const rec = this.recording;
-    const { bindGroup, pooled } =
-      rec?.bindings && !this.invalidNext
-        ? this.cachedBindGroup(rec.bindings, key, pipeline, program.label, bindings, uniforms)
-        : this.newBindGroup(pipeline, program.label, bindings, uniforms);
+    const cache = rec?.bindings && !this.invalidNext ? rec.bindings : null;
+    const { bindGroup, pooled } = this.bindGroup(cache, key, pipeline, program.label, bindings, uniforms);
     const encoder = rec?.encoder ?? this.device.createCommandEncoder({ label: program.label });
     const pass = encoder.beginComputePass({ label: program.label });
     pass.setPipeline(pipeline);
@@ -147,29 +145,13 @@ export class GpuContext {
     if (pooled) this.buffers.release(pooled);
   }
 
-  /** A fresh bind group; uniforms go into a pooled buffer (`pooled`), written now, for the caller to release. */
-  private newBindGroup(
-    pipeline: GPUComputePipeline,
-    label: string,
-    bindings: readonly (GPUBuffer | BufferBinding)[],
-    uniforms?: ArrayBufferView,
-  ): { bindGroup: GPUBindGroup; pooled?: GPUBuffer } {
-    const entries = bindingEntries(bindings);
-    if (this.invalidNext) entries[0] = this.invalidBinding();
-    let pooled: GPUBuffer | undefined;
-    if (uniforms) {
-      pooled = this.buffers.acquire(uniforms.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST, `${label}.uniforms`);
-      this.device.queue.writeBuffer(pooled, 0, uniforms.buffer, uniforms.byteOffset, uniforms.byteLength);
-      entries.push({ binding: bindings.length, resource: { buffer: pooled, size: align(uniforms.byteLength, 16) } });
-    }
-    this.counters.bindGroups++;
-    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
-    return pooled ? { bindGroup, pooled } : { bindGroup };
-  }
-
-  /** The bind group of `cache` for these buffers (made on a miss); uniforms in the cache's written-once buffers. */
-  private cachedBindGroup(
-    cache: BindingCache,
+  /**
+   * The bind group of a dispatch. With `cache` (a recording plan): the cached one for these buffers,
+   * made on a miss, uniforms in the cache's written-once buffers. Without: a fresh one, uniforms in a
+   * pooled buffer written now (`pooled`, for the caller to release).
+   */
+  private bindGroup(
+    cache: BindingCache | null,
     pipelineId: string,
     pipeline: GPUComputePipeline,
     label: string,
@@ -177,14 +159,23 @@ export class GpuContext {
     uniforms?: ArrayBufferView,
   ): { bindGroup: GPUBindGroup; pooled?: GPUBuffer } {
     const entries = bindingEntries(bindings);
-    if (uniforms)
-      entries.push({
-        binding: bindings.length,
-        resource: { buffer: cache.uniform(this.device, `${label}.uniforms`, uniforms), size: align(uniforms.byteLength, 16) },
-      });
-    const { group, made } = cache.bindGroup(this.device, pipelineId, pipeline, label, entries);
-    if (made) this.counters.bindGroups++;
-    return { bindGroup: group };
+    const bindUniforms = (buffer: GPUBuffer, size: number) => entries.push({ binding: bindings.length, resource: { buffer, size: align(size, 16) } });
+    if (cache) {
+      if (uniforms) bindUniforms(cache.uniform(this.device, `${label}.uniforms`, uniforms), uniforms.byteLength);
+      const { group, made } = cache.bindGroup(this.device, pipelineId, pipeline, label, entries);
+      if (made) this.counters.bindGroups++;
+      return { bindGroup: group };
+    }
+    if (this.invalidNext) entries[0] = this.invalidBinding();
+    let pooled: GPUBuffer | undefined;
+    if (uniforms) {
+      pooled = this.buffers.acquire(uniforms.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST, `${label}.uniforms`);
+      this.device.queue.writeBuffer(pooled, 0, uniforms.buffer, uniforms.byteOffset, uniforms.byteLength);
+      bindUniforms(pooled, uniforms.byteLength);
+    }
+    this.counters.bindGroups++;
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    return pooled ? { bindGroup, pooled } : { bindGroup };
   }
 
   private submit(encoder: GPUCommandEncoder): void {
