@@ -236,8 +236,9 @@ test('small int8 models: each pattern on kernels equals ORT WASM; unsupported on
   expect(r.qlinear.placement.kernels.map((k) => k.ops)).toEqual([['QLinearMatMul']]);
   expect(r.qlinear.types).toEqual(['uint8']);
   expect(r.qlinear.diff).toBe(0);
-  // The second run of the shape: one submission, and the bind groups of the first run reused.
-  expect(r.qlinear.counters).toEqual({ uploads: 1, readbacks: 1, ortSegments: 0, kernelDispatches: 1, submits: 1, bindGroups: 0 });
+  // One submission for the kernel step. (Bind-group reuse is checked in handoff.spec.ts, where no other
+  // model's work shares the buffer pool between the two runs.)
+  expect(r.qlinear.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 0, kernelDispatches: 1, submits: 1 });
   expect(r.qdq.strategy.strategy).toBe('kernels');
   expect(r.qdq.placement.kernels.map((k) => k.ops)).toEqual([['QuantizedMatMul']]);
   expect(r.qdq.diff).toBeLessThan(1e-5);
