@@ -136,17 +136,10 @@ test("model.profile times every plan step, keeps the caller's arrays, and refuse
   expect(p.boundaryMs).toBeGreaterThanOrEqual(0);
   expect(stepsMs + p.readbackMs + p.boundaryMs).toBeCloseTo(p.totalMs, 5);
   // The same work as a plain run, but a profiled run submits each kernel step on its own (to time it).
-  const work = ({
-    uploads,
-    readbacks,
-    ortSegments,
-    kernelDispatches,
-  }: {
-    uploads: number;
-    readbacks: number;
-    ortSegments: number;
-    kernelDispatches: number;
-  }) => ({ uploads, readbacks, ortSegments, kernelDispatches });
+  const work = (c: object) => {
+    const { uploads, readbacks, ortSegments, kernelDispatches } = c as Record<string, number>;
+    return { uploads, readbacks, ortSegments, kernelDispatches };
+  };
   expect(work(p.counters)).toEqual(work(r.kernels.lastRun));
   expect(p.counters.submits).toBe(kernelSteps.length);
   for (const name of ['ort', 'wasm'] as const) {
