@@ -52,7 +52,7 @@ async function pageBench({ full, smoke, mode, reps, probeCode, models }) {
     let best = Infinity;
     for (let round = 0; round < 4; round++) {
       const t0 = performance.now();
-      const outs = ctx.record(() => Array.from({ length: round === 0 ? 1 : reps }, fn), querySet);
+      const outs = ctx.record(() => Array.from({ length: round === 0 ? 1 : reps }, fn), { timestamps: querySet });
       await device.queue.onSubmittedWorkDone();
       let ms = performance.now() - t0;
       if (querySet) {

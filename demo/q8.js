@@ -82,7 +82,9 @@ export function strategyRows(info, lastRun) {
     ? [
         [
           'This input',
-          `${run.strategy} for shape class ${run.shapeClass}: ${figures(run.measured)}, ${run.measuredNow ? 'measured on this request' : 'decided on an earlier request'})`,
+          run.provisional
+            ? `${run.strategy} for shape class ${run.shapeClass}: not measured yet (the nearest measured class's plan answered; both plans are measured while the model is idle)`
+            : `${run.strategy} for shape class ${run.shapeClass}: ${figures(run.measured)}, decided for this class)`,
         ],
       ]
     : [];

@@ -95,6 +95,10 @@ export interface RunCounters {
   readbacks: number;
   ortSegments: number;
   kernelDispatches: number;
+  /** Command buffers webq8 submitted for its kernel steps: one per stretch of consecutive kernel steps. */
+  submits: number;
+  /** Bind groups webq8 created (none on a repeated run of a shape: each plan keeps its own). */
+  bindGroups: number;
 }
 
 /**
@@ -105,10 +109,13 @@ export interface RunStrategy {
   strategy: 'kernels' | 'ort';
   /** The class of the request's symbolic dimensions, e.g. `x:1x16` (each size rounded up to a power of two). */
   shapeClass: string;
-  /** Median ms per run of each plan on this class's first request (NaN when that plan failed it). */
+  /** Median ms per run of each plan on this class (NaN when that plan failed it, or while `provisional`; `runs` 0 then). */
   measured: { kernelsMs: number; ortMs: number; runs: number };
-  /** True when this request was the class's first, measured on its own feeds before the answer came back. */
-  measuredNow: boolean;
+  /**
+   * True while the class is not measured yet: this request ran at once on the plan of the nearest
+   * measured class (plain ORT when none), and both plans are measured in the model's idle time.
+   */
+  provisional: boolean;
 }
 
 /** Time of one plan step in a profiled run (see `profile` in `webq8/advanced`). */

@@ -23,10 +23,19 @@ export const DEFAULT_POOL_IDLE_MS = 5_000;
  * below 1 MiB, then multiples of 1 MiB) so buffers of similar tensors are shared; `release` returns
  * a buffer to the pool, `dispose` destroys everything. Idle buffers are capped in bytes and trimmed
  * after a quiet period (see {@link BufferPoolOptions}). Every buffer carries a label.
+ *
+ * Of the idle buffers of a size class, `acquire` hands out the oldest created: the same sequence of
+ * acquires and releases then gets the same buffers every time it starts from the same idle set, so a
+ * plan's second run binds exactly the buffers of its first (and reuses its bind groups).
  */
 export class BufferPool {
-  /** Idle buffers by `usage:size`; a Map keeps insertion order, so the first key is the oldest. */
+  /**
+   * Idle buffers by `usage:size`; a Map keeps insertion order, so the first key is the oldest. Each
+   * list is in descending creation order: `pop` takes the oldest created.
+   */
   private readonly free = new Map<string, GPUBuffer[]>();
+  /** Creation order of this pool's buffers. */
+  private readonly born = new WeakMap<GPUBuffer, number>();
   private readonly live = new Set<GPUBuffer>();
   private created = 0;
   private idle = 0;
@@ -87,7 +96,10 @@ export class BufferPool {
     // Re-inserted keys move to the end: the first key stays the least recently released.
     const list = this.free.get(key) ?? [];
     this.free.delete(key);
-    list.push(buffer);
+    const n = this.born.get(buffer)!;
+    let at = list.length;
+    while (at > 0 && this.born.get(list[at - 1]!)! < n) at--;
+    list.splice(at, 0, buffer);
     this.free.set(key, list);
     this.idle++;
     this.idleBytesNow += buffer.size;
@@ -95,7 +107,7 @@ export class BufferPool {
     this.touch();
   }
 
-  /** Destroys idle buffers, least recently released first, until at most `keepBytes` stay idle. */
+  /** Destroys idle buffers until at most `keepBytes` stay idle: the least recently released size class first, its newest created buffers first. */
   trim(keepBytes = 0): void {
     for (const [key, list] of this.free) {
       if (this.idleBytesNow <= keepBytes) return;
@@ -118,8 +130,9 @@ export class BufferPool {
   }
 
   private create(size: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
-    this.created++;
-    return this.device.createBuffer({ label: `webq8:${label}`, size, usage });
+    const buffer = this.device.createBuffer({ label: `webq8:${label}`, size, usage });
+    this.born.set(buffer, this.created++);
+    return buffer;
   }
 
   /**

@@ -126,10 +126,8 @@ export function dynamicQuantizeSlices(ctx: GpuContext, x: GPUBuffer, slices: num
   const zpBytes = Math.ceil(slices / 4) * 4;
   const zeroPoint = ctx.buffers.acquire(zpBytes, STORAGE_USAGE, 'dql.zero_point');
   // Bytes are OR-ed in atomically, so the (pooled, stale) buffers must start at zero.
-  const enc = ctx.device.createCommandEncoder({ label: 'webq8:dql.slices.clear' });
-  enc.clearBuffer(y, 0, words * 4);
-  enc.clearBuffer(zeroPoint, 0, zpBytes);
-  ctx.device.queue.submit([enc.finish()]);
+  ctx.clear(y, words * 4);
+  ctx.clear(zeroPoint, zpBytes);
   const params = packUniforms(PARAMS, { n, chunk: n, parts: slices, words });
   ctx.dispatch(
     dynamicQuantizeSlicesProgram(slices),

@@ -5,6 +5,7 @@
  * ORT sessions and our kernels as GPU buffers; tests and `webq8/kernels` users may pass any device.
  */
 import { DeviceLostError, GpuError } from '../errors';
+import type { BindingCache } from './binding-cache';
 import { BufferPool, type BufferPoolOptions } from './buffer-pool';
 import { deviceCounts, trackDevice, type DeviceResourceCounts } from './gpu-resources';
 import { PipelineCache, pipelineKey } from './pipeline-cache';
@@ -15,6 +16,18 @@ export interface GpuCounters {
   dispatches: number;
   uploads: number;
   readbacks: number;
+  /** Command buffers submitted for kernel work (dispatches and clears; one per {@link GpuContext.record}); readbacks not counted. */
+  submits: number;
+  /** Bind groups created (a {@link BindingCache} reuses them across runs). */
+  bindGroups: number;
+}
+
+/** Options of {@link GpuContext.record}. */
+export interface RecordOptions {
+  /** A `timestamp-query` set of 2 or more: the recorded passes are bracketed by stamps 0 (before) and 1 (after). */
+  timestamps?: GPUQuerySet;
+  /** Bind groups and uniforms made once and reused by later recordings (one cache per plan). */
+  bindings?: BindingCache;
 }
 
 /** Options of {@link GpuContext}. */
@@ -59,7 +72,7 @@ const MAP_MODE_READ = 0x1;
 export class GpuContext {
   readonly pipelines: PipelineCache;
   readonly buffers: BufferPool;
-  readonly counters: GpuCounters = { dispatches: 0, uploads: 0, readbacks: 0 };
+  readonly counters: GpuCounters = { dispatches: 0, uploads: 0, readbacks: 0, submits: 0, bindGroups: 0 };
   /** Set once the device is lost; every later call throws {@link DeviceLostError}. */
   lostInfo: GPUDeviceLostInfo | null = null;
   /** Settles (never rejects) when the device is lost: the runtime races in-flight requests against it. */
@@ -67,7 +80,7 @@ export class GpuContext {
   /** Set by {@link invalidateNextBinding} (a test hook): the next dispatch binds a non-storage buffer. */
   private invalidNext = false;
   /** Set inside {@link record}: dispatches and clears go into this encoder, uniforms are held until it is submitted. */
-  private recording: { encoder: GPUCommandEncoder; uniforms: GPUBuffer[]; staging: GPUBuffer[] } | null = null;
+  private recording: { encoder: GPUCommandEncoder; uniforms: GPUBuffer[]; staging: GPUBuffer[]; bindings?: BindingCache | undefined } | null = null;
   /** Buffers of {@link uploadConstant}, destroyed by {@link freeConstant} or {@link dispose}. */
   private readonly constants = new Set<GPUBuffer>();
   private readonly onError = (e: Event) => {
@@ -102,8 +115,8 @@ export class GpuContext {
   }
 
   /**
-   * Encodes and submits one program. Bindings take indices 0..n-1 of group 0; `uniforms`, when
-   * given, is bound at index n.
+   * Encodes and submits one program (inside {@link record}: records it). Bindings take indices
+   * 0..n-1 of group 0; `uniforms`, when given, is bound at index n.
    */
   dispatch(program: Program, bindings: readonly (GPUBuffer | BufferBinding)[], uniforms?: ArrayBufferView): void {
     this.assertAlive();
@@ -111,19 +124,9 @@ export class GpuContext {
     const constants = program.constants ?? {};
     const key = pipelineKey(program.shaderKey, entryPoint, constants);
     const pipeline = this.pipelines.get(key, program.label, program.code, entryPoint, constants);
-    const entries: GPUBindGroupEntry[] = bindings.map((b, binding) =>
-      // A GPUBuffer has no `buffer` property; a BufferBinding does.
-      'buffer' in b ? { binding, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } } : { binding, resource: { buffer: b } },
-    );
-    if (this.invalidNext) entries[0] = this.invalidBinding();
-    let uniformBuffer: GPUBuffer | undefined;
-    if (uniforms) {
-      uniformBuffer = this.buffers.acquire(uniforms.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST, `${program.label}.uniforms`);
-      this.device.queue.writeBuffer(uniformBuffer, 0, uniforms.buffer, uniforms.byteOffset, uniforms.byteLength);
-      entries.push({ binding: bindings.length, resource: { buffer: uniformBuffer, size: align(uniforms.byteLength, 16) } });
-    }
-    const bindGroup = this.device.createBindGroup({ label: program.label, layout: pipeline.getBindGroupLayout(0), entries });
     const rec = this.recording;
+    const cache = rec?.bindings && !this.invalidNext ? rec.bindings : null;
+    const { bindGroup, pooled } = this.bindGroup(cache, key, pipeline, program.label, bindings, uniforms);
     const encoder = rec?.encoder ?? this.device.createCommandEncoder({ label: program.label });
     const pass = encoder.beginComputePass({ label: program.label });
     pass.setPipeline(pipeline);
@@ -134,12 +137,50 @@ export class GpuContext {
     this.counters.dispatches++;
     if (rec) {
       // The uniforms were written now, on the queue: their buffer must not be rewritten before the recorded work runs.
-      if (uniformBuffer) rec.uniforms.push(uniformBuffer);
+      if (pooled) rec.uniforms.push(pooled);
       return;
     }
-    this.device.queue.submit([encoder.finish()]);
+    this.submit(encoder);
     // Safe to reuse right away: later writeBuffer calls are ordered after this submit on the queue.
-    if (uniformBuffer) this.buffers.release(uniformBuffer);
+    if (pooled) this.buffers.release(pooled);
+  }
+
+  /**
+   * The bind group of a dispatch. With `cache` (a recording plan): the cached one for these buffers,
+   * made on a miss, uniforms in the cache's written-once buffers. Without: a fresh one, uniforms in a
+   * pooled buffer written now (`pooled`, for the caller to release).
+   */
+  private bindGroup(
+    cache: BindingCache | null,
+    pipelineId: string,
+    pipeline: GPUComputePipeline,
+    label: string,
+    bindings: readonly (GPUBuffer | BufferBinding)[],
+    uniforms?: ArrayBufferView,
+  ): { bindGroup: GPUBindGroup; pooled?: GPUBuffer } {
+    const entries = bindingEntries(bindings);
+    const bindUniforms = (buffer: GPUBuffer, size: number) => entries.push({ binding: bindings.length, resource: { buffer, size: align(size, 16) } });
+    if (cache) {
+      if (uniforms) bindUniforms(cache.uniform(this.device, `${label}.uniforms`, uniforms), uniforms.byteLength);
+      const { group, made } = cache.bindGroup(this.device, pipelineId, pipeline, label, entries);
+      if (made) this.counters.bindGroups++;
+      return { bindGroup: group };
+    }
+    if (this.invalidNext) entries[0] = this.invalidBinding();
+    let pooled: GPUBuffer | undefined;
+    if (uniforms) {
+      pooled = this.buffers.acquire(uniforms.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST, `${label}.uniforms`);
+      this.device.queue.writeBuffer(pooled, 0, uniforms.buffer, uniforms.byteOffset, uniforms.byteLength);
+      bindUniforms(pooled, uniforms.byteLength);
+    }
+    this.counters.bindGroups++;
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    return pooled ? { bindGroup, pooled } : { bindGroup };
+  }
+
+  private submit(encoder: GPUCommandEncoder): void {
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
   }
 
   /** Zeroes the first `bytes` of `buffer`, ordered before every later dispatch (recorded inside {@link record}). */
@@ -147,47 +188,55 @@ export class GpuContext {
     this.assertAlive();
     const encoder = this.recording?.encoder ?? this.device.createCommandEncoder({ label: 'webq8:clear' });
     encoder.clearBuffer(buffer, 0, bytes);
-    if (!this.recording) this.device.queue.submit([encoder.finish()]);
+    if (!this.recording) this.submit(encoder);
   }
 
   /**
    * Runs `fn` with every {@link dispatch} and {@link clear} recorded into one command encoder, then
    * submits it once: one submission for a run of consecutive kernel steps. Uniforms stay held and
-   * {@link upload}s are copied in order inside the encoder, so pooled buffers released and reused
-   * within `fn` are safe. `timestamps` (a `timestamp-query` set of 2 or more)
-   * brackets the recorded passes with empty passes stamping indices 0 (before) and 1 (after).
+   * {@link upload}s and {@link overwrite}s are copied in order inside the encoder, so pooled buffers
+   * released and reused within `fn` are safe. See {@link RecordOptions}.
    */
-  record<T>(fn: () => T, timestamps?: GPUQuerySet): T {
+  record<T>(fn: () => T, options: RecordOptions = {}): T {
     if (this.recording) return fn(); // nested: part of the outer recording
+    const { timestamps, bindings } = options;
     const encoder = this.device.createCommandEncoder({ label: 'webq8:recorded' });
     if (timestamps) encoder.beginComputePass({ label: 'webq8:recorded.start', timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 0 } }).end();
-    const rec = { encoder, uniforms: [] as GPUBuffer[], staging: [] as GPUBuffer[] };
+    const rec = { encoder, uniforms: [] as GPUBuffer[], staging: [] as GPUBuffer[], bindings };
     this.recording = rec;
     try {
       return fn();
     } finally {
       this.recording = null;
       if (timestamps) encoder.beginComputePass({ label: 'webq8:recorded.end', timestampWrites: { querySet: timestamps, endOfPassWriteIndex: 1 } }).end();
-      this.device.queue.submit([encoder.finish()]);
+      this.submit(encoder);
       for (const u of rec.uniforms) this.buffers.release(u);
       for (const b of rec.staging) b.destroy(); // destruction waits for the submitted copy
+      bindings?.collect();
     }
+  }
+
+  /**
+   * Writes `data` at the start of `buffer`, ordered after every dispatch made so far: a queue write,
+   * or inside {@link record} a copy from a fresh staging buffer recorded in the encoder (a queue
+   * write would land before the recorded work runs).
+   */
+  overwrite(buffer: GPUBuffer, data: ArrayBufferView): void {
+    const rec = this.recording;
+    if (!rec) return this.write(buffer, data);
+    const size = align(data.byteLength, 4);
+    const staging = this.device.createBuffer({ label: 'webq8:write.staging', size, usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+    this.write(staging, data);
+    rec.encoder.copyBufferToBuffer(staging, 0, buffer, 0, size);
+    rec.staging.push(staging);
   }
 
   /** Copies `data` into a pooled storage buffer (counted as an upload). */
   upload(data: ArrayBufferView, label: string): GPUBuffer {
     this.assertAlive();
     const buffer = this.buffers.acquire(align(data.byteLength, 4), STORAGE_USAGE, label);
-    const rec = this.recording;
-    if (rec) {
-      // Recording: the pooled buffer may still be read by recorded work, so the bytes go through a
-      // fresh staging buffer and a copy ordered in the encoder.
-      const size = align(data.byteLength, 4);
-      const staging = this.device.createBuffer({ label: 'webq8:upload.staging', size, usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-      this.write(staging, data);
-      rec.encoder.copyBufferToBuffer(staging, 0, buffer, 0, size);
-      rec.staging.push(staging);
-    } else this.write(buffer, data);
+    // Recording: the pooled buffer may still be read by recorded work, so the bytes are copied in order.
+    this.overwrite(buffer, data);
     this.counters.uploads++;
     return buffer;
   }
@@ -310,6 +359,13 @@ export class GpuContext {
     for (const b of this.constants) b.destroy();
     this.constants.clear();
   }
+}
+
+function bindingEntries(bindings: readonly (GPUBuffer | BufferBinding)[]): GPUBindGroupEntry[] {
+  return bindings.map((b, binding) =>
+    // A GPUBuffer has no `buffer` property; a BufferBinding does.
+    'buffer' in b ? { binding, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } } : { binding, resource: { buffer: b } },
+  );
 }
 
 /** Rounds `n` up to a multiple of `a`. */

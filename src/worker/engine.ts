@@ -45,6 +45,7 @@ import { checkWhenIdle, sampleRun, startServiceVerify, type ServiceVerifiedModel
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
 import { gpulessHook } from './debug-hooks';
+import { IdleSlots, measureWhenIdle } from './idle';
 
 interface LoadedModel extends ServiceVerifiedModel {
   info: ModelInfo;
@@ -65,6 +66,8 @@ interface LoadedModel extends ServiceVerifiedModel {
   busy: Promise<unknown>;
   /** Batches the decode steps of this model's generations; made at its first `generate`. */
   batcher?: DecodeBatcher;
+  /** Idle-time work (an `'auto'` model's measurements) and the requests it yields to (src/worker/idle.ts). */
+  idle: IdleSlots;
 }
 
 /** Implements the worker API. One instance per worker. */
@@ -202,6 +205,7 @@ export class Engine implements WorkerApi {
     const model = this.models.get(modelId);
     if (!model) return;
     this.models.delete(modelId);
+    model.idle.close(new DisposedError(`Model ${modelId} was disposed.`, { modelId }));
     this.pins.get(modelId)?.();
     this.pins.delete(modelId);
     await model.tail;
@@ -263,8 +267,15 @@ export class Engine implements WorkerApi {
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
     const info = describeModel(`m${this.nextId++}`, prepared, decision, adapter, meta, compileMs);
     const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve(), inflight: 0 };
-    this.models.set(info.id, { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh });
+    const model: LoadedModel = { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh, idle: new IdleSlots() };
+    this.models.set(info.id, model);
+    this.attachIdle(info.id, model);
     return info;
+  }
+
+  /** Lets an `'auto'` executor measure in the model's idle time (src/worker/idle.ts). */
+  private attachIdle(modelId: string, model: LoadedModel): void {
+    measureWhenIdle(model.executor, model.idle, (work) => this.enqueue(modelId, model, work, { idle: true }));
   }
 
   /** The GPU context on ORT's device, rebuilt (once, however many callers ask) if the device was lost. */
@@ -303,12 +314,13 @@ export class Engine implements WorkerApi {
     return [...this.models.values()].filter((m) => m.decision.backend === 'webgpu');
   }
 
-  private async rebuild(model: LoadedModel): Promise<void> {
+  private async rebuild(modelId: string, model: LoadedModel): Promise<void> {
     // A fresh GPU context first: it releases every session on the lost device (this one's too).
     if (model.decision.backend === 'webgpu') await this.getGpu();
     await model.executor.dispose();
     model.executor = await buildExecutor(model.recipe, model.decision.backend, () => this.getGpu(), model.outputsOnGpu);
     model.stale = false;
+    this.attachIdle(modelId, model);
   }
 
   /**
@@ -323,20 +335,23 @@ export class Engine implements WorkerApi {
     modelId: string,
     model: LoadedModel,
     work: (executor: Executor) => Promise<T>,
-    options: { whenItsTurn?: () => void; gpuOutputs?: boolean } = {},
+    options: { whenItsTurn?: () => void; gpuOutputs?: boolean; idle?: boolean } = {},
   ): Promise<T> {
     model.inflight++;
+    // A request holds idle work back from the moment it is queued until it settles.
+    const done = options.idle ? () => undefined : model.idle.request();
     const result = model.tail.then(async () => {
       options.whenItsTurn?.();
       if (!this.models.has(modelId)) throw new DisposedError(`Model ${modelId} was disposed while this request was queued.`, { modelId });
       if (options.gpuOutputs && model.decision.backend === 'webgpu' && !model.outputsOnGpu) [model.outputsOnGpu, model.stale] = [true, true];
-      if (model.stale) await this.rebuild(model);
+      if (model.stale) await this.rebuild(modelId, model);
       const running = work(model.executor);
       model.busy = running;
       return this.raceDeviceLoss(model, running);
     });
     model.tail = result.catch(() => undefined).then(() => settled(model.busy));
     void model.tail.then(() => {
+      done();
       model.inflight--;
       this.checkWhenIdle(modelId, model);
     });

@@ -8,7 +8,8 @@
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions } from '../kernels/registry';
-import type { GpuContext } from '../kernels/gpu-context';
+import { BindingCache } from '../kernels/binding-cache';
+import type { GpuContext, GpuCounters } from '../kernels/gpu-context';
 import type { RunCounters, RunPhases, RunStrategy, StepProfile } from '../protocol';
 import type { Backend, DType, TensorLike, ValueInfo } from '../types';
 import { ort, ortDevice } from './ort';
@@ -59,10 +60,15 @@ export interface Executor {
   inputInfo(): ValueInfo[];
   outputInfo(): ValueInfo[];
   dispose(): Promise<void>;
+  /** Decides the plan for the class of these feeds now, if the executor chooses per class (warm-up of `'auto'`). */
+  measureNow?(feeds: Record<string, TensorLike>): Promise<unknown>;
 }
 
 /** A plan prepared for one backend: sessions created, kernels prepacked. */
 export class PlanExecutor implements Executor {
+  /** Bind groups and uniforms of this plan's kernel steps, made on first use and reused by later runs. */
+  private readonly bindings = new BindingCache();
+
   private constructor(
     readonly plan: Plan,
     readonly backend: Backend,
@@ -152,7 +158,7 @@ export class PlanExecutor implements Executor {
     this.gpu?.assertAlive();
     const profile = options.profile;
     if (profile && Number.isNaN(profile.startMs)) profile.startMs = performance.now();
-    const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0 };
+    const counters: RunCounters = { uploads: 0, readbacks: 0, ortSegments: 0, kernelDispatches: 0, submits: 0, bindGroups: 0 };
     const gpuBefore = this.gpu ? { ...this.gpu.counters } : null;
     const env = new Map<string, Value>();
     for (const [name, v] of Object.entries(feeds)) env.set(name, v.where === 'gpu' ? { ...v, release: () => undefined } : v);
@@ -173,7 +179,11 @@ export class PlanExecutor implements Executor {
         const from = i;
         // Profiled: one kernel step at a time, each timed to the end of its GPU work.
         while (i < this.steps.length && !('session' in this.steps[i]!) && !(profile && i > from)) i++;
-        const { errors } = this.gpu!.guard(`kernel steps ${from}..${i - 1} of the plan`, () => this.runKernels(from, i, env, options));
+        // Recorded into one command encoder and submitted once, with this plan's bind groups.
+        const gpu = this.gpu!;
+        const { errors } = gpu.guard(`kernel steps ${from}..${i - 1} of the plan`, () =>
+          gpu.record(() => this.runKernels(from, i, env, options), { bindings: this.bindings }),
+        );
         // Handled now (Promise.all below reports it): it may reject while a later ORT step is awaited.
         errors.catch(() => undefined);
         gpuErrors.push(errors);
@@ -213,6 +223,7 @@ export class PlanExecutor implements Executor {
 
   /** Releases sessions and prepacked weights. */
   async dispose(): Promise<void> {
+    this.bindings.dispose();
     await disposeSteps(this.steps);
   }
 
@@ -290,9 +301,16 @@ export class PlanExecutor implements Executor {
     return { type: v.type, dims: v.dims, data: typedArrayFor(v.type, raw) };
   }
 
-  private withGpuCounters(c: RunCounters, before: { dispatches: number; uploads: number } | null): RunCounters {
+  private withGpuCounters(c: RunCounters, before: GpuCounters | null): RunCounters {
     if (!this.gpu || !before) return c;
-    return { ...c, kernelDispatches: this.gpu.counters.dispatches - before.dispatches, uploads: c.uploads + this.gpu.counters.uploads - before.uploads };
+    const now = this.gpu.counters;
+    return {
+      ...c,
+      kernelDispatches: now.dispatches - before.dispatches,
+      uploads: c.uploads + now.uploads - before.uploads,
+      submits: now.submits - before.submits,
+      bindGroups: now.bindGroups - before.bindGroups,
+    };
   }
 
   private findInfo(name: string, role: 'input' | 'output'): ValueInfo {

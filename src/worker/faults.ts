@@ -14,11 +14,11 @@ export function setKernelFault(on: boolean): void {
   armed = on;
 }
 
-/** A kernel step's `outputs`, the first corrupted when the fault is armed (a queue write, ordered after the kernel's dispatch). */
+/** A kernel step's `outputs`, the first corrupted when the fault is armed (a write ordered after the kernel's dispatch, recorded or not). */
 export function injectKernelFault(gpu: GpuContext, outputs: GpuTensor[]): GpuTensor[] {
   const first = outputs[0];
   if (!armed || !first) return outputs;
   const bytes = Math.max(4, Math.floor(first.buffer.size / 16) * 4);
-  gpu.device.queue.writeBuffer(first.buffer, 0, new Uint32Array(bytes / 4).fill(0x40e00000));
+  gpu.overwrite(first.buffer, new Uint32Array(bytes / 4).fill(0x40e00000));
   return outputs;
 }

@@ -99,20 +99,19 @@ export async function choosePlan(
 /** Measures the probe class at load and describes the result as the model's {@link StrategyDecision}. */
 async function probe(executor: AdaptiveExecutor, requested: StrategyRequest): Promise<StrategyDecision> {
   const later =
-    'Both plans stay compiled; each new shape class is measured on its first request and the faster plan kept for it (see model.stats().lastRun.strategy).';
+    "Both plans stay compiled; each new shape class is answered at once on its nearest measured class's plan, measured in idle time, and the faster plan kept for it (see model.stats().lastRun.strategy).";
   const feeds = probeFeeds(executor.inputInfo());
   if (!feeds)
     return { strategy: 'kernels', requested, perShape: true, reason: `The inputs have types we cannot synthesize, so nothing was measured at load. ${later}` };
-  let run;
+  let s;
   try {
-    run = await executor.run(feeds);
+    s = await executor.measureNow(feeds);
   } catch (err) {
     return { strategy: 'kernels', requested, perShape: true, reason: `Both plans failed the probe run at load (${message(err)}). ${later}` };
   }
-  const s = run.strategy!;
-  const { kernelsMs, ortMs } = s.measured;
+  const { kernelsMs, ortMs } = s.decision;
   const why =
-    s.strategy === 'kernels'
+    s.decision.strategy === 'kernels'
       ? Number.isNaN(ortMs)
         ? 'plain ORT failed the probe run'
         : `webq8's kernels ${fmt(kernelsMs)} vs ${fmt(ortMs)} for plain ORT`
@@ -120,12 +119,12 @@ async function probe(executor: AdaptiveExecutor, requested: StrategyRequest): Pr
         ? 'the kernel plan failed the probe run'
         : `plain ORT ${fmt(ortMs)} vs ${fmt(kernelsMs)} with webq8's kernels`;
   return {
-    strategy: s.strategy,
+    strategy: s.decision.strategy,
     requested,
     perShape: true,
     probeClass: s.shapeClass,
     reason: `Measured on this device at the probe shape (${s.shapeClass || 'fixed shapes'}): ${why}. ${later}`,
-    measured: s.measured,
+    measured: { kernelsMs, ortMs, runs: s.decision.runs },
   };
 }
 

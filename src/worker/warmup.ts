@@ -55,6 +55,8 @@ export async function warmUp(executor: Executor, inputs: readonly ValueInfo[], o
   const times: number[] = [];
   const t0 = performance.now();
   let stopped: WarmupInfo['stopped'] = 'runs';
+  // 'auto': the warmed class is decided now, so its first request runs on the plan kept for it.
+  if (options.runs > 0) await executor.measureNow?.(feeds).catch(() => undefined); // a failing run is reported below
   while (times.length < options.runs) {
     if (signal?.aborted) throw new AbortError('The load was aborted by its AbortSignal during warm-up.');
     if (performance.now() - t0 >= options.budgetMs) {

@@ -34,8 +34,8 @@ test('ORT → WGSL affine → ORT on one GPUDevice, checked against the CPU', as
   for (const run of result.runs) {
     expect(run.dims).toEqual([rows, cols]);
     expect(run.maxDiff).toBeLessThan(1e-4);
-    // Only the input goes up and the output comes down; the middle stays on the GPU.
-    expect(run.counters).toEqual({ uploads: 1, readbacks: 1, ortSegments: 2, kernelDispatches: 1 });
+    // Only the input goes up and the output comes down; the middle stays on the GPU. One submission for the kernel step.
+    expect(run.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 2, kernelDispatches: 1, submits: 1 });
   }
 });
 
@@ -54,8 +54,32 @@ test("a plan made only of a kernel step gets ORT's device even with no model loa
     await m1.dispose(); // no model left: the runtime still holds ORT's device
     const m2 = await loadPlan(rt, plan, { backend: 'webgpu' });
     const second = Array.from((await m2.run(x())).y!.data as Float32Array);
-    return { first, second };
+    // Three consecutive kernel steps: recorded into one command encoder, submitted once per run;
+    // their bind groups are made by the first run of a shape and reused by the next.
+    const affine = (scale: number, bias: number, input: string, output: string) => ({
+      kind: 'kernel' as const,
+      op: 'affine',
+      attrs: { scale, bias },
+      inputs: [input],
+      outputs: [output],
+    });
+    const chain = { inputs: ['x'], outputs: ['y'], steps: [affine(3, -1, 'x', 'a'), affine(0.5, 2, 'a', 'b'), affine(-2, 0, 'b', 'y')] };
+    const m3 = await loadPlan(rt, chain, { backend: 'webgpu' });
+    const runs = [];
+    for (const n of [5, 5, 5, 700, 700]) {
+      const y = Array.from(
+        (await m3.run({ x: { type: 'float32', dims: [n], data: Float32Array.from({ length: n }, (_, i) => i % 5) } })).y!.data as Float32Array,
+      );
+      runs.push({ n, head: y.slice(0, 5), counters: m3.stats().lastRun!.counters });
+    }
+    return { first, second, runs };
   });
   expect(r.first).toEqual([-1, 2, 5, 8, 11]);
   expect(r.second).toEqual([-1, 2, 5, 8, 11]);
+  for (const run of r.runs) {
+    expect(run.head).toEqual([-1, 2, 5, 8, 11].map((v) => (v * 0.5 + 2) * -2));
+    expect(run.counters).toMatchObject({ uploads: 1, readbacks: 1, ortSegments: 0, kernelDispatches: 3, submits: 1 });
+  }
+  // A new shape (5 → 700 elements) binds new pooled buffers: 3 bind groups, then none again.
+  expect(r.runs.map((run) => run.counters.bindGroups)).toEqual([3, 0, 0, 3, 0]);
 });

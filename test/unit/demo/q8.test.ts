@@ -84,10 +84,12 @@ describe('strategyRows', () => {
     ]);
     // 'auto' per shape class: the decision that ran the last input, after the load's.
     const perShape = { ...ORT, perShape: true, probeClass: 'x:1x32' };
-    const lastRun = { strategy: { strategy: 'kernels' as const, shapeClass: 'x:1x256', measured: { kernelsMs: 5, ortMs: 9, runs: 1 }, measuredNow: true } };
+    const lastRun = {
+      strategy: { strategy: 'kernels' as const, shapeClass: 'x:1x256', measured: { kernelsMs: 5, ortMs: 9, runs: 1 }, provisional: false },
+    };
     expect(strategyRows(info('webgpu', perShape), lastRun).slice(2)).toEqual([
       ['Measured', 'webq8 kernels 12.0 ms · plain ORT 10.0 ms (median of 2 timed runs each, seeded random probe input of class x:1x32, on this device)'],
-      ['This input', 'kernels for shape class x:1x256: webq8 kernels 5.0 ms · plain ORT 9.0 ms (median of 1 timed run each, measured on this request)'],
+      ['This input', 'kernels for shape class x:1x256: webq8 kernels 5.0 ms · plain ORT 9.0 ms (median of 1 timed run each, decided for this class)'],
     ]);
     expect(strategyRows(info('webgpu', { ...ORT, measured: { kernelsMs: NaN, ortMs: 3, runs: 2 } }))[2]![1]).toContain('webq8 kernels failed');
     expect(strategyRows(info('webgpu', KERNELS))[2]).toEqual(['Measured', "not measured: strategy 'kernels' was requested"]);

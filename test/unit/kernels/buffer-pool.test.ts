@@ -50,6 +50,26 @@ describe('BufferPool', () => {
     expect(pool.acquire(2048, STORAGE, 'again')).toBe(c); // what stayed is still reused
   });
 
+  it('hands out the oldest created idle buffer, so a repeated sequence of acquires gets the same buffers', () => {
+    const { device } = fakeDevice();
+    const pool = new BufferPool(device, { idleMs: 0 });
+    const run = () => {
+      const x = pool.acquire(1024, STORAGE, 'x');
+      const y = pool.acquire(1024, STORAGE, 'y');
+      pool.release(x);
+      const z = pool.acquire(1024, STORAGE, 'z');
+      const w = pool.acquire(1024, STORAGE, 'w');
+      for (const b of [y, w, z]) pool.release(b); // released in another order than acquired
+      return [x, y, z, w];
+    };
+    const first = run();
+    expect(new Set(first).size).toBe(3); // z reused x's buffer
+    const same = (got: GPUBuffer[]) => got.every((b, i) => b === first[i]); // identity, not deep equality
+    expect(same(run())).toBe(true);
+    expect(same(run())).toBe(true);
+    expect(pool.createdCount).toBe(3);
+  });
+
   it('destroys every idle buffer after idleMs without activity, and not before', () => {
     const { device, created } = fakeDevice();
     const pool = new BufferPool(device, { idleMs: 1000 });

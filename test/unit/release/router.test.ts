@@ -35,7 +35,7 @@ function replica(fn: (x: number[]) => number[]) {
       calls.push(x);
       const answer = (): RunReply => ({
         outputs: { y: { type: 'float32', dims: [1, 2], data: Float32Array.from(fn(x)) } },
-        counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0 },
+        counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0, submits: 0, bindGroups: 0 },
         timings: { queueMs: 0, runMs: 1, ortMs: 1, kernelsMs: 0, readbackMs: 0 },
       });
       return new Promise((resolve) => (state.hold ? held.push(() => resolve(answer())) : resolve(answer())));

@@ -17,7 +17,7 @@ function fakeReplica(id: string, auto?: { serviceMs: number; double?: boolean })
   const waiting: { resolve(r: RunReply): void; reject(e: unknown): void; feeds: TensorMap }[] = [];
   const reply = (outputs: TensorMap): RunReply => ({
     outputs,
-    counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0 },
+    counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0, submits: 0, bindGroups: 0 },
     timings: { queueMs: 0, runMs: 1, ortMs: 1, kernelsMs: 0, readbackMs: 0 },
   });
   const echo = (feeds: TensorMap): TensorMap => {

@@ -28,7 +28,7 @@ function fake(f: (v: number) => number = (v) => v, fail = false) {
       const hn: TensorLike = { type: 'float32', dims: [1, 2], data: h.map((v) => v + 1) };
       return {
         outputs: { y, hn },
-        counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0 },
+        counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0, submits: 0, bindGroups: 0 },
         phases: { ortMs: 0, kernelsMs: 0, readbackMs: 0 },
       };
     },
