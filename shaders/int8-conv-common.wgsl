@@ -1,14 +1,18 @@
 // Shared part of the int8 conv kernels (int8-conv-gemm.wgsl, int8-conv-direct.wgsl), appended by the
-// host after the kernel's own loop: the uniform geometry, the input and epilogue bindings, reading
-// one input byte, and writing one output element.
+// host after the kernel's own loop and before the output binding (the matmuls' int8-out-plain.wgsl,
+// or int8-out-atomic.wgsl for MODE 2, whose bytes share words): the uniform geometry, the input and
+// epilogue bindings, reading one input byte, and writing one output element.
 //
 // Layout:
 //   x      the input bytes, NCHW ([N, C, L] convs have H = 1), 4 per u32 word, low byte first.
 //   azp    x_zero_point's byte (binding of DynamicQuantizeLinear's output or a constant); 0 if absent.
 //   ascale MODE 1: the input's scale (one float32, never read back).
-//   col_f  MODE 1: w_scale[m] then bias[m] per output channel.
+//   col_f  MODE 1: w_scale[m] then bias[m] per output channel; MODE 2 (QLinearConv): the requant
+//          multiplier f32(f32(x_scale·w_scale[m]) / y_scale) then the int32 bias bits per channel.
 //   out    NCHW; MODE 0: int32 (ConvInteger), MODE 1: float32 (the fused ConvInteger → Cast → Mul
-//          (→ Add) chain, then an optional activation).
+//          (→ Add) chain, then an optional activation), MODE 2: uint8/int8 packed 4 per word, OR-ed
+//          in (the host zeroes it first): saturate(round(f32(acc + bias) · mult) + y_zp), which is
+//          onnxruntime's QLinearConv rounding (half to even, clamp after).
 // Padding positions hold x_zero_point (ONNX pads the quantized input with it), so they add nothing.
 
 override MODE: u32 = 0u;
@@ -36,15 +40,19 @@ struct Params {
   kwords: u32,  // ceil(k / 4)
   rows: u32,    // batch * oh * ow (the GEMM's M)
   a_xor: u32,   // 0x80 when x is uint8 (shifts it to int8), else 0
-  flags: u32,   // bit 0: bias (MODE 1); bits 2-3: 1 Relu (MODE 1)
-  _pad: u32,
+  flags: u32,   // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2); bits 2-3: 1 Relu (MODE 1)
+  y_zp: i32,    // output zero point (MODE 2)
 }
 
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(3) var<storage, read> azp: array<u32>;
 @group(0) @binding(4) var<storage, read> ascale: array<f32>;
-@group(0) @binding(5) var<storage, read> col_f: array<f32>;
-@group(0) @binding(6) var<storage, read_write> out: array<u32>;
+// Read as u32 so that MODE 2's int32 bias bits never pass through a float (denormals could flush).
+@group(0) @binding(5) var<storage, read> col_f: array<u32>;
+
+fn col_f32(i: u32) -> f32 {
+  return bitcast<f32>(col_f[i]);
+}
 @group(0) @binding(7) var<uniform> params: Params;
 
 // Byte `i` of x, raw (uint8 or the two's complement bits of int8).
@@ -64,15 +72,21 @@ fn zero_point() -> i32 {
 // Writes output element `o` (NCHW index) of channel `oc` from the exact int32 sum `v`.
 fn store(o: u32, oc: u32, v: i32) {
   if (MODE == 0u) {
-    out[o] = bitcast<u32>(v);
+    store_out(o, bitcast<u32>(v));
     return;
   }
-  var f = f32(v) * (ascale[0] * col_f[oc]);
+  if (MODE == 2u) {
+    let lim = select(vec2<f32>(0.0, 255.0), vec2<f32>(-128.0, 127.0), (params.flags & 2u) != 0u);
+    let q = clamp(round(f32(v + bitcast<i32>(col_f[params.m + oc])) * col_f32(oc)) + f32(params.y_zp), lim.x, lim.y);
+    or_out(o >> 2u, (bitcast<u32>(i32(q)) & 0xffu) << ((o & 3u) * 8u));
+    return;
+  }
+  var f = f32(v) * (ascale[0] * col_f32(oc));
   if ((params.flags & 1u) != 0u) {
-    f = f + col_f[params.m + oc];
+    f = f + col_f32(params.m + oc);
   }
   if (((params.flags >> 2u) & 3u) == 1u) {
     f = max(f, 0.0);
   }
-  out[o] = bitcast<u32>(f);
+  store_out(o, bitcast<u32>(f));
 }

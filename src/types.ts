@@ -461,7 +461,7 @@ export interface StrategyDecision {
 
 /** Which int8 pattern a kernel step replaced (see `model.info.placement`). */
 export type KernelPattern =
-  'quantize_dynamic' | 'MatMulInteger' | 'ConvInteger' | 'QLinearMatMul' | 'qdq' | 'qdq-weight-only' | 'MatMulNBits' | 'DynamicQuantizeLinear';
+  'quantize_dynamic' | 'MatMulInteger' | 'ConvInteger' | 'QLinearMatMul' | 'QLinearConv' | 'qdq' | 'qdq-weight-only' | 'MatMulNBits' | 'DynamicQuantizeLinear';
 
 /** A candidate node left to ORT, and why. */
 export interface Fallback {

@@ -5,13 +5,15 @@
  *   Cast(float) → Mul(Mul(x_scale, const w_scale)) [→ Add(const bias [M,1,1] | [1,M,1,1])]
  *   [→ Relu]` → one `QuantizedConv` step; the DynamicQuantizeLinear is its own step, shared by every
  *   op reading it;
- * - any other `ConvInteger` with a constant weight and a uint8 input → a `ConvInteger` step.
+ * - any other `ConvInteger` with a constant weight and a uint8 input → a `ConvInteger` step;
+ * - `QLinearConv` with constant scales, zero points, weight and bias → a `QLinearConv` step;
+ * - QDQ convs (`DequantizeLinear` on the activation and the weight): src/graph/pattern-qdq-conv.ts.
  *
  * A float `Conv` stays in ORT and says so (quantize the model's convs to run them on the kernels).
  */
 import { ONNX } from '../dtypes';
 import type { TensorLike } from '../types';
-import { matchDequantChain, zeroPoint, type MatchResult } from './match';
+import { floatVector, matchDequantChain, zeroPoint, type MatchResult } from './match';
 import { attr, attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
 
 /** The activations the `QuantizedConv` epilogue computes. */
@@ -23,7 +25,7 @@ function channelAxis(m: number, rank: number): (dims: number[]) => boolean {
 }
 
 /** The conv attributes of `n` in the kernels' form (src/kernels/conv-math.ts `ConvAttrs`). */
-function convAttrs(n: NodeProto): Record<string, unknown> {
+export function convAttrs(n: NodeProto): Record<string, unknown> {
   const ints = (name: string) => {
     const a = attr(n, name);
     return a?.ints && a.ints.length > 0 ? { [name]: a.ints.map(Number) } : {};
@@ -92,4 +94,46 @@ export function matchFloatConv(ix: GraphIndex, i: number): MatchResult {
   const rank = w ? dimsOf(w).length : 0;
   if (rank > 4) return { reason: 'float Conv with a 3-D (or larger) kernel: the int8 conv kernels take 1-D and 2-D convs' };
   return { reason: 'float Conv: the int8 conv kernels run quantized convs; quantize its weight (webq8 quantize --ops MatMul,Conv)' };
+}
+
+/** `QLinearConv` with every operand but x constant (uint8 in and out: int8 cannot cross between ORT and a kernel). */
+export function matchQLinearConv(ix: GraphIndex, i: number): MatchResult {
+  const q = ix.nodes[i]!;
+  const [x = '', xs = '', xz = '', wName = '', ws = '', wz, ys = '', yz = '', b] = q.input ?? [];
+  for (const [name, what] of [
+    [xs, 'x_scale'],
+    [xz, 'x_zero_point'],
+    [ys, 'y_scale'],
+    [yz, 'y_zero_point'],
+  ] as const)
+    if (!ix.constants.has(name)) return { reason: `${what} is not a constant` };
+  const w = ix.constants.get(wName);
+  if (!w || (w.dataType !== ONNX.UINT8 && w.dataType !== ONNX.INT8)) return { reason: `weight w "${wName}" is not an int8/uint8 constant` };
+  const wDims = dimsOf(w);
+  if (wDims.length !== 3 && wDims.length !== 4) return { reason: `weight w has dims ${JSON.stringify(wDims)}; the conv kernels take 1-D and 2-D convs` };
+  const m = wDims[0]!;
+  if (ix.constants.get(xz)!.dataType !== ONNX.UINT8) return { reason: 'input x is int8 (int8 cannot cross between ORT and a kernel)' };
+  if (ix.constants.get(yz)!.dataType !== ONNX.UINT8) return { reason: 'output y is int8 (int8 cannot cross between ORT and a kernel)' };
+  const wScale = floatVector(ix, ws, m, 'w_scale');
+  if (typeof wScale === 'string') return { reason: wScale };
+  const wZp = zeroPoint(ix, wz, m, w.dataType ?? undefined, 'w_zero_point');
+  if (typeof wZp === 'string') return { reason: wZp };
+  const bias = b ? ix.constants.get(b) : undefined;
+  if (b && (!bias || bias.dataType !== ONNX.INT32 || toTensor(bias).data.length !== m))
+    return { reason: `bias B "${b}" is not an int32 constant of M = ${m} values` };
+  const constants: Record<string, TensorLike> = {
+    w: toTensor(w),
+    x_scale: toTensor(ix.constants.get(xs)!),
+    x_zero_point: toTensor(ix.constants.get(xz)!),
+    w_scale: wScale,
+    y_scale: toTensor(ix.constants.get(ys)!),
+    y_zero_point: toTensor(ix.constants.get(yz)!),
+    ...(wZp ? { w_zero_point: wZp } : {}),
+    ...(bias ? { B: toTensor(bias) } : {}),
+  };
+  return {
+    pattern: 'QLinearConv',
+    nodes: [i],
+    steps: [{ kind: 'kernel', op: 'QLinearConv', attrs: convAttrs(q), constants, inputs: [x], outputs: [q.output?.[0] ?? ''] }],
+  };
 }

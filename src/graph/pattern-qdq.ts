@@ -15,7 +15,7 @@ import { attr, attrInt, dimsOf, toTensor, type GraphIndex, type TensorProto } fr
 import { ONNX } from '../dtypes';
 import { floatVector, int8Weight, soleConsumer, zeroPoint, type MatchResult } from './match';
 
-const HOIST_SUFFIX = '::webq8';
+export const HOIST_SUFFIX = '::webq8';
 
 /** Matches the QDQ pattern at MatMul node `i`; undefined when the MatMul is not QDQ at all. */
 export function matchQdq(ix: GraphIndex, i: number, types: Map<string, number>): MatchResult | undefined {
@@ -94,7 +94,7 @@ function matchWeightOnly(ix: GraphIndex, i: number, dqW: number, weight: TensorP
   return { pattern: 'qdq-weight-only', nodes, steps: [step] };
 }
 
-function nodeAt(ix: GraphIndex, value: string, op: string): number | undefined {
+export function nodeAt(ix: GraphIndex, value: string, op: string): number | undefined {
   const p = ix.producer.get(value);
   const n = p === undefined ? undefined : ix.nodes[p];
   return n && n.opType === op && !n.domain ? p : undefined;

@@ -7,7 +7,9 @@
  * - a `MatMulInteger` with a constant weight that is not part of that chain → `MatMulInteger` step;
  * - `QLinearMatMul` with constant scales, zero points and weight → `QLinearMatMul` step;
  * - QDQ `QuantizeLinear → DequantizeLinear → MatMul(·, DequantizeLinear(const W))` → a
- *   `QuantizedMatMul` step reading the quantized activation (src/graph/pattern-qdq.ts).
+ *   `QuantizedMatMul` step reading the quantized activation (src/graph/pattern-qdq.ts);
+ * - the conv patterns (ConvInteger, QLinearConv, QDQ Conv): src/graph/pattern-conv.ts and
+ *   src/graph/pattern-qdq-conv.ts.
  *
  * Anything else that looks like one of these and does not fit a kernel contract stays in ORT, with
  * the reason recorded. int8 (signed) activations never cross between ORT and a kernel: ORT's WebGPU
@@ -16,10 +18,11 @@
 import { ONNX } from '../dtypes';
 import type { Fallback, TensorLike } from '../types';
 import { floatVector, int8Weight, lastAxis, matchDequantChain, nodeName, zeroPoint, type KernelGroup, type Matches, type MatchResult } from './match';
-import { matchConvInteger, matchFloatConv } from './pattern-conv';
+import { matchConvInteger, matchFloatConv, matchQLinearConv } from './pattern-conv';
 import { dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
 import { matchMatMulNBits } from './pattern-nbits';
 import { matchQdq } from './pattern-qdq';
+import { matchQdqConv } from './pattern-qdq-conv';
 
 /** Activations the `QuantizedMatMul` epilogue computes (src/kernels/int8-ops.ts), by ONNX op type. */
 const MATMUL_ACTIVATIONS: Readonly<Record<string, 'relu' | 'tanh'>> = { Relu: 'relu', Tanh: 'tanh' };
@@ -54,7 +57,8 @@ export function matchPatterns(ix: GraphIndex, types: Map<string, number>): Match
       }
       record(i, r);
     } else if (n.opType === 'QLinearMatMul') record(i, matchQLinearMatMul(ix, i));
-    else if (n.opType === 'Conv') record(i, matchFloatConv(ix, i));
+    else if (n.opType === 'QLinearConv') record(i, matchQLinearConv(ix, i));
+    else if (n.opType === 'Conv') record(i, matchQdqConv(ix, i, types) ?? matchFloatConv(ix, i));
     else if (n.opType === 'MatMul') {
       const r = matchQdq(ix, i, types);
       if (r) record(i, r);

@@ -1,6 +1,7 @@
 /**
  * The int8 conv plan steps, as kernel factories (registered by `registerBuiltinKernels()`):
- * `ConvInteger` and `QuantizedConv` (ConvInteger → Cast → Mul (→ Add bias) fused). Each prepares its
+ * `ConvInteger`, `QuantizedConv` (ConvInteger → Cast → Mul (→ Add bias) fused) and `QLinearConv`
+ * (requantized uint8/int8 output). Each prepares its
  * constant weight once for its loop (src/kernels/int8-conv.ts); `run` only dispatches. Attrs: the
  * ONNX conv attributes in {@link ConvAttrs} form, `variant` (`'auto'` default, `'dp4a'`,
  * `'portable'`: the GEMM's arithmetic) and `layout` (`'gemm'` | `'direct'`; default by shape, see
@@ -11,7 +12,7 @@ import type { TensorLike } from '../types';
 import type { ConvAttrs } from './conv-math';
 import type { GpuContext } from './gpu-context';
 import { defaultConvKernel, int8Conv, uploadConvWeights, type GpuConvWeights, type Int8ConvEpilogue, type Int8ConvKernel } from './int8-conv';
-import type { Int8Type, IntTensor } from './int8-math';
+import { requantMultiplier, type Int8Type, type IntTensor } from './int8-math';
 import { resolveVariant, type Int8VariantRequest } from './int8-matmul';
 import type { GpuTensor, KernelFactory, KernelStepDef, PreparedKernel } from './registry';
 
@@ -120,8 +121,51 @@ const quantizedConvStep: KernelFactory = (ctx, def) => {
   });
 };
 
+function positiveScalar(def: KernelStepDef, name: string): number {
+  const t = def.constants?.[name];
+  const v = t && t.type === 'float32' && t.data.length === 1 ? Number(t.data[0]) : NaN;
+  if (!(v > 0 && Number.isFinite(v))) throw new KernelError(`QLinearConv: "${name}" must be one positive float32 constant.`, { op: def.op, name });
+  return v;
+}
+
+/**
+ * `QLinearConv` — inputs: `[x: uint8|int8 [N, C, (H,) W]]`. Constants (ONNX names): `w`, `x_scale`,
+ * `x_zero_point`, `w_scale` (scalar or `[M]`), `w_zero_point` (scalar or `[M]`), `y_scale`,
+ * `y_zero_point` (its type is the output type), `B` (int32 `[M]`, optional). Attrs: as ConvInteger.
+ * Output: `[y: uint8|int8]` = saturate(round(f32(Y + B[m]) · f32(f32(x_scale·w_scale[m]) / y_scale)) + y_zp),
+ * onnxruntime's requantization (round half to even).
+ */
+const qlinearConvStep: KernelFactory = (ctx, def) => {
+  const xScale = positiveScalar(def, 'x_scale');
+  const yScale = positiveScalar(def, 'y_scale');
+  const { attrs, variant, weights, m } = prepareConv(ctx, def, 'w');
+  const fail = (msg: string): never => {
+    weights.dispose();
+    throw new KernelError(`QLinearConv: ${msg}`, { op: def.op });
+  };
+  const wScale = floatConst(def, 'w_scale', m) ?? fail('the constant "w_scale" is missing; put it in the step\'s constants.');
+  const bias = def.constants?.B;
+  if (bias && (bias.type !== 'int32' || bias.data.length !== m)) fail(`B must be int32 with M = ${m} values, and it is ${bias.type} with ${bias.data.length}.`);
+  const xZp = intConst(def, 'x_zero_point');
+  const yZpT = intConst(def, 'y_zero_point');
+  if ((xZp?.data.length ?? 1) !== 1 || (yZpT?.data.length ?? 1) !== 1) fail('x_zero_point and y_zero_point must be one value each.');
+  const colF = new Uint32Array(2 * m);
+  const mult = new Float32Array(colF.buffer, 0, m);
+  for (let j = 0; j < m; j++) mult[j] = requantMultiplier(xScale, wScale, yScale, j);
+  if (bias) new Int32Array(colF.buffer, 4 * m, m).set(bias.data as Int32Array);
+  const colBuf = ctx.uploadConstant(colF, 'int8.conv.requant');
+  const zpBuf = ctx.uploadConstant(new Uint32Array([xZp ? Number(xZp.data[0]) & 0xff : 0]), 'int8.conv.xzp');
+  const epilogue: Int8ConvEpilogue = { kind: 'requant', colF: colBuf, yZp: yZpT ? Number(yZpT.data[0]) : 0, yType: yZpT?.type ?? 'uint8' };
+  return prepared(weights, [colBuf, zpBuf], ctx, (inputs) => {
+    const x = xInput('QLinearConv', inputs[0]);
+    const out = int8Conv(ctx, { x: x.buffer, xType: x.type, xDims: x.dims, xZp: zpBuf, weights, attrs, epilogue, variant });
+    return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
+  });
+};
+
 /** The int8 conv plan ops and their factories. */
 export const CONV_KERNELS: Readonly<Record<string, KernelFactory>> = {
   ConvInteger: convIntegerStep,
   QuantizedConv: quantizedConvStep,
+  QLinearConv: qlinearConvStep,
 };

@@ -1,6 +1,6 @@
 /**
- * Host side of the int8 conv kernels: ConvInteger (int32 out) and the fused dequantize epilogue
- * (float32 out). Two loops share shaders/int8-conv-common.wgsl: the implicit GEMM
+ * Host side of the int8 conv kernels: ConvInteger (int32 out), the fused dequantize epilogue
+ * (float32 out) and QLinearConv's requantization (uint8/int8 out). Two loops share shaders/int8-conv-common.wgsl: the implicit GEMM
  * (int8-conv-gemm.wgsl, with the matmuls' dp4a or portable arithmetic and their weight packing,
  * one matrix per group) and the direct loop (int8-conv-direct.wgsl) for depthwise convs.
  */
@@ -9,6 +9,8 @@ import portable from '../../shaders/int8-portable.wgsl?raw';
 import common from '../../shaders/int8-conv-common.wgsl?raw';
 import direct from '../../shaders/int8-conv-direct.wgsl?raw';
 import gemm from '../../shaders/int8-conv-gemm.wgsl?raw';
+import outAtomic from '../../shaders/int8-out-atomic.wgsl?raw';
+import outPlain from '../../shaders/int8-out-plain.wgsl?raw';
 import { KernelError } from '../errors';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-math';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
@@ -38,7 +40,11 @@ export interface GpuConvWeights {
 export type Int8ConvEpilogue =
   | { kind: 'int32' }
   /** `f32(Y) · (a_scale · w_scale[m]) (+ bias[m])`, then Relu when asked; `colF` = w_scale[M] then bias[M]. */
-  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean; relu?: boolean };
+  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean; relu?: boolean }
+  /** QLinearConv: `saturate(round(f32(Y + bias[m]) · mult[m]) + yZp)`; `colF` = mult[M] then the int32 bias bits[M]. */
+  | { kind: 'requant'; colF: GPUBuffer; yZp: number; yType: Int8Type };
+
+const MODES = { int32: 0, float32: 1, requant: 2 } as const;
 
 /**
  * The loop webq8 picks for a weight: direct for depthwise-like convs (one input channel per group,
@@ -123,7 +129,7 @@ const PARAMS = [
   ['rows', 'u32'],
   ['a_xor', 'u32'],
   ['flags', 'u32'],
-  ['_pad', 'u32'],
+  ['y_zp', 'i32'],
 ] as const satisfies UniformLayout;
 
 /** Pixels per GEMM invocation (`TILE_ROWS` in int8-conv-gemm.wgsl). */
@@ -133,12 +139,14 @@ const DIRECT_WG = 64;
 
 /** The program of `kernel` for one conv of geometry `g`. */
 export function int8ConvProgram(kernel: Int8ConvKernel, g: ConvGeometry, mode: Int8ConvEpilogue['kind'], rowsum: boolean): Program {
-  const MODE = mode === 'int32' ? 0 : 1;
+  const MODE = MODES[mode];
+  // MODE 2's bytes share words (OR-ed in): the atomic output binding; else plain stores.
+  const [out, q] = mode === 'requant' ? [outAtomic, '-q'] : [outPlain, ''];
   if (kernel.layout === 'direct') {
     return {
-      shaderKey: 'int8-conv-direct',
+      shaderKey: `int8-conv-direct${q}`,
       label: 'webq8:int8.conv.direct',
-      code: `${direct}\n${common}`,
+      code: `${direct}\n${common}\n${out}`,
       constants: { MODE, WG: DIRECT_WG },
       workgroups: spreadWorkgroups(Math.ceil((g.batch * g.m * g.oh * g.ow) / DIRECT_WG)),
     };
@@ -150,10 +158,10 @@ export function int8ConvProgram(kernel: Int8ConvKernel, g: ConvGeometry, mode: I
       `int8 conv: ${rows} output pixels and ${g.group} groups need ${workgroups.join('x')} workgroups, over WebGPU's ${MAX_WORKGROUPS_PER_DIM} per dimension; split the batch or the image.`,
     );
   return {
-    shaderKey: `int8-conv-gemm-${kernel.variant}`,
+    shaderKey: `int8-conv-gemm-${kernel.variant}${q}`,
     label: `webq8:int8.conv.gemm-${kernel.variant}`,
     // The arithmetic file goes first: a `requires` directive must open the module.
-    code: `${kernel.variant === 'dp4a' ? dp4a : portable}\n${gemm}\n${common}`,
+    code: `${kernel.variant === 'dp4a' ? dp4a : portable}\n${gemm}\n${common}\n${out}`,
     constants: { MODE, WG_X: GEMM_WG[0], WG_Y: GEMM_WG[1], ROWSUM: rowsum ? 1 : 0 },
     workgroups,
   };
@@ -176,7 +184,7 @@ export interface Int8ConvArgs {
 /** Output of {@link int8Conv}: a pooled buffer the caller owns. */
 export interface Int8ConvOutput {
   buffer: GPUBuffer;
-  type: 'int32' | 'float32';
+  type: 'int32' | 'float32' | Int8Type;
   dims: number[];
 }
 
@@ -189,8 +197,10 @@ export function int8Conv(ctx: GpuContext, args: Int8ConvArgs): Int8ConvOutput {
   const kernel: Int8ConvKernel = w.layout === 'direct' ? { layout: 'direct' } : { layout: 'gemm', variant: args.variant };
   const ep = args.epilogue;
   const program = int8ConvProgram(kernel, g, ep.kind, w.rowsum);
-  const bytes = g.batch * g.m * g.oh * g.ow * 4;
+  const count = g.batch * g.m * g.oh * g.ow;
+  const bytes = ep.kind === 'requant' ? Math.ceil(count / 4) * 4 : count * 4;
   const out = ctx.buffers.acquire(bytes, STORAGE_USAGE, `int8.conv.${ep.kind}`);
+  if (ep.kind === 'requant') ctx.clear(out, bytes);
   const zeros = zeroBuffer(ctx);
   const params = packUniforms(PARAMS, {
     batch: g.batch,
@@ -215,16 +225,17 @@ export function int8Conv(ctx: GpuContext, args: Int8ConvArgs): Int8ConvOutput {
     kwords: Math.ceil(g.k / 4),
     rows: g.batch * g.oh * g.ow,
     a_xor: args.xType === 'uint8' ? 0x80 : 0,
-    flags: ep.kind === 'float32' ? (ep.bias ? 1 : 0) | (ep.relu ? 4 : 0) : 0,
+    flags: ep.kind === 'float32' ? (ep.bias ? 1 : 0) | (ep.relu ? 4 : 0) : ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0,
+    y_zp: ep.kind === 'requant' ? ep.yZp : 0,
   });
   const bindings = [
     args.x,
     ...w.buffers,
     args.xZp ?? zeros,
     ep.kind === 'float32' ? ep.aScale : zeros,
-    ep.kind === 'float32' ? ep.colF : zeros,
+    ep.kind === 'int32' ? zeros : ep.colF,
     { buffer: out, size: bytes },
   ];
   ctx.dispatch(program, bindings, params);
-  return { buffer: out, type: ep.kind, dims: g.outDims };
+  return { buffer: out, type: ep.kind === 'requant' ? ep.yType : ep.kind, dims: g.outDims };
 }

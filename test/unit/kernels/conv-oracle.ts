@@ -27,7 +27,7 @@ function explicitPads(a: ConvAttrs, spatial: number[], kernel: number[]): number
   return [...begin, ...totals.map((t, i) => t - (begin[i] as number))];
 }
 
-function onnxAttrs(a: ConvAttrs, spatial: number[], kernel: number[]): NodeSpec['attrs'] {
+export function onnxAttrs(a: ConvAttrs, spatial: number[], kernel: number[]): NodeSpec['attrs'] {
   const pads = a.autoPad ? explicitPads(a, spatial, kernel) : a.pads;
   return {
     ...(a.dilations ? { dilations: [...a.dilations] } : {}),
