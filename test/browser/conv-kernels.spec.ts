@@ -2,14 +2,14 @@
 // portable, GEMM dp4a where the browser has it) runs the same cases, bit-exact against ONNX's
 // conformance data, the CPU reference (src/kernels/conv-reference.ts, from /dist/kernels.js) and
 // onnxruntime-web's own WASM ConvInteger (test/unit/kernels/conv-oracle.ts). Cases are generated
-// in Node (conv-cases.ts) and run in few page.evaluate calls. Run `npm run build` first.
-import { expect, test, type Page } from '@playwright/test';
+// in Node (conv-cases.ts) and run in few page.evaluate calls, in the worker's kernel page
+// (kernel-fixture.ts). Run `npm run build` first.
+import type { Page } from '@playwright/test';
 import { convOracle } from '../unit/kernels/conv-oracle';
 import { convOutputElements, randomConvCases } from '../unit/kernels/conv-cases';
-import { installKernelHarness } from '../unit/kernels/browser-harness';
 import { installConvHarness } from '../unit/kernels/conv-harness';
 import { convAttrsOf, convOnnxCases } from '../unit/kernels/onnx-cases';
-import { installOrtRunner } from '../unit/kernels/ort-runner';
+import { expect, oracle, test } from './kernel-fixture';
 
 /** Fused epilogue tolerance: 8 float32 ulps relative (the GPU computes the same ops in the same order). */
 const FLOAT_TOL = 2 ** -20;
@@ -17,14 +17,13 @@ const FLOAT_TOL = 2 ** -20;
 const random = randomConvCases(1000, 20261207);
 const fusedCases = randomConvCases(30, 777);
 
+/** Installs the conv harness on the worker's kernel page (once); resolves to the loops this browser runs. */
 async function open(page: Page): Promise<string[]> {
-  await page.goto('/test/browser/blank.html');
-  await page.evaluate(installKernelHarness);
-  await page.evaluate(installConvHarness);
+  if (!(await page.evaluate(() => !!window.__conv))) await page.evaluate(installConvHarness);
   return page.evaluate(() => window.__conv.kernels());
 }
 
-test('ONNX ConvInteger conformance cases are bit-exact on every loop', async ({ page }) => {
+test('ONNX ConvInteger conformance cases are bit-exact on every loop', async ({ kernelPage: page }) => {
   const kernels = await open(page);
   const cases = convOnnxCases();
   const attrs = cases.map((c) => convAttrsOf(c) as Record<string, unknown>);
@@ -34,18 +33,16 @@ test('ONNX ConvInteger conformance cases are bit-exact on every loop', async ({ 
 });
 
 test('1000 seeded random convs (1-D/2-D, groups, depthwise, strides, pads, auto_pad, dilations, dtypes, zero points) are bit-exact with the reference and onnxruntime on every loop', async ({
-  page,
+  kernelPage: page,
 }) => {
   test.setTimeout(300_000);
   const kernels = await open(page);
   expect(kernels.slice(0, 2)).toEqual(['direct', 'gemm/portable']);
-  await page.evaluate(installOrtRunner);
-  const t0 = Date.now();
-  const ort = await page.evaluate((models) => window.__ort.run('conv', models), convOracle(random));
+  const ort = await oracle(page, 'conv', convOracle(random));
   expect(ort.cases).toBe(random.length);
   const t1 = Date.now();
   const r = await page.evaluate((random) => window.__conv.random(random, 'conv'), random);
-  console.log(`onnxruntime oracle: ${ort.cases} cases in ${ort.nodes} nodes, ${ort.sessions} sessions, ${t1 - t0} ms; GPU: ${Date.now() - t1} ms`);
+  console.log(`GPU: ${Date.now() - t1} ms`);
   expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
   const elements = random.reduce((n, c) => n + convOutputElements(c), 0);
   for (const kname of kernels) expect(r.compared[kname]).toEqual({ ref: elements, ort: elements, cases: random.length });
@@ -58,7 +55,7 @@ test('1000 seeded random convs (1-D/2-D, groups, depthwise, strides, pads, auto_
   expect(has((c) => c.attrs.dilations!.some((d) => d > 1))).toBeGreaterThan(200);
 });
 
-test('DynamicQuantizeLinear → QuantizedConv (scales, bias, Relu) matches the unfused chain within 2^-20 on every loop', async ({ page }) => {
+test('DynamicQuantizeLinear → QuantizedConv (scales, bias, Relu) matches the unfused chain within 2^-20 on every loop', async ({ kernelPage: page }) => {
   const kernels = await open(page);
   const r = await page.evaluate(({ cases, tol }) => window.__conv.fused(cases, tol), { cases: fusedCases, tol: FLOAT_TOL });
   expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);

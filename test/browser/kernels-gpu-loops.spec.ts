@@ -3,13 +3,13 @@
 // passing the kernel (MatMulInteger, int32) or by the `setInt8KernelOverride` hook (the registered
 // QLinearMatMul and DQL → QuantizedMatMul ops). int32 and requantized outputs are bit-exact against
 // the CPU reference and onnxruntime-web's WASM kernels, and the spec checks how many elements were
-// compared. Run `npm run build` first.
-import { expect, test, type Page } from '@playwright/test';
+// compared. The page and its compiled pipelines belong to the worker (kernel-fixture.ts). Run
+// `npm run build` first.
+import type { Page } from '@playwright/test';
 import type { Int8Kernel } from '../../src/kernels/int8-matmul';
-import { installKernelHarness } from '../unit/kernels/browser-harness';
 import { gpuLoopCases, outputElements, quantizedCases, type MatmulCase } from '../unit/kernels/int8-cases';
 import { matmulOracle, qlinearOracle } from '../unit/kernels/ort-oracle';
-import { installOrtRunner } from '../unit/kernels/ort-runner';
+import { expect, oracle, test } from './kernel-fixture';
 
 const FLOAT_TOL = 2 ** -20;
 // WEBQ8_GPU_LOOP_CASES: fewer cases for a quick local check (the suite's number is 1200).
@@ -35,19 +35,16 @@ const SHARE = { dp4a: 1, portable: 4 } as const;
 
 const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);
 
-async function open(page: Page, oracle: keyof typeof models): Promise<void> {
-  await page.goto('/test/browser/blank.html');
-  await page.evaluate(installKernelHarness);
-  await page.evaluate(installOrtRunner);
-  const r = await page.evaluate(({ name, m }) => window.__ort.run(name, m), { name: oracle, m: models[oracle] });
-  expect(r.cases).toBe(oracle === 'loops' ? cases.length : quantized.qlinear.length);
+async function open(page: Page, name: keyof typeof models): Promise<void> {
+  const r = await oracle(page, name, models[name]);
+  expect(r.cases).toBe(name === 'loops' ? cases.length : quantized.qlinear.length);
 }
 
 for (const variant of ['dp4a', 'portable'] as const) {
   test.describe(variant, () => {
     test.describe.configure({ mode: 'parallel' });
     test(`split-K GEMV (off and on) and tiled GEMM: ${COUNT} / ${SHARE[variant]} seeded MatMulInteger cases (M 1…70, K and N off multiples of 4) are bit-exact with the reference and onnxruntime`, async ({
-      page,
+      kernelPage: page,
     }) => {
       test.setTimeout(900_000); // about 3 minutes on a quiet 2-core machine; much more under load
       await open(page, 'loops');
@@ -60,7 +57,9 @@ for (const variant of ['dp4a', 'portable'] as const) {
       expect(r.kernels.sort()).toEqual([`${variant}/gemm 16x16 r4`, `${variant}/splitk 4x8 r3 s1 l2`, `${variant}/splitk 4x8 r3 s3 l2`]);
     });
 
-    test('QLinearMatMul and DQL → QuantizedMatMul through split-K and the GEMM (forced by the hook) match the reference and onnxruntime', async ({ page }) => {
+    test('QLinearMatMul and DQL → QuantizedMatMul through split-K and the GEMM (forced by the hook) match the reference and onnxruntime', async ({
+      kernelPage: page,
+    }) => {
       test.setTimeout(300_000);
       await open(page, 'qlinear');
       const q = elements(quantized.qlinear.map((c) => c.o));

@@ -4,13 +4,12 @@
 // onnxruntime-web's own WASM kernels (test/unit/kernels/ort-oracle.ts: an implementation nobody
 // here wrote); the fused float epilogue within FLOAT_TOL relative of the reference. The seeded cases
 // are generated in Node (int8-cases.ts) and batched into few page.evaluate calls because the adapter
-// runs on the CPU. Run `npm run build` first.
-import { expect, test, type Page } from '@playwright/test';
+// runs on the CPU; the page, its GpuContext (compiled pipelines) and the oracle's answers belong to
+// the worker (kernel-fixture.ts). Run `npm run build` first.
 import { int8OnnxCases } from '../unit/kernels/onnx-cases';
-import { installKernelHarness } from '../unit/kernels/browser-harness';
+import { expect, oracle as runOracle, test } from './kernel-fixture';
 import { dqlInputs, largeKCases, outputElements, quantizedCases, randomMatmulCases, type MatmulCase } from '../unit/kernels/int8-cases';
 import { dqlOracle, dqlOracleCovers, matmulOracle, qlinearOracle, type OracleModel } from '../unit/kernels/ort-oracle';
-import { installOrtRunner } from '../unit/kernels/ort-runner';
 
 /** Fused epilogue tolerance: 8 float32 ulps relative (the GPU computes the same ops in the same order). */
 const FLOAT_TOL = 2 ** -20;
@@ -27,34 +26,23 @@ const oracles: Record<string, OracleModel[]> = {
   dql: dqlOracle(dql),
 };
 
-async function open(page: Page): Promise<void> {
-  await page.goto('/test/browser/blank.html');
-  await page.evaluate(installKernelHarness);
-}
-
-/** Runs the ORT oracle models of `name` in the page; its answers stay there for the harness. */
-async function oracle(page: Page, name: string): Promise<{ sessions: number; nodes: number; cases: number }> {
-  const t0 = Date.now();
-  await page.evaluate(installOrtRunner);
-  const r = await page.evaluate(({ name, models }) => window.__ort.run(name, models), { name, models: oracles[name]! });
-  console.log(`onnxruntime oracle "${name}": ${r.cases} cases in ${r.nodes} subgraphs, ${r.sessions} sessions, ${Date.now() - t0} ms`);
-  return r;
-}
+/** Runs the ORT oracle models of `name` in the page (once per worker); its answers stay there for the harness. */
+const oracle = (page: import('@playwright/test').Page, name: string) => runOracle(page, name, oracles[name]!);
 
 /** Output elements of matmul cases, computed here from the shapes (the page counts what it compared). */
 const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);
 
 for (const variant of ['dp4a', 'portable'] as const) {
   test.describe(variant, () => {
-    test.beforeEach(async ({ page }) => open(page));
-
-    test('ONNX conformance cases are bit-exact through the registered ops', async ({ page }) => {
+    test('ONNX conformance cases are bit-exact through the registered ops', async ({ kernelPage: page }) => {
       const results = await page.evaluate(({ variant, cases }) => window.__int8.conformance(variant, cases), { variant, cases });
       expect(results.map((r) => r.name)).toHaveLength(cases.length);
       for (const r of results) expect(r.mismatches, `${r.name}: ${r.detail}`).toEqual([]);
     });
 
-    test('1200 seeded random MatMulInteger shapes/zero points/dtypes/layouts are bit-exact with the reference and onnxruntime', async ({ page }) => {
+    test('1200 seeded random MatMulInteger shapes/zero points/dtypes/layouts are bit-exact with the reference and onnxruntime', async ({
+      kernelPage: page,
+    }) => {
       test.setTimeout(300_000); // 1200 cases on the GPU, plus the oracle
       const ort = await oracle(page, 'random');
       const r = await page.evaluate(({ variant, random }) => window.__int8.randomMatmul(variant, random, 'random'), { variant, random });
@@ -65,7 +53,7 @@ for (const variant of ['dp4a', 'portable'] as const) {
       expect(r.layouts.sort()).toEqual(['gemv', 'tiled', 'wide']);
     });
 
-    test('K up to 8192, N and K off every multiple, batched A and B', async ({ page }) => {
+    test('K up to 8192, N and K off every multiple, batched A and B', async ({ kernelPage: page }) => {
       await oracle(page, 'large');
       const r = await page.evaluate(({ variant, large }) => window.__int8.largeK(variant, large, 'large'), { variant, large });
       expect(r.failures, JSON.stringify(r.failures)).toEqual([]);
@@ -74,7 +62,7 @@ for (const variant of ['dp4a', 'portable'] as const) {
     });
 
     test('QLinearMatMul (uint8 and int8 out) is bit-exact with the reference and onnxruntime; fused DQL → QuantizedMatMul within tolerance', async ({
-      page,
+      kernelPage: page,
     }) => {
       test.setTimeout(300_000); // 300 cases on the GPU, plus the oracle
       await oracle(page, 'qlinear');
@@ -89,7 +77,7 @@ for (const variant of ['dp4a', 'portable'] as const) {
       expect(r.fused).toBe(quantized.fused.reduce((n, c) => n + c.m * (c.o.b.dims[1] as number), 0));
     });
 
-    test('bad shapes and arguments raise KernelError with a fix', async ({ page }) => {
+    test('bad shapes and arguments raise KernelError with a fix', async ({ kernelPage: page }) => {
       const errors = await page.evaluate(({ variant }) => window.__int8.errors(variant), { variant });
       expect(errors).toEqual([
         expect.stringMatching(/KERNEL_INVALID: .*K = 3 but B has K = 4/),
@@ -102,8 +90,7 @@ for (const variant of ['dp4a', 'portable'] as const) {
   });
 }
 
-test('kernel choice is measured once per shape class, exposed, and honours a forced variant', async ({ page }) => {
-  await open(page);
+test('kernel choice is measured once per shape class, exposed, and honours a forced variant', async ({ kernelPage: page }) => {
   const r = await page.evaluate(() => window.__int8.tuning());
   const gemvs = (v: string) => [`${v}/gemv 64x4`, `${v}/gemv 32x8`, `${v}/gemv 16x1`];
   expect(r.before).toBe(r.fallback); // the default before measuring
@@ -115,9 +102,9 @@ test('kernel choice is measured once per shape class, exposed, and honours a for
 });
 
 test.describe('DynamicQuantizeLinear', () => {
-  test.beforeEach(async ({ page }) => open(page));
-
-  test('bit-exact with the reference and onnxruntime incl. all-zero, constant, negative-only, ties, NaN/Inf policy and large inputs', async ({ page }) => {
+  test('bit-exact with the reference and onnxruntime incl. all-zero, constant, negative-only, ties, NaN/Inf policy and large inputs', async ({
+    kernelPage: page,
+  }) => {
     await oracle(page, 'dql');
     const r = await page.evaluate(({ dql }) => window.__int8.dynamicQuantize(dql, 'dql'), { dql });
     expect(r.failures, JSON.stringify(r.failures.slice(0, 3))).toEqual([]);
@@ -136,7 +123,7 @@ test.describe('DynamicQuantizeLinear', () => {
   });
 
   for (const variant of ['dp4a', 'portable'] as const) {
-    test(`${variant}: per slice (a batched decode step) equals each slice quantized and multiplied alone, bit for bit`, async ({ page }) => {
+    test(`${variant}: per slice (a batched decode step) equals each slice quantized and multiplied alone, bit for bit`, async ({ kernelPage: page }) => {
       // 37: slices that do not start on 4-byte words; 64 × 5: several zero points in one word.
       for (const [slices, k, n] of [
         [3, 37, 12],
@@ -150,7 +137,7 @@ test.describe('DynamicQuantizeLinear', () => {
     });
   }
 
-  test('keeps scale and zero point on the GPU: DQL + QuantizedMatMul needs no readback', async ({ page }) => {
+  test('keeps scale and zero point on the GPU: DQL + QuantizedMatMul needs no readback', async ({ kernelPage: page }) => {
     const readbacks = await page.evaluate(() => window.__int8.noReadback());
     expect(readbacks).toBe(0);
   });

@@ -48,6 +48,10 @@ export interface GpuBase {
   gpu: unknown;
   read: unknown;
   diff: (got: ArrayLike<number>, want: ArrayLike<number>, tol?: number, absTol?: number) => number;
+  /** Submissions and readbacks of the batched methods (many cases per command encoder, one readback per chunk). */
+  work: { submits: number; readbacks: number; outputs: number };
+  /** Frees the context's buffers and destroys the device (the fixture calls it when its worker ends). */
+  dispose(): void;
 }
 
 declare global {
@@ -88,6 +92,52 @@ export async function installKernelHarness(): Promise<void> {
     }
     return -1;
   };
+  const work = { submits: 0, readbacks: 0, outputs: 0 };
+  const BPE = { uint8: 1, int8: 1, int32: 4, float32: 4 } as const;
+  /** A case's GPU work: its output, what to free once submitted, and the check of what it read back. */
+  type Job = { out: G; free?: () => void; check: (got: number[]) => void };
+  /**
+   * Encodes `count` cases in chunks: each chunk's dispatches go into one command encoder (ctx.record,
+   * one submission), its outputs are copied into one mappable buffer and read back with one mapAsync.
+   * Every output is read and checked, as before; only the round trips are shared.
+   */
+  async function batched(count: number, encode: (i: number) => Job[], chunk = 48): Promise<void> {
+    for (let start = 0; start < count; start += chunk) {
+      const jobs: Job[] = [];
+      try {
+        ctx.record(() => {
+          for (let i = start; i < Math.min(count, start + chunk); i++) jobs.push(...encode(i));
+        });
+      } finally {
+        work.submits++;
+        for (const j of jobs) j.free?.();
+      }
+      const sizes = jobs.map((j) => Math.ceil((j.out.dims.reduce((a, b) => a * b, 1) * BPE[j.out.type as Ty]) / 4) * 4);
+      const offsets = sizes.map((_, x) => sizes.slice(0, x).reduce((a, b) => a + b, 0));
+      const total = Math.max(
+        4,
+        sizes.reduce((a, b) => a + b, 0),
+      );
+      const staging = ctx.device.createBuffer({ label: 'test.batched-readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const encoder = ctx.device.createCommandEncoder({ label: 'test.batched-readback' });
+      jobs.forEach((j, x) => sizes[x] && encoder.copyBufferToBuffer(j.out.buffer, 0, staging, offsets[x] as number, sizes[x] as number));
+      ctx.device.queue.submit([encoder.finish()]);
+      work.submits++;
+      for (const j of jobs) ctx.buffers.release(j.out.buffer); // later writes are queued after the copy
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+        work.readbacks++;
+        const bytes = staging.getMappedRange();
+        jobs.forEach((j, x) => {
+          const n = j.out.dims.reduce((a, b) => a * b, 1);
+          j.check([...new Arr[j.out.type as Ty](bytes, offsets[x], n)]);
+        });
+        work.outputs += jobs.length;
+      } finally {
+        staging.destroy();
+      }
+    }
+  }
   const step = (op: string, variant: string, constants: Record<string, T>, attrs: Record<string, unknown> = {}) =>
     k.prepareKernel(ctx, { op, attrs: { variant, ...attrs }, constants });
   const int8Of = (t: { type: string; dims: number[]; data: number[] }) => ({
@@ -147,90 +197,89 @@ export async function installKernelHarness(): Promise<void> {
   };
   const oracleFor = (name: string | undefined) => (name ? window.__ort.results[name] : undefined) ?? {};
 
-  async function checkMatmul(i: number, variant: string, kernel: Kernel, c: MatmulCase, ort: number[] | undefined, compared: Compared, failures: Failure[]) {
+  /** One MatMulInteger case on the GPU: B packed and uploaded once, A and its zero points uploaded; `free` releases them. */
+  function matmulOperands(c: MatmulCase) {
     const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
     const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
     const aBuf = ctx.upload(o.a.data, 'test.a');
     const zpBuf = o.aZp ? ctx.upload(Arr[o.a.type].from(o.aZp), 'test.azp') : undefined;
-    const out = k.int8Matmul(ctx, {
-      a: aBuf,
-      aType: o.a.type,
-      aDims: o.a.dims,
-      aZp: zpBuf,
-      aZpPerRow: (o.aZp?.length ?? 1) > 1,
-      weights: w,
-      epilogue: { kind: 'int32' },
-      kernel: { ...kernel, variant: variant as 'dp4a' },
-    });
-    const got = await read(out as G);
-    const want = k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data;
-    const what = `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
-    compare(i, what, got, want, ort, compared, failures);
-    w.dispose();
-    ctx.buffers.release(aBuf);
-    if (zpBuf) ctx.buffers.release(zpBuf);
+    const args = { a: aBuf, aType: o.a.type, aDims: o.a.dims, aZp: zpBuf, aZpPerRow: (o.aZp?.length ?? 1) > 1, weights: w };
+    const free = () => {
+      w.dispose();
+      ctx.buffers.release(aBuf);
+      if (zpBuf) ctx.buffers.release(zpBuf);
+    };
+    const what = (kernel: Kernel) =>
+      `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
+    return { o, args, free, what };
   }
 
-  async function randomMatmul(variant: string, cases: MatmulCase[], oracle?: string) {
-    const kernels = k.int8Candidates('small', [variant as 'dp4a']);
-    const ort = oracleFor(oracle);
-    const failures: Failure[] = [];
-    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
-    const layouts = new Set<string>();
-    for (const [i, c] of cases.entries()) {
-      const kernel = kernels[i % kernels.length] as (typeof kernels)[number];
-      layouts.add(kernel.layout);
-      await checkMatmul(i, variant, kernel, c, ort[i]?.y, compared, failures);
-    }
-    return { compared, layouts: [...layouts], failures };
-  }
-
-  /** Each case's B packed and uploaded once and its reference computed once, then every kernel of `kernels[i]` run on it. */
-  async function loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string) {
+  /**
+   * Runs case i through every kernel of `kernelsOf(i)`, each output compared with the reference
+   * (computed once per case) and ORT's answer; cases batched (see {@link batched}).
+   */
+  async function matmulCases(variant: string, cases: MatmulCase[], kernelsOf: (i: number) => Kernel[], oracle?: string) {
     const ort = oracleFor(oracle);
     const failures: Failure[] = [];
     const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
     const names = new Set<string>();
-    for (const [i, c] of cases.entries()) {
-      const o = { a: int8Of(c.a), b: int8Of(c.b), aZp: c.aZp, bZp: c.bZp };
-      const w = k.uploadInt8Weights(ctx, k.packInt8Weights(o.b, o.bZp));
-      const aBuf = ctx.upload(o.a.data, 'test.a');
-      const zpBuf = o.aZp ? ctx.upload(Arr[o.a.type].from(o.aZp), 'test.azp') : undefined;
-      const want = k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data;
-      for (const kernel0 of kernels[i] ?? []) {
+    await batched(cases.length, (i) => {
+      const kernels = kernelsOf(i);
+      if (!kernels.length) return [];
+      const { o, args, free, what } = matmulOperands(cases[i] as MatmulCase);
+      let want: ArrayLike<number> | undefined;
+      return kernels.map((kernel0, x) => {
         const kernel = { ...kernel0, variant: variant as 'dp4a' };
         names.add(k.int8KernelName(kernel));
-        const args = { a: aBuf, aType: o.a.type, aDims: o.a.dims, aZp: zpBuf, aZpPerRow: (o.aZp?.length ?? 1) > 1, weights: w };
-        const got = await read(k.int8Matmul(ctx, { ...args, epilogue: { kind: 'int32' }, kernel }) as G);
-        const what = `${k.int8KernelName(kernel)} A${JSON.stringify(o.a.dims)} ${o.a.type} B${JSON.stringify(o.b.dims)} ${o.b.type} azp ${o.aZp?.length ?? 0} bzp ${o.bZp?.length ?? 0}`;
-        compare(i, what, got, want, ort[i]?.y, compared, failures);
-      }
-      w.dispose();
-      ctx.buffers.release(aBuf);
-      if (zpBuf) ctx.buffers.release(zpBuf);
-    }
-    return { compared, kernels: [...names], failures };
+        return {
+          out: k.int8Matmul(ctx, { ...args, epilogue: { kind: 'int32' }, kernel }) as G,
+          free: x === kernels.length - 1 ? free : undefined,
+          check: (got: number[]) => compare(i, what(kernel), got, (want ??= k.matMulIntegerRef(o.a, o.b, o.aZp, o.bZp).data), ort[i]?.y, compared, failures),
+        };
+      });
+    });
+    return { compared, names, failures };
+  }
+
+  async function randomMatmul(variant: string, cases: MatmulCase[], oracle?: string) {
+    const kernels = k.int8Candidates('small', [variant as 'dp4a']);
+    const layouts = new Set<string>();
+    const r = await matmulCases(
+      variant,
+      cases,
+      (i) => {
+        const kernel = kernels[i % kernels.length] as Kernel;
+        layouts.add(kernel.layout);
+        return [kernel];
+      },
+      oracle,
+    );
+    return { compared: r.compared, layouts: [...layouts], failures: r.failures };
+  }
+
+  /** Each case's B packed and uploaded once and its reference computed once, then every kernel of `kernels[i]` run on it. */
+  async function loops(variant: string, cases: MatmulCase[], kernels: Kernel[][], oracle?: string) {
+    const r = await matmulCases(variant, cases, (i) => kernels[i] ?? [], oracle);
+    return { compared: r.compared, kernels: [...r.names], failures: r.failures };
   }
 
   const force = (kernel: Kernel | undefined) => k.setInt8KernelOverride(ctx, kernel ? () => kernel : undefined);
 
   async function largeK(variant: string, cases: MatmulCase[], oracle?: string) {
-    const ort = oracleFor(oracle);
-    const failures: Failure[] = [];
-    const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
     // The GPU defaults, plus the emulated-adapter ones (GEMV 16×1, wide 4 and 16 rows, tiled 16×1).
     const emulated = [1, 4, 16, 64].map((m) => k.defaultInt8Kernel(m, 'portable', true));
     const kernels = [k.defaultInt8Kernel(1, 'portable'), k.defaultInt8Kernel(64, 'portable'), ...emulated];
-    for (const [i, c] of cases.entries()) for (const kernel of kernels) await checkMatmul(i, variant, kernel, c, ort[i]?.y, compared, failures);
-    return { compared, failures };
+    const r = await matmulCases(variant, cases, () => kernels, oracle);
+    return { compared: r.compared, failures: r.failures };
   }
 
   async function quantizedOps(variant: string, cases: { qlinear: QLinearCase[]; fused: FusedCase[] }, tol: number, oracle?: string) {
     const ort = oracleFor(oracle);
     const failures: Failure[] = [];
     const qlinear: Compared = { ref: 0, ort: 0, ortCases: 0 };
-    for (const [i, q] of cases.qlinear.entries()) {
+    await batched(cases.qlinear.length, (i) => {
       // QLinearMatMul: random dtypes, zero points, per-tensor or per-column b_scale.
+      const q = cases.qlinear[i] as QLinearCase;
       const o = { a: int8Of(q.o.a), b: int8Of(q.o.b) };
       const { aScale, bScale, yScale, yZp, yType } = q;
       const aZp = q.o.aZp?.[0] ?? 0;
@@ -245,23 +294,18 @@ export async function installKernelHarness(): Promise<void> {
         y_zero_point: tensor(yType, [], [yZp]),
       } as Record<string, T>);
       const [y] = s.run([gpu(o.a as T)]);
-      const want = k.qlinearMatMulRef(o.a, o.b, { aScale, aZp, bScale, bZp, yScale, yZp, yType });
-      const got = await read(y as G);
-      s.dispose();
       if (y?.type !== yType) failures.push({ i, what: `QLinearMatMul output type ${y?.type}, expected ${yType}` });
-      compare(
-        i,
-        `QLinearMatMul ${JSON.stringify(o.a.dims)}x${o.b.dims.at(-1)} ${o.a.type}*${o.b.type} -> ${yType}`,
-        got,
-        want.data,
-        ort[i]?.y,
-        qlinear,
-        failures,
-      );
-    }
+      const what = `QLinearMatMul ${JSON.stringify(o.a.dims)}x${o.b.dims.at(-1)} ${o.a.type}*${o.b.type} -> ${yType}`;
+      const check = (got: number[]) => {
+        const want = k.qlinearMatMulRef(o.a, o.b, { aScale, aZp, bScale, bZp, yScale, yZp, yType });
+        compare(i, what, got, want.data, ort[i]?.y, qlinear, failures);
+      };
+      return [{ out: y as G, free: () => s.dispose(), check }];
+    });
     let fused = 0;
-    for (const [i, c] of cases.fused.entries()) {
+    await batched(cases.fused.length, (i) => {
       // Fused: DynamicQuantizeLinear then QuantizedMatMul, everything on the GPU.
+      const c = cases.fused[i] as FusedCase;
       const b = int8Of(c.o.b);
       const n = b.dims[1] as number;
       const consts: Record<string, T> = { B: b as T, b_scale: tensor('float32', [c.wScale.length], c.wScale) };
@@ -270,17 +314,21 @@ export async function installKernelHarness(): Promise<void> {
       const dql = step('DynamicQuantizeLinear', variant, {}).run([gpu(tensor('float32', [c.m, c.k], c.x))]);
       const qmm = step('QuantizedMatMul', variant, consts, c.activation ? { activation: c.activation } : {});
       const [f] = qmm.run(dql);
-      const gotF = await read(f as G);
-      for (const t of dql) ctx.buffers.release(t.buffer);
-      qmm.dispose();
-      const q = k.dynamicQuantizeLinearRef(Float32Array.from(c.x));
-      const acc = k.matMulIntegerRef({ data: q.y, type: 'uint8', dims: [c.m, c.k] }, b, q.zeroPoint, c.o.bZp).data;
-      const wantF = k.dequantizeRef(acc, n, { aScale: q.scale, bScale: c.wScale, bias: c.bias, activation: c.activation });
-      // WGSL's tanh is not correctly rounded: it also gets `tol` absolute (outputs are within ±1).
-      const atF = diff(gotF, wantF, tol, c.activation === 'tanh' ? tol : 0);
-      if (atF !== -1) failures.push({ i, what: `QuantizedMatMul ${c.m}x${c.k}x${n} ${c.activation ?? ''}`, at: atF, got: gotF[atF], want: wantF[atF] });
-      fused += gotF.length;
-    }
+      const free = () => {
+        for (const t of dql) ctx.buffers.release(t.buffer);
+        qmm.dispose();
+      };
+      const check = (gotF: number[]) => {
+        const q = k.dynamicQuantizeLinearRef(Float32Array.from(c.x));
+        const acc = k.matMulIntegerRef({ data: q.y, type: 'uint8', dims: [c.m, c.k] }, b, q.zeroPoint, c.o.bZp).data;
+        const wantF = k.dequantizeRef(acc, n, { aScale: q.scale, bScale: c.wScale, bias: c.bias, activation: c.activation });
+        // WGSL's tanh is not correctly rounded: it also gets `tol` absolute (outputs are within ±1).
+        const atF = diff(gotF, wantF, tol, c.activation === 'tanh' ? tol : 0);
+        if (atF !== -1) failures.push({ i, what: `QuantizedMatMul ${c.m}x${c.k}x${n} ${c.activation ?? ''}`, at: atF, got: gotF[atF], want: wantF[atF] });
+        fused += gotF.length;
+      };
+      return [{ out: f as G, free, check }];
+    });
     return { qlinear, fused, failures };
   }
 
@@ -418,6 +466,16 @@ export async function installKernelHarness(): Promise<void> {
   }
 
   async function tuning() {
+    // A context of its own (the shared one must stay untuned: the other methods run its defaults).
+    const ctx = new k.GpuContext(window.__gpuBase.ctx.device);
+    try {
+      return await tuneOn(ctx);
+    } finally {
+      ctx.dispose();
+    }
+  }
+
+  async function tuneOn(ctx: InstanceType<Kernels['GpuContext']>) {
     const before = k.int8KernelName(k.chooseInt8Kernel(ctx, 1));
     const choice = await k.tuneInt8Matmul(ctx, { m: 1, k: 64, n: 40 }, 1);
     const again = (await k.tuneInt8Matmul(ctx, { m: 1, k: 512, n: 512 })) === choice;
@@ -435,5 +493,9 @@ export async function installKernelHarness(): Promise<void> {
   }
 
   window.__int8 = { conformance, randomMatmul, largeK, loops, force, quantizedOps, errors, dynamicQuantize, noReadback, perSlice, tuning };
-  window.__gpuBase = { k, ctx, tensor, gpu, read, diff };
+  const dispose = () => {
+    ctx.dispose();
+    ctx.device.destroy();
+  };
+  window.__gpuBase = { k, ctx, tensor, gpu, read, diff, work, dispose };
 }
