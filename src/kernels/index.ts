@@ -3,11 +3,12 @@
  * (the runtime uses onnxruntime-web's). Low-level and semver-experimental until 1.0.
  */
 export { GpuContext, STORAGE_USAGE, BufferUsage, align } from './gpu-context';
-export type { GpuContextOptions, GpuCounters, GpuResourceCounts } from './gpu-context';
+export type { GpuContextOptions, GpuCounters, GpuResourceCounts, RecordOptions } from './gpu-context';
 export { BufferPool, sizeClass, DEFAULT_POOL_MAX_IDLE_BYTES, DEFAULT_POOL_IDLE_MS } from './buffer-pool';
 export type { BufferPoolOptions } from './buffer-pool';
 export type { DeviceResourceCounts } from './gpu-resources';
 export { PipelineCache, pipelineKey } from './pipeline-cache';
+export { BindingCache } from './binding-cache';
 export { spreadWorkgroups, MAX_WORKGROUPS_PER_DIM } from './program';
 export type { Program, BufferBinding } from './program';
 export { affine, affineProgram } from './affine';

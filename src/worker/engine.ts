@@ -38,37 +38,15 @@ import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
 import { crashedError, ortCrash } from './ort-gate';
 import { prepareModel, type PreparedModel } from './prepare';
 import { profileRun } from './profile';
-import { buildExecutor, type ExecutorRecipe } from './strategy';
+import { buildExecutor } from './strategy';
 import { validateFeeds } from './validate';
 import { verifyOptions, verifyPrepared } from './verify-load';
-import { checkWhenIdle, sampleRun, startServiceVerify, type ServiceVerifiedModel } from './verify-idle';
+import { checkWhenIdle, sampleRun, startServiceVerify } from './verify-idle';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, type ModelMeta } from './describe';
 import { gpulessHook } from './debug-hooks';
 import { IdleSlots, measureWhenIdle } from './idle';
-
-interface LoadedModel extends ServiceVerifiedModel {
-  info: ModelInfo;
-  /** How the executor is (re)built. */
-  recipe: ExecutorRecipe;
-  /** Set by the first `generate` on WebGPU: the plan outputs stay on the GPU from then on. */
-  outputsOnGpu: boolean;
-  decision: BackendDecision;
-  executor: Executor;
-  /** Tail of this model's request chain: runs execute one at a time, in order. */
-  tail: Promise<unknown>;
-  /** Set when the GPU device was lost under this model: the next run rebuilds its executor. */
-  stale: boolean;
-  /**
-   * The executor's current run, settled or not. A run rejected with DeviceLostError may still be
-   * inside ORT: its session must not be released (nor the next run started) until this settles.
-   */
-  busy: Promise<unknown>;
-  /** Batches the decode steps of this model's generations; made at its first `generate`. */
-  batcher?: DecodeBatcher;
-  /** Idle-time work (an `'auto'` model's measurements) and the requests it yields to (src/worker/idle.ts). */
-  idle: IdleSlots;
-}
+import type { LoadedModel } from './loaded-model';
 
 /** Implements the worker API. One instance per worker. */
 export class Engine implements WorkerApi {
