@@ -2,11 +2,10 @@
 // with runs in flight, shadow copies that stay whole for a later warm-up, and local rollback with
 // its incident. Replicas detach their inputs like a Worker transfer does, and finish when told.
 import { describe, expect, it, vi } from 'vitest';
-import type { RunReply } from '../../../src/protocol';
 import { loadRelease } from '../../../src/release';
 import { memoryReleaseStore } from '../../../src/release/client-store';
 import type { ReleaseDeps } from '../../../src/release/state';
-import type { ModelReplica } from '../../../src/serving/replica';
+import { fakeReplica, type FakeReplica } from '../fake-replica';
 import { Server } from '../../../src/serving/server';
 import type { GaugeSample, Telemetry } from '../../../src/telemetry';
 import type { ModelInfo, ReleaseManifest, ReleaseVersion, TensorMap, ValueInfo, VerifyInfo } from '../../../src/types';
@@ -17,37 +16,10 @@ const URL_ = 'https://release.test/api/release/m';
 /** Waits until `check` passes: the router's background work (shadow runs, loads, disposal) has no promise to await. */
 const until = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 1 });
 
-/** A replica computing `fn`, detaching its inputs like a transfer; `hold` keeps runs until `release()`. */
-function replica(fn: (x: number[]) => number[]) {
-  const held: (() => void)[] = [];
-  const calls: number[][] = [];
-  const state = { hold: false, disposed: false };
-  const r: ModelReplica = {
-    id: '0',
-    backend: 'wasm',
-    info: { id: 'm1', backend: { backend: 'wasm' } } as ModelInfo,
-    generate: () => Promise.reject(new Error('not used')),
-    profile: () => Promise.reject(new Error('not used')),
-    cancel: () => undefined,
-    run(_id: string, feeds: TensorMap): Promise<RunReply> {
-      const data = feeds.x!.data as Float32Array;
-      const x = [...structuredClone(data, { transfer: [data.buffer as ArrayBuffer] })];
-      calls.push(x);
-      const answer = (): RunReply => ({
-        outputs: { y: { type: 'float32', dims: [1, 2], data: Float32Array.from(fn(x)) } },
-        counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0, submits: 0, bindGroups: 0 },
-        timings: { queueMs: 0, runMs: 1, ortMs: 1, kernelsMs: 0, readbackMs: 0 },
-      });
-      return new Promise((resolve) => (state.hold ? held.push(() => resolve(answer())) : resolve(answer())));
-    },
-    async dispose() {
-      state.disposed = true;
-    },
-  };
-  return { r, calls, state, release: () => held.splice(0).forEach((go) => go()) };
-}
+/** A replica computing `fn`, detaching its inputs like a transfer; `state.hold` keeps runs until `release()`. */
+const replica = (fn: (x: number[]) => number[]) => fakeReplica({ compute: fn, hold: false, detach: true });
 
-type Fake = ReturnType<typeof replica>;
+type Fake = FakeReplica;
 
 /** A release world: versions by label, a manifest the fake server serves, what the client POSTed. */
 function world(fns: Record<string, (x: number[]) => number[]>, verified: Record<string, VerifyInfo> = {}) {
@@ -75,7 +47,7 @@ function world(fns: Record<string, (x: number[]) => number[]>, verified: Record<
       verify: verified[ref.version!],
     } as ModelInfo;
     let n = 0;
-    return { info, server: new Server({}, [fake.r], INPUTS, { nextRequestId: () => `${ref.version}-${n++}` }) };
+    return { info, server: new Server({}, [fake], INPUTS, { nextRequestId: () => `${ref.version}-${n++}` }) };
   };
   const telemetry = { addGauges: (g: () => GaugeSample[]) => (gauges.push(g), () => undefined) } as unknown as Telemetry;
   const deps: ReleaseDeps = { loadVersion, telemetry, attrsOf: () => ({}), store: memoryReleaseStore(), fetch: doFetch, random: () => 0 };
@@ -126,7 +98,7 @@ describe('release router', () => {
     w.publish({ stable: w.v('1'), candidate: { ...w.v('3'), mode: 'shadow', fraction: 1 } });
     await router.refresh();
     await until(() => expect(router.release().candidate).toMatchObject({ version: '3', state: 'ready' }));
-    expect(w.replicas['3']!.calls[0]).toEqual([2, 10]);
+    expect(w.replicas['3']!.calls[0]!.x).toEqual([2, 10]);
   });
 
   it('refuses a candidate whose load-time verification diverged on this device: never served, never promoted, an incident with rule numerics', async () => {

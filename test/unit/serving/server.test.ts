@@ -1,55 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RunReply } from '../../../src/protocol';
 import type { Replica } from '../../../src/serving/replica';
+import { fakeReplica as fakeReplicaOf } from '../fake-replica';
 import { Server, type ServerHooks } from '../../../src/serving/server';
 import type { ServingOptions, TensorMap, ValueInfo } from '../../../src/types';
 
-// A replica whose runs finish when the test says so (or after `serviceMs` of fake time): the
+// Replicas whose runs finish when the test says so (or after `serviceMs` of fake time): the
 // server's decisions are then checked without real timing.
-interface FakeReplica extends Replica {
-  calls: { requestId: string; feeds: TensorMap }[];
-  finishNext(outputs?: TensorMap): void;
-  failNext(err: unknown): void;
-  pending: number;
-}
-
-function fakeReplica(id: string, auto?: { serviceMs: number; double?: boolean }): FakeReplica {
-  const waiting: { resolve(r: RunReply): void; reject(e: unknown): void; feeds: TensorMap }[] = [];
-  const reply = (outputs: TensorMap): RunReply => ({
-    outputs,
-    counters: { uploads: 0, readbacks: 0, ortSegments: 1, kernelDispatches: 0, submits: 0, bindGroups: 0 },
-    timings: { queueMs: 0, runMs: 1, ortMs: 1, kernelsMs: 0, readbackMs: 0 },
-  });
-  const echo = (feeds: TensorMap): TensorMap => {
-    const x = feeds.x!;
-    const y = Float32Array.from(x.data as Float32Array, (v) => (auto?.double === false ? v : v * 2));
-    return { y: { type: 'float32', dims: [...x.dims], data: y } };
-  };
-  const r: FakeReplica = {
-    id,
-    backend: 'wasm',
-    calls: [],
-    get pending() {
-      return waiting.length;
-    },
-    run(requestId, feeds) {
-      r.calls.push({ requestId, feeds });
-      return new Promise<RunReply>((resolve, reject) => {
-        if (auto) setTimeout(() => resolve(reply(echo(feeds))), auto.serviceMs);
-        else waiting.push({ resolve, reject, feeds });
-      });
-    },
-    finishNext(outputs) {
-      const w = waiting.shift()!;
-      w.resolve(reply(outputs ?? echo(w.feeds)));
-    },
-    failNext(err) {
-      waiting.shift()!.reject(err);
-    },
-    dispose: vi.fn(async () => undefined),
-  };
-  return r;
-}
+const fakeReplica = (id: string, auto?: { serviceMs: number; double?: boolean }) =>
+  fakeReplicaOf({ id, ...(auto ? { serviceMs: auto.serviceMs } : {}), ...(auto?.double === false ? { compute: (x) => x } : {}) });
 
 const INPUTS: ValueInfo[] = [{ name: 'x', type: 'float32', dims: ['batch', 2] }];
 const feed = (...rows: number[][]): TensorMap => ({ x: { type: 'float32', dims: [rows.length, 2], data: Float32Array.from(rows.flat()) } });
