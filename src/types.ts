@@ -591,13 +591,16 @@ export interface HistogramCounts {
   /** base = 2^(2^-scale); bucket i holds (base^i, base^(i+1)]. */
   scale: number;
   count: number;
-  /** Values ≤ `zeroThreshold`. */
+  /** Values ≤ `zeroThreshold` (the zero bucket). */
   zeroCount: number;
   zeroThreshold: number;
+  /** Infinity while empty. */
   min: number;
+  /** −Infinity while empty. */
   max: number;
   /** Index of `counts[0]`. */
   offset: number;
+  /** Dense bucket counts from `offset` upwards (may carry zeros at either end). */
   counts: number[];
 }
 

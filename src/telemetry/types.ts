@@ -8,26 +8,16 @@
  * attach inputs, outputs, URLs with query strings or other user data. Nothing is sent unless the
  * app configures an `endpoint`.
  */
+import type { HistogramCounts } from '../types';
 
-/** Plain, JSON-safe state of a base-2 exponential histogram (OTLP `ExponentialHistogram` model). */
-export interface HistogramState {
-  /** base = 2^(2^-scale); bucket i holds (base^i, base^(i+1)]. */
-  scale: number;
+/**
+ * Plain, JSON-safe state of a base-2 exponential histogram (OTLP `ExponentialHistogram` model): the
+ * bucket counts a release decision reads ({@link HistogramCounts}) plus what recording needs.
+ */
+export interface HistogramState extends HistogramCounts {
   /** Downscale rather than hold more than this many buckets. */
   maxBuckets: number;
-  /** Values ≤ this land in the zero bucket. */
-  zeroThreshold: number;
-  count: number;
-  zeroCount: number;
   sum: number;
-  /** Infinity while empty. */
-  min: number;
-  /** −Infinity while empty. */
-  max: number;
-  /** Index of `counts[0]`. */
-  offset: number;
-  /** Dense bucket counts from `offset` upwards (may carry zeros at either end). */
-  counts: number[];
 }
 
 /** Options of `createHistogram` (exphist.js). */
