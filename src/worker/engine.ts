@@ -136,6 +136,7 @@ export class Engine implements WorkerApi {
     if (strategy) reply.strategy = strategy;
     const verify = sampleRun(model, feeds, outputs); // verify.sampleRate: checked in idle time, after this answer
     if (verify) reply.verify = verify;
+    checkWhenIdle(model, (work) => this.enqueue(modelId, model, work, { idle: true }));
     const { tensors, transfer } = transferable(reply.outputs);
     return comlinkTransfer({ ...reply, outputs: tensors }, transfer);
   }
@@ -244,7 +245,7 @@ export class Engine implements WorkerApi {
   private describe(...[prepared, decision, adapter, meta, compileMs, signal]: Parameters<Engine['register']>): ModelInfo {
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
     const info = describeModel(`m${this.nextId++}`, prepared, decision, adapter, meta, compileMs);
-    const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve(), inflight: 0 };
+    const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
     const model: LoadedModel = { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh, idle: new IdleSlots() };
     this.models.set(info.id, model);
     this.attachIdle(info.id, model);
@@ -315,7 +316,6 @@ export class Engine implements WorkerApi {
     work: (executor: Executor) => Promise<T>,
     options: { whenItsTurn?: () => void; gpuOutputs?: boolean; idle?: boolean } = {},
   ): Promise<T> {
-    model.inflight++;
     // A request holds idle work back from the moment it is queued until it settles.
     const done = options.idle ? () => undefined : model.idle.request();
     const result = model.tail.then(async () => {
@@ -328,18 +328,8 @@ export class Engine implements WorkerApi {
       return this.raceDeviceLoss(model, running);
     });
     model.tail = result.catch(() => undefined).then(() => settled(model.busy));
-    void model.tail.then(() => {
-      done();
-      model.inflight--;
-      this.checkWhenIdle(modelId, model);
-    });
+    void model.tail.then(done);
     return result;
-  }
-
-  /** Checks a sampled run (verify.sampleRate) once nothing else of the model runs (src/worker/verify-idle.ts). */
-  private checkWhenIdle(modelId: string, model: LoadedModel): void {
-    const alive = () => this.models.get(modelId) === model;
-    checkWhenIdle(model, alive, (work, whenItsTurn) => this.enqueue(modelId, model, work, { whenItsTurn }));
   }
 
   /** `work`, or DeviceLostError if the GPU device is lost while it is in flight (see {@link failOnDeviceLoss}). */

@@ -1,6 +1,6 @@
 /**
  * Idle-time work of one model: work that must never delay a request (an `'auto'` model measuring
- * a new shape class, src/worker/adaptive.ts). Each piece is started only while no request of the
+ * a new shape class, src/worker/adaptive.ts; a sampled run checked in service, verify-idle.ts). Each piece is started only while no request of the
  * model is queued or running, and one at a time; it then runs as a turn of the model's request
  * chain (the engine's `enqueue`), so it never runs beside a request and its ORT calls take the gate
  * like any other. A request that arrives while a piece runs waits for that piece only.

@@ -1,8 +1,9 @@
 /**
- * The engine's side of verification in service (src/worker/verify-service.ts): when a model's
- * request chain is idle, one sampled run is checked as a request of that chain (so it takes its
- * turn in ORT's gate and a dispose waits for it), and it gives its turn away when a request came
- * in meanwhile. A divergence under `onDiverge: 'fallback'` serves the model from the reference
+ * The engine's side of verification in service (src/worker/verify-service.ts): each sampled run is
+ * checked as idle work of its model (src/worker/idle.ts, shared with `'auto'`'s measurements): it
+ * starts only while no request of the model is queued or running, one piece of idle work at a
+ * time, as a turn of the model's request chain (so it takes its turn in ORT's gate and a dispose
+ * waits for it); a request arriving meanwhile waits for that one check only. A divergence under `onDiverge: 'fallback'` serves the model from the reference
  * session from then on, with the reason in its backend decision; `'report'` and `'error'` keep the
  * GPU plan (the answer was already delivered: there is no load left to reject) and count it.
  */
@@ -10,6 +11,7 @@ import { ortPlan } from '../graph/plan';
 import type { RunReply } from '../protocol';
 import type { BackendDecision, DivergeAction, ModelInfo, TensorLike, TensorMap } from '../types';
 import type { Executor } from './executor';
+import type { IdleSlots } from './idle';
 import type { ExecutorRecipe } from './strategy';
 import type { ResolvedVerify } from './verify';
 import { ServiceVerifier, type Verdict } from './verify-service';
@@ -21,45 +23,35 @@ export interface ServiceVerifiedModel {
   executor: Executor;
   recipe: ExecutorRecipe;
   outputsOnGpu: boolean;
-  /** Requests of the model queued or running (checks included). */
-  inflight: number;
+  /** The model's idle-time work and the requests it yields to. */
+  idle: IdleSlots;
   verifier?: ServiceVerifier;
   onDiverge?: DivergeAction;
 }
 
-/** How a check enters the model's request chain: `whenItsTurn` may throw to give the turn away. */
-export type ChainEntry = (work: () => Promise<void>, whenItsTurn: () => void) => Promise<void>;
+/** A turn of the model's request chain for idle work (the engine's `enqueue` with `idle: true`). */
+export type IdleTurn = (work: () => Promise<void>) => Promise<void>;
 
-/** Thrown at a check's turn when a request waits behind it: the check goes back to waiting. */
-class GaveWay extends Error {}
-
-/**
- * Schedules the next check of `model` once the current task is over, if a sample waits and
- * nothing runs; `alive` says whether the model is still loaded. Called after every request.
- */
-export function checkWhenIdle(model: ServiceVerifiedModel, alive: () => boolean, enter: ChainEntry): void {
+/** Queues the check of the sampled runs waiting, as idle work of `model` (see the module comment). */
+export function checkWhenIdle(model: ServiceVerifiedModel, turn: IdleTurn): void {
   const v = model.verifier;
-  if (!v || v.busy || !v.waiting || model.inflight > 0) return;
+  if (!v || v.busy || !v.waiting) return;
   v.busy = true;
-  setTimeout(() => {
-    if (!alive() || model.inflight > 0) {
-      v.busy = false; // the request in flight schedules it again when it ends
-      return;
-    }
-    const work = async () => {
-      const verdict = await v.checkOne();
-      if (verdict && !verdict.ok) await onDivergence(model, v, verdict);
-    };
-    const giveWay = () => {
-      if (model.inflight > 1) throw new GaveWay();
-    };
-    enter(work, giveWay)
-      .catch(() => undefined) // a check never fails a request; GaveWay leaves the sample queued
-      .finally(() => {
+  const work = async () => {
+    const verdict = await v.checkOne();
+    if (verdict && !verdict.ok) await onDivergence(model, v, verdict);
+  };
+  model.idle
+    .schedule(() => turn(work))
+    .then(
+      () => {
         v.busy = false;
-        if (alive()) checkWhenIdle(model, alive, enter);
-      });
-  }, 0);
+        checkWhenIdle(model, turn); // the next sample, if one waits
+      },
+      () => {
+        v.busy = false; // a check never fails a request; after a failure (or a dispose) the next sampled run tries again
+      },
+    );
 }
 
 /** Applies `onDiverge` to a divergence found in service (inside the model's chain: nothing else of it runs). */

@@ -3,9 +3,9 @@
  * run again on a WASM reference session of the same bytes, and the answer the caller already got
  * is compared with it (src/worker/compare.ts). It never delays an answer: a sampled run keeps a
  * copy of its outputs (its feeds are the Worker's own, transferred in and not sent back) and waits
- * in a queue of at most `maxPending`; the engine checks one sample at a time, only when the model
- * has no request in flight, as a request of the model's chain (so ORT's gate and a dispose see it),
- * and gives its turn away when a request came in meanwhile. Under load the queue fills and new
+ * in a queue of at most `maxPending`; the engine checks one sample at a time as idle work of the
+ * model (src/worker/idle.ts: only while no request of it is queued or running, as a turn of its
+ * chain, so ORT's gate and a dispose see it). Under load the queue fills and new
  * samples are dropped (counted): verification is the first thing given up. The reference session
  * is created at the first check and released with the model; a divergence under
  * `onDiverge: 'fallback'` makes it the model's executor (src/worker/verify-idle.ts).

@@ -9,7 +9,8 @@ import { InputError } from '../../../src/errors';
 import type { BackendDecision, ModelInfo, TensorLike, TensorMap } from '../../../src/types';
 import type { Executor } from '../../../src/worker/executor';
 import { verifyOptions } from '../../../src/worker/verify';
-import { checkWhenIdle, startServiceVerify, type ChainEntry, type ServiceVerifiedModel } from '../../../src/worker/verify-idle';
+import { IdleSlots } from '../../../src/worker/idle';
+import { checkWhenIdle, startServiceVerify, type IdleTurn, type ServiceVerifiedModel } from '../../../src/worker/verify-idle';
 import { ServiceVerifier } from '../../../src/worker/verify-service';
 
 const bytes = new TextEncoder().encode('a float model');
@@ -91,38 +92,38 @@ function loaded(onDiverge: 'fallback' | 'report') {
   const decision: BackendDecision = { backend: 'webgpu', requested: 'webgpu', reason: 'asked' };
   const info = { backend: decision, verify: { status: 'agreed', reason: '', outputs: [], ms: 0 } } as unknown as ModelInfo;
   const gpu = reference();
-  const model: ServiceVerifiedModel = { info, decision, executor: gpu.executor, recipe: { plan: { steps: [] } } as never, outputsOnGpu: false, inflight: 0 };
+  const model: ServiceVerifiedModel = {
+    info,
+    decision,
+    executor: gpu.executor,
+    recipe: { plan: { steps: [] } } as never,
+    outputsOnGpu: false,
+    idle: new IdleSlots(),
+  };
   const resolved = verifyOptions({ sampleRate: 1, onDiverge })!;
   startServiceVerify(model, bytes, resolved);
   const ref = reference();
   // The verifier's reference is the stand-in (the real one is ORT's WASM EP).
   (model.verifier as unknown as { makeReference: () => Promise<Executor> }).makeReference = async () => ref.executor;
   let tail: Promise<unknown> = Promise.resolve();
-  const enter: ChainEntry = (work, whenItsTurn) => {
-    model.inflight++;
-    const result = tail.then(() => (whenItsTurn(), work()));
-    tail = result.catch(() => undefined).then(() => void model.inflight--);
+  const enter: IdleTurn = (work) => {
+    const result = tail.then(work);
+    tail = result.catch(() => undefined);
     return result;
   };
   return { model, gpu, ref, enter, idle: () => new Promise((r) => setTimeout(r, 5)) };
 }
 
 describe('checkWhenIdle', () => {
-  it('checks only when nothing runs, gives its turn to a request that came in, and on fallback serves from the reference', async () => {
+  it('checks only when no request of the model is queued or running, and on fallback serves from the reference', async () => {
     const { model, gpu, ref, enter, idle } = loaded('fallback');
     model.verifier!.offer(x(1), answer(x(1), 3));
-    model.inflight = 1; // a request in flight: nothing is checked
-    checkWhenIdle(model, () => true, enter);
-    await idle();
-    expect(ref.state.runs).toBe(0);
-    model.inflight = 0;
-    checkWhenIdle(model, () => true, enter);
-    model.inflight = 1; // a request arrived before the check's turn: it gives way, the sample waits
+    const done = model.idle.request(); // a request in flight: nothing is checked, the sample waits
+    checkWhenIdle(model, enter);
     await idle();
     expect(ref.state.runs).toBe(0);
     expect(model.verifier!.stats().pending).toBe(1);
-    model.inflight = 0;
-    checkWhenIdle(model, () => true, enter);
+    done(); // the request settled: the model is idle, the check runs
     await idle();
     expect(model.verifier!.stats()).toMatchObject({ checked: 1, diverged: 1 });
     expect(model.decision.backend).toBe('wasm');
@@ -136,7 +137,7 @@ describe('checkWhenIdle', () => {
   it("keeps the GPU plan under 'report', and starts nothing without a sample rate or on WASM", async () => {
     const { model, gpu, enter, idle } = loaded('report');
     model.verifier!.offer(x(1), answer(x(1), 3));
-    checkWhenIdle(model, () => true, enter);
+    checkWhenIdle(model, enter);
     await idle();
     expect(model.verifier!.stats().diverged).toBe(1);
     expect([model.decision.backend, model.executor]).toEqual(['webgpu', gpu.executor]);
