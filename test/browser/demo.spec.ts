@@ -43,7 +43,7 @@ test('the demo reads the drawn text back with a real model, shows backend and la
 });
 
 test('the q8 choice loads the model webq8 quantize made, reads the line, and shows placement, strategy and the last run', async ({ page }) => {
-  test.setTimeout(600_000);
+  test.setTimeout(420_000);
   const { quantized, skipped } = prepared.rec.report;
   // The cells of a MatMul's placement row: name, weights, runs on, why.
   const cells = (matmul: string) =>
@@ -115,18 +115,9 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
     /webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms \(median of \d+ timed runs? each, seeded random probe input of class x:1x32/,
   );
   // 'auto' decides per shape class: this input's class (48 × its width) is new, so it was answered at
-  // once on the probe class's plan and is measured while the model is idle; asked again, it shows its
-  // own figures once the measurement is done (bounded).
+  // once on the probe class's plan and is measured while the model is idle (the row of a decided
+  // class, with its figures, is checked in test/unit/demo/q8.test.ts).
   await expect(page.locator('#strategy-rows')).toContainText(/This input(kernels|ort) for shape class x:1x\d+: not measured yet/);
-  await expect
-    .poll(
-      async () => {
-        await recognize();
-        return page.locator('#strategy-rows').innerText();
-      },
-      { timeout: 300_000, intervals: [3000] },
-    )
-    .toMatch(/This input\s*(kernels|ort) for shape class x:1x\d+: webq8 kernels \d+\.\d ms · plain ORT \d+\.\d ms/);
   await expect(page.locator('#result')).toHaveText('ZIP 10115');
   await figures('q8 webgpu auto');
 });

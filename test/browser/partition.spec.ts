@@ -54,7 +54,8 @@ test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32, read 10 
         return Array.from({ length: n }, (_, i) => (ocr.ctcDecode({ dims: [1, t, c], data: f.subarray(i * t * c, (i + 1) * t * c) }, keys) as string).trim());
       };
       const rt = createRuntime();
-      const kernels = await rt.load(q8Url, { backend: 'webgpu', strategy: 'kernels' });
+      // Load-time verification (verify.spec.ts) is off: this test compares with ORT WASM itself.
+      const kernels = await rt.load(q8Url, { backend: 'webgpu', strategy: 'kernels', verify: false });
       const outK = Object.values(await kernels.run(x()))[0]!;
       const info = kernels.info;
       // One line alone (N = 1): webq8 vs ORT WebGPU (same q8 model) vs ORT WASM.
@@ -63,7 +64,7 @@ test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32, read 10 
       const oneK = Object.values(await kernels.run(single()))[0]!.data as Float32Array;
       const counters = kernels.stats().lastRun!.counters; // a second run: one-time kernel setup is done
       await kernels.dispose();
-      const ortGpu = await rt.load(q8Url, { backend: 'webgpu', strategy: 'ort' });
+      const ortGpu = await rt.load(q8Url, { backend: 'webgpu', strategy: 'ort', verify: false });
       const oneG = Object.values(await ortGpu.run(single()))[0]!.data as Float32Array;
       await ortGpu.dispose();
       const wasmQ8 = await rt.load(q8Url, { backend: 'wasm' });
