@@ -10,6 +10,7 @@
  * is created at the first check and released with the model; a divergence under
  * `onDiverge: 'fallback'` makes it the model's executor (src/worker/verify-idle.ts).
  */
+import { copyFeeds } from '../tensors';
 import type { ServiceVerifyStats, TensorLike, TensorMap, VerifiedOutput } from '../types';
 import { compareTensor, describeComparison, FLOAT_TOLERANCE, QUANTIZED_TOLERANCE, worstPerOutput, type Comparison } from './compare';
 import type { Executor } from './executor';
@@ -55,7 +56,7 @@ export class ServiceVerifier {
       this.tally.dropped++;
       return;
     }
-    this.queue.push({ feeds, outputs: Object.fromEntries(Object.entries(outputs).map(([n, t]) => [n, copyTensor(t)])) });
+    this.queue.push({ feeds, outputs: copyFeeds(outputs) });
   }
 
   /** Whether a sample waits for a check. */
@@ -131,10 +132,4 @@ function badness(c: VerifiedOutput): number {
 
 function strip({ ok: _ok, ...c }: Comparison | (VerifiedOutput & { ok?: boolean })): VerifiedOutput {
   return c;
-}
-
-/** A copy of `t` whose buffer the caller may transfer away. */
-function copyTensor(t: TensorLike): TensorLike {
-  const data = t.data as unknown as { slice(): unknown };
-  return { ...t, data: data.slice() } as TensorLike;
 }
