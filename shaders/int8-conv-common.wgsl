@@ -7,7 +7,8 @@
 //   x      the input bytes, NCHW ([N, C, L] convs have H = 1), 4 per u32 word, low byte first.
 //   azp    x_zero_point's byte (binding of DynamicQuantizeLinear's output or a constant); 0 if absent.
 //   ascale MODE 1: the input's scale (one float32, never read back).
-//   col_f  MODE 1: w_scale[m] then bias[m] per output channel; MODE 2 (QLinearConv): the requant
+//   col_f  MODE 1: w_scale[m] then bias[m] per output channel, then (flags bit 4) the epilogue
+//          program: a count, then [code, a, b] per instruction (src/graph/conv-epilogue.ts); MODE 2 (QLinearConv): the requant
 //          multiplier f32(f32(x_scale·w_scale[m]) / y_scale) then the int32 bias bits per channel.
 //   out    NCHW; MODE 0: int32 (ConvInteger), MODE 1: float32 (the fused ConvInteger → Cast → Mul
 //          (→ Add) chain, then an optional activation), MODE 2: uint8/int8 packed 4 per word, OR-ed
@@ -40,7 +41,8 @@ struct Params {
   kwords: u32,  // ceil(k / 4)
   rows: u32,    // batch * oh * ow (the GEMM's M)
   a_xor: u32,   // 0x80 when x is uint8 (shifts it to int8), else 0
-  flags: u32,   // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2); bits 2-3: 1 Relu (MODE 1)
+  flags: u32,   // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2); bits 2-3: 1 Relu (MODE 1);
+                // bit 4: the epilogue program follows (MODE 1)
   y_zp: i32,    // output zero point (MODE 2)
 }
 
@@ -69,6 +71,34 @@ fn zero_point() -> i32 {
   return sign_extend8((azp[0] & 0xffu) ^ params.a_xor);
 }
 
+// The fused elementwise ops after the conv (src/graph/conv-epilogue.ts EPILOGUE_OPS), in the
+// graph's order and float32 arithmetic: 0 x·a, 1 x + a, 2 x / a, 3 Clip(a, b), 4 Relu, 5 Sigmoid,
+// 6 HardSigmoid(alpha a, beta b), 7 save x, 8 saved·x, 9 x − a.
+fn epilogue(f0: f32) -> f32 {
+  let base = 2u * params.m;
+  var f = f0;
+  var saved = f0;
+  for (var i = 0u; i < col_f[base]; i++) {
+    let at = base + 1u + 3u * i;
+    let a = col_f32(at + 1u);
+    let b = col_f32(at + 2u);
+    switch col_f[at] {
+      case 0u: { f = f * a; }
+      case 1u: { f = f + a; }
+      case 2u: { f = f / a; }
+      case 3u: { f = min(max(f, a), b); }
+      case 4u: { f = max(f, 0.0); }
+      case 5u: { f = 1.0 / (1.0 + exp(-f)); }
+      case 6u: { f = max(0.0, min(1.0, a * f + b)); }
+      case 7u: { saved = f; }
+      case 8u: { f = saved * f; }
+      case 9u: { f = f - a; }
+      default: {}
+    }
+  }
+  return f;
+}
+
 // Writes output element `o` (NCHW index) of channel `oc` from the exact int32 sum `v`.
 fn store(o: u32, oc: u32, v: i32) {
   if (MODE == 0u) {
@@ -87,6 +117,9 @@ fn store(o: u32, oc: u32, v: i32) {
   }
   if (((params.flags >> 2u) & 3u) == 1u) {
     f = max(f, 0.0);
+  }
+  if ((params.flags & 16u) != 0u) {
+    f = epilogue(f);
   }
   store_out(o, bitcast<u32>(f));
 }

@@ -3,7 +3,8 @@
  *
  * - ORT `quantize_dynamic` output: `DynamicQuantizeLinear → ConvInteger(const W, zero points) →
  *   Cast(float) → Mul(Mul(x_scale, const w_scale)) [→ Add(const bias [M,1,1] | [1,M,1,1])]
- *   [→ Relu]` → one `QuantizedConv` step; the DynamicQuantizeLinear is its own step, shared by every
+ *   [→ Relu] [→ elementwise epilogue: Clip, HardSwish, Sigmoid, … (./conv-epilogue.ts)]` → one
+ *   `QuantizedConv` step; the DynamicQuantizeLinear is its own step, shared by every
  *   op reading it;
  * - any other `ConvInteger` with a constant weight and a uint8 input → a `ConvInteger` step;
  * - `QLinearConv` with constant scales, zero points, weight and bias → a `QLinearConv` step;
@@ -13,6 +14,7 @@
  */
 import { ONNX } from '../dtypes';
 import type { TensorLike } from '../types';
+import { matchEpilogue } from './conv-epilogue';
 import { floatVector, matchDequantChain, zeroPoint, type MatchResult } from './match';
 import { attr, attrInt, dimsOf, toTensor, type GraphIndex, type NodeProto } from './onnx-model';
 
@@ -62,17 +64,18 @@ export function matchConvInteger(ix: GraphIndex, i: number, types: Map<string, n
     if (xZp && xZp !== d.output?.[2]) return { reason: 'x_zero_point is not the zero point of the DynamicQuantizeLinear that quantized x' };
     const fused = matchDequantChain(ix, i, d, m, channelAxis(m, wDims.length), CONV_ACTIVATIONS);
     if ('reason' in fused) return { reason: `${fused.reason} (the DynamicQuantizeLinear → ConvInteger → Cast → Mul chain of quantize_dynamic)` };
+    const ep = matchEpilogue(ix, fused.output);
     return {
       pattern: 'quantize_dynamic',
-      nodes: [i, ...fused.nodes],
+      nodes: [i, ...fused.nodes, ...ep.nodes],
       steps: [
         {
           kind: 'kernel',
           op: 'QuantizedConv',
-          attrs: { ...attrs, ...(fused.activation ? { activation: fused.activation } : {}) },
+          attrs: { ...attrs, ...(fused.activation ? { activation: fused.activation } : {}), ...(ep.ops.length > 0 ? { epilogue: ep.ops } : {}) },
           constants: { ...constants, w_scale: fused.bScale, ...(fused.bias ? { bias: fused.bias } : {}) },
           inputs: [x, d.output?.[1] ?? '', ...(xZp ? [xZp] : [])],
-          outputs: [fused.output],
+          outputs: [ep.output],
         },
       ],
     };

@@ -33,6 +33,14 @@ function floatConst(def: KernelStepDef, name: string, m: number): Float32Array |
   return t.data as Float32Array;
 }
 
+/** The fused epilogue program of a step (`[code, a, b]` triples, flattened), checked. */
+function epilogueProgram(v: unknown): number[] {
+  if (v === undefined) return [];
+  const ok = Array.isArray(v) && v.length <= 64 && v.every((t) => Array.isArray(t) && t.length === 3 && Number.isInteger(t[0]) && t[0] >= 0 && t[0] <= 9);
+  if (!ok) throw new KernelError('QuantizedConv: epilogue must be at most 64 [code, a, b] instructions with codes 0-9 (src/graph/conv-epilogue.ts).');
+  return (v as number[][]).flat().map(Number);
+}
+
 /** The conv attributes of a step (the ConvAttrs keys of `def.attrs`). */
 export function convAttrsOf(def: KernelStepDef): ConvAttrs {
   const a = def.attrs as ConvAttrs;
@@ -91,7 +99,9 @@ const convIntegerStep: KernelFactory = (ctx, def) => {
  * ORT's `quantize_dynamic`. Inputs: `[x: uint8|int8, x_scale: float32 [] (on the GPU, e.g.
  * DynamicQuantizeLinear's output), x_zero_point?: uint8|int8 []]`. Constants: `W`, `w_scale`
  * (float32 scalar or `[M]`), `w_zero_point` (scalar or `[M]`), `bias` (float32 `[M]`, optional).
- * Attrs: as ConvInteger, plus `activation` (`'relu'`, optional). Output: `[y: float32]`, the
+ * Attrs: as ConvInteger, plus `activation` (`'relu'`, optional) and `epilogue` (optional: the
+ * elementwise ops fused after it, `[code, a, b]` triples of src/graph/conv-epilogue.ts, run after
+ * the activation). Output: `[y: float32]`, the
  * unfused chain's float32 operations in the same order.
  */
 const quantizedConvStep: KernelFactory = (ctx, def) => {
@@ -106,16 +116,29 @@ const quantizedConvStep: KernelFactory = (ctx, def) => {
   const activation = def.attrs.activation;
   if (activation !== undefined && activation !== 'relu')
     throw new KernelError(`QuantizedConv: activation is ${JSON.stringify(activation)}, and it must be "relu" or absent.`);
-  const colF = new Float32Array(2 * m);
-  for (let j = 0; j < m; j++) colF[j] = (wScale.length === 1 ? wScale[0] : wScale[j]) as number;
-  if (bias) colF.set(bias, m);
+  const program = epilogueProgram(def.attrs.epilogue);
+  const colF = new Uint32Array(2 * m + (program.length > 0 ? 1 + program.length : 0));
+  const floats = new Float32Array(colF.buffer);
+  for (let j = 0; j < m; j++) floats[j] = (wScale.length === 1 ? wScale[0] : wScale[j]) as number;
+  if (bias) floats.set(bias, m);
+  if (program.length > 0) {
+    colF[2 * m] = program.length / 3;
+    program.forEach((v, i) => (i % 3 === 0 ? (colF[2 * m + 1 + i] = v) : (floats[2 * m + 1 + i] = v)));
+  }
   const colBuf = ctx.uploadConstant(colF, 'int8.conv.dequant');
   return prepared(weights, [colBuf], ctx, (inputs) => {
     const x = xInput('QuantizedConv', inputs[0]);
     const scale = inputs[1];
     if (!scale || scale.type !== 'float32' || scale.dims.reduce((a, b) => a * b, 1) !== 1)
       throw new KernelError('QuantizedConv: input 1 must be x_scale, one float32 value on the GPU.');
-    const epilogue: Int8ConvEpilogue = { kind: 'float32', aScale: scale.buffer, colF: colBuf, bias: !!bias, relu: activation === 'relu' };
+    const epilogue: Int8ConvEpilogue = {
+      kind: 'float32',
+      aScale: scale.buffer,
+      colF: colBuf,
+      bias: !!bias,
+      relu: activation === 'relu',
+      program: program.length > 0,
+    };
     const out = int8Conv(ctx, { x: x.buffer, xType: x.type, xDims: x.dims, xZp: inputs[2]?.buffer, weights, attrs, epilogue, variant });
     return [{ buffer: out.buffer, type: out.type, dims: out.dims }];
   });

@@ -40,7 +40,8 @@ export interface GpuConvWeights {
 export type Int8ConvEpilogue =
   | { kind: 'int32' }
   /** `f32(Y) · (a_scale · w_scale[m]) (+ bias[m])`, then Relu when asked; `colF` = w_scale[M] then bias[M]. */
-  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean; relu?: boolean }
+  /** `program`: col_f holds the fused epilogue program after the bias (shaders/int8-conv-common.wgsl). */
+  | { kind: 'float32'; aScale: GPUBuffer; colF: GPUBuffer; bias: boolean; relu?: boolean; program?: boolean }
   /** QLinearConv: `saturate(round(f32(Y + bias[m]) · mult[m]) + yZp)`; `colF` = mult[M] then the int32 bias bits[M]. */
   | { kind: 'requant'; colF: GPUBuffer; yZp: number; yType: Int8Type };
 
@@ -225,7 +226,7 @@ export function int8Conv(ctx: GpuContext, args: Int8ConvArgs): Int8ConvOutput {
     kwords: Math.ceil(g.k / 4),
     rows: g.batch * g.oh * g.ow,
     a_xor: args.xType === 'uint8' ? 0x80 : 0,
-    flags: ep.kind === 'float32' ? (ep.bias ? 1 : 0) | (ep.relu ? 4 : 0) : ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0,
+    flags: ep.kind === 'float32' ? (ep.bias ? 1 : 0) | (ep.relu ? 4 : 0) | (ep.program ? 16 : 0) : ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0,
     y_zp: ep.kind === 'requant' ? ep.yZp : 0,
   });
   const bindings = [

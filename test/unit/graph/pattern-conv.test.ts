@@ -51,6 +51,28 @@ describe('quantize --ops Conv', () => {
     expect(qconv.filter((s) => s.attrs.activation === 'relu').length).toBeGreaterThan(0);
   });
 
+  it("fuses each conv's elementwise tail (Paddle's affine, HardSwish, HardSigmoid) into its epilogue: 10 ORT segments in all", () => {
+    const p = planModel(q.bytes);
+    const qconv = (p.kernels?.steps ?? []).filter((s): s is KernelStep => s.kind === 'kernel' && s.op === 'QuantizedConv');
+    const programs = qconv.map((s) => s.attrs.epilogue as number[][] | undefined).filter((e) => e !== undefined);
+    // Mul(s) → Add(b) → Mul(x, Clip(x + 3, 0, 6)) → Div(6), as instructions [code, a, b].
+    const codes = (e: number[][]) => e.map((o) => o[0]).join();
+    // Affine (Mul, Add) → Mul(x, Clip(x + 3, 0, 6)) → Div(6) → affine, as [code, a, b] instructions.
+    const hardSwish = programs.filter((e) => codes(e) === '0,1,7,1,3,8,2,0,1');
+    expect(hardSwish.length).toBe(24);
+    expect(hardSwish[0]!.slice(2, 7)).toEqual([
+      [7, 0, 0],
+      [1, 3, 0],
+      [3, 0, 6],
+      [8, 0, 0],
+      [2, 6, 0],
+    ]);
+    // The squeeze-excite gates' HardSigmoid(1/6, 0.5), and the affine blocks after other convs.
+    expect(programs.filter((e) => codes(e) === '6').length).toBe(10);
+    expect(programs.filter((e) => codes(e) === '0,1').length).toBe(4);
+    expect(p.placement.segments).toBe(10);
+  });
+
   it('says why a float Conv stays in ORT', () => {
     const p = planModel(det);
     const f = p.placement.fallbacks.filter((x) => x.op === 'Conv');
