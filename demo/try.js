@@ -266,7 +266,8 @@ function numericsHtml(plans, results) {
 /** For a model without int8 ops: quantize it here (the `webq8/quantize` entry), then try the q8 model. */
 function wireQuantize(el, session, { name, bytes, dims, plans, strategies }) {
   const placement = plans.find((p) => p.model.info.placement)?.model.info.placement;
-  if (placement && placement.kernels.length + placement.fallbacks.length > 0) return;
+  // A float Conv's fallback ("float Conv: … quantize its weight") asks for exactly this.
+  if (placement && (placement.kernels.length > 0 || placement.fallbacks.some((f) => !f.reason.startsWith('float ')))) return;
   const box = el.querySelector('.try-quantize');
   box.innerHTML = `<h4>Quantize here</h4><p>This model has no int8 op for webq8's kernels. <code>webq8/quantize</code> (dynamic int8, as ORT's <code>quantize_dynamic</code>) can make one in this page: <button class="try-quantize-go">Quantize</button></p><p class="try-quantize-out"></p>`;
   box.querySelector('button').addEventListener('click', async () => {
@@ -274,13 +275,18 @@ function wireQuantize(el, session, { name, bytes, dims, plans, strategies }) {
     document.body.dataset.tryQ8 = 'loading';
     try {
       const { quantizeDynamic } = await import('../dist/quantize.js');
-      const q = quantizeDynamic(bytes, { source: name });
-      if (!q.report.quantized.length)
-        throw new Error(`Nothing to quantize: ${q.report.skipped.map((s) => `${s.node}: ${s.reason}`).join('; ') || 'no MatMul'}.`);
-      const url = URL.createObjectURL(new Blob([q.bytes], { type: 'application/octet-stream' }));
+      // MatMuls, then Convs (a second pass, so that the page can say how many of each).
+      const mm = quantizeDynamic(bytes, { source: name });
+      const conv = quantizeDynamic(mm.bytes, { source: name, ops: ['Conv'] });
+      const skipped = [...mm.report.skipped, ...conv.report.skipped];
+      const [n, c] = [mm.report.quantized.length, conv.report.quantized.length];
+      const bytesOf = (k) => mm.report.weightBytes[k] + conv.report.weightBytes[k];
+      if (!n && !c) throw new Error(`Nothing to quantize: ${skipped.map((s) => `${s.node}: ${s.reason}`).join('; ') || 'no MatMul or Conv'}.`);
+      const url = URL.createObjectURL(new Blob([conv.bytes], { type: 'application/octet-stream' }));
       const q8name = name.replace(/(\.onnx)?$/, '-q8.onnx');
-      out.innerHTML = `${q.report.quantized.length} MatMul${q.report.quantized.length === 1 ? '' : 's'} int8, ${q.report.skipped.length} kept float; weights ${esc(sizeText(q.report.weightBytes.float))} → ${esc(sizeText(q.report.weightBytes.int8))}; model ${esc(sizeText(bytes.length))} → ${esc(sizeText(q.bytes.length))}. <a download="${esc(q8name)}" href="${url}">Download ${esc(q8name)}</a>`;
-      await tryModel(session.runtime, session, { name: q8name, bytes: q.bytes, report: 'q8', dims, strategies });
+      const counted = [n ? `${n} MatMul${n === 1 ? '' : 's'}` : '', c ? `${c} Conv${c === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+      out.innerHTML = `${counted} int8, ${skipped.length} kept float; weights ${esc(sizeText(bytesOf('float')))} → ${esc(sizeText(bytesOf('int8')))}; model ${esc(sizeText(bytes.length))} → ${esc(sizeText(conv.bytes.length))}. <a download="${esc(q8name)}" href="${url}">Download ${esc(q8name)}</a>`;
+      await tryModel(session.runtime, session, { name: q8name, bytes: conv.bytes, report: 'q8', dims, strategies });
       document.body.dataset.tryQ8 = 'done';
     } catch (e) {
       out.textContent = errorText(e);
