@@ -64,29 +64,28 @@ function writeFp32Conv(b, shape, i) {
 
 /** Runs in the page: the kernels on ORT's own GPUDevice. */
 async function pageKernels({ shapes, runs, budget }) {
-  const ort = await import('/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs');
-  ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
-  ort.env.wasm.numThreads = 1;
-  const k = await import('/dist/kernels.js');
-  k.registerBuiltinKernels();
-  const gpuOpts = { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' };
-  const time = async (fn) => {
-    let best = Infinity;
-    let n = 0;
-    const start = performance.now();
-    await fn(); // warm-up (compiles)
-    while (n < runs && (n === 0 || performance.now() - start < budget)) {
-      const t0 = performance.now();
-      await fn();
-      best = Math.min(best, performance.now() - t0);
-      n++;
-    }
-    return { ms: best, runs: n };
-  };
+  const { ortAndKernels, bestOf } = await import('/bench/page-bench.mjs');
+  const { ort, k, gpuOpts } = await ortAndKernels();
+  const time = (fn) => bestOf(fn, runs, budget);
   // ORT destroys its device when its last WebGPU session is released: keep one alive throughout.
   const keepAlive = await ort.InferenceSession.create(shapes[0].url, gpuOpts);
   const ctx = new k.GpuContext(await ort.env.webgpu.device); // share ORT's device (ORT #26107)
   const device = ctx.device;
+  // Prepared kernel steps run one after another on `x`, each step's outputs the next one's inputs.
+  const timeSteps = (steps, x) =>
+    time(async () => {
+      const made = [];
+      steps.reduce(
+        (inputs, step) => {
+          const outs = step.run(inputs);
+          made.push(...outs);
+          return outs;
+        },
+        [x],
+      );
+      await device.queue.onSubmittedWorkDone();
+      for (const t of made) ctx.buffers.release(t.buffer);
+    });
   const rows = [];
   for (const { shape, url } of shapes) {
     const n = shape.x.reduce((a, b) => a * b, 1);
@@ -116,12 +115,7 @@ async function pageKernels({ shapes, runs, budget }) {
         bias: { type: 'float32', dims: [m], data: new Float32Array(m).fill(0.5) },
       },
     });
-    r.fused = await time(async () => {
-      const q = dql.run([{ buffer: xGpu, type: 'float32', dims: shape.x }]);
-      const [y] = qconv.run(q);
-      await device.queue.onSubmittedWorkDone();
-      for (const t of [...q, y]) ctx.buffers.release(t.buffer);
-    });
+    r.fused = await timeSteps([dql, qconv], { buffer: xGpu, type: 'float32', dims: shape.x });
     qconv.dispose();
     dql.dispose();
     const xQ = ctx.upload(
@@ -129,14 +123,9 @@ async function pageKernels({ shapes, runs, budget }) {
       'bench.xq',
     );
     const convInt = k.prepareKernel(ctx, { op: 'ConvInteger', attrs, constants: { w: { type: 'int8', dims: shape.w, data: wData } } });
-    r.int32 = await time(async () => {
-      const [y] = convInt.run([{ buffer: xQ, type: 'uint8', dims: shape.x }]);
-      await device.queue.onSubmittedWorkDone();
-      ctx.buffers.release(y.buffer);
-    });
+    r.int32 = await timeSteps([convInt], { buffer: xQ, type: 'uint8', dims: shape.x });
     convInt.dispose();
-    ctx.buffers.release(xQ);
-    ctx.buffers.release(xGpu);
+    for (const b of [xQ, xGpu]) ctx.buffers.release(b);
     rows.push(r);
   }
   await keepAlive.release();

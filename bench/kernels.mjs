@@ -87,26 +87,10 @@ export function writeModels(b, [m, k, n]) {
 
 /** Runs in the page: everything measured on ORT's own GPUDevice. */
 async function pageBench({ shapes, runs, budget, peakCode }) {
-  const ort = await import('/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs');
-  ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
-  ort.env.wasm.numThreads = 1;
-  const k = await import('/dist/kernels.js');
-  k.registerBuiltinKernels();
-  const gpuOpts = { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' };
+  const { ortAndKernels, bestOf } = await import('/bench/page-bench.mjs');
+  const { ort, k, gpuOpts } = await ortAndKernels();
   let ctx;
-  const time = async (fn) => {
-    let best = Infinity;
-    let count = 0;
-    const start = performance.now();
-    await fn(); // warm-up (compiles)
-    while (count < runs && (count === 0 || performance.now() - start < budget)) {
-      const t0 = performance.now();
-      await fn();
-      best = Math.min(best, performance.now() - t0);
-      count++;
-    }
-    return { ms: best, runs: count };
-  };
+  const time = (fn) => bestOf(fn, runs, budget);
   const rows = [];
   // ORT destroys its device when its last WebGPU session is released: keep one alive throughout.
   const keepAlive = await ort.InferenceSession.create(shapes[0].urls.fp32, gpuOpts);
