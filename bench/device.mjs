@@ -169,8 +169,8 @@ async function pageBench({ shapes, reps, rounds, withOrt, small, probeCode, mode
     );
     const feeds = { A: ort.Tensor.fromGpuBuffer(aF, { dataType: 'float32', dims: [m, kk] }) };
     for (const [family, url] of [
-      ['ORT MatMulNBits-8', models[`${m}x${kk}x${n}`].nbits],
-      ['ORT fp32 MatMul', models[`${m}x${kk}x${n}`].fp32],
+      ['ORT MatMulNBits-8', models[`${kk}x${n}`].nbits],
+      ['ORT fp32 MatMul', models[`${kk}x${n}`].fp32],
     ]) {
       try {
         const s = await ort.InferenceSession.create(url, gpuOpts);
@@ -259,6 +259,18 @@ function report(res, reps) {
   return out.join('\n');
 }
 
+/** Throws at once when the page's browser gives a fallback adapter (WEBQ8_REQUIRE_GPU=1: scripts/device-bench.sh). */
+async function requireGpu(page) {
+  const info = await page.evaluate(async () => {
+    const a = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
+    return a && { vendor: a.info.vendor, architecture: a.info.architecture, fallback: a.info.isFallbackAdapter === true };
+  });
+  if (!info || info.fallback || info.architecture === 'swiftshader')
+    throw new Error(
+      `WEBQ8_REQUIRE_GPU: the browser has ${info ? `a fallback adapter (${info.vendor} ${info.architecture})` : 'no WebGPU adapter'}, not a GPU: check the Chromium flags and the driver.`,
+    );
+}
+
 /**
  * Runs the benchmark and prints its tables; returns the page's result, each kernel row with `ok`
  * (its checksum equals the plain-JS product's), and the printed text as `report`. `mode` (default
@@ -274,15 +286,17 @@ export async function run({ mode = process.env.WEBQ8_DEVICE_SHAPES ?? 'auto', pa
   const shapes = { gpu: pick[0], fallback: pick[1] };
   const small = mode === 'ci';
   const reps = small ? 2 : 50;
-  const builder = small ? undefined : await importOnnxBuilder();
-  const models = {};
-  if (!small) for (const shape of [...shapes.gpu, ...shapes.fallback]) models[shape.join('x')] ??= writeModels(builder, shape);
-  const probeCode = readFileSync(new URL('./device-probes.wgsl', import.meta.url), 'utf8');
   const opened = given ? undefined : await openBenchPage();
   const page = given ?? opened.page;
   try {
     if (given) await page.goto('/test/browser/blank.html');
     else page.setDefaultTimeout(0);
+    if (process.env.WEBQ8_REQUIRE_GPU === '1') await requireGpu(page);
+    // One pair of ORT models per K × N, M left symbolic (ORT takes any M).
+    const builder = small ? undefined : await importOnnxBuilder();
+    const models = {};
+    if (!small) for (const [, k, n] of [...shapes.gpu, ...shapes.fallback]) models[`${k}x${n}`] ??= writeModels(builder, ['m', k, n]);
+    const probeCode = readFileSync(new URL('./device-probes.wgsl', import.meta.url), 'utf8');
     const helpers = [aValue, bValue, checkedRows, checksum].map(String);
     const args = { shapes, reps, rounds: small ? 2 : 4, withOrt: !small, small, probeCode, models, helpers };
     const res = await page.evaluate(pageBench, args);
