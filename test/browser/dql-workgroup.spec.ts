@@ -14,6 +14,7 @@ const inputs = dqlInputs(16, 20261207);
 const sliceSets = [1000, 17].map((n) => inputs.flatMap(([, x], i) => (x.length === n ? [i] : [])).slice(0, 2));
 
 test('the 256-thread one-workgroup passes are bit-exact with the reference and onnxruntime, whole and per slice', async ({ kernelPage: page }) => {
+  test.setTimeout(240_000); // the oracle's first run in a worker, then 24 dispatches; minutes on a loaded machine
   const run = await oracle(page, 'dql-wg256', dqlOracle(inputs));
   const covered = inputs.filter(([, x]) => dqlOracleCovers(x)).length;
   expect(run.cases).toBe(covered);
