@@ -3,7 +3,8 @@
  * dispatches with nothing read back (shaders/dynamic-quantize-minmax.wgsl → partial ranges,
  * dynamic-quantize-params.wgsl → scale and zero point, dynamic-quantize.wgsl → y; each with
  * dynamic-quantize-common.wgsl), or, for small tensors, in one (dynamic-quantize-small.wgsl).
- * Bit-exact with ONNX's reference (`dynamicQuantizeLinearRef`).
+ * Bit-exact with ONNX's reference (`dynamicQuantizeLinearRef`) whatever the workgroup size: min and
+ * max are exact, and each element is quantized on its own.
  */
 import minmaxCode from '../../shaders/dynamic-quantize-minmax.wgsl?raw';
 import commonCode from '../../shaders/dynamic-quantize-common.wgsl?raw';
@@ -13,6 +14,7 @@ import smallCode from '../../shaders/dynamic-quantize-small.wgsl?raw';
 import slicesCode from '../../shaders/dynamic-quantize-slices.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
+import { isEmulatedAdapter } from './int8-matmul';
 import { MAX_WORKGROUPS_PER_DIM, spreadWorkgroups, type Program } from './program';
 import { packUniforms, type UniformLayout } from './uniforms';
 
@@ -34,8 +36,25 @@ const MAX_PARTS = 256;
  * overhead; one pass vs three took 0.36 vs 1.2 ms at 768 elements and 1.25 vs 2.0–3.4 ms at 12288.
  */
 export const DQL_SMALL_MAX = 16384;
-/** Workgroup size of the one-dispatch pass: on SwiftShader 64 beat 256 (0.36 vs 0.76 ms at 768 elements; fewer barrier participants). */
-const SMALL_WG = 64;
+/** Workgroup size of the one-workgroup passes on emulated adapters: on SwiftShader 64 beat 256 (0.36 vs 0.76 ms at 768 elements; fewer barrier participants). */
+const SMALL_WG_EMULATED = 64;
+
+/**
+ * Workgroup size of the one-workgroup passes (a small tensor, or one slice per workgroup) on
+ * `device`: 64 on emulated adapters (SwiftShader), 256 on real GPUs, where the decode step's
+ * activations (one row of K = 768–4096) are the whole pass and one 64-thread workgroup would leave
+ * the compute unit mostly idle: 256 threads read 4× as much in flight. Any power of two up to 256
+ * gives the same bits.
+ */
+export function dqlWorkgroupSize(device: GPUDevice): number {
+  return isEmulatedAdapter(device) ? SMALL_WG_EMULATED : WG;
+}
+
+/** Refuses a workgroup size the shaders' tree reduction cannot take (not a power of two, or above 256). */
+function checkWorkgroup(wg: number): void {
+  if (!Number.isInteger(wg) || wg < 1 || wg > WG || (wg & (wg - 1)) !== 0)
+    throw new KernelError(`DynamicQuantizeLinear: a workgroup of ${wg} invocations; pass a power of two from 1 to ${WG}.`, { wg });
+}
 
 /** The three outputs of DynamicQuantizeLinear, each in its own pooled buffer the caller owns. */
 export interface DynamicQuantizeResult {
@@ -47,9 +66,9 @@ export interface DynamicQuantizeResult {
   zeroPoint: GPUBuffer;
 }
 
-/** The single-dispatch program for `n` ≤ {@link DQL_SMALL_MAX} elements (exposed for tests and benchmarks). */
-export function dynamicQuantizeSmallProgram(): Program {
-  return { shaderKey: 'dql-small', label: 'webq8:dql.small', code: `${smallCode}\n${commonCode}`, constants: { WG: SMALL_WG }, workgroups: [1] };
+/** The single-dispatch program for `n` ≤ {@link DQL_SMALL_MAX} elements, `wg` invocations (a power of two ≤ 256; exposed for tests and benchmarks). */
+export function dynamicQuantizeSmallProgram(wg = SMALL_WG_EMULATED): Program {
+  return { shaderKey: 'dql-small', label: 'webq8:dql.small', code: `${smallCode}\n${commonCode}`, constants: { WG: wg }, workgroups: [1] };
 }
 
 /** The three programs for `n` elements (exposed for tests and benchmarks). */
@@ -75,17 +94,24 @@ export function dynamicQuantizePrograms(n: number): { minmax: Program; params: P
  * Quantizes `n` float32 elements of `x` (ONNX DynamicQuantizeLinear). Non-finite inputs follow the
  * NaN/Inf policy documented in src/kernels/reference.ts. Release the results to `ctx.buffers`.
  * Up to `smallMax` elements (default {@link DQL_SMALL_MAX}; 0 forces the three passes) it runs as
- * one dispatch; both paths give identical bits.
+ * one dispatch of `wg` invocations (default {@link dqlWorkgroupSize}); every path gives identical bits.
  */
-export function dynamicQuantizeLinear(ctx: GpuContext, x: GPUBuffer, n: number, smallMax = DQL_SMALL_MAX): DynamicQuantizeResult {
+export function dynamicQuantizeLinear(
+  ctx: GpuContext,
+  x: GPUBuffer,
+  n: number,
+  smallMax = DQL_SMALL_MAX,
+  wg = dqlWorkgroupSize(ctx.device),
+): DynamicQuantizeResult {
   if (!Number.isInteger(n) || n <= 0) throw new KernelError(`DynamicQuantizeLinear: the input has ${n} elements, and it needs at least one.`, { n });
   if (x.size < n * 4) throw new KernelError(`DynamicQuantizeLinear: the input buffer holds ${x.size} bytes, and ${n} float32 elements need ${n * 4}.`, { n });
+  checkWorkgroup(wg);
   const y = ctx.buffers.acquire(Math.ceil(n / 4) * 4, STORAGE_USAGE, 'dql.y');
   const scale = ctx.buffers.acquire(4, STORAGE_USAGE, 'dql.scale');
   const zeroPoint = ctx.buffers.acquire(4, STORAGE_USAGE, 'dql.zero_point');
   const xb = { buffer: x, size: n * 4 };
   if (n <= smallMax) {
-    ctx.dispatch(dynamicQuantizeSmallProgram(), [xb, scale, zeroPoint, y], packUniforms(PARAMS, { n, chunk: n, parts: 1, words: Math.ceil(n / 4) }));
+    ctx.dispatch(dynamicQuantizeSmallProgram(wg), [xb, scale, zeroPoint, y], packUniforms(PARAMS, { n, chunk: n, parts: 1, words: Math.ceil(n / 4) }));
     return { y, scale, zeroPoint };
   }
   const p = dynamicQuantizePrograms(n);
@@ -99,21 +125,23 @@ export function dynamicQuantizeLinear(ctx: GpuContext, x: GPUBuffer, n: number, 
   return { y, scale, zeroPoint };
 }
 
-/** The per-slice program (dynamic-quantize-slices.wgsl): one workgroup per slice. */
-function dynamicQuantizeSlicesProgram(slices: number): Program {
-  return { shaderKey: 'dql-slices', label: 'webq8:dql.slices', code: `${slicesCode}\n${commonCode}`, constants: { WG: SMALL_WG }, workgroups: [slices] };
+/** The per-slice program (dynamic-quantize-slices.wgsl): one workgroup of `wg` invocations per slice. */
+function dynamicQuantizeSlicesProgram(slices: number, wg: number): Program {
+  return { shaderKey: 'dql-slices', label: 'webq8:dql.slices', code: `${slicesCode}\n${commonCode}`, constants: { WG: wg }, workgroups: [slices] };
 }
 
 /**
  * Quantizes each of `slices` consecutive runs of `n` float32 elements of `x` on its own (its own
  * scale and zero point): `scale` holds `slices` float32, `zeroPoint` `slices` bytes (4 per word).
  * Slice s equals {@link dynamicQuantizeLinear} of those `n` elements alone, bit for bit. For the
- * batched decode step, where each slice is one sequence's activations. Release the results to `ctx.buffers`.
+ * batched decode step, where each slice is one sequence's activations. Each slice is one workgroup
+ * of `wg` invocations (default {@link dqlWorkgroupSize}). Release the results to `ctx.buffers`.
  */
-export function dynamicQuantizeSlices(ctx: GpuContext, x: GPUBuffer, slices: number, n: number): DynamicQuantizeResult {
+export function dynamicQuantizeSlices(ctx: GpuContext, x: GPUBuffer, slices: number, n: number, wg = dqlWorkgroupSize(ctx.device)): DynamicQuantizeResult {
   if (!Number.isInteger(n) || n <= 0) throw new KernelError(`DynamicQuantizeLinear per slice: a slice has ${n} elements, and it needs at least one.`, { n });
   if (!Number.isInteger(slices) || slices < 1 || slices > MAX_WORKGROUPS_PER_DIM)
     throw new KernelError(`DynamicQuantizeLinear per slice: ${slices} slices; pass 1 to ${MAX_WORKGROUPS_PER_DIM}.`, { slices });
+  checkWorkgroup(wg);
   const total = slices * n;
   if (x.size < total * 4)
     throw new KernelError(`DynamicQuantizeLinear per slice: the input buffer holds ${x.size} bytes, and ${total} float32 elements need ${total * 4}.`, {
@@ -130,7 +158,7 @@ export function dynamicQuantizeSlices(ctx: GpuContext, x: GPUBuffer, slices: num
   ctx.clear(zeroPoint, zpBytes);
   const params = packUniforms(PARAMS, { n, chunk: n, parts: slices, words });
   ctx.dispatch(
-    dynamicQuantizeSlicesProgram(slices),
+    dynamicQuantizeSlicesProgram(slices, wg),
     [
       { buffer: x, size: total * 4 },
       { buffer: scale, size: slices * 4 },

@@ -16,6 +16,7 @@ export type { AffineAttrs } from './affine';
 export { registerKernel, prepareKernel, elementCount } from './registry';
 export type { GpuTensor, KernelStepDef, PreparedKernel, KernelFactory, KernelRunOptions } from './registry';
 export { dynamicQuantizeLinear, dynamicQuantizePrograms, dynamicQuantizeSmallProgram, DQL_SMALL_MAX } from './dynamic-quantize';
+export { dynamicQuantizeSlices, dqlWorkgroupSize } from './dynamic-quantize';
 export type { DynamicQuantizeResult } from './dynamic-quantize';
 export { packInt8Weights, uploadInt8Weights } from './int8-weights';
 export type { PackedInt8Weights, GpuInt8Weights } from './int8-weights';

@@ -16,6 +16,11 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
+  /** The keys of the pipelines compiled so far (for tests: which variants ran). */
+  keys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
   /**
    * The pipeline for `key`, compiling `code` on first use.
    * @param key - unique per (shader source, entry point, constants); see {@link pipelineKey}.

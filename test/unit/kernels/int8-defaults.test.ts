@@ -5,6 +5,7 @@ import { adapterDefaultKernel, int8AdapterClass, int8Variants, type Int8AdapterF
 import { autoSplits, int8GpuProgram, splitKFinishProgram, SPLITK_TARGET_WORKGROUPS } from '../../../src/kernels/int8-gpu-loops';
 import { defaultInt8Kernel, int8KernelName, int8MatmulProgram } from '../../../src/kernels/int8-matmul';
 import { int8Candidates } from '../../../src/kernels/int8-tuning';
+import { dqlWorkgroupSize } from '../../../src/kernels/dynamic-quantize';
 
 const swiftshader: Int8AdapterFacts = { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true, dp4a: true, subgroups: false };
 const nvidia: Int8AdapterFacts = { vendor: 'nvidia', architecture: 'ampere', isFallbackAdapter: false, dp4a: true, subgroups: true };
@@ -63,6 +64,14 @@ describe('int8 default kernel per adapter class', () => {
   it('gives Apple the GPU-shaped loops with the portable arithmetic', () => {
     expect(name(1, apple)).toBe('portable/splitk 8x32 r1 sauto l4 sg');
     expect(name(300, apple)).toBe('portable/gemm 16x16 r4');
+  });
+
+  it('quantizes a decode row with 256 threads on real GPUs (Apple included) and 64 on fallback adapters', () => {
+    const device = (f: Int8AdapterFacts) =>
+      ({ adapterInfo: { vendor: f.vendor, architecture: f.architecture, isFallbackAdapter: f.isFallbackAdapter } }) as unknown as GPUDevice;
+    expect([swiftshader, { ...nvidia, isFallbackAdapter: true }, nvidia, intelNoSg, apple, oldBrowser].map((f) => dqlWorkgroupSize(device(f)))).toEqual([
+      64, 64, 256, 256, 256, 256,
+    ]);
   });
 
   it('measures the GPU-shaped loops only on real adapters', () => {
