@@ -37,6 +37,11 @@ export interface PackedInt8Weights {
  * Throws {@link KernelError} for a bad shape or zero-point count.
  */
 export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weights {
+  return packWith(b, bZp, (count) => new Uint32Array(count));
+}
+
+/** {@link packInt8Weights} into words from `alloc` (zero-filled, `count` long), called once the shapes are checked. */
+function packWith(b: IntTensor, bZp: ZeroPoints | undefined, alloc: (count: number) => Uint32Array): PackedInt8Weights {
   if (b.dims.length < 2) throw new KernelError(`B has dims ${JSON.stringify(b.dims)}, and it must be [K, N] (or batched [..., K, N]).`, { dims: b.dims });
   const k = b.dims[b.dims.length - 2] as number;
   const n = b.dims[b.dims.length - 1] as number;
@@ -54,7 +59,7 @@ export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weigh
   // Subtract each column's zero point when the result fits int8 everywhere: zb' = 0, no row sums.
   const fits = fitsInt8(b.data, zp);
   const sub = fits ? zp : new Int32Array(n).fill(shift);
-  const words = new Uint32Array(matrices * kw * n4 * 4);
+  const words = alloc(matrices * kw * n4 * 4);
   const colInfo = new Int32Array(matrices * n4 * 4 * 2);
   let rowsum = false;
   const sums = new Int32Array(n);
@@ -102,6 +107,31 @@ export interface GpuInt8Weights extends Omit<PackedInt8Weights, 'words' | 'colIn
   colInfo: GPUBuffer;
   /** Destroys both buffers. */
   dispose(): void;
+}
+
+/**
+ * Packs `b` (as {@link packInt8Weights}) straight into a GPU buffer mapped at creation: the packed
+ * words never exist as a second CPU copy (a model's worth of garbage over a large model's load).
+ */
+export function packAndUploadInt8Weights(ctx: GpuContext, b: IntTensor, bZp?: ZeroPoints): GpuInt8Weights {
+  let buffer: GPUBuffer | undefined;
+  try {
+    const {
+      words: _mapped,
+      colInfo,
+      ...shape
+    } = packWith(b, bZp, (count) => {
+      buffer = ctx.mappedConstant(count * 4, 'int8.weights');
+      return new Uint32Array(buffer.getMappedRange(), 0, count);
+    });
+    buffer!.unmap();
+    const b8 = buffer!;
+    const ci = ctx.uploadConstant(colInfo, 'int8.colinfo');
+    return { ...shape, b: b8, colInfo: ci, dispose: () => (ctx.freeConstant(b8), ctx.freeConstant(ci)) };
+  } catch (err) {
+    if (buffer) ctx.freeConstant(buffer);
+    throw err;
+  }
 }
 
 /** Uploads packed weights once, into buffers of their own (not pooled); free them with `dispose()`. */
