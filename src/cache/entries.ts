@@ -120,13 +120,13 @@ export async function writeEntry(
   };
   return withLock(LOCK.write, { mode: 'shared' }, async () => {
     let started = 0;
-    // One chunk is written while the next is copied and hashed.
+    // One chunk is written while the next is copied and hashed, into two buffers taken in turn.
     let writing: Promise<void> | undefined;
+    const scratch: Uint8Array[] = [];
     try {
       await store.entries.set(sha256, rec);
       for (let i = 0; i < chunkCount; i++) {
-        // slice() copies, so IndexedDB clones one chunk, not the whole model's buffer.
-        const chunk = bytes.slice(i * chunkBytes, (i + 1) * chunkBytes);
+        const chunk = chunkCopy(bytes, i, chunkBytes, scratch);
         rec.chunkHashes.push(await sha256Hex(chunk));
         await writing;
         started = i + 1;
@@ -144,6 +144,19 @@ export async function writeEntry(
       throw err;
     }
   });
+}
+
+/**
+ * Chunk `i` of `bytes` as a buffer of its own (IndexedDB clones a view's whole buffer, so a view of
+ * the model would store all of it). Full chunks reuse two buffers in turn: IndexedDB has cloned a
+ * chunk once its write resolved, and a buffer is refilled only after the write before last did.
+ */
+function chunkCopy(bytes: Uint8Array, i: number, chunkBytes: number, scratch: Uint8Array[]): Uint8Array {
+  const part = bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes);
+  if (part.length !== chunkBytes) return part.slice();
+  const buf = (scratch[i % 2] ??= new Uint8Array(chunkBytes));
+  buf.set(part);
+  return buf;
 }
 
 /** Marks an entry as just used (LRU order). Best effort: a failure here never fails a load. */
