@@ -100,16 +100,20 @@ async function measure(kind) {
     const idle = rss(marker);
     const phase = async (fn) => {
       let peak = 0;
+      // When the peak came (s from the phase's start) and how it split between the processes.
+      let at = { s: 0, renderer: 0, gpu: 0 };
+      const start = Date.now();
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
           const r = rss(marker);
+          if (r.gpu + r.renderer > peak) at = { s: (Date.now() - start) / 1000, renderer: r.renderer - idle.renderer, gpu: r.gpu - idle.gpu };
           peak = Math.max(peak, r.gpu + r.renderer);
           await sleep(50);
         }
       })();
       try {
-        return { ...(await fn()), peak: peak - idle.gpu - idle.renderer };
+        return { ...(await fn()), peak: peak - idle.gpu - idle.renderer, peakAt: at };
       } finally {
         sampling = false;
         await sampler;
@@ -214,6 +218,7 @@ export async function run() {
   console.log(`warm ÷ cold load: WASM ${ratio(res.wasm.warm.ms, res.wasm.cold.ms)}×, kernels ${ratio(res.kernels.warm.ms, res.kernels.cold.ms)}×`);
   const span = (p) =>
     [`fetch ${(p.timings.fetchMs / 1000).toFixed(1)} s`, `plan+sessions ${(p.timings.compileMs / 1000).toFixed(1)} s`]
+      .concat(`peak at ${p.peakAt.s.toFixed(1)} s (renderer ${mib(p.peakAt.renderer * 2 ** 20)} MiB, GPU process ${mib(p.peakAt.gpu * 2 ** 20)} MiB)`)
       .concat(Object.entries(p.phases).map(([k, v]) => `${k} ${(v.from / 1000).toFixed(1)}–${(v.to / 1000).toFixed(1)} s`))
       .join(', ');
   for (const kind of ['wasm', 'kernels']) for (const load of ['cold', 'warm']) console.log(`${kind} ${load}: ${span(res[kind][load])}`);
