@@ -100,16 +100,20 @@ async function measure(kind) {
     const idle = rss(marker);
     const phase = async (fn) => {
       let peak = 0;
+      // When the peak came (s from the phase's start) and how it split between the processes.
+      let at = { s: 0, renderer: 0, gpu: 0 };
+      const start = Date.now();
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
           const r = rss(marker);
+          if (r.gpu + r.renderer > peak) at = { s: (Date.now() - start) / 1000, renderer: r.renderer - idle.renderer, gpu: r.gpu - idle.gpu };
           peak = Math.max(peak, r.gpu + r.renderer);
           await sleep(50);
         }
       })();
       try {
-        return { ...(await fn()), peak: peak - idle.gpu - idle.renderer };
+        return { ...(await fn()), peak: peak - idle.gpu - idle.renderer, peakAt: at };
       } finally {
         sampling = false;
         await sampler;
@@ -120,12 +124,25 @@ async function measure(kind) {
       const got = await page.evaluate(
         async ({ url, opts, dim }) => {
           const t0 = performance.now();
-          const m = await globalThis.rt.load(url, opts);
+          // When each progress phase was first and last seen (ms from the start): where the load's time goes.
+          const phases = {};
+          const onProgress = (p) => {
+            const at = performance.now() - t0;
+            phases[p.phase] = { from: phases[p.phase]?.from ?? at, to: at };
+          };
+          const m = await globalThis.rt.load(url, { ...opts, onProgress });
           const ms = performance.now() - t0;
           const x = Float32Array.from({ length: dim }, (_, i) => Math.sin(i));
           const y = Object.values(await m.run({ x: { type: 'float32', dims: [1, dim], data: x } }))[0];
           globalThis.loaded = m;
-          return { ms, memory: m.info.memory, cache: m.info.externalData?.map((f) => f.cache.status).join(','), y0: y.data[0] };
+          return {
+            ms,
+            phases,
+            timings: m.info.loadTimings,
+            memory: m.info.memory,
+            cache: m.info.externalData?.map((f) => f.cache.status).join(','),
+            y0: y.data[0],
+          };
         },
         { url, opts, dim: DIM },
       );
@@ -199,6 +216,12 @@ export async function run() {
     `kernel-plan load ÷ WASM load: cold ${ratio(res.kernels.cold.ms, res.wasm.cold.ms)}×, warm ${ratio(res.kernels.warm.ms, res.wasm.warm.ms)}× (goal ≤ ${GOAL_LOAD}×)`,
   );
   console.log(`warm ÷ cold load: WASM ${ratio(res.wasm.warm.ms, res.wasm.cold.ms)}×, kernels ${ratio(res.kernels.warm.ms, res.kernels.cold.ms)}×`);
+  const span = (p) =>
+    [`fetch ${(p.timings.fetchMs / 1000).toFixed(1)} s`, `plan+sessions ${(p.timings.compileMs / 1000).toFixed(1)} s`]
+      .concat(`peak at ${p.peakAt.s.toFixed(1)} s (renderer ${mib(p.peakAt.renderer * 2 ** 20)} MiB, GPU process ${mib(p.peakAt.gpu * 2 ** 20)} MiB)`)
+      .concat(Object.entries(p.phases).map(([k, v]) => `${k} ${(v.from / 1000).toFixed(1)}–${(v.to / 1000).toFixed(1)} s`))
+      .join(', ');
+  for (const kind of ['wasm', 'kernels']) for (const load of ['cold', 'warm']) console.log(`${kind} ${load}: ${span(res[kind][load])}`);
   console.log(`peak RSS (renderer + GPU process, above idle) ÷ model: goal ≤ ${GOAL_PEAK}×`);
   console.log(`adapter: ${res.kernels.adapter} (SwiftShader's is "google swiftshader"); y[0] is the first output, equal across plans when both are right.`);
 }

@@ -49,6 +49,7 @@ export type {
   BackendRequest,
   ValueInfo,
   AdapterInfo,
+  DeviceLimits,
   BackendDecision,
   ModelInfo,
   ModelMemory,

@@ -68,6 +68,18 @@ export interface AdapterInfo {
   features: string[];
   /** WGSL language features, e.g. `packed_4x8_integer_dot_product`. */
   wgslLanguageFeatures: string[];
+  /**
+   * Limits of the GPU device ORT created (and webq8's kernels share), for a model on WebGPU once
+   * that device exists: the largest buffer, and the largest one storage binding (a kernel weight
+   * above it is refused; see docs/large-models.md).
+   */
+  deviceLimits?: DeviceLimits;
+}
+
+/** Buffer limits of a WebGPU device, in bytes (`GPUDevice.limits`). */
+export interface DeviceLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
 }
 
 /** The backend that was chosen for a model, and why. */

@@ -60,13 +60,23 @@ export async function findEntry(store: CacheStore, sha256: string | undefined, l
 
 /**
  * Reads and reassembles an entry, checking every chunk's length and SHA-256. Throws
- * {@link CorruptEntry} on the first bad chunk. Chunks are read one at a time so peak memory is
- * the model plus one chunk; each verified chunk is reported as `verify` progress.
+ * {@link CorruptEntry} on the first bad chunk. Chunks are read in order with {@link READ_AHEAD}
+ * more requested while one is checked (the storage reads as the page hashes), so peak memory is
+ * the model plus a few chunks; each verified chunk is reported as `verify` progress.
  */
 export async function readEntry(store: CacheStore, rec: EntryRecord, onProgress?: (p: LoadProgress) => void): Promise<Uint8Array> {
   const out = new Uint8Array(rec.size);
+  const pending: Promise<unknown>[] = [];
+  const request = (i: number) => {
+    if (i >= rec.chunkCount) return;
+    const read = store.chunks.get(chunkKey(rec.sha256, i));
+    read.catch(() => undefined); // a read left behind by a bad chunk must not reject unhandled; awaited, it still throws
+    pending.push(read);
+  };
+  for (let i = 0; i <= READ_AHEAD; i++) request(i);
   for (let i = 0; i < rec.chunkCount; i++) {
-    const chunk = await store.chunks.get(chunkKey(rec.sha256, i));
+    const chunk = await pending.shift();
+    request(i + READ_AHEAD + 1);
     const at = i * rec.chunkBytes;
     const want = Math.min(rec.chunkBytes, rec.size - at);
     if (!(chunk instanceof Uint8Array) || chunk.length !== want || (await sha256Hex(chunk)) !== rec.chunkHashes[i]) {
@@ -77,6 +87,9 @@ export async function readEntry(store: CacheStore, rec: EntryRecord, onProgress?
   }
   return out;
 }
+
+/** Chunks requested from the storage ahead of the one being checked. */
+const READ_AHEAD = 2;
 
 /**
  * Stores verified `bytes` (whose hash is `sha256`) as a new complete entry, following the write
@@ -106,25 +119,44 @@ export async function writeEntry(
     ...(http ? { http } : {}),
   };
   return withLock(LOCK.write, { mode: 'shared' }, async () => {
-    let written = 0;
+    let started = 0;
+    // One chunk is written while the next is copied and hashed, into two buffers taken in turn.
+    let writing: Promise<void> | undefined;
+    const scratch: Uint8Array[] = [];
     try {
       await store.entries.set(sha256, rec);
       for (let i = 0; i < chunkCount; i++) {
-        // slice() copies, so IndexedDB clones one chunk, not the whole model's buffer.
-        const chunk = bytes.slice(i * chunkBytes, (i + 1) * chunkBytes);
+        const chunk = chunkCopy(bytes, i, chunkBytes, scratch);
         rec.chunkHashes.push(await sha256Hex(chunk));
-        await store.chunks.set(chunkKey(sha256, i), chunk);
-        written = i + 1;
-        report(onProgress, { phase: 'store', loaded: Math.min(bytes.length, written * chunkBytes), total: bytes.length });
+        await writing;
+        started = i + 1;
+        const loaded = Math.min(bytes.length, started * chunkBytes);
+        writing = store.chunks.set(chunkKey(sha256, i), chunk).then(() => report(onProgress, { phase: 'store', loaded, total: bytes.length }));
+        writing.catch(() => undefined); // awaited above or below; this only keeps a failure from going unhandled meanwhile
       }
+      await writing;
       rec.state = 'complete';
       await store.entries.set(sha256, rec);
       return rec;
     } catch (err) {
-      await removeEntry(store, sha256, written).catch(() => undefined);
+      await writing?.catch(() => undefined); // let the last write land before removing what was written
+      await removeEntry(store, sha256, started).catch(() => undefined);
       throw err;
     }
   });
+}
+
+/**
+ * Chunk `i` of `bytes` as a buffer of its own (IndexedDB clones a view's whole buffer, so a view of
+ * the model would store all of it). Full chunks reuse two buffers in turn: IndexedDB has cloned a
+ * chunk once its write resolved, and a buffer is refilled only after the write before last did.
+ */
+function chunkCopy(bytes: Uint8Array, i: number, chunkBytes: number, scratch: Uint8Array[]): Uint8Array {
+  const part = bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes);
+  if (part.length !== chunkBytes) return part.slice();
+  const buf = (scratch[i % 2] ??= new Uint8Array(chunkBytes));
+  buf.set(part);
+  return buf;
 }
 
 /** Marks an entry as just used (LRU order). Best effort: a failure here never fails a load. */

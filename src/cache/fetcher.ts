@@ -132,12 +132,34 @@ class Sink {
 
   async drain(res: Response, onProgress: ((p: LoadProgress) => void) | undefined): Promise<void> {
     if (!res.body) throw new ModelLoadError(`The response for ${this.url} has no body.`, { url: this.url, status: res.status });
+    const byob = this.buf ? byobReader(res.body) : undefined;
+    if (byob) return this.drainByob(byob, onProgress);
     const reader = res.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
         this.push(value);
+        report(onProgress, { phase: 'download', loaded: this.loaded, total: this.total });
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  /**
+   * Reads the body into one reusable scratch buffer and copies each piece into place: no buffer per
+   * network chunk for the garbage collector to find later (a default reader hands out a new one per
+   * chunk, a second model's worth of garbage in all). A cut body loses only the scratch buffer.
+   */
+  private async drainByob(reader: ReadableStreamBYOBReader, onProgress: ((p: LoadProgress) => void) | undefined): Promise<void> {
+    let scratch = new Uint8Array(SCRATCH_BYTES);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read(scratch);
+        if (done || !value) return;
+        this.push(value);
+        scratch = new Uint8Array(value.buffer);
         report(onProgress, { phase: 'download', loaded: this.loaded, total: this.total });
       }
     } finally {
@@ -174,6 +196,18 @@ class Sink {
       this.buf.set(chunk, this.loaded);
     }
     this.loaded += chunk.length;
+  }
+}
+
+/** Bytes read from the network per piece on the BYOB path. */
+const SCRATCH_BYTES = 1 << 20;
+
+/** A BYOB reader of `body`, or undefined when it is not a byte stream (then the default reader is used). */
+function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return body.getReader({ mode: 'byob' });
+  } catch {
+    return undefined;
   }
 }
 

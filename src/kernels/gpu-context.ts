@@ -254,6 +254,17 @@ export class GpuContext {
     return buffer;
   }
 
+  /**
+   * A constant buffer of `size` bytes (zero-filled), mapped at creation for the caller to fill in
+   * place and unmap: an upload without a CPU copy of the bytes. {@link freeConstant} destroys it.
+   */
+  mappedConstant(size: number, label: string): GPUBuffer {
+    this.assertAlive();
+    const buffer = this.device.createBuffer({ label: `webq8:${label}`, size: Math.max(16, align(size, 16)), usage: STORAGE_USAGE, mappedAtCreation: true });
+    this.constants.add(buffer);
+    return buffer;
+  }
+
   /** Destroys a buffer of {@link uploadConstant} (other buffers are ignored). */
   freeConstant(buffer: GPUBuffer): void {
     if (this.constants.delete(buffer)) buffer.destroy();

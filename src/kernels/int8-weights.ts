@@ -37,6 +37,11 @@ export interface PackedInt8Weights {
  * Throws {@link KernelError} for a bad shape or zero-point count.
  */
 export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weights {
+  return packWith(b, bZp, (count) => new Uint32Array(count));
+}
+
+/** {@link packInt8Weights} into words from `alloc` (zero-filled, `count` long), called once the shapes are checked. */
+function packWith(b: IntTensor, bZp: ZeroPoints | undefined, alloc: (count: number) => Uint32Array): PackedInt8Weights {
   if (b.dims.length < 2) throw new KernelError(`B has dims ${JSON.stringify(b.dims)}, and it must be [K, N] (or batched [..., K, N]).`, { dims: b.dims });
   const k = b.dims[b.dims.length - 2] as number;
   const n = b.dims[b.dims.length - 1] as number;
@@ -50,33 +55,48 @@ export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weigh
   const kw = Math.ceil(k / 4);
   const n4 = Math.ceil(n / 4);
   const shift = b.type === 'uint8' ? 128 : 0;
+  const zp = Int32Array.from({ length: n }, (_, j) => zeroPointAt(bZp, j));
   // Subtract each column's zero point when the result fits int8 everywhere: zb' = 0, no row sums.
-  let fits = true;
-  for (let i = 0; fits && i < b.data.length; i++) {
-    const d = (b.data[i] as number) - zeroPointAt(bZp, i % n);
-    if (d < -128 || d > 127) fits = false;
-  }
-  const shifted = (v: number, j: number) => v - (fits ? zeroPointAt(bZp, j) : shift);
-  const zbPrime = (j: number) => (fits ? 0 : zeroPointAt(bZp, j) - shift);
-  const words = new Uint32Array(matrices * kw * n4 * 4);
+  const fits = fitsInt8(b.data, zp);
+  const sub = fits ? zp : new Int32Array(n).fill(shift);
+  const words = alloc(matrices * kw * n4 * 4);
   const colInfo = new Int32Array(matrices * n4 * 4 * 2);
   let rowsum = false;
+  const sums = new Int32Array(n);
+  // Row by row, in B's own order (one pass over memory, not a column walk with stride N).
   for (let t = 0; t < matrices; t++) {
-    for (let j = 0; j < n; j++) {
-      const zb = zbPrime(j);
-      if (zb !== 0) rowsum = true;
-      let sum = 0;
-      for (let kk = 0; kk < k; kk++) {
-        const v = shifted(b.data[(t * k + kk) * n + j] as number, j);
-        sum += v;
-        const w = ((t * kw + (kk >> 2)) * n4 + (j >> 2)) * 4 + (j & 3);
-        words[w] = ((words[w] as number) | ((v & 0xff) << ((kk & 3) * 8))) >>> 0;
+    sums.fill(0);
+    for (let kk = 0; kk < k; kk++) {
+      const row = (t * k + kk) * n;
+      const base = (t * kw + (kk >> 2)) * n4 * 4;
+      const bits = (kk & 3) * 8;
+      for (let j = 0; j < n; j++) {
+        const v = (b.data[row + j] as number) - (sub[j] as number);
+        sums[j] = (sums[j] as number) + v;
+        words[base + j] = ((words[base + j] as number) | ((v & 0xff) << bits)) >>> 0;
       }
+    }
+    for (let j = 0; j < n; j++) {
+      const zb = fits ? 0 : (zp[j] as number) - shift;
+      if (zb !== 0) rowsum = true;
       colInfo[(t * n4 * 4 + j) * 2] = zb;
-      colInfo[(t * n4 * 4 + j) * 2 + 1] = sum - k * zb;
+      colInfo[(t * n4 * 4 + j) * 2 + 1] = (sums[j] as number) - k * zb;
     }
   }
   return { k, n, kw, n4, matrices, dims: [...b.dims], words, colInfo, rowsum };
+}
+
+/** Whether `B − zb` fits int8 for every value (zb per column, `zp[j]`). */
+function fitsInt8(data: Uint8Array | Int8Array, zp: Int32Array): boolean {
+  const n = zp.length;
+  // Only a column's range matters: every value of that type fits once the zero point is in range.
+  const lo = data instanceof Int8Array ? -128 : 0;
+  if (zp.every((z) => lo - z >= -128 && lo + 255 - z <= 127)) return true;
+  for (let i = 0, j = 0; i < data.length; i++, j = j + 1 === n ? 0 : j + 1) {
+    const d = (data[i] as number) - (zp[j] as number);
+    if (d < -128 || d > 127) return false;
+  }
+  return true;
 }
 
 /** Packed weights resident on the GPU. */
@@ -87,6 +107,31 @@ export interface GpuInt8Weights extends Omit<PackedInt8Weights, 'words' | 'colIn
   colInfo: GPUBuffer;
   /** Destroys both buffers. */
   dispose(): void;
+}
+
+/**
+ * Packs `b` (as {@link packInt8Weights}) straight into a GPU buffer mapped at creation: the packed
+ * words never exist as a second CPU copy (a model's worth of garbage over a large model's load).
+ */
+export function packAndUploadInt8Weights(ctx: GpuContext, b: IntTensor, bZp?: ZeroPoints): GpuInt8Weights {
+  let buffer: GPUBuffer | undefined;
+  try {
+    const {
+      words: _mapped,
+      colInfo,
+      ...shape
+    } = packWith(b, bZp, (count) => {
+      buffer = ctx.mappedConstant(count * 4, 'int8.weights');
+      return new Uint32Array(buffer.getMappedRange(), 0, count);
+    });
+    buffer!.unmap();
+    const b8 = buffer!;
+    const ci = ctx.uploadConstant(colInfo, 'int8.colinfo');
+    return { ...shape, b: b8, colInfo: ci, dispose: () => (ctx.freeConstant(b8), ctx.freeConstant(ci)) };
+  } catch (err) {
+    if (buffer) ctx.freeConstant(buffer);
+    throw err;
+  }
 }
 
 /** Uploads packed weights once, into buffers of their own (not pooled); free them with `dispose()`. */

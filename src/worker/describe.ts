@@ -1,6 +1,6 @@
 /** The {@link ModelInfo} of a prepared model: what the load learnt, what the plan takes and gives, and why. */
 import { ModelFormatError } from '../errors';
-import type { AdapterInfo, BackendDecision, ModelInfo } from '../types';
+import type { AdapterInfo, BackendDecision, DeviceLimits, ModelInfo } from '../types';
 import type { PreparedModel } from './prepare';
 
 /** What a load knew about the model before preparing it (becomes part of {@link ModelInfo}). */
@@ -31,4 +31,9 @@ export function describeModel(
     ...(placement ? { placement } : {}),
     ...(memory ? { memory } : {}),
   };
+}
+
+/** The buffer limits of a device (`GPUDevice.limits`), as `model.info.adapter.deviceLimits` reports them. */
+export function deviceLimits(limits: GPUSupportedLimits): DeviceLimits {
+  return { maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize };
 }

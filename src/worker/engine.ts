@@ -43,7 +43,7 @@ import { validateFeeds } from './validate';
 import { verifyOptions, verifyPrepared } from './verify-load';
 import { checkWhenIdle, sampleRun, startServiceVerify } from './verify-idle';
 import { warmUp, warmupOptions } from './warmup';
-import { describeModel, type ModelMeta } from './describe';
+import { describeModel, deviceLimits, type ModelMeta } from './describe';
 import { gpulessHook } from './debug-hooks';
 import { IdleSlots, measureWhenIdle } from './idle';
 import type { LoadedModel } from './loaded-model';
@@ -244,7 +244,9 @@ export class Engine implements WorkerApi {
   /** The {@link ModelInfo} of a prepared model, now registered; throws when the load was aborted or the model is unusable. */
   private describe(...[prepared, decision, adapter, meta, compileMs, signal]: Parameters<Engine['register']>): ModelInfo {
     if (signal.aborted) throw new AbortError('The load was aborted by its AbortSignal.');
-    const info = describeModel(`m${this.nextId++}`, prepared, decision, adapter, meta, compileMs);
+    const limits = decision.backend === 'webgpu' ? this.gpu?.device.limits : undefined;
+    const withLimits = adapter && limits ? { ...adapter, deviceLimits: deviceLimits(limits) } : adapter;
+    const info = describeModel(`m${this.nextId++}`, prepared, decision, withLimits, meta, compileMs);
     const fresh = { outputsOnGpu: false, stale: false, tail: Promise.resolve(), busy: Promise.resolve() };
     const model: LoadedModel = { info, recipe: prepared.recipe, decision, executor: prepared.executor, ...fresh, idle: new IdleSlots() };
     this.models.set(info.id, model);

@@ -219,19 +219,29 @@ test('a weight above the storage-binding limit: the kernel plan is refused (the 
         const m = await rt.load(`${dir}/mlp-q8-ext.onnx`, { backend: 'webgpu', strategy: 'kernels' });
         const y = Array.from(Object.values(await m.run(x()))[0]!.data as Float32Array);
         const { strategy, reason } = m.info.strategy!;
+        const limits = m.info.adapter?.deviceLimits;
         await m.dispose();
-        return { y, strategy, reason };
+        return { y, strategy, reason, limits };
       };
       const within = await load();
+      const a = (await navigator.gpu.requestAdapter())!.limits;
+      const offered = { maxBufferSize: a.maxBufferSize, maxStorageBufferBindingSize: a.maxStorageBufferBindingSize };
       // The test hook: a 4 KiB limit instead of the device's; the fixture's first weight is int8 [64, 96] = 6144 bytes.
       await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('small-binding-limit');
       const above = await load();
       await rt.dispose();
-      return { within, above };
+      return { within, above, offered };
     },
     { dir: DIR },
   );
   expect(r.within.strategy).toBe('kernels');
+  // The limits ORT's device was created with: at least WebGPU's defaults, at most what the adapter offers.
+  const limits = r.within.limits!;
+  console.log(`ORT's device: ${JSON.stringify(limits)}; the adapter offers ${JSON.stringify(r.offered)}`);
+  expect(limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 2 ** 20);
+  expect(limits.maxBufferSize).toBeGreaterThanOrEqual(256 * 2 ** 20);
+  expect(limits.maxStorageBufferBindingSize).toBeLessThanOrEqual(r.offered.maxStorageBufferBindingSize);
+  expect(limits.maxBufferSize).toBeLessThanOrEqual(r.offered.maxBufferSize);
   expect(r.above.strategy).toBe('ort');
   expect(r.above.reason).toContain('The kernel plan could not be prepared');
   expect(r.above.reason).toContain('B weight, int8 [64, 96], as 0.006 MiB');

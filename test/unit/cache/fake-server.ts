@@ -18,6 +18,8 @@ export interface FakeServerOptions {
   contentLength?: number;
   /** Bytes per stream piece; default 16 KiB. */
   piece?: number;
+  /** Serve bodies as byte streams (as browsers do), which a reader may read into its own buffer (BYOB). */
+  byteStream?: boolean;
 }
 
 /** One request the fake server saw. */
@@ -48,6 +50,8 @@ export async function nodeSha256(bytes: Uint8Array): Promise<string> {
 /** A `fetch` over `files` (URL → bytes, or a number for an empty response with that status). */
 export function fakeServer(files: Record<string, Uint8Array | number | object>, opts: FakeServerOptions = {}) {
   const requests: SeenRequest[] = [];
+  /** Reads of a byte stream body that brought their own buffer. */
+  const reads = { byob: 0 };
   let cutsLeft = opts.cuts ?? (opts.cutAfter === undefined ? 0 : Infinity);
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input);
@@ -64,14 +68,37 @@ export function fakeServer(files: Record<string, Uint8Array | number | object>, 
     const headers: Record<string, string> = { 'content-length': String(opts.contentLength ?? body.length) };
     if (start > 0) headers['content-range'] = `bytes ${start}-${file.length - 1}/${file.length}`;
     const cut = cutsLeft-- > 0 ? opts.cutAfter : undefined;
-    return new Response(stream(body, opts.piece ?? 16384, cut, init?.signal ?? undefined), { status: start > 0 ? 206 : 200, headers });
+    const src = source(body, opts.piece ?? 16384, cut, init?.signal ?? undefined);
+    const byteSource = (): ReadableStream<Uint8Array> =>
+      new ReadableStream({
+        type: 'bytes',
+        pull: (c) => {
+          if (c.byobRequest) reads.byob++;
+          src.pull({
+            enqueue: (chunk) => c.enqueue(chunk),
+            error: (e) => c.error(e),
+            // A byte source closed while a reader waits with its own buffer must hand that buffer back.
+            close: () => {
+              c.close();
+              c.byobRequest?.respond(0);
+            },
+          });
+        },
+      });
+    return new Response(opts.byteStream ? byteSource() : new ReadableStream<Uint8Array>(src), { status: start > 0 ? 206 : 200, headers });
   };
-  return { fetch: fetch as typeof globalThis.fetch, requests };
+  return { fetch: fetch as typeof globalThis.fetch, requests, reads };
 }
 
-function stream(body: Uint8Array, piece: number, cutAfter: number | undefined, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+interface Controller {
+  enqueue(chunk: Uint8Array<ArrayBuffer>): void;
+  close(): void;
+  error(e: unknown): void;
+}
+
+function source(body: Uint8Array, piece: number, cutAfter: number | undefined, signal: AbortSignal | undefined): { pull(controller: Controller): void } {
   let at = 0;
-  return new ReadableStream<Uint8Array>({
+  return {
     pull(controller) {
       if (signal?.aborted) return controller.error(new DOMException('The operation was aborted.', 'AbortError'));
       if (cutAfter !== undefined && at >= cutAfter) return controller.error(new TypeError('network error: connection reset'));
@@ -80,7 +107,7 @@ function stream(body: Uint8Array, piece: number, cutAfter: number | undefined, s
       controller.enqueue(body.slice(at, end));
       at = end;
     },
-  });
+  };
 }
 
 /** Whether two byte arrays are equal; far faster than `toEqual` on large typed arrays. */

@@ -20,6 +20,25 @@ describe('chunked entries', () => {
     expect(sameBytes(hit.bytes, model)).toBe(true);
   });
 
+  it('stores every chunk right when the storage copies a value only once its write runs (as IndexedDB does), while the next chunk is copied and hashed', async () => {
+    const store = createMemoryStore();
+    const set = store.chunks.set.bind(store.chunks);
+    let inFlight = 0;
+    let most = 0;
+    // IndexedDB clones a value when its transaction runs, after set() returned: later, and out of step.
+    store.chunks.set = async (key, value) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 3));
+      await set(key, value);
+      inFlight--;
+    };
+    const { sha256 } = await loadModelBytes(MODEL_URL, { fetch: fakeServer({ [MODEL_URL]: model }).fetch, chunkBytes }, store);
+    const chunks = [...store.maps.chunks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v as Uint8Array);
+    expect(sameBytes(Buffer.concat(chunks), model)).toBe(true);
+    expect((store.maps.entries.get(sha256) as EntryRecord).chunkHashes).toEqual(await Promise.all(chunks.map(nodeSha256)));
+    expect(most).toBe(1);
+  });
+
   it('detects a flipped byte in a stored chunk, drops the entry and re-fetches', async () => {
     const store = createMemoryStore();
     const server = fakeServer({ [MODEL_URL]: model });
