@@ -52,6 +52,8 @@ export interface ServiceVerifyStats {
   divergedOutputs: Record<string, number>;
   /** Why the last divergence happened and what was done, when one did. */
   lastDivergence?: string;
+  /** The worst failing output of the last check that diverged (what the incident reports), when one did. */
+  lastDiverged?: VerifiedOutput;
 }
 
 /** One compared output: the metric, its value and the tolerance it was held to. */

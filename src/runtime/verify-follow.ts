@@ -58,6 +58,7 @@ export function countServiceVerify(telemetry: Pick<Telemetry, 'count'>, replica:
   const now = replica.info.verify?.service;
   if (!now) return;
   const before = counted.get(replica);
+  if (before === now) return; // the answer carried no new counts (only answers after a change do)
   counted.set(replica, now);
   telemetry.count('webq8.verify.checks', now.checked - (before?.checked ?? 0), attrs);
   telemetry.count('webq8.verify.agreements', now.agreed - (before?.agreed ?? 0), attrs);

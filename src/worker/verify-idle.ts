@@ -86,10 +86,12 @@ export function startServiceVerify(model: ServiceVerifiedModel, bytes: Uint8Arra
 /**
  * Offers a production run of `model` to its verifier (which copies the outputs: they are
  * transferred to the caller) and returns the counts and backend its answer carries; undefined
- * when the model is not sampled.
+ * when the model is not sampled or nothing changed since the last answer that carried them.
  */
 export function sampleRun(model: ServiceVerifiedModel, feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): RunReply['verify'] {
-  if (!model.verifier) return undefined;
-  if (model.decision.backend === 'webgpu') model.verifier.offer(feeds, outputs);
-  return { service: model.verifier.stats(), backend: model.decision };
+  const v = model.verifier;
+  if (!v) return undefined;
+  if (model.decision.backend === 'webgpu') v.offer(feeds, outputs);
+  // Only an answer after a change carries the counts (the main thread keeps the last ones it got).
+  return v.takeChanged() ? { service: v.stats(), backend: model.decision } : undefined;
 }

@@ -38,6 +38,9 @@ export class ServiceVerifier {
   private readonly tolerance: number;
   /** Set while the engine has a check scheduled or running (one at a time). */
   busy = false;
+  /** Bumped by every change of the counts; `sent` is the revision the last answer carried. */
+  private revision = 0;
+  private sent = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -52,11 +55,22 @@ export class ServiceVerifier {
   /** Draws whether this run is verified; if so keeps its feeds and a copy of its outputs (or drops it when the queue is full). */
   offer(feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): void {
     if (!(this.random() < this.options.sampleRate)) return;
+    this.revision++;
     if (this.queue.length >= this.options.maxPending) {
       this.tally.dropped++;
       return;
     }
     this.queue.push({ feeds, outputs: copyFeeds(outputs) });
+  }
+
+  /**
+   * Whether the counts changed since the last call that returned true: an answer carries them only
+   * then, so an unsampled run pays no copy, no message bytes and no main-thread bookkeeping.
+   */
+  takeChanged(): boolean {
+    if (this.sent === this.revision) return false;
+    this.sent = this.revision;
+    return true;
   }
 
   /** Whether a sample waits for a check. */
@@ -66,19 +80,22 @@ export class ServiceVerifier {
 
   /** The counts now. */
   stats(): ServiceVerifyStats {
-    return { ...this.tally, pending: this.queue.length, divergedOutputs: { ...this.tally.divergedOutputs } };
+    const t = this.tally;
+    return { ...t, pending: this.queue.length, divergedOutputs: { ...t.divergedOutputs }, ...(t.lastDiverged ? { lastDiverged: { ...t.lastDiverged } } : {}) };
   }
 
   /** Checks the oldest sample against the reference (created now if it is the first); null when none waits or the reference failed. */
   async checkOne(): Promise<Verdict | null> {
     const sample = this.queue.shift();
     if (!sample) return null;
+    this.revision++;
     let want: Record<string, TensorLike>;
     try {
       this.reference ??= this.makeReference(this.bytes);
       want = (await (await this.reference).run(sample.feeds)).outputs;
     } catch {
       this.tally.dropped++; // the reference could not answer: nothing to compare with
+      this.revision++;
       return null;
     }
     const all: Comparison[] = Object.entries(want).map(([name, w]) => {
@@ -92,6 +109,7 @@ export class ServiceVerifier {
   private count(outputs: Comparison[]): Verdict {
     const t = this.tally;
     t.checked++;
+    this.revision++;
     for (const c of outputs) if (!t.worst || badness(c) > badness(t.worst)) t.worst = strip(c);
     const bad = outputs.filter((c) => !c.ok);
     if (bad.length === 0) {
@@ -102,12 +120,14 @@ export class ServiceVerifier {
     for (const c of bad) t.divergedOutputs[c.name] = (t.divergedOutputs[c.name] ?? 0) + 1;
     const reason = `A sampled production run diverged from ORT's WASM EP on this device: ${bad.map(describeComparison).join('; ')}.`;
     t.lastDivergence = reason;
+    t.lastDiverged = strip(bad.reduce((a, b) => (badness(b) > badness(a) ? b : a)));
     return { ok: false, outputs: outputs.map(strip), reason };
   }
 
   /** Notes what was done about the last divergence (e.g. the switch to WASM). */
   noteAction(text: string): void {
     this.tally.lastDivergence = `${this.tally.lastDivergence ?? ''} ${text}`.trim();
+    this.revision++;
   }
 
   /** Hands the reference session over (the model is served from it from now on); the verifier no longer owns it. */
@@ -121,6 +141,7 @@ export class ServiceVerifier {
   async dispose(): Promise<void> {
     this.tally.dropped += this.queue.length;
     this.queue.length = 0;
+    this.revision++;
     const ref = await this.takeReference();
     await ref?.dispose();
   }
