@@ -87,3 +87,36 @@ export interface VerifyInfo {
   /** Sampled verification in service, as of the model's last answer (with `verify.sampleRate`). */
   service?: ServiceVerifyStats;
 }
+
+/**
+ * A divergence found in service, as webq8 reports it to the telemetry endpoint's collector
+ * (`POST <endpoint>/api/verify/incidents`, JSON): one per model version and output on each page,
+ * the first time that output diverges (later ones are counted in `webq8.verify.divergences`).
+ */
+export interface VerifyIncident {
+  kind: 'verify';
+  /** Shared with release incidents: the GPU plan's numbers are wrong on this device. */
+  rule: 'numerics';
+  /** `'client'`: found on this device. */
+  scope: 'client';
+  /** ISO time. */
+  at: string;
+  model: string;
+  /** The release version, when the model is followed as a release. */
+  version?: string;
+  /** The worst failing output of the check, its metric, value and tolerance. */
+  output: string;
+  metric: VerifiedOutput['metric'];
+  value: number;
+  tolerance: number;
+  /** The backend serving the model after the divergence (`'wasm'` after `onDiverge: 'fallback'`). */
+  backend: string;
+  adapterVendor?: string;
+  adapterArchitecture?: string;
+  /** Browser name and major version (`'Chrome 156'`). */
+  browser?: string;
+  webq8Version?: string;
+  /** Counts of the model on this page as of the report. */
+  checked: number;
+  diverged: number;
+}

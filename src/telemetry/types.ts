@@ -77,6 +77,8 @@ export interface ResourceAttributes {
   pageOrigin?: string;
   adapterVendor?: string;
   adapterArchitecture?: string;
+  /** Browser name and major version (`'Chrome 156'`); default: read from `navigator.userAgentData` or `navigator.userAgent`. */
+  browser?: string;
 }
 
 /** Injectable time source (tests drive it by hand). */
