@@ -90,7 +90,11 @@ export async function createVerifyView(options) {
 
   /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
   async function addIncident(req, res) {
-    if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+    if (
+      !String(req.headers['content-type'] ?? '')
+        .toLowerCase()
+        .startsWith('application/json')
+    ) {
       req.resume();
       return json(res, 415, { error: 'content-type must be application/json' });
     }
@@ -135,7 +139,9 @@ export async function createVerifyView(options) {
     /** Rows sorted by model, version, adapter, browser. @returns {VerifyRow[]} */
     rows: () =>
       [...rows.values()].sort((a, b) =>
-        [a.model, a.version, a.adapterVendor, a.adapterArchitecture, a.browser].join('\0').localeCompare([b.model, b.version, b.adapterVendor, b.adapterArchitecture, b.browser].join('\0')),
+        [a.model, a.version, a.adapterVendor, a.adapterArchitecture, a.browser]
+          .join('\0')
+          .localeCompare([b.model, b.version, b.adapterVendor, b.adapterArchitecture, b.browser].join('\0')),
       ),
     /**
      * Answers `/api/verify…`; false when `url` is not one of its routes.

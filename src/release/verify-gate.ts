@@ -15,7 +15,11 @@ export function assertVerified(version: string, info: ModelInfo): void {
   const v = info.verify;
   if (v?.status !== 'diverged') return;
   const worst = v.outputs.find((o) => o.metric !== 'relL2' || o.value > o.tolerance) ?? v.outputs[0];
-  throw new NumericsError(`Candidate ${version} was refused on this device (adapter ${adapterOf(info)}): ${v.reason}`, { ...worst, adapter: adapterOf(info), version });
+  throw new NumericsError(`Candidate ${version} was refused on this device (adapter ${adapterOf(info)}): ${v.reason}`, {
+    ...worst,
+    adapter: adapterOf(info),
+    version,
+  });
 }
 
 /**

@@ -83,5 +83,12 @@ function verifyIncident(info: ModelInfo, attrs: SeriesAttributes, now: ServiceVe
   const at = new Date().toISOString();
   const adapter = info.adapter ? { adapterVendor: info.adapter.vendor, adapterArchitecture: info.adapter.architecture } : {};
   const base = { kind: 'verify', rule: 'numerics', scope: 'client', at, model: attrs.modelId ?? info.id, output, metric, value, tolerance } as const;
-  return { ...base, ...(attrs.modelVersion ? { version: attrs.modelVersion } : {}), backend: info.backend.backend, ...adapter, checked: now.checked, diverged: now.diverged };
+  return {
+    ...base,
+    ...(attrs.modelVersion ? { version: attrs.modelVersion } : {}),
+    backend: info.backend.backend,
+    ...adapter,
+    checked: now.checked,
+    diverged: now.diverged,
+  };
 }

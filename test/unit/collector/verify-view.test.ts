@@ -46,7 +46,8 @@ const incident: VerifyIncident = {
   checked: 3,
   diverged: 2,
 };
-const postIncident = (url: string, body: string) => fetch(`${url}/api/verify/incidents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const postIncident = (url: string, body: string) =>
+  fetch(`${url}/api/verify/incidents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 describe('collector: verification by device', () => {
   it('folds the counters by model, version, adapter and browser, keeps incidents, shows both, and restores both after a restart', async () => {
@@ -58,14 +59,36 @@ describe('collector: verification by device', () => {
     const check = async () => {
       const doc = (await (await fetch(`${c.url}/api/verify`)).json()) as { rows: Record<string, unknown>[]; incidents: VerifyIncident[] };
       expect(doc.rows).toEqual([
-        { model: 'mlp', version: '2', adapterVendor: 'acme', adapterArchitecture: 'gen7', browser: 'Chrome 156', checks: 3, agreements: 1, divergences: 2, dropped: 0 },
-        { model: 'mlp', version: '2', adapterVendor: 'other', adapterArchitecture: 'gen7', browser: 'Chrome 156', checks: 5, agreements: 5, divergences: 0, dropped: 0 },
+        {
+          model: 'mlp',
+          version: '2',
+          adapterVendor: 'acme',
+          adapterArchitecture: 'gen7',
+          browser: 'Chrome 156',
+          checks: 3,
+          agreements: 1,
+          divergences: 2,
+          dropped: 0,
+        },
+        {
+          model: 'mlp',
+          version: '2',
+          adapterVendor: 'other',
+          adapterArchitecture: 'gen7',
+          browser: 'Chrome 156',
+          checks: 5,
+          agreements: 5,
+          divergences: 0,
+          dropped: 0,
+        },
       ]);
       expect(doc.incidents).toHaveLength(1);
       expect(doc.incidents[0]).toMatchObject({ ...incident, at: expect.any(String) });
       const html = await (await fetch(`${c.url}/`)).text();
       expect(html).toContain('Verification against ORT WASM, by device');
-      expect(html).toMatch(/<tr class="diverged"><td>mlp<\/td><td>2<\/td><td>acme<\/td><td>gen7<\/td><td>Chrome 156<\/td><td>3<\/td><td>1<\/td><td>2<\/td><td>66.7 %<\/td>/);
+      expect(html).toMatch(
+        /<tr class="diverged"><td>mlp<\/td><td>2<\/td><td>acme<\/td><td>gen7<\/td><td>Chrome 156<\/td><td>3<\/td><td>1<\/td><td>2<\/td><td>66.7 %<\/td>/,
+      );
       expect(html).toMatch(/<tr class="incident">.*<td>y<\/td><td>relL2 0.410 \(tolerance 0.03\)<\/td><td>acme gen7<\/td><td>Chrome 156<\/td><td>wasm<\/td>/);
     };
     await check();
@@ -76,7 +99,13 @@ describe('collector: verification by device', () => {
 
   it('refuses malformed incidents with 400 and a reason; seeded mutations never crash it or store a malformed one', async () => {
     const c = await fixture.start();
-    for (const bad of [{ ...incident, value: 'x' }, { ...incident, kind: 'release' }, { ...incident, output: 'y'.repeat(300) }, { ...incident, metric: 'cosine' }, []]) {
+    for (const bad of [
+      { ...incident, value: 'x' },
+      { ...incident, kind: 'release' },
+      { ...incident, output: 'y'.repeat(300) },
+      { ...incident, metric: 'cosine' },
+      [],
+    ]) {
       const res = await postIncident(c.url, JSON.stringify(bad));
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/incident/);

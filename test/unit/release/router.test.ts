@@ -132,14 +132,28 @@ describe('release router', () => {
     expect(router.release()).toMatchObject({ serving: '2', candidate: { state: 'ready' } });
     // The candidate's Worker found a divergence in idle time; its next answer carries the counts (src/runtime/verify-follow.ts).
     const lastDiverged = { name: 'y', metric: 'relL2' as const, value: 0.41, tolerance: 1e-3, step: 0 };
-    const service = { sampleRate: 0.01, checked: 3, agreed: 2, diverged: 1, dropped: 0, pending: 0, worst: lastDiverged, divergedOutputs: { y: 1 }, lastDiverged };
+    const service = {
+      sampleRate: 0.01,
+      checked: 3,
+      agreed: 2,
+      diverged: 1,
+      dropped: 0,
+      pending: 0,
+      worst: lastDiverged,
+      divergedOutputs: { y: 1 },
+      lastDiverged,
+    };
     const fake = w.replicas['2']!;
     fake.info = { ...fake.info, adapter: { vendor: 'acme', architecture: 'gen7' }, verify: { ...agreed, service } } as ModelInfo;
     await router.submit(x(3, 4));
     const status = router.release();
     expect(status).toMatchObject({ serving: '1', candidate: { state: 'rolled-back' } });
     expect(status.incidents).toMatchObject([
-      { rule: 'numerics', candidate: '2', evidence: { phase: 'service', output: 'y', metric: 'relL2', value: 0.41, tolerance: 1e-3, adapter: 'acme/gen7', diverged: 1 } },
+      {
+        rule: 'numerics',
+        candidate: '2',
+        evidence: { phase: 'service', output: 'y', metric: 'relL2', value: 0.41, tolerance: 1e-3, adapter: 'acme/gen7', diverged: 1 },
+      },
     ]);
     await until(() => expect(w.posts).toMatchObject([{ rule: 'numerics', candidate: '2' }]));
     const calls = fake.calls.length;

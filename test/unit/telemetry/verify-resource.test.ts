@@ -44,7 +44,20 @@ describe('verification incidents', () => {
     expect(incidentsUrl('http://127.0.0.1:4318')).toBe('http://127.0.0.1:4318/api/verify/incidents');
     expect(incidentsUrl('https://c.example/otel/v1/metrics/')).toBe('https://c.example/otel/api/verify/incidents');
     const sent: { url: string; body: string; headers: Record<string, string> }[] = [];
-    const incident = { kind: 'verify', rule: 'numerics', scope: 'client', at: 'now', model: 'm', output: 'y', metric: 'relL2', value: 1, tolerance: 0.001, backend: 'webgpu', checked: 1, diverged: 1 } as VerifyIncident;
+    const incident = {
+      kind: 'verify',
+      rule: 'numerics',
+      scope: 'client',
+      at: 'now',
+      model: 'm',
+      output: 'y',
+      metric: 'relL2',
+      value: 1,
+      tolerance: 0.001,
+      backend: 'webgpu',
+      checked: 1,
+      diverged: 1,
+    } as VerifyIncident;
     const fetch = async (url: string, init: { body: string; headers: Record<string, string> }) => {
       sent.push({ url, body: init.body, headers: init.headers });
       return { status: 202, headers: { get: () => null } };
