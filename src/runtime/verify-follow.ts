@@ -9,7 +9,7 @@ import type { SeriesAttributes, Telemetry } from '../telemetry';
 import type { ModelInfo, ServiceVerifyStats, VerifiedOutput, VerifyIncident } from '../types';
 
 /** `info` with the verification counts and backend an answer carried (as it was when the answer carries none). */
-export function followVerify(info: ModelInfo, { verify }: RunReply): ModelInfo {
+export function followVerify(info: ModelInfo, { verify }: Pick<RunReply, 'verify'>): ModelInfo {
   if (!info.verify || !verify) return info;
   const next: ModelInfo = { ...info, verify: { ...info.verify, service: verify.service } };
   if (verify.backend && verify.backend.backend !== info.backend.backend) {
@@ -38,6 +38,7 @@ export function sumServiceVerify(infos: readonly ModelInfo[]): ServiceVerifyStat
     for (const [name, n] of Object.entries(s.divergedOutputs)) sum.divergedOutputs[name] = (sum.divergedOutputs[name] ?? 0) + n;
     if (s.worst && (!sum.worst || ratio(s.worst) > ratio(sum.worst))) sum.worst = s.worst;
     if (s.lastDivergence) sum.lastDivergence = s.lastDivergence;
+    if (s.lastDiverged) sum.lastDiverged = s.lastDiverged;
   }
   return sum;
 }

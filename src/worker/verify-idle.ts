@@ -8,12 +8,14 @@
  * GPU plan (the answer was already delivered: there is no load left to reject) and count it.
  */
 import { ortPlan } from '../graph/plan';
-import type { RunReply } from '../protocol';
+import type { DecoderIo } from '../decoder-io';
+import type { GenerateReply, GenerateRequest, RunReply } from '../protocol';
 import type { BackendDecision, DivergeAction, ModelInfo, TensorLike, TensorMap } from '../types';
 import type { Executor } from './executor';
 import type { IdleSlots } from './idle';
 import type { ExecutorRecipe } from './strategy';
 import type { ResolvedVerify } from './verify';
+import { checkableGeneration } from './verify-generate';
 import { ServiceVerifier, type Verdict } from './verify-service';
 
 /** What of a loaded model the check reads and, on a fallback, replaces. */
@@ -69,6 +71,14 @@ async function onDivergence(model: ServiceVerifiedModel, v: ServiceVerifier, ver
   if (model.info.strategy) model.info.strategy = { ...model.info.strategy, strategy: 'ort', reason };
   v.noteAction("The model is served from ORT's WASM EP from then on (verify.onDiverge 'fallback').");
   await v.dispose(); // samples still waiting are dropped: nothing on the GPU is left to check
+}
+
+/** Offers a finished greedy generation of `model` to its verifier (src/worker/verify-generate.ts); its counts for the reply, as {@link sampleRun}. */
+export function sampleGeneration(model: ServiceVerifiedModel, io: DecoderIo, request: GenerateRequest, reply: GenerateReply): RunReply['verify'] {
+  const v = model.verifier;
+  if (!v) return undefined;
+  if (model.decision.backend === 'webgpu' && checkableGeneration(request.sampling)) v.offerGeneration(io, request.inputIds, reply.tokens);
+  return v.takeChanged() ? { service: v.stats(), backend: model.decision } : undefined;
 }
 
 /**

@@ -13,13 +13,15 @@
 import { copyFeeds } from '../tensors';
 import type { ServiceVerifyStats, TensorLike, TensorMap, VerifiedOutput } from '../types';
 import { compareTensor, describeComparison, FLOAT_TOLERANCE, QUANTIZED_TOLERANCE, worstPerOutput, type Comparison } from './compare';
+import type { DecoderIo } from '../decoder-io';
 import type { Executor } from './executor';
+import { compareGeneration, teacherFeeds } from './verify-generate';
 import { quantizesAtRunTime, wasmReference, type ResolvedVerify } from './verify';
 
-/** One sampled production run: its feeds and a copy of the outputs it answered with. */
+/** One sampled production run or greedy generation: the reference's feeds, and how its answer is compared with the one the caller got. */
 interface Sample {
   feeds: TensorMap;
-  outputs: Record<string, TensorLike>;
+  compare(want: Record<string, TensorLike>): Comparison[];
 }
 
 /** What one check found: null when the sample could not be checked (the reference failed). */
@@ -54,13 +56,30 @@ export class ServiceVerifier {
 
   /** Draws whether this run is verified; if so keeps its feeds and a copy of its outputs (or drops it when the queue is full). */
   offer(feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): void {
-    if (!(this.random() < this.options.sampleRate)) return;
+    if (!this.admit()) return;
+    const got = copyFeeds(outputs);
+    const compare = (want: Record<string, TensorLike>) =>
+      Object.entries(want).map(([name, w]): Comparison => {
+        const g = got[name];
+        return g ? compareTensor(name, g, w, this.tolerance) : { name, metric: 'shape', value: 1, tolerance: 0, step: 0, ok: false };
+      });
+    this.queue.push({ feeds, compare });
+  }
+
+  /** Draws whether a finished greedy generation is verified (src/worker/verify-generate.ts); if so keeps its prompt and tokens. */
+  offerGeneration(io: DecoderIo, prompt: readonly number[], tokens: readonly number[]): void {
+    if (tokens.length === 0 || !this.admit()) return;
+    const feeds = teacherFeeds(io, prompt, tokens);
+    this.queue.push({ feeds, compare: (want) => [compareGeneration(want.logits, prompt.length, tokens, this.tolerance)] });
+  }
+
+  /** Draws at the sample rate; false when not drawn, or drawn and dropped (the queue is full). */
+  private admit(): boolean {
+    if (!(this.random() < this.options.sampleRate)) return false;
     this.revision++;
-    if (this.queue.length >= this.options.maxPending) {
-      this.tally.dropped++;
-      return;
-    }
-    this.queue.push({ feeds, outputs: copyFeeds(outputs) });
+    if (this.queue.length < this.options.maxPending) return true;
+    this.tally.dropped++;
+    return false;
   }
 
   /**
@@ -98,11 +117,7 @@ export class ServiceVerifier {
       this.revision++;
       return null;
     }
-    const all: Comparison[] = Object.entries(want).map(([name, w]) => {
-      const g = sample.outputs[name];
-      return g ? compareTensor(name, g, w, this.tolerance) : { name, metric: 'shape', value: 1, tolerance: 0, step: 0, ok: false };
-    });
-    return this.count(worstPerOutput(all));
+    return this.count(worstPerOutput(sample.compare(want)));
   }
 
   /** Counts one check's comparisons. */

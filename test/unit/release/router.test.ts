@@ -144,7 +144,7 @@ describe('release router', () => {
       lastDiverged,
     };
     const fake = w.replicas['2']!;
-    fake.info = { ...fake.info, adapter: { vendor: 'acme', architecture: 'gen7' }, verify: { ...agreed, service } } as ModelInfo;
+    Object.assign(fake, { info: { ...fake.info, adapter: { vendor: 'acme', architecture: 'gen7' }, verify: { ...agreed, service } } as unknown as ModelInfo });
     await router.submit(x(3, 4));
     const status = router.release();
     expect(status).toMatchObject({ serving: '1', candidate: { state: 'rolled-back' } });
