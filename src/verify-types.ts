@@ -94,6 +94,7 @@ export interface VerifyInfo {
  * the first time that output diverges (later ones are counted in `webq8.verify.divergences`).
  */
 export interface VerifyIncident {
+  /** What found it: verification in service. */
   kind: 'verify';
   /** Shared with release incidents: the GPU plan's numbers are wrong on this device. */
   rule: 'numerics';
@@ -101,22 +102,27 @@ export interface VerifyIncident {
   scope: 'client';
   /** ISO time. */
   at: string;
+  /** The model id, as in telemetry (`webq8.model.id`). */
   model: string;
   /** The release version, when the model is followed as a release. */
   version?: string;
   /** The worst failing output of the check, its metric, value and tolerance. */
   output: string;
+  /** The metric that failed (`mismatch` for a generation's tokens). */
   metric: VerifiedOutput['metric'];
+  /** Its value, and the largest value that passes. */
   value: number;
   tolerance: number;
   /** The backend serving the model after the divergence (`'wasm'` after `onDiverge: 'fallback'`). */
   backend: string;
+  /** The WebGPU adapter's vendor and architecture (`GPUAdapterInfo`). */
   adapterVendor?: string;
   adapterArchitecture?: string;
   /** Browser name and major version (`'Chrome 156'`). */
   browser?: string;
+  /** The webq8 library version. */
   webq8Version?: string;
-  /** Counts of the model on this page as of the report. */
+  /** Checks and divergences of the model on this page as of the report. */
   checked: number;
   diverged: number;
 }
