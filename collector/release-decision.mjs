@@ -83,5 +83,9 @@ export function decide(manifest, versions, incidents) {
   const wrongOn = incidents.filter((i) => i.scope === 'client' && i.rule === 'numerics' && i.candidate === c.version);
   if (d.decision !== 'promote' || wrongOn.length === 0) return d;
   const adapters = [...new Set(wrongOn.map((i) => String(i.evidence.adapter ?? 'unknown')))].slice(0, 8).join(', ');
-  return { decision: 'wait', rule: 'numerics', evidence: { reason: `candidate ${c.version} diverged from ORT's WASM EP on ${wrongOn.length} client(s)`, adapters } };
+  return {
+    decision: 'wait',
+    rule: 'numerics',
+    evidence: { reason: `candidate ${c.version} diverged from ORT's WASM EP on ${wrongOn.length} client(s)`, adapters },
+  };
 }
