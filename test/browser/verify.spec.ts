@@ -174,12 +174,12 @@ test('Silero VAD v5 (sr input, recurrent state, runs: 3) diverges on SwiftShader
   expect(r.served).toEqual(r.want); // served by ORT's WASM EP, like the oracle
 });
 
-test('in service (sampleRate 1): answers come before their check, agreement is counted, a kernel corrupted later is caught and later runs are served from WASM; greedy generations are checked token by token; Silero VAD diverges in service under report', async ({
+test('in service (sampleRate 1): answers come before their check, agreement is counted, a kernel corrupted later is caught and later runs are served from WASM; Silero VAD diverges in service under report', async ({
   webq8Page: page,
 }) => {
   test.setTimeout(300_000); // two Silero VAD sessions (GPU and its WASM reference) and a check: minutes on a loaded 2-core machine
   const r = await page.evaluate(
-    async ({ model, vadUrl, decoder }) => {
+    async ({ model, vadUrl }) => {
       const { createRuntime } = await import('/dist/index.js');
       const rt = createRuntime();
       const debug = (rt as unknown as Record<symbol, (c: string) => Promise<unknown>>)[Symbol.for('webq8.debug')]!;
@@ -207,32 +207,6 @@ test('in service (sampleRate 1): answers come before their check, agreement is c
       const after = [...((await mlp.run(feeds())).y!.data as Float32Array)];
       const diverged = { ...mlp.stats().verify!, backend: mlp.info.backend };
       await debug('heal-kernels');
-      // A q8 decoder on the kernel plan: each greedy generation is checked by teacher forcing on WASM.
-      // The load-time check (which sampling needs) runs a prefill of 4 tokens with an empty cache.
-      const past = Object.fromEntries([0, 1].flatMap((l) => ['key', 'value'].map((kv) => [`past_key_values.${l}.${kv}`, [1, 2, 0, 32]])));
-      const ids = (values: number[]) => ({ type: 'int64' as const, dims: [1, 4], data: BigInt64Array.from(values.map(BigInt)) });
-      const check = { shapes: past, feeds: { input_ids: ids([5, 17, 300, 2]), attention_mask: ids([1, 1, 1, 1]), position_ids: ids([0, 1, 2, 3]) } };
-      const dec = await rt.load(new Uint8Array(decoder), {
-        backend: 'webgpu',
-        strategy: 'kernels',
-        cache: 'bypass',
-        verify: { ...check, sampleRate: 1, onDiverge: 'report' },
-      });
-      const generateUntil = async (done: (s: NonNullable<ReturnType<M['stats']>['verify']>) => boolean) => {
-        for (let i = 0; i < 50; i++) {
-          const { tokens } = await dec.generate([5, 17, 300, 2], { maxNewTokens: 4 }).result;
-          const v = dec.stats().verify;
-          if (v && done(v)) return tokens;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        throw new Error(`not reached: ${JSON.stringify(dec.stats().verify ?? dec.info.verify)}`);
-      };
-      const rightTokens = await generateUntil((s) => s.checked >= 1);
-      const generation = { agreed: dec.stats().verify!, rightTokens };
-      await debug('corrupt-kernels');
-      const wrongTokens = await generateUntil((s) => s.diverged >= 1);
-      await debug('heal-kernels');
-      Object.assign(generation, { diverged: dec.stats().verify!, wrongTokens, backend: dec.info.backend.backend });
       // Silero VAD v5: ORT's WebGPU EP is wrong on SwiftShader; 'report' keeps it and counts each sampled run.
       const sr = { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) };
       const vad = await rt.load(vadUrl, {
@@ -245,11 +219,11 @@ test('in service (sampleRate 1): answers come before their check, agreement is c
         sr: { type: 'int64' as const, dims: [], data: BigInt64Array.of(16000n) },
       });
       await runUntil(vad, frame, (s) => s.checked >= 1);
-      const out = { first, agreed, wrong, after, want, diverged, generation, vad: { ...vad.stats().verify!, backend: vad.info.backend.backend } };
+      const out = { first, agreed, wrong, after, want, diverged, vad: { ...vad.stats().verify!, backend: vad.info.backend.backend } };
       await rt.dispose();
       return out;
     },
-    { model: Q8, vadUrl: VAD_V5, decoder: DECODER_Q8 },
+    { model: Q8, vadUrl: VAD_V5 },
   );
   const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 1e-5);
   expect(r.first).toMatchObject({ sampleRate: 1, checked: 0, pending: 1, diverged: 0 });
@@ -266,8 +240,51 @@ test('in service (sampleRate 1): answers come before their check, agreement is c
   expect(r.vad).toMatchObject({ backend: 'webgpu', agreed: 0 });
   expect(r.vad.diverged).toBe(r.vad.checked);
   expect(Object.keys(r.vad.divergedOutputs).sort()).toEqual(['output', 'stateN']);
+});
+
+test('in service, greedy generations of a q8 decoder on the kernel plan are checked token by token against ORT WASM: right ones agree, corrupted ones diverge', async ({
+  webq8Page: page,
+}) => {
+  test.setTimeout(180_000);
+  const r = await page.evaluate(
+    async ({ decoder }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const debug = (rt as unknown as Record<symbol, (c: string) => Promise<unknown>>)[Symbol.for('webq8.debug')]!;
+      // A q8 decoder on the kernel plan: each greedy generation is checked by teacher forcing on WASM.
+      // The load-time check (which sampling needs) runs a prefill of 4 tokens with an empty cache.
+      const past = Object.fromEntries([0, 1].flatMap((l) => ['key', 'value'].map((kv) => [`past_key_values.${l}.${kv}`, [1, 2, 0, 32]])));
+      const ids = (values: number[]) => ({ type: 'int64' as const, dims: [1, 4], data: BigInt64Array.from(values.map(BigInt)) });
+      const check = { shapes: past, feeds: { input_ids: ids([5, 17, 300, 2]), attention_mask: ids([1, 1, 1, 1]), position_ids: ids([0, 1, 2, 3]) } };
+      const dec = await rt.load(new Uint8Array(decoder), {
+        backend: 'webgpu',
+        strategy: 'kernels',
+        cache: 'bypass',
+        verify: { ...check, sampleRate: 1, onDiverge: 'report' },
+      });
+      const generateUntil = async (done: (s: NonNullable<ReturnType<typeof dec.stats>['verify']>) => boolean) => {
+        for (let i = 0; i < 50; i++) {
+          const { tokens } = await dec.generate([5, 17, 300, 2], { maxNewTokens: 4 }).result;
+          const v = dec.stats().verify;
+          if (v && done(v)) return tokens;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`not reached: ${JSON.stringify(dec.stats().verify ?? dec.info.verify)}`);
+      };
+      const rightTokens = await generateUntil((s) => s.checked >= 1);
+      const generation = { agreed: dec.stats().verify!, rightTokens };
+      await debug('corrupt-kernels');
+      const wrongTokens = await generateUntil((s) => s.diverged >= 1);
+      await debug('heal-kernels');
+      Object.assign(generation, { diverged: dec.stats().verify!, wrongTokens, backend: dec.info.backend.backend });
+      await rt.dispose();
+      return { generation };
+    },
+    { decoder: DECODER_Q8 },
+  );
   // Greedy generations: the right ones agree token by token with ORT WASM's argmax; corrupted ones do not.
-  const g = r.generation as typeof r.generation & { diverged: typeof r.agreed; wrongTokens: number[]; backend: string };
+  type Counts = typeof r.generation.agreed;
+  const g = r.generation as typeof r.generation & { diverged: Counts; wrongTokens: number[]; backend: string };
   expect(g.agreed).toMatchObject({ diverged: 0, worst: { name: 'logits', metric: 'mismatch', value: 0 } });
   expect(g.agreed.agreed).toBe(g.agreed.checked);
   expect(g.rightTokens).toHaveLength(4);
