@@ -11,8 +11,8 @@
 //   webq8.reason, webq8.window (serving gauges)    labels reason, window
 //
 // Other attributes are not labels: page origin, adapter and library version would multiply series
-// without answering a fleet question (except on webq8.verify.* series, where the adapter is the
-// question: which devices give wrong GPU answers), and the plan strategy is not kept by the aggregator, whose
+// without answering a fleet question (except on webq8.verify.* series, where the adapter and the
+// browser are the question: which devices give wrong GPU answers), and the plan strategy is not kept by the aggregator, whose
 // journal snapshot (compaction) is what a restarted collector replays: a label it cannot restore
 // would split a series in two across a restart. Series are capped (`maxSeries`); a name already
 // used by another kind is refused, because mixing float and histogram samples under one name
@@ -41,7 +41,11 @@ export const LABELS = Object.freeze({
   'webq8.output': 'output',
 });
 /** Labels of `webq8.verify.*` series only: which devices' GPU answers diverge from ORT's WASM EP (issue 21). */
-const VERIFY_LABELS = Object.freeze({ [WIRE_KEYS.adapterVendor]: 'adapter_vendor', [WIRE_KEYS.adapterArchitecture]: 'adapter_architecture' });
+const VERIFY_LABELS = Object.freeze({
+  [WIRE_KEYS.adapterVendor]: 'adapter_vendor',
+  [WIRE_KEYS.adapterArchitecture]: 'adapter_architecture',
+  [WIRE_KEYS.browser]: 'browser',
+});
 const REQUIRED = ['model', 'version', 'backend'];
 
 /**

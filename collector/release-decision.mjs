@@ -77,5 +77,15 @@ export function decide(manifest, versions, incidents) {
     const d = evaluateRelease(manifest.rules, { stable: noData(manifest.stable.version), candidate: { ...candidate, agreement: { compared, disagreed } } });
     if (d.decision === 'rollback') return { ...d, evidence: { ...d.evidence, source: 'client shadow comparisons' } };
   }
-  return evaluateRelease(manifest.rules, { stable: find(manifest.stable.version), candidate });
+  const d = evaluateRelease(manifest.rules, { stable: find(manifest.stable.version), candidate });
+  // A candidate that diverged from ORT's WASM EP on some client's device (at load or in service,
+  // rule `numerics`) is never promoted by rule: it is wrong there (an operator may still promote it).
+  const wrongOn = incidents.filter((i) => i.scope === 'client' && i.rule === 'numerics' && i.candidate === c.version);
+  if (d.decision !== 'promote' || wrongOn.length === 0) return d;
+  const adapters = [...new Set(wrongOn.map((i) => String(i.evidence.adapter ?? 'unknown')))].slice(0, 8).join(', ');
+  return {
+    decision: 'wait',
+    rule: 'numerics',
+    evidence: { reason: `candidate ${c.version} diverged from ORT's WASM EP on ${wrongOn.length} client(s)`, adapters },
+  };
 }

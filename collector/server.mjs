@@ -20,6 +20,7 @@ import { createOriginPolicy, drainCap, json, originError, readBody } from './htt
 import { openStore } from './ingest.mjs';
 import { createReleases, releaseJournalPath } from './release.mjs';
 import { embeddedVersions } from './release-decision.mjs';
+import { createVerifyView } from './verify-view.mjs';
 
 const BATCH_HEADER = 'x-webq8-batch';
 const DEFAULT_METRIC = 'webq8.run.duration';
@@ -68,6 +69,8 @@ export async function startCollector(options = {}) {
   const origins = createOriginPolicy(options.allowedOrigins ?? ['loopback']);
   const budget = { used: 0, max: Math.max(maxBody, options.maxInflightBytes ?? 32 * 1024 * 1024) };
   const fleet = attachFleet(options, () => store.agg, log);
+  // Verification in service by device, and its incidents (verify-view.mjs); the journal beside the metrics one.
+  const verify = await createVerifyView({ file: options.dataFile && `${options.dataFile.replace(/\.jsonl$/, '')}.verify.jsonl`, log });
   const store = await openStore({
     dataFile: options.dataFile,
     maxBodyBytes: maxBody,
@@ -76,7 +79,10 @@ export async function startCollector(options = {}) {
     dedupWindowMs: options.dedupWindowMs ?? 7 * 24 * 3600 * 1000,
     compactBytes: options.compactBytes ?? 64 * 1024 * 1024,
     log,
-    onMerged: fleet.add,
+    onMerged: (parsed, body, replayed) => {
+      fleet.add(parsed, body, replayed);
+      verify.add(parsed);
+    },
   });
   // Release analysis reads the same store as the dashboard: the merged histograms, or Prometheus.
   const fromQuery = async (/** @type {string} */ model) =>
@@ -131,6 +137,11 @@ export async function startCollector(options = {}) {
     }
     if (req.method === 'OPTIONS') return origins.preflight(req, res);
     if (url.pathname === '/api/release' || url.pathname.startsWith('/api/release/')) return releases.handle(req, res, url);
+    if (url.pathname === '/api/verify' || url.pathname.startsWith('/api/verify/')) {
+      if (req.method !== 'POST' || origins.allows(req.headers.origin)) return verify.handle(req, res, url);
+      req.resume();
+      return json(res, 403, { error: originError(req.headers.origin) });
+    }
     if (url.pathname === '/v1/metrics') {
       if (req.method !== 'POST') return json(res, 405, { error: 'use POST' }, { allow: 'POST, OPTIONS' });
       return ingest(req, res);
@@ -146,7 +157,7 @@ export async function startCollector(options = {}) {
       return res.end(
         renderDashboard(store.agg, url.searchParams.get('metric') ?? DEFAULT_METRIC, await fleet.servingHtml()).replace(
           '</body>',
-          `${await releases.section()}</body>`,
+          `${verify.section()}${await releases.section()}</body>`,
         ),
       );
     }

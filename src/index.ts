@@ -83,7 +83,7 @@ export type {
   ReleaseRule,
   AgreementStats,
 } from './types';
-export type { VerifyOptions, VerifyInfo, VerifiedOutput, DivergeAction, ServiceVerifyStats } from './verify-types';
+export type { VerifyOptions, VerifyInfo, VerifiedOutput, DivergeAction, ServiceVerifyStats, VerifyIncident } from './verify-types';
 export type { Health, SloOptions } from './serving/slo';
 export type { GaugeSnapshot, ShedReason } from './serving/gauges';
 export type { RunCounters, RunPhases, GenerateCounters, GenerateBatching, RunStrategy } from './protocol';

@@ -224,6 +224,8 @@ export interface GenerateReply {
   /** Largest size of this sequence's KV cache, in bytes. */
   cacheBytes: number;
   batching: GenerateBatching;
+  /** Sampled verification in service, as in {@link RunReply} (a greedy generation may be sampled too). */
+  verify?: RunReply['verify'];
 }
 
 /**

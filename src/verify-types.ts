@@ -52,6 +52,8 @@ export interface ServiceVerifyStats {
   divergedOutputs: Record<string, number>;
   /** Why the last divergence happened and what was done, when one did. */
   lastDivergence?: string;
+  /** The worst failing output of the last check that diverged (what the incident reports), when one did. */
+  lastDiverged?: VerifiedOutput;
 }
 
 /** One compared output: the metric, its value and the tolerance it was held to. */
@@ -84,4 +86,43 @@ export interface VerifyInfo {
   action?: DivergeAction;
   /** Sampled verification in service, as of the model's last answer (with `verify.sampleRate`). */
   service?: ServiceVerifyStats;
+}
+
+/**
+ * A divergence found in service, as webq8 reports it to the telemetry endpoint's collector
+ * (`POST <endpoint>/api/verify/incidents`, JSON): one per model version and output on each page,
+ * the first time that output diverges (later ones are counted in `webq8.verify.divergences`).
+ */
+export interface VerifyIncident {
+  /** What found it: verification in service. */
+  kind: 'verify';
+  /** Shared with release incidents: the GPU plan's numbers are wrong on this device. */
+  rule: 'numerics';
+  /** `'client'`: found on this device. */
+  scope: 'client';
+  /** ISO time. */
+  at: string;
+  /** The model id, as in telemetry (`webq8.model.id`). */
+  model: string;
+  /** The release version, when the model is followed as a release. */
+  version?: string;
+  /** The worst failing output of the check, its metric, value and tolerance. */
+  output: string;
+  /** The metric that failed (`mismatch` for a generation's tokens). */
+  metric: VerifiedOutput['metric'];
+  /** Its value, and the largest value that passes. */
+  value: number;
+  tolerance: number;
+  /** The backend serving the model after the divergence (`'wasm'` after `onDiverge: 'fallback'`). */
+  backend: string;
+  /** The WebGPU adapter's vendor and architecture (`GPUAdapterInfo`). */
+  adapterVendor?: string;
+  adapterArchitecture?: string;
+  /** Browser name and major version (`'Chrome 156'`). */
+  browser?: string;
+  /** The webq8 library version. */
+  webq8Version?: string;
+  /** Checks and divergences of the model on this page as of the report. */
+  checked: number;
+  diverged: number;
 }

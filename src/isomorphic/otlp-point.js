@@ -29,6 +29,7 @@ export const WIRE_KEYS = Object.freeze({
   pageOrigin: 'webq8.page.origin',
   adapterVendor: 'webq8.adapter.vendor',
   adapterArchitecture: 'webq8.adapter.architecture',
+  browser: 'webq8.browser',
   sampleRate: 'webq8.sample_rate',
   errorCode: 'error.type',
 });

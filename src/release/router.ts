@@ -13,6 +13,7 @@ import { rollBack } from './incidents';
 import { copyFeeds } from '../tensors';
 import { enter, leave, type Slot } from './slot';
 import { tallyOf, type ReleaseState } from './state';
+import { divergedInService } from './verify-gate';
 
 /** Where a run goes, and why (shown as `model.release().lastRun`). */
 interface Route {
@@ -99,6 +100,8 @@ export class ReleaseRouter {
     const c = s.candidate.ready;
     const m = s.manifest.candidate;
     if (!c || !m || c.version.version !== m.version) return;
+    const diverged = divergedInService(c); // verify.sampleRate found it wrong on this device (verify-gate.ts)
+    if (diverged) return rollBack(s, 'numerics', diverged);
     const tally = tallyOf(s, m.version);
     const samples = s.stable.stats.samples + c.stats.samples + tally.counts().compared;
     if (samples < this.nextCheck) return;

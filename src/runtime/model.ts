@@ -252,6 +252,7 @@ export class Model {
     const attrs = seriesAttributes(replica.info);
     return startGeneration(replica, this.host.nextRequestId, inputIds, options, (outcome) => {
       recordGeneration(this.host.telemetry, attrs, outcome);
+      countServiceVerify(this.host.telemetry, replica, attrs); // a greedy generation may be sampled too
       if ('result' in outcome) this.lastGeneration = Object.freeze(outcome.result.stats);
     });
   }

@@ -6,10 +6,10 @@
  */
 import type { RunReply } from '../protocol';
 import type { SeriesAttributes, Telemetry } from '../telemetry';
-import type { ModelInfo, ServiceVerifyStats, VerifiedOutput } from '../types';
+import type { ModelInfo, ServiceVerifyStats, VerifiedOutput, VerifyIncident } from '../types';
 
 /** `info` with the verification counts and backend an answer carried (as it was when the answer carries none). */
-export function followVerify(info: ModelInfo, { verify }: RunReply): ModelInfo {
+export function followVerify(info: ModelInfo, { verify }: Pick<RunReply, 'verify'>): ModelInfo {
   if (!info.verify || !verify) return info;
   const next: ModelInfo = { ...info, verify: { ...info.verify, service: verify.service } };
   if (verify.backend && verify.backend.backend !== info.backend.backend) {
@@ -38,6 +38,7 @@ export function sumServiceVerify(infos: readonly ModelInfo[]): ServiceVerifyStat
     for (const [name, n] of Object.entries(s.divergedOutputs)) sum.divergedOutputs[name] = (sum.divergedOutputs[name] ?? 0) + n;
     if (s.worst && (!sum.worst || ratio(s.worst) > ratio(sum.worst))) sum.worst = s.worst;
     if (s.lastDivergence) sum.lastDivergence = s.lastDivergence;
+    if (s.lastDiverged) sum.lastDiverged = s.lastDiverged;
   }
   return sum;
 }
@@ -47,17 +48,20 @@ function ratio(o: VerifiedOutput): number {
 }
 
 const counted = new WeakMap<object, ServiceVerifyStats>();
+/** Outputs already reported as an incident, per replica: one incident per output, later ones only counted. */
+const reported = new WeakMap<object, Set<string>>();
 
 /**
  * Counts what verification in service found since `replica`'s previous answer as telemetry
  * (`webq8.verify.checks`, `.agreements`, `.divergences` by output, `.dropped`; the page's adapter
  * vendor and architecture ride along as resource attributes, so the collector sees which devices
- * diverge).
+ * diverge), and reports an output's first divergence as an incident ({@link VerifyIncident}).
  */
-export function countServiceVerify(telemetry: Pick<Telemetry, 'count'>, replica: { info: ModelInfo }, attrs: SeriesAttributes): void {
+export function countServiceVerify(telemetry: Pick<Telemetry, 'count' | 'incident'>, replica: { info: ModelInfo }, attrs: SeriesAttributes): void {
   const now = replica.info.verify?.service;
   if (!now) return;
   const before = counted.get(replica);
+  if (before === now) return; // the answer carried no new counts (only answers after a change do)
   counted.set(replica, now);
   telemetry.count('webq8.verify.checks', now.checked - (before?.checked ?? 0), attrs);
   telemetry.count('webq8.verify.agreements', now.agreed - (before?.agreed ?? 0), attrs);
@@ -65,4 +69,27 @@ export function countServiceVerify(telemetry: Pick<Telemetry, 'count'>, replica:
   for (const [output, n] of Object.entries(now.divergedOutputs)) {
     telemetry.count('webq8.verify.divergences', n - (before?.divergedOutputs[output] ?? 0), attrs, { 'webq8.output': output });
   }
+  const worst = now.lastDiverged;
+  if (!worst || now.diverged === (before?.diverged ?? 0)) return;
+  const seen = reported.get(replica) ?? new Set<string>();
+  reported.set(replica, seen);
+  if (seen.has(worst.name)) return;
+  seen.add(worst.name);
+  void telemetry.incident(verifyIncident(replica.info, attrs, now, worst));
+}
+
+/** The incident of a divergence found in service (the telemetry fills in the browser and library version). */
+function verifyIncident(info: ModelInfo, attrs: SeriesAttributes, now: ServiceVerifyStats, worst: VerifiedOutput): VerifyIncident {
+  const { name: output, metric, value, tolerance } = worst;
+  const at = new Date().toISOString();
+  const adapter = info.adapter ? { adapterVendor: info.adapter.vendor, adapterArchitecture: info.adapter.architecture } : {};
+  const base = { kind: 'verify', rule: 'numerics', scope: 'client', at, model: attrs.modelId ?? info.id, output, metric, value, tolerance } as const;
+  return {
+    ...base,
+    ...(attrs.modelVersion ? { version: attrs.modelVersion } : {}),
+    backend: info.backend.backend,
+    ...adapter,
+    checked: now.checked,
+    diverged: now.diverged,
+  };
 }

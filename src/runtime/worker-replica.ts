@@ -63,7 +63,7 @@ export function workerReplica(
       });
     },
     generate(requestId, request, onTokens) {
-      return call((api, modelId) => api.generate(modelId, requestId, request, proxy(onTokens)));
+      return call((api, modelId) => api.generate(modelId, requestId, request, proxy(onTokens)).then((reply) => ((info = followVerify(info, reply)), reply)));
     },
     profile(feeds) {
       return call((api, modelId) => api.profile(modelId, feeds));

@@ -10,10 +10,12 @@ import { DEFAULT_MAX_BODY_BYTES } from './encode.js';
 import { createExporter } from './exporter.js';
 import { onHide, onOnline } from './page-events.js';
 import { createRecorder } from './recorder.js';
+import type { VerifyIncident } from '../verify-types.js';
 import type { ExportStats, LatencyMetric, OutboxStore, ResourceAttributes, SeriesAttributes, StatsFilter, TelemetryOptions, TelemetryStats } from './types.js';
 import { scheduleCheckpoint } from './lib/checkpoint.js';
 import { emptyExportStats } from './lib/export-counters.js';
 import { flush, flushEvery } from './lib/flush.js';
+import { incidentsUrl, postIncident } from './lib/incidents.js';
 import { metricsUrl } from './lib/metrics-url.js';
 import { resourceAttributes } from './lib/resource-attributes.js';
 import { systemClock } from './lib/system-clock.js';
@@ -44,6 +46,8 @@ export interface Telemetry {
   setResource(resource: ResourceAttributes): void;
   /** Registers gauges sampled at each export (see lib/gauges.ts); returns the unregister function. */
   addGauges(source: () => GaugeSample[]): () => void;
+  /** Reports an incident to the endpoint's collector (lib/incidents.ts); does nothing without an endpoint. Never rejects. */
+  incident(incident: VerifyIncident): Promise<void>;
 }
 
 /**
@@ -75,6 +79,9 @@ export function createTelemetry(options: TelemetryOptions = {}, store?: OutboxSt
       return () => void state.gaugeSources.delete(source);
     },
     dispose: () => dispose(state),
+    incident: async (incident) => {
+      if (options.endpoint && !state.disposed) await postIncident(incidentsUrl(options.endpoint), incident, state.resource, options);
+    },
   };
 }
 

@@ -75,8 +75,11 @@ export interface ResourceAttributes {
   webq8Version?: string;
   /** Default: `location.origin` where available. */
   pageOrigin?: string;
+  /** The WebGPU adapter's vendor and architecture (set by the runtime after the first load). */
   adapterVendor?: string;
   adapterArchitecture?: string;
+  /** Browser name and major version (`'Chrome 156'`); default: read from `navigator.userAgentData` or `navigator.userAgent`. */
+  browser?: string;
 }
 
 /** Injectable time source (tests drive it by hand). */

@@ -41,7 +41,7 @@ import { profileRun } from './profile';
 import { buildExecutor } from './strategy';
 import { validateFeeds } from './validate';
 import { verifyOptions, verifyPrepared } from './verify-load';
-import { checkWhenIdle, sampleRun, startServiceVerify } from './verify-idle';
+import { checkWhenIdle, sampleGeneration, sampleRun, startServiceVerify } from './verify-idle';
 import { warmUp, warmupOptions } from './warmup';
 import { describeModel, deviceLimits, type ModelMeta } from './describe';
 import { gpulessHook } from './debug-hooks';
@@ -149,7 +149,11 @@ export class Engine implements WorkerApi {
       const shared = { info: model.info, backend: model.decision.backend, gpu: () => this.getGpu() };
       const turn = <T>(work: (e: Executor) => Promise<T>) => this.enqueue(modelId, model, work, { gpuOutputs: true });
       model.batcher ??= new DecodeBatcher({ ...shared, turn }, 'plan' in model.recipe ? model.recipe.plan : model.recipe.kernels);
-      return await generate({ ...shared, signal: abort.signal, batcher: model.batcher }, request, onTokens);
+      const reply = await generate({ ...shared, signal: abort.signal, batcher: model.batcher }, request, onTokens);
+      const verify = sampleGeneration(model, model.batcher.io, request, reply); // greedy generations are checked in idle time too
+      if (verify) reply.verify = verify;
+      checkWhenIdle(model, (work) => this.enqueue(modelId, model, work, { idle: true }));
+      return reply;
     } finally {
       this.streams.delete(requestId);
       // Close the callback's MessagePort (after the tokens already posted on it).

@@ -8,12 +8,14 @@
  * GPU plan (the answer was already delivered: there is no load left to reject) and count it.
  */
 import { ortPlan } from '../graph/plan';
-import type { RunReply } from '../protocol';
+import type { DecoderIo } from '../decoder-io';
+import type { GenerateReply, GenerateRequest, RunReply } from '../protocol';
 import type { BackendDecision, DivergeAction, ModelInfo, TensorLike, TensorMap } from '../types';
 import type { Executor } from './executor';
 import type { IdleSlots } from './idle';
 import type { ExecutorRecipe } from './strategy';
 import type { ResolvedVerify } from './verify';
+import { checkableGeneration } from './verify-generate';
 import { ServiceVerifier, type Verdict } from './verify-service';
 
 /** What of a loaded model the check reads and, on a fallback, replaces. */
@@ -71,6 +73,14 @@ async function onDivergence(model: ServiceVerifiedModel, v: ServiceVerifier, ver
   await v.dispose(); // samples still waiting are dropped: nothing on the GPU is left to check
 }
 
+/** Offers a finished greedy generation of `model` to its verifier (src/worker/verify-generate.ts); its counts for the reply, as {@link sampleRun}. */
+export function sampleGeneration(model: ServiceVerifiedModel, io: DecoderIo, request: GenerateRequest, reply: GenerateReply): RunReply['verify'] {
+  const v = model.verifier;
+  if (!v) return undefined;
+  if (model.decision.backend === 'webgpu' && checkableGeneration(request.sampling)) v.offerGeneration(io, request.inputIds, reply.tokens);
+  return v.takeChanged() ? { service: v.stats(), backend: model.decision } : undefined;
+}
+
 /**
  * Starts verification in service for a model just loaded, when `verify.sampleRate` asks for it and
  * the model runs on WebGPU with a load-time check that was not skipped (a model too large for a
@@ -86,10 +96,12 @@ export function startServiceVerify(model: ServiceVerifiedModel, bytes: Uint8Arra
 /**
  * Offers a production run of `model` to its verifier (which copies the outputs: they are
  * transferred to the caller) and returns the counts and backend its answer carries; undefined
- * when the model is not sampled.
+ * when the model is not sampled or nothing changed since the last answer that carried them.
  */
 export function sampleRun(model: ServiceVerifiedModel, feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): RunReply['verify'] {
-  if (!model.verifier) return undefined;
-  if (model.decision.backend === 'webgpu') model.verifier.offer(feeds, outputs);
-  return { service: model.verifier.stats(), backend: model.decision };
+  const v = model.verifier;
+  if (!v) return undefined;
+  if (model.decision.backend === 'webgpu') v.offer(feeds, outputs);
+  // Only an answer after a change carries the counts (the main thread keeps the last ones it got).
+  return v.takeChanged() ? { service: v.stats(), backend: model.decision } : undefined;
 }

@@ -13,13 +13,15 @@
 import { copyFeeds } from '../tensors';
 import type { ServiceVerifyStats, TensorLike, TensorMap, VerifiedOutput } from '../types';
 import { compareTensor, describeComparison, FLOAT_TOLERANCE, QUANTIZED_TOLERANCE, worstPerOutput, type Comparison } from './compare';
+import type { DecoderIo } from '../decoder-io';
 import type { Executor } from './executor';
+import { compareGeneration, teacherFeeds } from './verify-generate';
 import { quantizesAtRunTime, wasmReference, type ResolvedVerify } from './verify';
 
-/** One sampled production run: its feeds and a copy of the outputs it answered with. */
+/** One sampled production run or greedy generation: the reference's feeds, and how its answer is compared with the one the caller got. */
 interface Sample {
   feeds: TensorMap;
-  outputs: Record<string, TensorLike>;
+  compare(want: Record<string, TensorLike>): Comparison[];
 }
 
 /** What one check found: null when the sample could not be checked (the reference failed). */
@@ -38,6 +40,9 @@ export class ServiceVerifier {
   private readonly tolerance: number;
   /** Set while the engine has a check scheduled or running (one at a time). */
   busy = false;
+  /** Bumped by every change of the counts; `sent` is the revision the last answer carried. */
+  private revision = 0;
+  private sent = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -51,12 +56,40 @@ export class ServiceVerifier {
 
   /** Draws whether this run is verified; if so keeps its feeds and a copy of its outputs (or drops it when the queue is full). */
   offer(feeds: TensorMap, outputs: Readonly<Record<string, TensorLike>>): void {
-    if (!(this.random() < this.options.sampleRate)) return;
-    if (this.queue.length >= this.options.maxPending) {
-      this.tally.dropped++;
-      return;
-    }
-    this.queue.push({ feeds, outputs: copyFeeds(outputs) });
+    if (!this.admit()) return;
+    const got = copyFeeds(outputs);
+    const compare = (want: Record<string, TensorLike>) =>
+      Object.entries(want).map(([name, w]): Comparison => {
+        const g = got[name];
+        return g ? compareTensor(name, g, w, this.tolerance) : { name, metric: 'shape', value: 1, tolerance: 0, step: 0, ok: false };
+      });
+    this.queue.push({ feeds, compare });
+  }
+
+  /** Draws whether a finished greedy generation is verified (src/worker/verify-generate.ts); if so keeps its prompt and tokens. */
+  offerGeneration(io: DecoderIo, prompt: readonly number[], tokens: readonly number[]): void {
+    if (tokens.length === 0 || !this.admit()) return;
+    const feeds = teacherFeeds(io, prompt, tokens);
+    this.queue.push({ feeds, compare: (want) => [compareGeneration(want.logits, prompt.length, tokens, this.tolerance)] });
+  }
+
+  /** Draws at the sample rate; false when not drawn, or drawn and dropped (the queue is full). */
+  private admit(): boolean {
+    if (!(this.random() < this.options.sampleRate)) return false;
+    this.revision++;
+    if (this.queue.length < this.options.maxPending) return true;
+    this.tally.dropped++;
+    return false;
+  }
+
+  /**
+   * Whether the counts changed since the last call that returned true: an answer carries them only
+   * then, so an unsampled run pays no copy, no message bytes and no main-thread bookkeeping.
+   */
+  takeChanged(): boolean {
+    if (this.sent === this.revision) return false;
+    this.sent = this.revision;
+    return true;
   }
 
   /** Whether a sample waits for a check. */
@@ -66,32 +99,32 @@ export class ServiceVerifier {
 
   /** The counts now. */
   stats(): ServiceVerifyStats {
-    return { ...this.tally, pending: this.queue.length, divergedOutputs: { ...this.tally.divergedOutputs } };
+    const t = this.tally;
+    return { ...t, pending: this.queue.length, divergedOutputs: { ...t.divergedOutputs }, ...(t.lastDiverged ? { lastDiverged: { ...t.lastDiverged } } : {}) };
   }
 
   /** Checks the oldest sample against the reference (created now if it is the first); null when none waits or the reference failed. */
   async checkOne(): Promise<Verdict | null> {
     const sample = this.queue.shift();
     if (!sample) return null;
+    this.revision++;
     let want: Record<string, TensorLike>;
     try {
       this.reference ??= this.makeReference(this.bytes);
       want = (await (await this.reference).run(sample.feeds)).outputs;
     } catch {
       this.tally.dropped++; // the reference could not answer: nothing to compare with
+      this.revision++;
       return null;
     }
-    const all: Comparison[] = Object.entries(want).map(([name, w]) => {
-      const g = sample.outputs[name];
-      return g ? compareTensor(name, g, w, this.tolerance) : { name, metric: 'shape', value: 1, tolerance: 0, step: 0, ok: false };
-    });
-    return this.count(worstPerOutput(all));
+    return this.count(worstPerOutput(sample.compare(want)));
   }
 
   /** Counts one check's comparisons. */
   private count(outputs: Comparison[]): Verdict {
     const t = this.tally;
     t.checked++;
+    this.revision++;
     for (const c of outputs) if (!t.worst || badness(c) > badness(t.worst)) t.worst = strip(c);
     const bad = outputs.filter((c) => !c.ok);
     if (bad.length === 0) {
@@ -102,12 +135,14 @@ export class ServiceVerifier {
     for (const c of bad) t.divergedOutputs[c.name] = (t.divergedOutputs[c.name] ?? 0) + 1;
     const reason = `A sampled production run diverged from ORT's WASM EP on this device: ${bad.map(describeComparison).join('; ')}.`;
     t.lastDivergence = reason;
+    t.lastDiverged = strip(bad.reduce((a, b) => (badness(b) > badness(a) ? b : a)));
     return { ok: false, outputs: outputs.map(strip), reason };
   }
 
   /** Notes what was done about the last divergence (e.g. the switch to WASM). */
   noteAction(text: string): void {
     this.tally.lastDivergence = `${this.tally.lastDivergence ?? ''} ${text}`.trim();
+    this.revision++;
   }
 
   /** Hands the reference session over (the model is served from it from now on); the verifier no longer owns it. */
@@ -121,6 +156,7 @@ export class ServiceVerifier {
   async dispose(): Promise<void> {
     this.tally.dropped += this.queue.length;
     this.queue.length = 0;
+    this.revision++;
     const ref = await this.takeReference();
     await ref?.dispose();
   }

@@ -1,7 +1,9 @@
 // Verification in service reaches the fleet: a q8 MLP whose kernel output is corrupted on the GPU
 // (a debug hook) is served under onDiverge 'report' with every run sampled; its webq8.verify.*
 // counters go through the OTLP exporter to the reference collector, which remote-writes them to a
-// real Prometheus labelled by output and by the adapter's vendor and architecture.
+// real Prometheus labelled by output, model version, the adapter's vendor and architecture and the
+// browser; the first divergence of the output becomes one incident on the collector, and the
+// collector's dashboard shows agreement and divergence by adapter and browser.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,9 @@ import { expect, test } from './fixtures';
 
 const Q8 = [...quantizeDynamic(mlp(64, 48, { second: true }), { perChannel: true }).bytes];
 
-test('webq8.verify.* counters reach Prometheus by adapter and output: checks and divergences equal the model stats', async ({ webq8Page: page }) => {
+test('webq8.verify.* counters reach Prometheus by adapter, browser, version and output; the first divergence is one incident on the collector; its dashboard shows the device', async ({
+  webq8Page: page,
+}) => {
   test.setTimeout(180_000);
   const dir = mkdtempSync(join(tmpdir(), 'webq8-verify-prom-'));
   const prom = await startPrometheus(join(dir, 'data'));
@@ -34,7 +38,7 @@ test('webq8.verify.* counters reach Prometheus by adapter and output: checks and
         }
         await debug('heal-kernels');
         await rt.flushTelemetry();
-        return { verify: m.stats().verify!, adapter: m.info.adapter! };
+        return { verify: m.stats().verify!, adapter: m.info.adapter!, ua: navigator.userAgent };
       },
       { model: Q8, endpoint: c.url },
     );
@@ -44,6 +48,37 @@ test('webq8.verify.* counters reach Prometheus by adapter and output: checks and
     await expect.poll(() => promValue(prom.url, `sum(webq8_verify_checks_total{${by}})`), { timeout: 30_000 }).toBe(local.verify.checked);
     await expect.poll(() => promValue(prom.url, `sum(webq8_verify_divergences_total{${by},output="y"})`), { timeout: 30_000 }).toBe(local.verify.diverged);
     expect(await promValue(prom.url, `sum(webq8_verify_agreements_total)`)).toBeUndefined();
+    // One incident for the output (later divergences are only counted), naming the device.
+    type Incident = Record<string, string | number>;
+    const incidents = async () => ((await (await fetch(`${c.url}/api/verify/incidents`)).json()) as { incidents: Incident[] }).incidents;
+    await expect.poll(async () => (await incidents()).length, { timeout: 10_000 }).toBe(1);
+    const [incident] = await incidents();
+    const major = /(?:HeadlessChrome|Chrome)\/(\d+)/.exec(local.ua)![1];
+    expect(incident).toMatchObject({ kind: 'verify', rule: 'numerics', output: 'y', metric: 'relL2', backend: 'webgpu', adapterVendor: local.adapter.vendor });
+    expect(incident!.adapterArchitecture).toBe(local.adapter.architecture);
+    expect(incident!.browser).toMatch(new RegExp(`^(Chrome|Chromium) ${major}$`));
+    expect(incident!.value).toBeGreaterThan(Number(incident!.tolerance));
+    expect(incident!.diverged).toBeGreaterThanOrEqual(1);
+    // The same series in Prometheus carry the browser and the model version; the dashboard shows the row.
+    const device = `${by},browser="${incident!.browser}",version="unknown",model="${incident!.model}"`;
+    expect(await promValue(prom.url, `sum(webq8_verify_divergences_total{${device}})`)).toBe(local.verify.diverged);
+    const { rows } = (await (await fetch(`${c.url}/api/verify`)).json()) as { rows: Incident[] };
+    expect(rows).toEqual([
+      {
+        model: incident!.model,
+        version: 'unknown',
+        adapterVendor: local.adapter.vendor,
+        adapterArchitecture: local.adapter.architecture,
+        browser: incident!.browser,
+        checks: local.verify.checked,
+        agreements: 0,
+        divergences: local.verify.diverged,
+        dropped: local.verify.dropped,
+      },
+    ]);
+    expect(await (await fetch(c.url)).text()).toContain(
+      `<td>${incident!.browser}</td><td>${local.verify.checked}</td><td>0</td><td>${local.verify.diverged}</td><td>100.0 %</td>`,
+    );
   } finally {
     await c.stop();
     await prom.stop();

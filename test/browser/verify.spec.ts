@@ -4,6 +4,7 @@
 // WASM, or the load fails with NumericsError while the runtime keeps serving; Silero VAD v5 (a real
 // stateful model with an `sr` input) diverges on SwiftShader's WebGPU EP and falls back; NaN and
 // integer outputs are compared by their own metrics.
+import { buildDecoder } from '../../src/graph/decoder-builder';
 import { buildModel } from '../../src/graph/onnx-builder';
 import { quantizeDynamic } from '../../src/graph/quantize';
 import { mlp } from '../unit/graph/models';
@@ -11,6 +12,8 @@ import { expect, test } from './fixtures';
 
 const Q8 = [...quantizeDynamic(mlp(64, 48, { second: true }), { perChannel: true }).bytes];
 const VAD_V5 = '/node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx';
+/** A tiny q8 decoder (seeded random weights) for greedy generations checked in service. */
+const DECODER_Q8 = [...quantizeDynamic(buildDecoder({ layers: 2, hidden: 64, heads: 2, vocab: 512, maxPositions: 128 })).bytes];
 
 /** y = x·2 (float, NaN where x is) and i = ArgMax(x) (int64), on float32[1, 16]. */
 const NAN_AND_INT = [
@@ -237,4 +240,57 @@ test('in service (sampleRate 1): answers come before their check, agreement is c
   expect(r.vad).toMatchObject({ backend: 'webgpu', agreed: 0 });
   expect(r.vad.diverged).toBe(r.vad.checked);
   expect(Object.keys(r.vad.divergedOutputs).sort()).toEqual(['output', 'stateN']);
+});
+
+test('in service, greedy generations of a q8 decoder on the kernel plan are checked token by token against ORT WASM: right ones agree, corrupted ones diverge', async ({
+  webq8Page: page,
+}) => {
+  test.setTimeout(180_000);
+  const r = await page.evaluate(
+    async ({ decoder }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const debug = (rt as unknown as Record<symbol, (c: string) => Promise<unknown>>)[Symbol.for('webq8.debug')]!;
+      // A q8 decoder on the kernel plan: each greedy generation is checked by teacher forcing on WASM.
+      // The load-time check (which sampling needs) runs a prefill of 4 tokens with an empty cache.
+      const past = Object.fromEntries([0, 1].flatMap((l) => ['key', 'value'].map((kv) => [`past_key_values.${l}.${kv}`, [1, 2, 0, 32]])));
+      const ids = (values: number[]) => ({ type: 'int64' as const, dims: [1, 4], data: BigInt64Array.from(values.map(BigInt)) });
+      const check = { shapes: past, feeds: { input_ids: ids([5, 17, 300, 2]), attention_mask: ids([1, 1, 1, 1]), position_ids: ids([0, 1, 2, 3]) } };
+      const dec = await rt.load(new Uint8Array(decoder), {
+        backend: 'webgpu',
+        strategy: 'kernels',
+        cache: 'bypass',
+        verify: { ...check, sampleRate: 1, onDiverge: 'report' },
+      });
+      const generateUntil = async (done: (s: NonNullable<ReturnType<typeof dec.stats>['verify']>) => boolean) => {
+        for (let i = 0; i < 50; i++) {
+          const { tokens } = await dec.generate([5, 17, 300, 2], { maxNewTokens: 4 }).result;
+          const v = dec.stats().verify;
+          if (v && done(v)) return tokens;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`not reached: ${JSON.stringify(dec.stats().verify ?? dec.info.verify)}`);
+      };
+      const rightTokens = await generateUntil((s) => s.checked >= 1);
+      const generation = { agreed: dec.stats().verify!, rightTokens };
+      await debug('corrupt-kernels');
+      const wrongTokens = await generateUntil((s) => s.diverged >= 1);
+      await debug('heal-kernels');
+      Object.assign(generation, { diverged: dec.stats().verify!, wrongTokens, backend: dec.info.backend.backend });
+      await rt.dispose();
+      return { generation };
+    },
+    { decoder: DECODER_Q8 },
+  );
+  // Greedy generations: the right ones agree token by token with ORT WASM's argmax; corrupted ones do not.
+  type Counts = typeof r.generation.agreed;
+  const g = r.generation as typeof r.generation & { diverged: Counts; wrongTokens: number[]; backend: string };
+  expect(g.agreed).toMatchObject({ diverged: 0, worst: { name: 'logits', metric: 'mismatch', value: 0 } });
+  expect(g.agreed.agreed).toBe(g.agreed.checked);
+  expect(g.rightTokens).toHaveLength(4);
+  expect(g.wrongTokens).not.toEqual(g.rightTokens);
+  expect(g.diverged.divergedOutputs).toEqual({ logits: 1 });
+  expect(g.diverged.lastDiverged).toMatchObject({ name: 'logits', metric: 'mismatch' });
+  expect(g.diverged.lastDiverged!.value).toBeGreaterThan(0);
+  expect(g.backend).toBe('webgpu'); // 'report' keeps the GPU plan
 });

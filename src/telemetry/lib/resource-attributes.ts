@@ -1,13 +1,14 @@
 /** OTLP resource attributes of a page: the allow-listed {@link ResourceAttributes} under wire names. */
 import { WIRE_KEYS } from '../../isomorphic/otlp-point.js';
 import type { ResourceAttributes } from '../types.js';
+import { browserName } from './browser-name.js';
 
-const RESOURCE_FIELDS = ['webq8Version', 'pageOrigin', 'adapterVendor', 'adapterArchitecture'] as const;
+const RESOURCE_FIELDS = ['webq8Version', 'pageOrigin', 'adapterVendor', 'adapterArchitecture', 'browser'] as const;
 
-/** Wire resource attributes; `pageOrigin` defaults to `location.origin`, the sample rate is added when < 1. */
+/** Wire resource attributes; `pageOrigin` defaults to `location.origin`, `browser` to {@link browserName}, the sample rate is added when < 1. */
 export function resourceAttributes(r: ResourceAttributes, sampleRate: number): Record<string, string | number> {
   const out: Record<string, string | number> = { 'service.name': 'webq8' };
-  const withOrigin: ResourceAttributes = { pageOrigin: pageOrigin(), ...r };
+  const withOrigin: ResourceAttributes = { pageOrigin: pageOrigin(), browser: browserName(), ...r };
   for (const f of RESOURCE_FIELDS) {
     const v = withOrigin[f];
     if (typeof v === 'string' && v !== '') out[WIRE_KEYS[f]] = v;

@@ -163,6 +163,23 @@ describe('collector releases', () => {
     ]);
   });
 
+  it('never promotes by rule a candidate a client reported as diverging from ORT WASM (rule numerics); the API still can', async () => {
+    const c = await start('numerics');
+    await putRelease(c.url, release());
+    const evidence = { phase: 'service', output: 'y', metric: 'relL2', value: 0.41, tolerance: 0.001, adapter: 'acme/gen7' };
+    const res = await fetch(`${c.url}/api/release/cls/incidents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cls', stable: '1', candidate: '2', rule: 'numerics', evidence }),
+    });
+    expect(res.status).toBe(202);
+    await feed(c.url, 3000, 7); // enough equal data to promote (see above)
+    expect((await served(c.url, 'cls')).candidate?.version).toBe('2');
+    const decision = (await (await fetch(`${c.url}/api/release/cls/decision`)).json()) as { decision: string; rule: string; evidence: Record<string, string> };
+    expect(decision).toMatchObject({ decision: 'wait', rule: 'numerics', evidence: { adapters: 'acme/gen7' } });
+    expect((await act(c.url, 'cls', 'promote')).status).toBe(200);
+  });
+
   it('fuzz (seeded): hostile release requests get 4xx, never crash or corrupt the state', async () => {
     const c = await start('fuzz');
     await putRelease(c.url, release());

@@ -121,6 +121,46 @@ describe('release router', () => {
     await until(() => expect(w.replicas['2']!.state.disposed).toBe(true));
   });
 
+  it('rolls a canary back once a run sampled in service diverged on this device (rule numerics), though its load-time check agreed', async () => {
+    const same = ([a, b]: number[]) => [a!, b!];
+    const agreed: VerifyInfo = { status: 'agreed', reason: 'agreed', outputs: [{ name: 'y', metric: 'relL2', value: 0, tolerance: 1e-3, step: 0 }], ms: 1 };
+    const w = world({ '1': same, '2': same }, { '2': agreed });
+    w.publish({ stable: w.v('1'), candidate: { ...w.v('2'), mode: 'canary', fraction: 1 } });
+    const router = await w.open();
+    await until(() => expect(router.release().candidate!.state).toBe('ready'));
+    await router.submit(x(1, 2));
+    expect(router.release()).toMatchObject({ serving: '2', candidate: { state: 'ready' } });
+    // The candidate's Worker found a divergence in idle time; its next answer carries the counts (src/runtime/verify-follow.ts).
+    const lastDiverged = { name: 'y', metric: 'relL2' as const, value: 0.41, tolerance: 1e-3, step: 0 };
+    const service = {
+      sampleRate: 0.01,
+      checked: 3,
+      agreed: 2,
+      diverged: 1,
+      dropped: 0,
+      pending: 0,
+      worst: lastDiverged,
+      divergedOutputs: { y: 1 },
+      lastDiverged,
+    };
+    const fake = w.replicas['2']!;
+    Object.assign(fake, { info: { ...fake.info, adapter: { vendor: 'acme', architecture: 'gen7' }, verify: { ...agreed, service } } as unknown as ModelInfo });
+    await router.submit(x(3, 4));
+    const status = router.release();
+    expect(status).toMatchObject({ serving: '1', candidate: { state: 'rolled-back' } });
+    expect(status.incidents).toMatchObject([
+      {
+        rule: 'numerics',
+        candidate: '2',
+        evidence: { phase: 'service', output: 'y', metric: 'relL2', value: 0.41, tolerance: 1e-3, adapter: 'acme/gen7', diverged: 1 },
+      },
+    ]);
+    await until(() => expect(w.posts).toMatchObject([{ rule: 'numerics', candidate: '2' }]));
+    const calls = fake.calls.length;
+    expect(y((await router.submit(x(5, 6))).outputs)).toEqual([5, 6]);
+    expect(fake.calls).toHaveLength(calls); // served by stable from then on
+  });
+
   it('rolls a disagreeing candidate back at once, reports the incident, and never adopts it again', async () => {
     const w = world({ '1': ([a, b]) => [a!, b!], '2': ([a, b]) => [b!, a!] });
     const rules = { minSamples: 5, disagreement: 0.2 };

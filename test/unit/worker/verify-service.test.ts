@@ -10,7 +10,7 @@ import type { BackendDecision, ModelInfo, TensorLike, TensorMap } from '../../..
 import type { Executor } from '../../../src/worker/executor';
 import { verifyOptions } from '../../../src/worker/verify';
 import { IdleSlots } from '../../../src/worker/idle';
-import { checkWhenIdle, startServiceVerify, type IdleTurn, type ServiceVerifiedModel } from '../../../src/worker/verify-idle';
+import { checkWhenIdle, sampleRun, startServiceVerify, type IdleTurn, type ServiceVerifiedModel } from '../../../src/worker/verify-idle';
 import { ServiceVerifier } from '../../../src/worker/verify-service';
 
 const bytes = new TextEncoder().encode('a float model');
@@ -88,7 +88,7 @@ describe('ServiceVerifier', () => {
 });
 
 /** A loaded model on WebGPU with a verifier, and a request chain of its own as the engine's. */
-function loaded(onDiverge: 'fallback' | 'report') {
+function loaded(onDiverge: 'fallback' | 'report', sampleRate = 1) {
   const decision: BackendDecision = { backend: 'webgpu', requested: 'webgpu', reason: 'asked' };
   const info = { backend: decision, verify: { status: 'agreed', reason: '', outputs: [], ms: 0 } } as unknown as ModelInfo;
   const gpu = reference();
@@ -100,7 +100,7 @@ function loaded(onDiverge: 'fallback' | 'report') {
     outputsOnGpu: false,
     idle: new IdleSlots(),
   };
-  const resolved = verifyOptions({ sampleRate: 1, onDiverge })!;
+  const resolved = verifyOptions({ sampleRate, onDiverge })!;
   startServiceVerify(model, bytes, resolved);
   const ref = reference();
   // The verifier's reference is the stand-in (the real one is ORT's WASM EP).
@@ -147,6 +147,21 @@ describe('checkWhenIdle', () => {
     const onWasm = { ...plain, decision: { ...plain.decision, backend: 'wasm' as const } };
     startServiceVerify(onWasm, bytes, verifyOptions({ sampleRate: 1 }));
     expect(onWasm.verifier).toBeUndefined();
+  });
+
+  it('an answer carries the counts only after they changed: an unsampled run sends nothing; a divergence names its worst output', async () => {
+    const { model, enter, idle } = loaded('report', 0.01);
+    const draws = [0.5, 0.5, 0.001, 0.5];
+    (model.verifier as unknown as { random: () => number }).random = () => draws.shift()!;
+    expect(sampleRun(model, x(1), answer(x(1)))).toBeUndefined(); // not drawn, nothing changed since load
+    expect(sampleRun(model, x(2), answer(x(2)))).toBeUndefined();
+    expect(sampleRun(model, x(3), answer(x(3), 3))!.service).toMatchObject({ pending: 1, checked: 0 }); // drawn: the queue changed
+    checkWhenIdle(model, enter);
+    await idle();
+    const after = sampleRun(model, x(4), answer(x(4)))!.service; // not drawn, but the check finished since
+    expect(after).toMatchObject({ checked: 1, diverged: 1, pending: 0, lastDiverged: { name: 'y', metric: 'relL2', tolerance: 1e-3 } });
+    expect(after.lastDiverged!.value).toBeCloseTo(0.5, 6);
+    expect(sampleRun(model, x(5), answer(x(5)))).toBeUndefined();
   });
 
   it('refuses a sample rate outside [0, 1] and a maxPending below 1', () => {
