@@ -18,6 +18,8 @@ const params = new URLSearchParams(location.search);
 const collector = params.get('collector');
 // With ?release=URL (npm run demo prints it), the model follows that release manifest instead.
 const release = params.get('release');
+// ?verify=off loads without webq8's load-time check against ORT WASM (on by default on WebGPU).
+const verify = params.get('verify') === 'off' ? { verify: false } : {};
 // ?text=, ?model=, ?backend=, ?strategy= preset the controls (a link to one configuration).
 for (const id of ['text', 'model', 'backend', 'strategy']) if (params.has(id)) $(id).value = params.get(id);
 const runtime = createRuntime(collector ? { telemetry: { endpoint: collector, intervalMs: 5000 } } : {});
@@ -44,6 +46,7 @@ function model(variant, backend, strategy) {
     const options = {
       backend,
       strategy,
+      ...verify,
       onProgress: (e) => {
         $('spinner').textContent = e.phase === 'download' ? `downloading ${(e.loaded / 2 ** 20).toFixed(1)} MiB…` : 'compiling…';
       },
@@ -83,7 +86,9 @@ async function recognize() {
     $('reason').textContent = m.info.backend.reason;
     const a = m.info.adapter;
     $('adapter').textContent = a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}` : 'no WebGPU';
-    $('model-info').textContent = `${m.info.source.split('/').pop()}, ${(m.info.bytes / 2 ** 20).toFixed(2)} MiB`;
+    const v = m.info.verify;
+    const check = v ? `; check against ORT WASM: ${v.status}${v.reason ? ` (${v.reason})` : ''}` : '';
+    $('model-info').textContent = `${m.info.source.split('/').pop()}, ${(m.info.bytes / 2 ** 20).toFixed(2)} MiB${check}`;
     await showQ8Path(release ? null : variant, m, image);
     $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.stats().lastRun.timings.runMs.toFixed(1)} ms)`;
     showRuns(ms);

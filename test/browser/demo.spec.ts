@@ -67,10 +67,13 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
     await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   };
   // WebGPU with webq8's kernels requested: the kernel plan, without a measurement (ORT's WebGPU EP is slow on SwiftShader).
-  await page.goto('/demo/?model=q8&backend=webgpu&strategy=kernels&text=ZIP%2010115');
+  // Without the load-time check against ORT WASM (?verify=off): it costs a PP-OCR rec load about ten
+  // times over on SwiftShader, and verify.spec.ts tests it.
+  await page.goto('/demo/?model=q8&backend=webgpu&strategy=kernels&verify=off&text=ZIP%2010115');
   await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(page.locator('#result')).toHaveText('ZIP 10115');
   await expect(page.locator('#model-info')).toContainText('rec-q8.onnx');
+  await expect(page.locator('#model-info')).toContainText('check against ORT WASM: skipped');
   await expect(page.locator('#backend-info')).toHaveText('webgpu');
   await expect(page.locator('#quantizer')).toContainText(`${quantized.length} MatMuls int8, ${skipped.length} kept float`);
   await expect(page.locator('#strategy-rows')).toContainText('kernels (requested kernels)');
