@@ -87,7 +87,8 @@ async function recognize() {
     const a = m.info.adapter;
     $('adapter').textContent = a ? `${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}` : 'no WebGPU';
     const v = m.info.verify;
-    const check = v ? `; check against ORT WASM: ${v.status}${v.reason ? ` (${v.reason})` : ''}` : '';
+    // model.info.verify is absent when the check was turned off (?verify=off).
+    const check = `; check against ORT WASM: ${v ? `${v.status} (${v.reason})` : 'off'}`;
     $('model-info').textContent = `${m.info.source.split('/').pop()}, ${(m.info.bytes / 2 ** 20).toFixed(2)} MiB${check}`;
     await showQ8Path(release ? null : variant, m, image);
     $('latency').textContent = `${ms.toFixed(1)} ms (in worker: ${m.stats().lastRun.timings.runMs.toFixed(1)} ms)`;

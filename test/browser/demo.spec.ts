@@ -73,7 +73,7 @@ test('the q8 choice loads the model webq8 quantize made, reads the line, and sho
   await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
   await expect(page.locator('#result')).toHaveText('ZIP 10115');
   await expect(page.locator('#model-info')).toContainText('rec-q8.onnx');
-  await expect(page.locator('#model-info')).toContainText('check against ORT WASM: skipped');
+  await expect(page.locator('#model-info')).toContainText('check against ORT WASM: off');
   await expect(page.locator('#backend-info')).toHaveText('webgpu');
   await expect(page.locator('#quantizer')).toContainText(`${quantized.length} MatMuls int8, ${skipped.length} kept float`);
   await expect(page.locator('#strategy-rows')).toContainText('kernels (requested kernels)');
