@@ -22,6 +22,19 @@ export function json(res, status, body, headers = {}) {
 }
 
 /**
+ * Answers 415 (and drains the body) unless the request says `content-type: application/json`;
+ * returns whether it answered. `what` names the expected format in the error.
+ * @param {Req} req @param {Res} res @param {string} [what]
+ */
+export function refuseNonJson(req, res, what = 'application/json') {
+  const type = String(req.headers['content-type'] ?? '');
+  if (type.toLowerCase().startsWith('application/json')) return false;
+  req.resume();
+  json(res, 415, { error: `content-type must be ${what}, got "${type.slice(0, 100)}"` });
+  return true;
+}
+
+/**
  * Whether an `Origin` header value names a page served from this machine (http(s) on localhost,
  * *.localhost, 127.0.0.1 or [::1]). `null` (sandboxed frames, file://) never is.
  * @param {string} origin

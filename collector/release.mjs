@@ -18,6 +18,7 @@
 //   GET  /api/release                    every release
 import { createHash } from 'node:crypto';
 import { checkManifest, MAX_MANIFEST_BYTES } from '../src/isomorphic/manifest.js';
+import { refuseNonJson } from './http.mjs';
 import { openJournal } from './journal.mjs';
 import { decide } from './release-decision.mjs';
 import { readIncident, releaseSection } from './release-view.mjs';
@@ -254,14 +255,7 @@ function send(res, status, body) {
  * @param {Req} req @param {Res} res @returns {Promise<unknown>}
  */
 async function readJson(req, res) {
-  if (
-    !String(req.headers['content-type'] ?? '')
-      .toLowerCase()
-      .startsWith('application/json')
-  ) {
-    req.resume();
-    return void send(res, 415, { error: 'content-type must be application/json' });
-  }
+  if (refuseNonJson(req, res)) return undefined;
   /** @type {Buffer[]} */
   const chunks = [];
   let size = 0;

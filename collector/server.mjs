@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderDashboard } from './dashboard.mjs';
 import { attachFleet, FLEET_FLAGS, fleetOptionsFromFlags } from './fleet.mjs';
-import { createOriginPolicy, drainCap, json, originError, readBody } from './http.mjs';
+import { createOriginPolicy, drainCap, json, originError, readBody, refuseNonJson } from './http.mjs';
 import { openStore } from './ingest.mjs';
 import { createReleases, releaseJournalPath } from './release.mjs';
 import { embeddedVersions } from './release-decision.mjs';
@@ -100,11 +100,7 @@ export async function startCollector(options = {}) {
       req.resume();
       return json(res, 403, { error: originError(req.headers.origin) });
     }
-    const type = String(req.headers['content-type'] ?? '');
-    if (!type.toLowerCase().startsWith('application/json')) {
-      req.resume();
-      return json(res, 415, { error: `content-type must be application/json (OTLP/HTTP JSON), got "${type.slice(0, 100)}"` });
-    }
+    if (refuseNonJson(req, res, 'application/json (OTLP/HTTP JSON)')) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > drainCap(maxBody)) {
       // Not worth reading: answer and close (the client may see its write fail instead).

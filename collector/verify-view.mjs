@@ -13,7 +13,7 @@
 // (one JSON line, written before it is acknowledged) and replayed on start.
 import { WIRE_KEYS } from '../src/isomorphic/otlp-point.js';
 import { esc } from '../demo/plot.js';
-import { json, readBody } from './http.mjs';
+import { json, readBody, refuseNonJson } from './http.mjs';
 import { openJournal } from './journal.mjs';
 
 /**
@@ -90,14 +90,7 @@ export async function createVerifyView(options) {
 
   /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
   async function addIncident(req, res) {
-    if (
-      !String(req.headers['content-type'] ?? '')
-        .toLowerCase()
-        .startsWith('application/json')
-    ) {
-      req.resume();
-      return json(res, 415, { error: 'content-type must be application/json' });
-    }
+    if (refuseNonJson(req, res)) return;
     const read = await readBody(req, MAX_BODY, budget);
     if (!('body' in read)) return json(res, read.status, { error: read.error });
     let body;

@@ -5,15 +5,13 @@
  * reference collector journals it and shows it on its dashboard), and exported as telemetry gauges.
  * Reporting never throws and never blocks a run.
  */
-import type { GaugeSample } from '../telemetry';
+import { postJson, type GaugeSample } from '../telemetry';
 import type { ReleaseDecision, ReleaseIncident, ReleaseRule } from '../types';
 import { rolledBack } from './client-store';
 import type { ReleaseState } from './state';
 
 /** Incidents kept per model on this client (the oldest are dropped). */
 const MAX_INCIDENTS = 100;
-/** Milliseconds an incident report may take. */
-const REPORT_TIMEOUT_MS = 10_000;
 
 /** Records and reports an incident about the manifest's candidate. */
 export function recordIncident(state: ReleaseState, candidate: string, rule: ReleaseRule, evidence: ReleaseDecision['evidence']): ReleaseIncident {
@@ -34,18 +32,8 @@ export function recordIncident(state: ReleaseState, candidate: string, rule: Rel
 
 async function report(state: ReleaseState, incident: ReleaseIncident): Promise<void> {
   if (!state.reportUrl) return;
-  try {
-    const doFetch = state.deps.fetch ?? globalThis.fetch.bind(globalThis);
-    const res = await doFetch(state.reportUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(incident),
-      signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
-    });
-    await res.body?.cancel().catch(() => undefined);
-  } catch {
-    /* reporting is best effort: the incident stays in model.release() and the gauges */
-  }
+  // Best effort: the incident stays in model.release() and the gauges.
+  await postJson(state.reportUrl, incident, { fetch: state.deps.fetch });
 }
 
 /**

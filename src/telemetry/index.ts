@@ -4,5 +4,6 @@
  * from their own files by tests and by the collector.
  */
 export { createTelemetry, metricsUrl, type Telemetry, type GaugeSample } from './telemetry.js';
+export { postJson } from './lib/post-json.js';
 export type * from './types.js';
 export type * from './otlp-types.js';

@@ -8,9 +8,7 @@
 import type { VerifyIncident } from '../../verify-types.js';
 import type { FetchLike, ResourceAttributes } from '../types.js';
 import { browserName } from './browser-name.js';
-
-/** Milliseconds an incident report may take. */
-const REPORT_TIMEOUT_MS = 10_000;
+import { postJson } from './post-json.js';
 
 /** `endpoint` → the incidents URL (`…/v1/metrics` and trailing slashes dropped, `/api/verify/incidents` appended). */
 export function incidentsUrl(endpoint: string): string {
@@ -31,14 +29,6 @@ export async function postIncident(
     browser: incident.browser ?? resource.browser ?? browserName(),
     webq8Version: incident.webq8Version ?? resource.webq8Version,
   };
-  try {
-    const headers = { ...options.headers, 'content-type': 'application/json' };
-    if (options.fetch) await options.fetch(url, { method: 'POST', headers, body: JSON.stringify(body), keepalive: false });
-    else {
-      const res = await globalThis.fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REPORT_TIMEOUT_MS) });
-      await res.body?.cancel().catch(() => undefined);
-    }
-  } catch {
-    /* best effort: the divergence stays counted in webq8.verify.divergences and model.stats().verify */
-  }
+  // Best effort: the divergence stays counted in webq8.verify.divergences and model.stats().verify.
+  await postJson(url, body, options);
 }

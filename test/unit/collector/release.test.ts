@@ -73,6 +73,9 @@ describe('collector releases', () => {
     await putRelease(c.url, release());
     const moved = await putRelease(c.url, { ...release(), stable: { ...release().stable, sha256: 'f'.repeat(64) } });
     expect(moved.status).toBe(409);
+    const plain = await fetch(`${c.url}/api/release/cls`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(release()) });
+    expect(plain.status).toBe(415);
+    expect(((await plain.json()) as { error: string }).error).toMatch(/content-type must be application\/json/);
   });
 
   it('rolls a slower candidate back from the fleet histograms, journals it, and keeps it across a crash', async () => {

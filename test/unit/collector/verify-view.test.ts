@@ -110,6 +110,9 @@ describe('collector: verification by device', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/incident/);
     }
+    const plain = await fetch(`${c.url}/api/verify/incidents`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(incident) });
+    expect(plain.status).toBe(415);
+    expect(((await plain.json()) as { error: string }).error).toMatch(/content-type must be application\/json, got "text\/plain"/);
     const rand = prng(20261207);
     const text = JSON.stringify(incident);
     let accepted = 0;
