@@ -132,8 +132,11 @@ function fitsInt8(data: Uint8Array | Int8Array, zp: Int32Array): boolean {
 
 /** One column block of packed weights on the GPU: columns `[col0, col0 + n)` of B, packed as a B of `n` columns (`n4 = ceil(n / 4)`). */
 export interface GpuInt8Part {
+  /** The block's first column in B (a multiple of 4). */
   col0: number;
+  /** Columns in the block. */
   n: number;
+  /** Column groups of 4 in the block: ceil(n / 4). */
   n4: number;
   /** The block's packed words. */
   b: GPUBuffer;
@@ -169,7 +172,12 @@ export function packAndUploadInt8Weights(ctx: GpuContext, b: IntTensor, bZp?: Ze
   const free = () => buffers.forEach((x) => ctx.freeConstant(x));
   try {
     const limit = weightPartLimit(ctx.device);
-    const { words: _mapped, colInfo: _first, parts, ...shape } = packWith(
+    const {
+      words: _mapped,
+      colInfo: _first,
+      parts,
+      ...shape
+    } = packWith(
       b,
       bZp,
       (count) => {

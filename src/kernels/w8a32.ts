@@ -61,11 +61,17 @@ export interface PackedWeightOnly {
 
 /** One column block of a split {@link GpuWeightOnly}: columns `[col0, col0 + n)`, packed as a W of `n` columns. */
 export interface GpuWeightOnlyPart {
+  /** The block's first column in W (a multiple of 4). */
   col0: number;
+  /** Columns in the block. */
   n: number;
+  /** Words per row of the block: ceil(n / 4). */
   n4: number;
+  /** The block's packed words, `[K][n4]`. */
   words: GPUBuffer;
+  /** The block's scales, `[blocks][n4 · 4]`. */
   scales: GPUBuffer;
+  /** The block's zero points, `[blocks][n4 · 4]`. */
   zeros: GPUBuffer;
 }
 
@@ -178,7 +184,10 @@ export function w8a32Matmul(
   if (x.size < m * k * 4)
     throw new KernelError(`weight-only matmul: X's buffer holds ${x.size} bytes, and ${JSON.stringify(xDims)} float32 needs ${m * k * 4}.`);
   // A W split into column blocks runs once per block, into its columns of `out`; programs first, so a shape WebGPU cannot dispatch throws before any buffer is taken.
-  const parts = (w.parts ?? [{ col0: 0, n: w.n, n4: w.n4, words: w.words, scales: w.scales, zeros: w.zeros }]).map((part) => ({ part, program: w8a32Program(m, part.n4) }));
+  const parts = (w.parts ?? [{ col0: 0, n: w.n, n4: w.n4, words: w.words, scales: w.scales, zeros: w.zeros }]).map((part) => ({
+    part,
+    program: w8a32Program(m, part.n4),
+  }));
   const out = ctx.buffers.acquire(m * w.n * 4, STORAGE_USAGE, 'w8a32.y');
   const chunk = chunkRows(w.block, w.k);
   for (const { part, program } of parts) {

@@ -12,14 +12,17 @@ import { WeightTooLargeError } from '../errors';
 
 /** One column block of a split weight: columns `[col0, col0 + n)` of the full matrix; `col0` is a multiple of 4. */
 export interface WeightPart {
+  /** The block's first column in the full matrix (a multiple of 4). */
   col0: number;
+  /** Columns in the block. */
   n: number;
 }
 
 /** What {@link planWeightParts} needs to know about a weight. */
 export interface WeightShape {
-  /** The op that binds it and the weight's dims, for the error message. */
+  /** The op that binds it, for the error message. */
   op: string;
+  /** The weight's dims, for the error message. */
   dims: readonly number[];
   /** Columns (N). */
   n: number;
@@ -46,7 +49,8 @@ let forced: number | undefined;
  * they are smaller.
  */
 export function forceWeightPartLimit(bytes: number | undefined): void {
-  if (bytes !== undefined && !(Number.isInteger(bytes) && bytes >= 16)) throw new RangeError(`A weight part limit is a whole number of bytes ≥ 16, and got ${bytes}.`);
+  if (bytes !== undefined && !(Number.isInteger(bytes) && bytes >= 16))
+    throw new RangeError(`A weight part limit is a whole number of bytes ≥ 16, and got ${bytes}.`);
   forced = bytes;
 }
 

@@ -29,7 +29,10 @@ const SPLIT: Record<string, { name: string; blockBytes: (k: number, matrices: nu
   QuantizedMatMul: { name: 'B', blockBytes: int8BlockBytes },
   QLinearMatMul: { name: 'b', blockBytes: int8BlockBytes },
   // The scale blocks as src/kernels/w8a32-ops.ts reads `block_size` (absent: one block).
-  WeightOnlyMatMul: { name: 'W', blockBytes: (k, _m, step) => weightOnlyBlockBytes(k, Math.ceil(k / Math.min(Math.max(1, Math.floor(Number(step.attrs.block_size ?? k) || k)), k))) },
+  WeightOnlyMatMul: {
+    name: 'W',
+    blockBytes: (k, _m, step) => weightOnlyBlockBytes(k, Math.ceil(k / Math.min(Math.max(1, Math.floor(Number(step.attrs.block_size ?? k) || k)), k))),
+  },
 };
 
 /** How many column blocks the split weight `constant` of `step` is packed into on a device of `limit` (1: not split); undefined for a constant that is never split. */
@@ -69,7 +72,9 @@ export function splitWeightsOf(plans: readonly Plan[], device: GPUDevice): Model
   for (const step of plans.flatMap((p) => p.steps)) {
     if (step.kind !== 'kernel') continue;
     const count = splitParts(step, SPLIT[step.op]?.name ?? '', limit) ?? 1;
-    if (count > 1) (weights++, (parts += count));
+    if (count === 1) continue;
+    weights++;
+    parts += count;
   }
   return weights ? { weights, parts, limit } : undefined;
 }

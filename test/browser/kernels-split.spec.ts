@@ -47,7 +47,9 @@ const LOOPS: { kernel: Int8Kernel; m: number; ops: ('mmi' | 'ql' | 'qmm')[] }[] 
   { kernel: { variant: 'portable', layout: 'gemm', wgX: 16, wgY: 16, rows: 4 }, m: M, ops: ['mmi'] },
 ];
 
-test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on every loop, bit-exact against the unsplit run and ORT WASM', async ({ kernelPage: page }) => {
+test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on every loop, bit-exact against the unsplit run and ORT WASM', async ({
+  kernelPage: page,
+}) => {
   test.setTimeout(180_000);
   expect((await oracle(page, 'split-mmi', matmulOracle(mmi))).cases).toBe(2);
   expect((await oracle(page, 'split-ql', qlinearOracle(qlinear))).cases).toBe(2);
@@ -77,7 +79,12 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eve
         qmm: {
           op: 'QuantizedMatMul',
           attrs: {},
-          constants: { B: bT, b_scale: { type: 'float32' as const, dims: [N], data: f32(bScale) }, b_zero_point: zpT, bias: { type: 'float32' as const, dims: [N], data: f32(bias) } },
+          constants: {
+            B: bT,
+            b_scale: { type: 'float32' as const, dims: [N], data: f32(bScale) },
+            b_zero_point: zpT,
+            bias: { type: 'float32' as const, dims: [N], data: f32(bias) },
+          },
         },
         w8: {
           op: 'WeightOnlyMatMul',
@@ -95,7 +102,10 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eve
       const prepare = (limit: number | undefined) => {
         k.forceWeightPartLimit(limit);
         try {
-          return Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, k.prepareKernel(ctx, def)])) as Record<Op, ReturnType<typeof k.prepareKernel>>;
+          return Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, k.prepareKernel(ctx, def)])) as Record<
+            Op,
+            ReturnType<typeof k.prepareKernel>
+          >;
         } finally {
           k.forceWeightPartLimit(undefined);
         }
@@ -125,7 +135,17 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eve
         return { values, dispatches };
       };
       const t0 = performance.now();
-      const rows: { loop: string; op: string; m: number; compared: number; unsplitDiffers: number; ort: number; ortDiffers: number; dispatches: [number, number]; ms: number }[] = [];
+      const rows: {
+        loop: string;
+        op: string;
+        m: number;
+        compared: number;
+        unsplitDiffers: number;
+        ort: number;
+        ortDiffers: number;
+        dispatches: [number, number];
+        ms: number;
+      }[] = [];
       const check = async (loop: string, op: Op, m: number, oracle?: string) => {
         const one = await run(unsplit, op, m);
         const parts = await run(split, op, m);
@@ -142,7 +162,6 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eve
           dispatches: [one.dispatches, parts.dispatches],
           ms: Math.round(performance.now() - t0),
         });
-
       };
       try {
         for (const { kernel, m, ops } of LOOPS) {
@@ -160,7 +179,11 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eve
     },
     { K, N, M, LIMIT, LOOPS, a20, b, bZp, bScale, bias, x20, wScale, wZp },
   );
-  console.log(r.map((x) => `${x.loop} ${x.op} M=${x.m}: ${x.compared} elements, dispatches unsplit ${x.dispatches[0]} split ${x.dispatches[1]}, done at ${x.ms} ms`).join('\n'));
+  console.log(
+    r
+      .map((x) => `${x.loop} ${x.op} M=${x.m}: ${x.compared} elements, dispatches unsplit ${x.dispatches[0]} split ${x.dispatches[1]}, done at ${x.ms} ms`)
+      .join('\n'),
+  );
   expect(r).toHaveLength(LOOPS.reduce((n, l) => n + l.ops.length, 0) + 2);
   for (const x of r) {
     const what = `${x.loop} ${x.op} M=${x.m}`;

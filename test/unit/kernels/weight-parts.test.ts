@@ -123,7 +123,10 @@ describe('packing into parts', () => {
       [64, 96, 130, 'uint8'],
       [8, 50, 0, 'int8'],
     ] as const) {
-      const data = type === 'int8' ? Int8Array.from({ length: k * n }, () => Math.floor(r() * 256) - 128) : Uint8Array.from({ length: k * n }, () => Math.floor(r() * 256));
+      const data =
+        type === 'int8'
+          ? Int8Array.from({ length: k * n }, () => Math.floor(r() * 256) - 128)
+          : Uint8Array.from({ length: k * n }, () => Math.floor(r() * 256));
       const bZp = Array.from({ length: n }, (_, j) => (zp + j) % 256) as number[];
       const b = { data, type, dims: [k, n] };
       const whole = packInt8Weights(b, type === 'uint8' ? bZp : zp);
@@ -139,12 +142,21 @@ describe('packing into parts', () => {
         expect(p.n4).toBe(Math.ceil(p.n / 4));
         expect(words[i]!.length * 4).toBeLessThanOrEqual(limit);
         for (let j = 0; j < whole.kw; j++) {
-          expect(words[i]!.subarray(j * p.n4 * 4, (j + 1) * p.n4 * 4)).toEqual(whole.words.subarray(j * whole.n4 * 4 + p.col0, j * whole.n4 * 4 + p.col0 + p.n4 * 4));
+          expect(words[i]!.subarray(j * p.n4 * 4, (j + 1) * p.n4 * 4)).toEqual(
+            whole.words.subarray(j * whole.n4 * 4 + p.col0, j * whole.n4 * 4 + p.col0 + p.n4 * 4),
+          );
         }
         expect(cols[i]!.subarray(0, p.n * 2)).toEqual(whole.colInfo.subarray(p.col0 * 2, (p.col0 + p.n) * 2));
       }
       // The plan's check counts the same parts, and model.info's count agrees.
-      const step: KernelStep = { kind: 'kernel', op: 'MatMulInteger', attrs: {}, constants: { B: { type, dims: [k, n], data } }, inputs: ['a'], outputs: ['y'] };
+      const step: KernelStep = {
+        kind: 'kernel',
+        op: 'MatMulInteger',
+        attrs: {},
+        constants: { B: { type, dims: [k, n], data } },
+        inputs: ['a'],
+        outputs: ['y'],
+      };
       expect(() => checkBindingLimit(step, 0, device(limit))).not.toThrow();
       expect(splitWeightsOf([{ inputs: [], outputs: [], steps: [step] }], device(limit))).toEqual({ weights: 1, parts: w.parts!.length, limit });
     }
@@ -160,7 +172,15 @@ describe('packing into parts', () => {
   it('weight-only: each part holds its columns of the words, scales and zero points', () => {
     const r = rng(11);
     const [k, n, block] = [64, 77, 16];
-    const w = { data: Uint8Array.from({ length: k * n }, () => Math.floor(r() * 256)), type: 'uint8' as const, k, n, block, scales: Float32Array.from({ length: 4 * n }, () => r()), zeros: Float32Array.from({ length: 4 * n }, () => Math.floor(r() * 256)) };
+    const w = {
+      data: Uint8Array.from({ length: k * n }, () => Math.floor(r() * 256)),
+      type: 'uint8' as const,
+      k,
+      n,
+      block,
+      scales: Float32Array.from({ length: 4 * n }, () => r()),
+      zeros: Float32Array.from({ length: 4 * n }, () => Math.floor(r() * 256)),
+    };
     const whole = packWeightOnly(w);
     const ctx = fakeContext(weightOnlyBlockBytes(k, 4) * 3);
     const g = uploadWeightOnly(ctx, whole);
@@ -168,16 +188,32 @@ describe('packing into parts', () => {
     const by = (label: string) => ctx.uploads.filter((u) => u.label === label).map((u) => u.data);
     for (const [i, p] of g.parts!.entries()) {
       const words = new Uint32Array(by('w8a32.w')[i]!.buffer);
-      for (let kk = 0; kk < k; kk++) expect(words.subarray(kk * p.n4, (kk + 1) * p.n4)).toEqual(whole.words.subarray(kk * whole.n4 + p.col0 / 4, kk * whole.n4 + p.col0 / 4 + p.n4));
+      for (let kk = 0; kk < k; kk++)
+        expect(words.subarray(kk * p.n4, (kk + 1) * p.n4)).toEqual(whole.words.subarray(kk * whole.n4 + p.col0 / 4, kk * whole.n4 + p.col0 / 4 + p.n4));
       const scales = new Float32Array(by('w8a32.scales')[i]!.buffer);
-      for (let b = 0; b < 4; b++) expect(scales.subarray(b * p.n4 * 4, b * p.n4 * 4 + p.n)).toEqual(whole.scales.subarray(b * whole.n4 * 4 + p.col0, b * whole.n4 * 4 + p.col0 + p.n));
+      for (let b = 0; b < 4; b++)
+        expect(scales.subarray(b * p.n4 * 4, b * p.n4 * 4 + p.n)).toEqual(whole.scales.subarray(b * whole.n4 * 4 + p.col0, b * whole.n4 * 4 + p.col0 + p.n));
     }
-    const step: KernelStep = { kind: 'kernel', op: 'WeightOnlyMatMul', attrs: { block_size: block }, constants: { W: { type: 'uint8', dims: [k, n], data: w.data } }, inputs: ['x'], outputs: ['y'] };
+    const step: KernelStep = {
+      kind: 'kernel',
+      op: 'WeightOnlyMatMul',
+      attrs: { block_size: block },
+      constants: { W: { type: 'uint8', dims: [k, n], data: w.data } },
+      inputs: ['x'],
+      outputs: ['y'],
+    };
     expect(splitWeightsOf([{ inputs: [], outputs: [], steps: [step] }], device(weightOnlyBlockBytes(k, 4) * 3))?.parts).toBe(7);
   });
 
-  it("a conv weight is not split: above the limit the step is refused with KernelError, as before", () => {
-    const step: KernelStep = { kind: 'kernel', op: 'QuantizedConv', attrs: {}, constants: { W: { type: 'int8', dims: [64, 64, 3, 3], data: new Int8Array(64 * 64 * 9) } }, inputs: ['x'], outputs: ['y'] };
+  it('a conv weight is not split: above the limit the step is refused with KernelError, as before', () => {
+    const step: KernelStep = {
+      kind: 'kernel',
+      op: 'QuantizedConv',
+      attrs: {},
+      constants: { W: { type: 'int8', dims: [64, 64, 3, 3], data: new Int8Array(64 * 64 * 9) } },
+      inputs: ['x'],
+      outputs: ['y'],
+    };
     expect(() => checkBindingLimit(step, 3, device(4096))).toThrow(/binds its W weight, int8 \[64, 64, 3, 3\].*splits only matmul weights/);
     expect(splitWeightsOf([{ inputs: [], outputs: [], steps: [step] }], device(4096))).toBeUndefined();
   });
