@@ -47,7 +47,7 @@ const LOOPS: { kernel: Int8Kernel; m: number; ops: ('mmi' | 'ql' | 'qmm')[] }[] 
   { kernel: { variant: 'portable', layout: 'gemm', wgX: 16, wgY: 16, rows: 4 }, m: M, ops: ['mmi'] },
 ];
 
-test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on every loop, bit-exact against the unsplit run and ORT WASM', async ({
+test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on each matmul loop, bit-exact against the unsplit run and ORT WASM', async ({
   kernelPage: page,
 }) => {
   test.setTimeout(180_000);
