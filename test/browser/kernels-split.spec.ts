@@ -13,8 +13,11 @@ import { expect, oracle, test } from './kernel-fixture';
 
 const [K, N, M] = [128, 201, 20];
 const LIMIT = 8 * 1024;
-/** 51 blocks of 4 columns × 512 bytes (K = 128 int8 rows) in parts of at most 16 blocks: 4 parts of 52, 52, 52 and 45 columns. */
-const PARTS = 4;
+/**
+ * 51 blocks of 4 columns × 512 bytes (K = 128 int8 rows) in parts of at most 16 blocks: 4 parts of
+ * 52, 52, 52 and 45 columns; a batched B of 2 matrices (`mmib`) has 1 KiB blocks, 8 per part: 7 parts.
+ */
+const PARTS = { mmi: 4, ql: 4, qmm: 4, w8: 4, mmib: 7 } as const;
 
 const r = rng(20261207);
 const ints = (count: number, lo: number, hi: number) => Array.from({ length: count }, () => lo + Math.floor(r() * (hi - lo + 1)));
@@ -26,6 +29,9 @@ const bZp = ints(N, 118, 138);
 const aCase = (m: number) => ({ type: 'uint8' as const, dims: [m, K], data: a20.slice(0, m * K) });
 const mmi: MatmulCase[] = [1, M].map((m) => ({ a: aCase(m), b, aZp: [7], bZp }));
 const bScale = Array.from({ length: N }, () => 0.001 + r() * 0.01);
+// Batched B: two matrices (the second is the first reversed), one row of A each.
+const bBatched = { type: 'uint8' as const, dims: [2, K, N], data: [...b.data, ...[...b.data].reverse()] };
+const mmib: MatmulCase[] = [{ a: { type: 'uint8', dims: [2, 1, K], data: a20.slice(0, 2 * K) }, b: bBatched, aZp: [7], bZp }];
 const qlinear: QLinearCase[] = mmi.map((o) => ({ o, aScale: 0.02, bScale, yScale: 3, yZp: 5, yType: 'uint8' }));
 const bias = Array.from({ length: N }, () => r() * 2 - 1);
 const x20 = Array.from({ length: M * K }, () => r() * 4 - 2);
@@ -40,8 +46,8 @@ const SPLITK: Int8Kernel = { variant: 'portable', layout: 'splitk', wgX: 8, wgY:
  * so each epilogue runs on a few loops only: the block offset is applied in the epilogue all loops
  * share (int8-matmul-common.wgsl), and the split-K epilogue pass reads the partial sums at it.
  */
-const LOOPS: { kernel: Int8Kernel; m: number; ops: ('mmi' | 'ql' | 'qmm')[] }[] = [
-  { kernel: { variant: 'dp4a', layout: 'gemv', wgX: 16, wgY: 1 }, m: 1, ops: ['mmi', 'qmm'] },
+const LOOPS: { kernel: Int8Kernel; m: number; ops: ('mmi' | 'mmib' | 'ql' | 'qmm')[] }[] = [
+  { kernel: { variant: 'dp4a', layout: 'gemv', wgX: 16, wgY: 1 }, m: 1, ops: ['mmi', 'mmib', 'qmm'] },
   { kernel: SPLITK, m: 1, ops: ['ql'] },
   { kernel: { variant: 'dp4a', layout: 'gemm', wgX: 16, wgY: 16, rows: 4 }, m: M, ops: ['ql'] },
   { kernel: { variant: 'portable', layout: 'gemm', wgX: 16, wgY: 16, rows: 4 }, m: M, ops: ['mmi'] },
@@ -53,8 +59,9 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eac
   test.setTimeout(180_000);
   expect((await oracle(page, 'split-mmi', matmulOracle(mmi))).cases).toBe(2);
   expect((await oracle(page, 'split-ql', qlinearOracle(qlinear))).cases).toBe(2);
+  expect((await oracle(page, 'split-mmib', matmulOracle(mmib))).cases).toBe(1);
   const r = await page.evaluate(
-    async ({ K, N, M, LIMIT, LOOPS, a20, b, bZp, bScale, bias, x20, wScale, wZp }) => {
+    async ({ K, N, M, LIMIT, LOOPS, a20, b, bBatched, bZp, bScale, bias, x20, wScale, wZp }) => {
       const { k, ctx } = window.__gpuBase;
       const u8 = (v: number[]) => Uint8Array.from(v);
       const f32 = (v: number[]) => Float32Array.from(v);
@@ -63,6 +70,7 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eac
       const zpT = { type: 'uint8' as const, dims: [N], data: u8(bZp) };
       const defs = {
         mmi: { op: 'MatMulInteger', attrs: {}, constants: { B: bT, b_zero_point: zpT } },
+        mmib: { op: 'MatMulInteger', attrs: {}, constants: { B: { type: 'uint8' as const, dims: [2, K, N], data: u8(bBatched.data) }, b_zero_point: zpT } },
         ql: {
           op: 'QLinearMatMul',
           attrs: {},
@@ -117,6 +125,7 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eac
         if (op === 'w8') return [{ buffer: ctx.upload(f32(x20.slice(0, m * K)), 'split.x'), type: 'float32' as const, dims: [m, K] }];
         const zp = { buffer: ctx.upload(u8([7, 0, 0, 0]), 'split.azp'), type: 'uint8' as const, dims: [] };
         if (op === 'mmi') return [a(m), zp];
+        if (op === 'mmib') return [{ ...a(2), dims: [2, 1, K] }, zp];
         if (op === 'qmm') return [a(m), { buffer: ctx.upload(f32([0.02]), 'split.ascale'), type: 'float32' as const, dims: [] }, zp];
         return [a(m)];
       };
@@ -167,7 +176,7 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eac
         for (const { kernel, m, ops } of LOOPS) {
           window.__int8.force(kernel);
           const name = k.int8KernelName(kernel);
-          for (const op of ops) await check(name, op, m, op === 'mmi' ? 'split-mmi' : op === 'ql' ? 'split-ql' : undefined);
+          for (const op of ops) await check(name, op, m, op === 'qmm' ? undefined : `split-${op}`);
         }
         window.__int8.force(undefined);
         for (const m of [1, M]) await check(`w8a32 ${m === 1 ? 'gemv' : 'tiled'}`, 'w8', m);
@@ -177,7 +186,7 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eac
       }
       return rows;
     },
-    { K, N, M, LIMIT, LOOPS, a20, b, bZp, bScale, bias, x20, wScale, wZp },
+    { K, N, M, LIMIT, LOOPS, a20, b, bBatched, bZp, bScale, bias, x20, wScale, wZp },
   );
   console.log(
     r
@@ -187,12 +196,13 @@ test('a weight above a forced 8 KiB binding limit runs in 4 column blocks on eac
   expect(r).toHaveLength(LOOPS.reduce((n, l) => n + l.ops.length, 0) + 2);
   for (const x of r) {
     const what = `${x.loop} ${x.op} M=${x.m}`;
-    expect(x.compared, what).toBe(x.m * N);
+    const elements = x.m * N * (x.op === 'mmib' ? 2 : 1);
+    expect(x.compared, what).toBe(elements);
     expect(x.unsplitDiffers, `${what}: split vs unsplit`).toBe(0);
     // One dispatch per block (split-K: two, the partial sums and the epilogue pass).
-    expect(x.dispatches[1], what).toBe(x.dispatches[0] * PARTS);
-    if (x.op === 'mmi' || x.op === 'ql') {
-      expect(x.ort, what).toBe(x.m * N);
+    expect(x.dispatches[1], what).toBe(x.dispatches[0] * PARTS[x.op as keyof typeof PARTS]);
+    if (x.op !== 'qmm' && x.op !== 'w8') {
+      expect(x.ort, what).toBe(elements);
       expect(x.ortDiffers, `${what}: split vs ORT WASM`).toBe(0);
     }
   }

@@ -118,19 +118,19 @@ function rng(seed: number): () => number {
 describe('packing into parts', () => {
   it('int8: each part holds exactly its columns of the unsplit packing, and its own column terms', () => {
     const r = rng(7);
-    for (const [k, n, zp, type] of [
-      [37, 1001, 3, 'int8'],
-      [64, 96, 130, 'uint8'],
-      [8, 50, 0, 'int8'],
+    for (const [t, k, n, zp, type] of [
+      [1, 37, 1001, 3, 'int8'],
+      [1, 64, 96, 130, 'uint8'],
+      [3, 8, 50, 0, 'int8'], // batched B: each block holds its columns of every matrix
     ] as const) {
       const data =
         type === 'int8'
-          ? Int8Array.from({ length: k * n }, () => Math.floor(r() * 256) - 128)
-          : Uint8Array.from({ length: k * n }, () => Math.floor(r() * 256));
+          ? Int8Array.from({ length: t * k * n }, () => Math.floor(r() * 256) - 128)
+          : Uint8Array.from({ length: t * k * n }, () => Math.floor(r() * 256));
       const bZp = Array.from({ length: n }, (_, j) => (zp + j) % 256) as number[];
-      const b = { data, type, dims: [k, n] };
+      const b = { data, type, dims: t > 1 ? [t, k, n] : [k, n] };
       const whole = packInt8Weights(b, type === 'uint8' ? bZp : zp);
-      const limit = int8BlockBytes(k, 1) * 5; // 5 blocks of 4 columns per part
+      const limit = int8BlockBytes(k, t) * 5; // 5 blocks of 4 columns per part
       const ctx = fakeContext(limit);
       const w = packAndUploadInt8Weights(ctx, b, type === 'uint8' ? bZp : zp, 'MatMulInteger');
       expect(w.parts?.length).toBe(Math.ceil(Math.ceil(n / 4) / 5));
@@ -141,19 +141,22 @@ describe('packing into parts', () => {
       for (const [i, p] of w.parts!.entries()) {
         expect(p.n4).toBe(Math.ceil(p.n / 4));
         expect(words[i]!.length * 4).toBeLessThanOrEqual(limit);
-        for (let j = 0; j < whole.kw; j++) {
+        for (let j = 0; j < t * whole.kw; j++) {
           expect(words[i]!.subarray(j * p.n4 * 4, (j + 1) * p.n4 * 4)).toEqual(
             whole.words.subarray(j * whole.n4 * 4 + p.col0, j * whole.n4 * 4 + p.col0 + p.n4 * 4),
           );
         }
-        expect(cols[i]!.subarray(0, p.n * 2)).toEqual(whole.colInfo.subarray(p.col0 * 2, (p.col0 + p.n) * 2));
+        for (let z = 0; z < t; z++) {
+          const own = cols[i]!.subarray(z * p.n4 * 8, z * p.n4 * 8 + p.n * 2);
+          expect(own).toEqual(whole.colInfo.subarray((z * whole.n4 * 4 + p.col0) * 2, (z * whole.n4 * 4 + p.col0 + p.n) * 2));
+        }
       }
       // The plan's check counts the same parts, and model.info's count agrees.
       const step: KernelStep = {
         kind: 'kernel',
         op: 'MatMulInteger',
         attrs: {},
-        constants: { B: { type, dims: [k, n], data } },
+        constants: { B: { type, dims: b.dims, data } },
         inputs: ['a'],
         outputs: ['y'],
       };
