@@ -1,11 +1,12 @@
 // Weights above the device's storage-binding limit, split along N into column blocks
 // (src/kernels/weight-parts.ts). A test hook (`forceWeightPartLimit`, webq8/kernels) makes the
 // kernel page's device bind at most 8 KiB, so a 128 × 201 weight (25.5 KiB packed) is prepared in
-// 4 blocks; the matmul loops (GEMV for a decode row, split-K GEMV with its epilogue pass, the tiled
-// GEMM for M = 20; dp4a and portable) and every epilogue (int32, requantized, dequantized float32 with bias, weight-only)
-// runs once per block. The outputs are bit-exact against the same ops prepared unsplit, and the int32
-// and requantized ones against onnxruntime-web's WASM kernels. The page and its compiled pipelines
-// belong to the worker (kernel-fixture.ts). Run `npm run build` first.
+// 4 blocks (a batched B of two such matrices in 7). The matmul loops (GEMV for a decode row, split-K
+// GEMV with its epilogue pass, the tiled GEMM for M = 20; dp4a and portable) and every epilogue
+// (int32, requantized, dequantized float32 with bias, weight-only) run once per block. The outputs
+// are bit-exact against the same ops prepared unsplit, and the int32 and requantized ones against
+// onnxruntime-web's WASM kernels. The page and its compiled pipelines belong to the worker
+// (kernel-fixture.ts). Run `npm run build` first.
 import type { Int8Kernel } from '../../src/kernels/int8-matmul';
 import { rng, type MatmulCase, type QLinearCase } from '../unit/kernels/int8-cases';
 import { matmulOracle, qlinearOracle } from '../unit/kernels/ort-oracle';
