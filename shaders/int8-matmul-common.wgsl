@@ -23,7 +23,11 @@
 //   col_f  MODE 1: b_scale[n] then bias[n]; MODE 2: requant multiplier[n].
 //   MODE 1 may end with an activation (flags bits 2-3: Relu or Tanh), fused by the partitioner so
 //   the chain's next op needs no ORT segment of its own.
-//   out    MODE 0: int32; MODE 1: float32; MODE 2: uint8/int8 packed 4 per word, OR-ed in
+//   out    [matrices][m][n_out], the part's columns at col0.. (a weight above the device's binding
+//          limit is split along N into column blocks, one dispatch each: src/kernels/weight-parts.ts;
+//          n, n4, b and col_i are then the block's, col_f and out the whole matrix's; unsplit:
+//          col0 = 0, n_out = n).
+//          MODE 0: int32; MODE 1: float32; MODE 2: uint8/int8 packed 4 per word, OR-ed in
 //          atomically (rows are not word-aligned), so the host zeroes it first. The binding and
 //          its store_out/or_out come from int8-out-atomic.wgsl (every MODE) or int8-out-plain.wgsl
 //          (plain stores; MODE 0 and 1 only, one writer per word), which the host appends.
@@ -48,7 +52,8 @@ struct Params {
   flags: u32,     // bit 0: bias (MODE 1); bit 1: int8 output (MODE 2); bits 2-3: 1 Relu, 2 Tanh (MODE 1)
   y_zp: i32,      // output zero point (MODE 2)
   azp_div: u32,   // rows per a_zp/a_scale slice: 1, or rows / slices
-  _pad1: u32,
+  col0: u32,      // first output column of this weight part (0 unless B is split)
+  n_out: u32,     // output columns (row stride of out, length of col_f's halves): n unless B is split
 }
 
 @group(0) @binding(0) var<storage, read> a: array<u32>;
@@ -111,7 +116,7 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
   let zbyte = (azp[zi >> 2u] >> ((zi & 3u) * 8u)) & 0xffu;
   let za = sign_extend8(zbyte ^ (params.a_xor & 0xffu));
   let cbase = z * params.b_batched * params.n4 * 4u;
-  let obase = (z * params.m + row) * params.n;
+  let obase = (z * params.m + row) * params.n_out + params.col0;
   for (var c = 0u; c < 4u; c++) {
     let col = col4 * 4u + c;
     if (col >= params.n) {
@@ -119,6 +124,7 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
     }
     let ci = col_i[cbase + col];
     let o = obase + col;
+    let cf = params.col0 + col;
     if (PARTIAL) {
       add_out(o, bitcast<u32>(acc[c] - ci.x * rs));
       continue;
@@ -127,15 +133,15 @@ fn finish(z: u32, row: u32, col4: u32, acc: vec4<i32>, rs: i32) {
     if (MODE == 0u) {
       store_out(o, bitcast<u32>(v));
     } else if (MODE == 1u) {
-      var f = f32(v) * (ascale[zi] * col_f[col]);
+      var f = f32(v) * (ascale[zi] * col_f[cf]);
       if ((params.flags & 1u) != 0u) {
-        f = f + col_f[params.n + col];
+        f = f + col_f[params.n_out + cf];
       }
       f = activate(f, (params.flags >> 2u) & 3u);
       store_out(o, bitcast<u32>(f));
     } else {
       let lim = select(vec2<f32>(0.0, 255.0), vec2<f32>(-128.0, 127.0), (params.flags & 2u) != 0u);
-      let q = clamp(round(f32(v) * col_f[col]) + f32(params.y_zp), lim.x, lim.y);
+      let q = clamp(round(f32(v) * col_f[cf]) + f32(params.y_zp), lim.x, lim.y);
       or_out(o >> 2u, (bitcast<u32>(i32(q)) & 0xffu) << ((o & 3u) * 8u));
     }
   }

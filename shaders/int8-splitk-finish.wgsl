@@ -19,7 +19,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (col4 >= params.n4 || row >= params.m) {
     return;
   }
-  let o = (z * params.m + row) * params.n + col4 * 4u;
+  let o = (z * params.m + row) * params.n_out + params.col0 + col4 * 4u;
   var acc = vec4<i32>();
   for (var c = 0u; c < 4u; c++) {
     if (col4 * 4u + c < params.n) {

@@ -1,6 +1,9 @@
 // Shared by the weight-only int8 (W8A32) loops, w8a32-matmul.wgsl (GEMV, split-K) and
 // w8a32-matmul-tiled.wgsl (4-row tiles): the uniforms, the bindings and the weight unpacking. The
 // formula and the data layout are described in w8a32-matmul.wgsl. Appended after each loop file.
+// A W above the device's binding limit is split along N into column blocks, one dispatch each
+// (src/kernels/weight-parts.ts): n, n4, w, scales and zeros are then the block's, bias and y the
+// whole matrix's, and the block's columns start at col0 in y (unsplit: col0 = 0, n_out = n).
 
 struct Params {
   m: u32,
@@ -11,6 +14,8 @@ struct Params {
   chunk: u32,     // rows per chunk; divides block, or block >= k
   chunks: u32,    // ceil(k / chunk)
   has_bias: u32,
+  col0: u32,      // first output column of this weight part (0 unless W is split along N)
+  n_out: u32,     // output columns (row stride of y, length of bias): n unless W is split
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;

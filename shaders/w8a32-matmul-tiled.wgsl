@@ -16,7 +16,7 @@ fn store(row: u32, c4: u32, v: vec4<f32>) {
   for (var i = 0u; i < 4u; i++) {
     let col = c4 * 4u + i;
     if (col < params.n) {
-      y[row * params.n + col] = v[i] + select(0.0, bias[col], params.has_bias != 0u);
+      y[row * params.n_out + params.col0 + col] = v[i] + select(0.0, bias[params.col0 + col], params.has_bias != 0u);
     }
   }
 }

@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var i = 0u; i < 4u; i++) {
       let col = c4 * 4u + i;
       if (col < params.n) {
-        y[row * params.n + col] = sum[i] + select(0.0, bias[col], params.has_bias != 0u);
+        y[row * params.n_out + params.col0 + col] = sum[i] + select(0.0, bias[params.col0 + col], params.has_bias != 0u);
       }
     }
   }

@@ -37,6 +37,7 @@ const ERROR_TABLE = {
   LoadTimeoutError: 'LOAD_TIMEOUT',
   RuntimeCrashedError: 'RUNTIME_CRASHED',
   NumericsError: 'NUMERICS',
+  WeightTooLargeError: 'WEIGHT_TOO_LARGE',
 } as const;
 
 /** Names of the named error classes (the keys of the error table). */
@@ -71,7 +72,8 @@ export type ErrorCode =
   | 'RUNTIME_CRASHED'
   | 'EXTERNAL_DATA'
   | 'STORAGE_QUOTA'
-  | 'NUMERICS';
+  | 'NUMERICS'
+  | 'WEIGHT_TOO_LARGE';
 
 /** Compiles only when {@link ErrorCode} names exactly the table's codes and `INTERNAL`. */
 type ExactlyTheTable = [Exclude<ErrorCode, 'INTERNAL'>] extends [(typeof ERROR_TABLE)[ErrorName]]
@@ -365,6 +367,20 @@ export class NumericsError extends WebQ8Error {
   }
 }
 
+/**
+ * A kernel weight cannot be split finely enough for this GPU: one block of 4 of its columns (all its
+ * K rows) is larger than the largest storage binding (or buffer) the device allows, so even a split
+ * weight cannot be bound. `details.op`, `details.dims`, `details.blockBytes` (one 4-column block),
+ * `details.limit` and `details.limitName`. The load keeps plain ORT and says so in
+ * `model.info.strategy.reason`; on such a device load the model with `backend: 'wasm'`.
+ */
+export class WeightTooLargeError extends WebQ8Error {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(ERROR_TABLE.WeightTooLargeError, message, details);
+    this.name = 'WeightTooLargeError';
+  }
+}
+
 /** The class registry of the worker-boundary transfer: exactly the classes of the error table. */
 const classes: { readonly [N in ErrorName]: new (message: string, details: Record<string, unknown>) => WebQ8Error } = {
   ModelLoadError,
@@ -391,6 +407,7 @@ const classes: { readonly [N in ErrorName]: new (message: string, details: Recor
   ExternalDataError,
   StorageQuotaError,
   NumericsError,
+  WeightTooLargeError,
 };
 
 /** The plain-object form of an error as it crosses `postMessage`. */

@@ -37,6 +37,7 @@ export {
   ExternalDataError,
   StorageQuotaError,
   NumericsError,
+  WeightTooLargeError,
 } from './errors';
 export type { ErrorCode, WorkerFailure } from './errors';
 export type {

@@ -237,7 +237,8 @@ export interface GenerateReply {
  * next call into onnxruntime fail as a WebAssembly trap would (the instance is then dead for good);
  * `'corrupt-kernels'` makes every kernel step of later runs overwrite part of its first output (a
  * wrong GPU answer, for the verification tests) until `'heal-kernels'`; `'small-binding-limit'`
- * checks kernel weights against a 4 KiB storage-binding limit instead of the device's, from then on.
+ * checks and splits kernel weights against a 4 KiB storage-binding limit instead of the device's,
+ * from then on (matmul weights above it are split into column blocks, others refused).
  */
 export type DebugCommand =
   | 'lose-device'

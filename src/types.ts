@@ -70,8 +70,8 @@ export interface AdapterInfo {
   wgslLanguageFeatures: string[];
   /**
    * Limits of the GPU device ORT created (and webq8's kernels share), for a model on WebGPU once
-   * that device exists: the largest buffer, and the largest one storage binding (a kernel weight
-   * above it is refused; see docs/large-models.md).
+   * that device exists: the largest buffer, and the largest one storage binding (a matmul weight
+   * above it is split into column blocks, see {@link ModelMemory.splitWeights}; see docs/large-models.md).
    */
   deviceLimits?: DeviceLimits;
 }
@@ -143,6 +143,13 @@ export interface ModelMemory {
   ortBytes: number;
   /** Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx`, and on WebGPU its data files (to rebuild sessions after a lost device; WASM lets them go once ORT has copied them). */
   heldBytes: number;
+  /**
+   * Kernel weights larger than one storage binding of the GPU (`maxStorageBufferBindingSize`, or
+   * `maxBufferSize` when smaller), each split along N into column blocks that fit and run one
+   * dispatch each, bit-exact (see docs/large-models.md, "Device limits"): how many weights, into how
+   * many blocks in all, and the limit in bytes they were split by. Absent when none was split.
+   */
+  splitWeights?: { weights: number; parts: number; limit: number };
 }
 
 /** One external data file of a loaded model (see {@link LoadOptions.externalData}). */

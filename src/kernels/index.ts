@@ -19,7 +19,9 @@ export { dynamicQuantizeLinear, dynamicQuantizePrograms, dynamicQuantizeSmallPro
 export { dynamicQuantizeSlices, dqlWorkgroupSize } from './dynamic-quantize';
 export type { DynamicQuantizeResult } from './dynamic-quantize';
 export { packInt8Weights, uploadInt8Weights } from './int8-weights';
-export type { PackedInt8Weights, GpuInt8Weights } from './int8-weights';
+export type { PackedInt8Weights, GpuInt8Weights, GpuInt8Part } from './int8-weights';
+export { planWeightParts, weightPartLimit, forceWeightPartLimit } from './weight-parts';
+export type { WeightPart, WeightShape } from './weight-parts';
 export { int8Matmul, int8MatmulProgram, hasDp4a, resolveVariant, defaultInt8Kernel, isEmulatedAdapter, int8KernelName, zeroBuffer } from './int8-matmul';
 export type { Int8Variant, Int8VariantRequest, Int8Kernel, Int8Epilogue, Int8Activation, Int8MatmulArgs, Int8MatmulOutput } from './int8-matmul';
 export { tuneInt8Matmul, chooseInt8Kernel, int8KernelChoices, int8ShapeClass, int8Candidates, setInt8KernelOverride } from './int8-tuning';
@@ -38,7 +40,7 @@ export { int8Conv, int8ConvProgram, uploadConvWeights, defaultConvKernel } from 
 export type { Int8ConvKernel, Int8ConvEpilogue, Int8ConvArgs, Int8ConvOutput, GpuConvWeights } from './int8-conv';
 export { CONV_KERNELS } from './conv-ops';
 export { packWeightOnly, uploadWeightOnly, w8a32Matmul, w8a32Program, w8a32Ref, chunkRows } from './w8a32';
-export type { WeightOnlyMatrix, PackedWeightOnly, GpuWeightOnly } from './w8a32';
+export type { WeightOnlyMatrix, PackedWeightOnly, GpuWeightOnly, GpuWeightOnlyPart } from './w8a32';
 export { sampleTokens, sampleProgram, packSampleParams } from './sample';
 export { sampleRow, topCandidates, seededUniform, MAX_TOP_K } from './sample-math';
 export type { SampleParams } from './sample-math';

@@ -15,9 +15,9 @@ import portable from '../../shaders/int8-portable.wgsl?raw';
 import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
 import type { GpuInt8Weights } from './int8-weights';
-import { MAX_WORKGROUPS_PER_DIM, type BufferBinding, type Program } from './program';
+import { MAX_WORKGROUPS_PER_DIM, type Program } from './program';
 import { packUniforms, type UniformLayout } from './uniforms';
-import { matmulShape, type Int8Type } from './int8-math';
+import { matmulShape, type Int8Type, type MatmulShape } from './int8-math';
 import { autoSplits, int8GpuNameSuffix, int8GpuProgram, isSplitK, splitKFinishProgram, type Int8GpuFields, type Int8ProgramShape } from './int8-gpu-loops';
 import outAtomic from '../../shaders/int8-out-atomic.wgsl?raw';
 
@@ -154,7 +154,8 @@ const PARAMS = [
   ['flags', 'u32'],
   ['y_zp', 'i32'],
   ['azp_div', 'u32'],
-  ['_pad1', 'u32'],
+  ['col0', 'u32'],
+  ['n_out', 'u32'],
 ] as const satisfies UniformLayout;
 
 /** The program of `kernel` for one matmul of `shape`. */
@@ -216,6 +217,24 @@ export interface Int8MatmulOutput {
   dims: number[];
 }
 
+/** The uniforms every weight part of one {@link int8Matmul} shares (all but `n`, `n4` and `col0`). */
+function sharedUniforms(args: Int8MatmulArgs, s: MatmulShape, m: number) {
+  const ep = args.epilogue;
+  const act = ep.kind === 'float32' && ep.activation ? ACTIVATIONS[ep.activation] : 0;
+  return {
+    m,
+    k: s.k,
+    kw: args.weights.kw,
+    a_xor: args.aType === 'uint8' ? 0x80808080 : 0,
+    azp_mod: args.aSlices ? args.aSlices : args.aZpPerRow ? s.m : 1,
+    azp_div: args.aSlices ? (s.batch * s.m) / args.aSlices : 1,
+    b_batched: s.bBatched ? 1 : 0,
+    flags: (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0) | (act << 2),
+    y_zp: ep.kind === 'requant' ? ep.yZp : 0,
+    n_out: s.n,
+  };
+}
+
 /**
  * Runs one int8 matmul `A × B` with `args.epilogue` into a new pooled buffer the caller owns.
  * Throws {@link KernelError} for shapes B's packing or WebGPU's limits do not allow.
@@ -232,47 +251,40 @@ export function int8Matmul(ctx: GpuContext, args: Int8MatmulArgs): Int8MatmulOut
   const chosen = args.kernel ?? defaultInt8Kernel(m, resolveVariant('auto'), isEmulatedAdapter(ctx.device));
   const kernel = chosen.layout === 'splitk' && chosen.splits === 0 ? { ...chosen, splits: autoSplits(chosen, m, w.n4, w.kw) } : chosen;
   const ep = args.epilogue;
-  const program = int8MatmulProgram(kernel, { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: w.n4, matrices });
+  // A B split into column blocks (src/kernels/weight-parts.ts) runs once per block, into its columns of `out`.
+  const parts = (w.parts ?? [{ col0: 0, n: w.n, n4: w.n4, b: w.b, colInfo: w.colInfo }]).map((part) => {
+    const shape = { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: part.n4, matrices };
+    // Programs first: a shape WebGPU cannot dispatch throws before any buffer is taken.
+    return { part, program: int8MatmulProgram(kernel, shape), finish: isSplitK(kernel) ? splitKFinishProgram(kernel.variant, shape) : undefined };
+  });
   const count = s.batch * s.m * s.n;
   const bytes = ep.kind === 'requant' ? Math.ceil(count / 4) * 4 : count * 4;
   const out = ctx.buffers.acquire(bytes, STORAGE_USAGE, `int8.${ep.kind}`);
   // Requantized bytes are OR-ed in atomically, so the (pooled, stale) buffer must start at zero.
   if (ep.kind === 'requant') ctx.clear(out, bytes);
   const zeros = zeroBuffer(ctx);
-  const act = ep.kind === 'float32' && ep.activation ? ACTIVATIONS[ep.activation] : 0;
-  const params = packUniforms(PARAMS, {
-    m,
-    n: s.n,
-    k: s.k,
-    n4: w.n4,
-    kw: w.kw,
-    a_xor: args.aType === 'uint8' ? 0x80808080 : 0,
-    azp_mod: args.aSlices ? args.aSlices : args.aZpPerRow ? s.m : 1,
-    azp_div: args.aSlices ? (s.batch * s.m) / args.aSlices : 1,
-    b_batched: s.bBatched ? 1 : 0,
-    flags: (ep.kind === 'float32' && ep.bias ? 1 : 0) | (ep.kind === 'requant' && ep.yType === 'int8' ? 2 : 0) | (act << 2),
-    y_zp: ep.kind === 'requant' ? ep.yZp : 0,
-  });
-  const bindings: (GPUBuffer | BufferBinding)[] = [
-    args.a,
-    w.b,
-    w.colInfo,
-    args.aZp ?? zeros,
-    ep.kind === 'float32' ? ep.aScale : zeros,
-    ep.kind === 'int32' ? zeros : ep.colF,
-    { buffer: out, size: bytes },
-  ];
-  if (isSplitK(kernel)) {
-    // Split-K: the splits add their partial sums into a zeroed int32 buffer, then the epilogue pass.
-    const sums = ctx.buffers.acquire(count * 4, STORAGE_USAGE, 'int8.splitk');
-    ctx.clear(sums, count * 4);
-    ctx.dispatch(program, [...bindings.slice(0, 6), { buffer: sums, size: count * 4 }], params);
-    const finish = splitKFinishProgram(kernel.variant, { mode: ep.kind, rowsum: w.rowsum, m, k: s.k, n4: w.n4, matrices });
-    ctx.dispatch(finish, [{ buffer: sums, size: count * 4 }, ...bindings.slice(1)], params);
-    ctx.buffers.release(sums); // reusable at once: later writes are queued after these dispatches
-  } else {
-    ctx.dispatch(program, bindings, params);
+  const uniforms = sharedUniforms(args, s, m);
+  const shared = {
+    a: args.a,
+    aZp: args.aZp ?? zeros,
+    aScale: ep.kind === 'float32' ? ep.aScale : zeros,
+    colF: ep.kind === 'int32' ? zeros : ep.colF,
+    out: { buffer: out, size: bytes },
+  };
+  // Split-K: the splits add their partial sums into a zeroed int32 buffer, then the epilogue pass.
+  const sums = isSplitK(kernel) ? ctx.buffers.acquire(count * 4, STORAGE_USAGE, 'int8.splitk') : undefined;
+  if (sums) ctx.clear(sums, count * 4);
+  for (const { part, program, finish } of parts) {
+    const params = packUniforms(PARAMS, { ...uniforms, n: part.n, n4: part.n4, col0: part.col0 });
+    const bindings = [shared.a, part.b, part.colInfo, shared.aZp, shared.aScale, shared.colF];
+    if (sums && finish) {
+      ctx.dispatch(program, [...bindings, { buffer: sums, size: count * 4 }], params);
+      ctx.dispatch(finish, [{ buffer: sums, size: count * 4 }, ...bindings.slice(1), shared.out], params);
+    } else {
+      ctx.dispatch(program, [...bindings, shared.out], params);
+    }
   }
+  if (sums) ctx.buffers.release(sums); // reusable at once: later writes are queued after these dispatches
   const type = ep.kind === 'int32' ? 'int32' : ep.kind === 'float32' ? 'float32' : ep.yType;
   return { buffer: out, type, dims: s.outDims };
 }

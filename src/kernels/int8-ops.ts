@@ -119,7 +119,7 @@ function zpConstant(ctx: GpuContext, t: IntTensor | undefined): GPUBuffer | unde
 const matMulIntegerStep: KernelFactory = (ctx, def) => {
   const b = intConstant(def, 'B', true);
   const bZp = intConstant(def, 'b_zero_point', false);
-  const weights = packAndUploadInt8Weights(ctx, b, bZp?.data);
+  const weights = packAndUploadInt8Weights(ctx, b, bZp?.data, 'MatMulInteger');
   const aZpConst = intConstant(def, 'a_zero_point', false);
   const aZpBuf = zpConstant(ctx, aZpConst);
   return matmulStep(ctx, def, weights, aZpBuf ? [aZpBuf] : [], (rows) => (inputs) => {
@@ -162,7 +162,7 @@ const quantizedMatMulStep: KernelFactory = (ctx, def) => {
   if (activation !== undefined && activation !== 'relu' && activation !== 'tanh') {
     throw new KernelError(`QuantizedMatMul: activation is ${JSON.stringify(activation)}, and it must be "relu", "tanh" or absent.`);
   }
-  const weights = packAndUploadInt8Weights(ctx, b, intConstant(def, 'b_zero_point', false)?.data);
+  const weights = packAndUploadInt8Weights(ctx, b, intConstant(def, 'b_zero_point', false)?.data, 'QuantizedMatMul');
   const colF = new Float32Array(2 * n);
   for (let j = 0; j < n; j++) colF[j] = (bScale.length === 1 ? bScale[0] : bScale[j]) as number;
   if (bias) colF.set(bias, n);
@@ -209,7 +209,7 @@ const qlinearMatMulStep: KernelFactory = (ctx, def) => {
   const yZpT = intConstant(def, 'y_zero_point', false);
   const yType: Int8Type = yZpT?.type ?? 'uint8';
   const yZp = yZpT ? Number(yZpT.data[0]) : 0;
-  const weights = packAndUploadInt8Weights(ctx, b, intConstant(def, 'b_zero_point', false)?.data);
+  const weights = packAndUploadInt8Weights(ctx, b, intConstant(def, 'b_zero_point', false)?.data, 'QLinearMatMul');
   const mult = new Float32Array(n).map((_, j) => requantMultiplier(aScale, bScale, yScale, j));
   const colBuf = ctx.uploadConstant(mult, 'int8.requant');
   const aZpConst = intConstant(def, 'a_zero_point', false);

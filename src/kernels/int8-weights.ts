@@ -11,6 +11,7 @@
 import { KernelError } from '../errors';
 import type { GpuContext } from './gpu-context';
 import { matmulShape, zeroPointAt, type IntTensor, type ZeroPoints } from './int8-math';
+import { int8BlockBytes, planWeightParts, weightPartLimit, type WeightPart } from './weight-parts';
 
 /** B in the kernels' layout, on the CPU (see the module comment). */
 export interface PackedInt8Weights {
@@ -37,11 +38,21 @@ export interface PackedInt8Weights {
  * Throws {@link KernelError} for a bad shape or zero-point count.
  */
 export function packInt8Weights(b: IntTensor, bZp?: ZeroPoints): PackedInt8Weights {
-  return packWith(b, bZp, (count) => new Uint32Array(count));
+  const { parts: _one, ...packed } = packWith(b, bZp, (count) => new Uint32Array(count));
+  return packed;
 }
 
-/** {@link packInt8Weights} into words from `alloc` (zero-filled, `count` long), called once the shapes are checked. */
-function packWith(b: IntTensor, bZp: ZeroPoints | undefined, alloc: (count: number) => Uint32Array): PackedInt8Weights {
+/**
+ * {@link packInt8Weights} into words from `alloc` (zero-filled, `count` long), called once the shapes
+ * are checked, once per column block of `split` (src/kernels/weight-parts.ts; default one block of all
+ * columns). The result's `words` and `colInfo` are the first block's; `parts` has every block's.
+ */
+function packWith(
+  b: IntTensor,
+  bZp: ZeroPoints | undefined,
+  alloc: (count: number, part: number) => Uint32Array,
+  split?: (k: number, n: number, matrices: number) => WeightPart[],
+): PackedInt8Weights & { parts: PackedPart[] } {
   if (b.dims.length < 2) throw new KernelError(`B has dims ${JSON.stringify(b.dims)}, and it must be [K, N] (or batched [..., K, N]).`, { dims: b.dims });
   const k = b.dims[b.dims.length - 2] as number;
   const n = b.dims[b.dims.length - 1] as number;
@@ -59,7 +70,10 @@ function packWith(b: IntTensor, bZp: ZeroPoints | undefined, alloc: (count: numb
   // Subtract each column's zero point when the result fits int8 everywhere: zb' = 0, no row sums.
   const fits = fitsInt8(b.data, zp);
   const sub = fits ? zp : new Int32Array(n).fill(shift);
-  const words = alloc(matrices * kw * n4 * 4);
+  const parts = (split?.(k, n, matrices) ?? [{ col0: 0, n }]).map((p, i) => {
+    const pn4 = Math.ceil(p.n / 4);
+    return { ...p, n4: pn4, words: alloc(matrices * kw * pn4 * 4, i) };
+  });
   const colInfo = new Int32Array(matrices * n4 * 4 * 2);
   let rowsum = false;
   const sums = new Int32Array(n);
@@ -68,12 +82,14 @@ function packWith(b: IntTensor, bZp: ZeroPoints | undefined, alloc: (count: numb
     sums.fill(0);
     for (let kk = 0; kk < k; kk++) {
       const row = (t * k + kk) * n;
-      const base = (t * kw + (kk >> 2)) * n4 * 4;
       const bits = (kk & 3) * 8;
-      for (let j = 0; j < n; j++) {
-        const v = (b.data[row + j] as number) - (sub[j] as number);
-        sums[j] = (sums[j] as number) + v;
-        words[base + j] = ((words[base + j] as number) | ((v & 0xff) << bits)) >>> 0;
+      for (const { col0, n: pn, n4: pn4, words } of parts) {
+        const base = (t * kw + (kk >> 2)) * pn4 * 4 - col0;
+        for (let j = col0; j < col0 + pn; j++) {
+          const v = (b.data[row + j] as number) - (sub[j] as number);
+          sums[j] = (sums[j] as number) + v;
+          words[base + j] = ((words[base + j] as number) | ((v & 0xff) << bits)) >>> 0;
+        }
       }
     }
     for (let j = 0; j < n; j++) {
@@ -83,7 +99,22 @@ function packWith(b: IntTensor, bZp: ZeroPoints | undefined, alloc: (count: numb
       colInfo[(t * n4 * 4 + j) * 2 + 1] = (sums[j] as number) - k * zb;
     }
   }
-  return { k, n, kw, n4, matrices, dims: [...b.dims], words, colInfo, rowsum };
+  // Each block's (zb', colsum) rows: a copy of its columns' rows, per matrix.
+  const packed = parts.map((p) => {
+    if (parts.length === 1) return { ...p, colInfo };
+    const own = new Int32Array(matrices * p.n4 * 4 * 2);
+    for (let t = 0; t < matrices; t++) own.set(colInfo.subarray((t * n4 * 4 + p.col0) * 2, (t * n4 * 4 + p.col0 + p.n) * 2), t * p.n4 * 8);
+    return { ...p, colInfo: own };
+  });
+  const first = packed[0]!;
+  return { k, n, kw, n4, matrices, dims: [...b.dims], words: first.words, colInfo: first.colInfo, rowsum, parts: packed };
+}
+
+/** One column block of packed weights: {@link PackedInt8Weights}' `words` and `colInfo` for columns `[col0, col0 + n)`, `n4 = ceil(n / 4)`. */
+interface PackedPart extends WeightPart {
+  n4: number;
+  words: Uint32Array;
+  colInfo: Int32Array;
 }
 
 /** Whether `B − zb` fits int8 for every value (zb per column, `zp[j]`). */
@@ -99,37 +130,70 @@ function fitsInt8(data: Uint8Array | Int8Array, zp: Int32Array): boolean {
   return true;
 }
 
+/** One column block of packed weights on the GPU: columns `[col0, col0 + n)` of B, packed as a B of `n` columns (`n4 = ceil(n / 4)`). */
+export interface GpuInt8Part {
+  /** The block's first column in B (a multiple of 4). */
+  col0: number;
+  /** Columns in the block. */
+  n: number;
+  /** Column groups of 4 in the block: ceil(n / 4). */
+  n4: number;
+  /** The block's packed words. */
+  b: GPUBuffer;
+  /** The block's per-column zero-point terms. */
+  colInfo: GPUBuffer;
+}
+
 /** Packed weights resident on the GPU. */
 export interface GpuInt8Weights extends Omit<PackedInt8Weights, 'words' | 'colInfo'> {
-  /** The packed words (binding `b`). */
+  /** The packed words (binding `b`); the first block's when {@link GpuInt8Weights.parts} is present. */
   b: GPUBuffer;
-  /** The per-column zero-point terms (binding `col_i`). */
+  /** The per-column zero-point terms (binding `col_i`); the first block's when split. */
   colInfo: GPUBuffer;
-  /** Destroys both buffers. */
+  /**
+   * Present when B was larger than one storage binding of the device and is split along N into
+   * column blocks, each in buffers of its own (src/kernels/weight-parts.ts); absent: one block, `b`
+   * and `colInfo` above.
+   */
+  parts?: GpuInt8Part[];
+  /** Destroys the buffers. */
   dispose(): void;
 }
 
 /**
- * Packs `b` (as {@link packInt8Weights}) straight into a GPU buffer mapped at creation: the packed
+ * Packs `b` (as {@link packInt8Weights}) straight into GPU buffers mapped at creation: the packed
  * words never exist as a second CPU copy (a model's worth of garbage over a large model's load).
+ * A B larger than the device's binding limit ({@link weightPartLimit}) is split along N into column
+ * blocks that each fit, one buffer each (`parts`); `op` names the step in the error of a B that
+ * cannot be split finely enough.
  */
-export function packAndUploadInt8Weights(ctx: GpuContext, b: IntTensor, bZp?: ZeroPoints): GpuInt8Weights {
-  let buffer: GPUBuffer | undefined;
+export function packAndUploadInt8Weights(ctx: GpuContext, b: IntTensor, bZp?: ZeroPoints, op = 'int8 matmul'): GpuInt8Weights {
+  const buffers: GPUBuffer[] = [];
+  const free = () => buffers.forEach((x) => ctx.freeConstant(x));
   try {
+    const limit = weightPartLimit(ctx.device);
     const {
       words: _mapped,
-      colInfo,
+      colInfo: _first,
+      parts,
       ...shape
-    } = packWith(b, bZp, (count) => {
-      buffer = ctx.mappedConstant(count * 4, 'int8.weights');
-      return new Uint32Array(buffer.getMappedRange(), 0, count);
-    });
-    buffer!.unmap();
-    const b8 = buffer!;
-    const ci = ctx.uploadConstant(colInfo, 'int8.colinfo');
-    return { ...shape, b: b8, colInfo: ci, dispose: () => (ctx.freeConstant(b8), ctx.freeConstant(ci)) };
+    } = packWith(
+      b,
+      bZp,
+      (count) => {
+        const buffer = ctx.mappedConstant(count * 4, 'int8.weights');
+        buffers.push(buffer);
+        return new Uint32Array(buffer.getMappedRange(), 0, count);
+      },
+      (k, n, matrices) => planWeightParts({ op, dims: b.dims, n, blockBytes: int8BlockBytes(k, matrices) }, limit),
+    );
+    for (const x of buffers) x.unmap();
+    const gpuParts = parts.map((p, i) => ({ col0: p.col0, n: p.n, n4: p.n4, b: buffers[i]!, colInfo: ctx.uploadConstant(p.colInfo, 'int8.colinfo') }));
+    buffers.push(...gpuParts.map((p) => p.colInfo));
+    const first = gpuParts[0]!;
+    return { ...shape, b: first.b, colInfo: first.colInfo, ...(gpuParts.length > 1 ? { parts: gpuParts } : {}), dispose: free };
   } catch (err) {
-    if (buffer) ctx.freeConstant(buffer);
+    free();
     throw err;
   }
 }

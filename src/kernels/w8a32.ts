@@ -12,6 +12,7 @@ import { KernelError } from '../errors';
 import { STORAGE_USAGE, type GpuContext } from './gpu-context';
 import { zeroBuffer } from './int8-matmul';
 import { MAX_WORKGROUPS_PER_DIM, type Program } from './program';
+import { planWeightParts, weightOnlyBlockBytes, weightPartLimit } from './weight-parts';
 import { packUniforms, type UniformLayout } from './uniforms';
 
 /** `Params` of w8a32-matmul.wgsl. */
@@ -24,6 +25,8 @@ const PARAMS = [
   ['chunk', 'u32'],
   ['chunks', 'u32'],
   ['has_bias', 'u32'],
+  ['col0', 'u32'],
+  ['n_out', 'u32'],
 ] as const satisfies UniformLayout;
 
 /** A weight-only quantized `[K, N]` matrix, as ONNX models describe it. */
@@ -56,11 +59,30 @@ export interface PackedWeightOnly {
   zeros: Float32Array;
 }
 
+/** One column block of a split {@link GpuWeightOnly}: columns `[col0, col0 + n)`, packed as a W of `n` columns. */
+export interface GpuWeightOnlyPart {
+  /** The block's first column in W (a multiple of 4). */
+  col0: number;
+  /** Columns in the block. */
+  n: number;
+  /** Words per row of the block: ceil(n / 4). */
+  n4: number;
+  /** The block's packed words, `[K][n4]`. */
+  words: GPUBuffer;
+  /** The block's scales, `[blocks][n4 · 4]`. */
+  scales: GPUBuffer;
+  /** The block's zero points, `[blocks][n4 · 4]`. */
+  zeros: GPUBuffer;
+}
+
 /** The same on the GPU; {@link GpuWeightOnly.dispose} returns the buffers to the pool. */
 export interface GpuWeightOnly extends Omit<PackedWeightOnly, 'words' | 'scales' | 'zeros'> {
+  /** The packed words (the first block's when {@link GpuWeightOnly.parts} is present; so are `scales` and `zeros`). */
   words: GPUBuffer;
   scales: GPUBuffer;
   zeros: GPUBuffer;
+  /** Present when W was larger than one storage binding of the device and is split along N into column blocks (src/kernels/weight-parts.ts). */
+  parts?: GpuWeightOnlyPart[];
   dispose(): void;
 }
 
@@ -97,13 +119,32 @@ export function packWeightOnly(w: WeightOnlyMatrix): PackedWeightOnly {
   return { k, n, n4, block, blocks, words, scales, zeros };
 }
 
-/** Uploads packed weights once (at load). */
+/**
+ * Uploads packed weights once (at load). Weights larger than the device's binding limit
+ * ({@link weightPartLimit}) are split along N into column blocks that each fit, one set of buffers
+ * each (`parts`); a `WeightTooLargeError` when 4 columns alone do not fit.
+ */
 export function uploadWeightOnly(ctx: GpuContext, p: PackedWeightOnly): GpuWeightOnly {
-  const words = ctx.upload(p.words, 'w8a32.w');
-  const scales = ctx.upload(p.scales, 'w8a32.scales');
-  const zeros = ctx.upload(p.zeros, 'w8a32.zeros');
   const { k, n, n4, block, blocks } = p;
-  return { k, n, n4, block, blocks, words, scales, zeros, dispose: () => [words, scales, zeros].forEach((b) => ctx.buffers.release(b)) };
+  const split = planWeightParts({ op: 'WeightOnlyMatMul', dims: [k, n], n, blockBytes: weightOnlyBlockBytes(k, blocks) }, weightPartLimit(ctx.device));
+  const parts = split.map(({ col0, n: pn }) => {
+    const pn4 = Math.ceil(pn / 4);
+    const one = split.length === 1;
+    // A block's words are rows of pn4 words; its scales and zero points rows of pn4 · 4 values.
+    const cut = <T extends Uint32Array | Float32Array>(src: T, rows: number, width: number, from: number): T => {
+      if (one) return src;
+      const dst = new (src.constructor as new (length: number) => T)(rows * pn4 * width);
+      for (let r = 0; r < rows; r++) dst.set(src.subarray(r * n4 * width + from, r * n4 * width + from + pn4 * width), r * pn4 * width);
+      return dst;
+    };
+    const words = ctx.upload(cut(p.words, k, 1, col0 / 4), 'w8a32.w');
+    const scales = ctx.upload(cut(p.scales, blocks, 4, col0), 'w8a32.scales');
+    const zeros = ctx.upload(cut(p.zeros, blocks, 4, col0), 'w8a32.zeros');
+    return { col0, n: pn, n4: pn4, words, scales, zeros };
+  });
+  const first = parts[0]!;
+  const dispose = () => parts.forEach((x) => [x.words, x.scales, x.zeros].forEach((b) => ctx.buffers.release(b)));
+  return { k, n, n4, block, blocks, words: first.words, scales: first.scales, zeros: first.zeros, ...(parts.length > 1 ? { parts } : {}), dispose };
 }
 
 /** Rows per chunk: 32 when one block spans K, else the largest power of two ≤ 32 dividing the block. */
@@ -142,10 +183,18 @@ export function w8a32Matmul(
   if (m < 1) throw new KernelError(`weight-only matmul: X ${JSON.stringify(xDims)} is empty.`, { xDims });
   if (x.size < m * k * 4)
     throw new KernelError(`weight-only matmul: X's buffer holds ${x.size} bytes, and ${JSON.stringify(xDims)} float32 needs ${m * k * 4}.`);
+  // A W split into column blocks runs once per block, into its columns of `out`; programs first, so a shape WebGPU cannot dispatch throws before any buffer is taken.
+  const parts = (w.parts ?? [{ col0: 0, n: w.n, n4: w.n4, words: w.words, scales: w.scales, zeros: w.zeros }]).map((part) => ({
+    part,
+    program: w8a32Program(m, part.n4),
+  }));
   const out = ctx.buffers.acquire(m * w.n * 4, STORAGE_USAGE, 'w8a32.y');
   const chunk = chunkRows(w.block, w.k);
-  const params = packUniforms(PARAMS, { m, n: w.n, k: w.k, n4: w.n4, block: w.block, chunk, chunks: Math.ceil(w.k / chunk), has_bias: bias ? 1 : 0 });
-  ctx.dispatch(w8a32Program(m, w.n4), [x, w.words, w.scales, w.zeros, bias ?? zeroBuffer(ctx), { buffer: out, size: m * w.n * 4 }], params);
+  for (const { part, program } of parts) {
+    const { col0, n, n4 } = part;
+    const params = packUniforms(PARAMS, { m, n, k: w.k, n4, block: w.block, chunk, chunks: Math.ceil(w.k / chunk), has_bias: bias ? 1 : 0, col0, n_out: w.n });
+    ctx.dispatch(program, [x, part.words, part.scales, part.zeros, bias ?? zeroBuffer(ctx), { buffer: out, size: m * w.n * 4 }], params);
+  }
   return { buffer: out, dims: [...xDims.slice(0, -1), w.n] };
 }
 

@@ -15,6 +15,7 @@ import type { AdapterInfo, Backend, ModelMemory, Placement, StrategyDecision, St
 import { VERSION } from '../version';
 import type { ShapeDecision, ShapeDecisions } from './adaptive';
 import type { Executor } from './executor';
+import { splitWeightsOf } from './binding-limit';
 import { memoryOf } from './memory';
 import { buildExecutor, choosePlan, type ExecutorRecipe } from './strategy';
 
@@ -67,6 +68,11 @@ export async function prepareModel(input: PrepareInput, getGpu: () => Promise<Gp
   const held = [...(input.externalData?.values() ?? [])].reduce((a, f) => a + f.byteLength, input.bytes.byteLength);
   const memory = memoryOf(prepared.recipe, held);
   if (input.backend !== 'webgpu' && 'plan' in prepared.recipe && dropDataFiles(prepared.recipe.plan)) memory.heldBytes = input.bytes.byteLength;
+  const plans = 'plan' in prepared.recipe ? [prepared.recipe.plan] : [prepared.recipe.kernels];
+  if (plans.some((p) => p.steps.some((s) => s.kind === 'kernel'))) {
+    const splitWeights = splitWeightsOf(plans, (await getGpu()).device);
+    if (splitWeights) memory.splitWeights = splitWeights;
+  }
   return { ...prepared, memory };
 }
 
