@@ -6,12 +6,15 @@ import { CHROMIUM_ARGS, findChromium } from './test/browser/chromium';
 const checkoutHash = [...process.cwd()].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
 const PORT = Number(process.env.WEBQ8_TEST_PORT ?? 4200 + (checkoutHash % 700));
 
-// Spec files that take a minute or more on SwiftShader, started first: Playwright hands files to its
-// workers in order, so a long file started last keeps one worker busy while the other has nothing
-// left to do. The `rest` project runs every other file after them.
-const LONG_FIRST = [
-  'kernels.spec.ts',
-  'kernels-gpu-loops.spec.ts',
+// The order files start in. Playwright hands spec files to its workers in the order of its queue:
+// alphabetical, but every file whose worker-scoped fixture differs (the kernel specs' shared page)
+// after all the others. So kernels.spec.ts, the longest file, started last and ran alone while the
+// other worker had nothing left to do. The longest files now start first, in three projects queued
+// in this order, and the short files fill in around them.
+const glob = (files: string[]) => files.map((file) => `**/${file}`);
+const KERNELS_FIRST = glob(['kernels.spec.ts', 'kernels-gpu-loops.spec.ts']);
+/** The real-model files that take a minute or more on SwiftShader. */
+const LONG_NEXT = glob([
   'partition.spec.ts',
   'demo.spec.ts',
   'unknown-dims.spec.ts',
@@ -20,7 +23,9 @@ const LONG_FIRST = [
   'demo-try.spec.ts',
   'generate.spec.ts',
   'concurrency.spec.ts',
-].map((file) => `**/${file}`);
+  'release.spec.ts',
+  'serving.spec.ts',
+]);
 
 // Browser behaviour tests: real headless Chromium, WebGPU on whatever adapter it has (SwiftShader in
 // CI), pages served from localhost by scripts/serve.mjs. Run `npm run build` first (npm test does).
@@ -38,8 +43,9 @@ export default defineConfig({
     launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
   },
   projects: [
-    { name: 'long', testMatch: LONG_FIRST },
-    { name: 'rest', testIgnore: LONG_FIRST },
+    { name: 'kernels', testMatch: KERNELS_FIRST },
+    { name: 'long', testMatch: LONG_NEXT },
+    { name: 'rest', testIgnore: [...KERNELS_FIRST, ...LONG_NEXT] },
   ],
   webServer: {
     command: `node scripts/serve.mjs --port ${PORT}`,
