@@ -3,8 +3,8 @@
 // agree with the same q8 model on ORT's WASM EP and with the fp32 model, and read rendered text
 // back exactly. ORT's WebGPU EP is ~40× slower than WASM on SwiftShader, and running the plan, not
 // compiling its shaders, is what costs here (a 10-line batch took ~7× one line's time, run again
-// with every shader compiled): the kernel plan reads a batch of 3 of the lines, and the q8 and fp32
-// models read all 10 on ORT's WASM EP.
+// with every shader compiled): the kernel plan reads a batch of 2 of the shortest lines, and the q8
+// and fp32 models read all 10 on ORT's WASM EP.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { quantizeDynamic } from '../../src/graph/quantize';
 import { quantizeWeightsOnly } from '../../src/graph/quantize-weights';
@@ -25,8 +25,11 @@ const LINES = [
   'Mon 23 Nov',
   'rate 75%',
 ];
-/** The lines the kernel plan reads as one batch: letters, digits and punctuation, three widths. */
-const GPU_LINES = ['HELLO WORLD', 'price: $42.50', 'rate 75%'];
+/**
+ * The lines the kernel plan reads as one batch: letters, digits and punctuation, two widths (the
+ * shorter one padded). Short ones: SwiftShader's cost grows with the pixels. The first is also read alone.
+ */
+const GPU_LINES = ['rate 75%', 'ZIP 10115'];
 
 test.beforeAll(() => {
   const fp32 = new Uint8Array(readFileSync(new URL(`../..${MODELS.rec}`, import.meta.url)));
@@ -155,9 +158,10 @@ test('PP-OCRv4 rec q8: webq8 kernels on WebGPU match ORT WASM and fp32 and read 
   // own WebGPU run of it to float rounding (same integer math, same float backbone).
   expect(r.single.vsWasm).toBeLessThanOrEqual(1e-3 * r.single.range);
   expect(r.single.vsOrtGpu).toBeLessThanOrEqual(1e-5 * r.single.range);
-  // The batch (N = 3) differs from WASM more (measured ≈ 0.01–0.03 of the range): the WebGPU and WASM
-  // float backbones differ by ~1e-6, which flips a few roundings of DynamicQuantizeLinear; ORT's own
-  // WebGPU run of this q8 model differs from WASM by exactly as much (probed: 0.0116 both, at N = 3).
+  // The batch (N = 2) differs from WASM more (measured 0.046 of the range on these lines, 0.01–0.03 on
+  // batches of 3 other lines): the WebGPU and WASM float backbones differ by ~1e-6, which flips a few
+  // roundings of DynamicQuantizeLinear; ORT's own WebGPU run of this q8 model differs from WASM by
+  // exactly as much (probed: 0.0116 both, on a batch of 3 lines).
   // Bounded loosely here, and the real-task and fp32 checks below hold on the batch.
   expect(r.maxDiff).toBeLessThanOrEqual(0.1 * r.range);
   expect(r.cosine).toBeGreaterThanOrEqual(0.999);
