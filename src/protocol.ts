@@ -237,7 +237,8 @@ export interface GenerateReply {
  * next call into onnxruntime fail as a WebAssembly trap would (the instance is then dead for good);
  * `'corrupt-kernels'` makes every kernel step of later runs overwrite part of its first output (a
  * wrong GPU answer, for the verification tests) until `'heal-kernels'`; `'small-binding-limit'`
- * checks kernel weights against a 4 KiB storage-binding limit instead of the device's, from then on.
+ * checks kernel weights against a 4 KiB storage-binding limit instead of the device's, from then on;
+ * `'tiny-data-chunks'` stores external data files in the weight cache in 4 KiB chunks, from then on.
  */
 export type DebugCommand =
   | 'lose-device'
@@ -248,7 +249,8 @@ export type DebugCommand =
   | 'crash-ort'
   | 'corrupt-kernels'
   | 'heal-kernels'
-  | 'small-binding-limit';
+  | 'small-binding-limit'
+  | 'tiny-data-chunks';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

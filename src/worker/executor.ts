@@ -7,6 +7,7 @@
  */
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan } from '../graph/plan';
+import { hydrateStep } from '../graph/external-stream';
 import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions } from '../kernels/registry';
 import { BindingCache } from '../kernels/binding-cache';
 import type { GpuContext, GpuCounters } from '../kernels/gpu-context';
@@ -96,8 +97,10 @@ export class PlanExecutor implements Executor {
             throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
           const g = gpu;
-          checkBindingLimit(step, i, g.device);
-          const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, step));
+          const def = await hydrateStep(step); // weights left in their data file are read now, one step at a time
+          checkBindingLimit(def, i, g.device);
+          const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, def));
+          def.constants = step.constants; // a kernel may keep its def: not the bytes it packed
           prepared.push({ step, kernel });
           await errors;
         }

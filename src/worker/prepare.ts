@@ -7,7 +7,7 @@
  */
 import { getArtifact, putArtifact } from '../cache';
 import type { ArtifactKey } from '../cache';
-import type { ExternalFiles } from '../graph/external-data';
+import { readEarly, wholeFile } from '../graph/external-stream';
 import { planModel } from '../graph/partition';
 import { ortPlan, type Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
@@ -15,6 +15,7 @@ import type { AdapterInfo, Backend, ModelMemory, Placement, StrategyDecision, St
 import { VERSION } from '../version';
 import type { ShapeDecision, ShapeDecisions } from './adaptive';
 import type { Executor } from './executor';
+import type { DataFile } from './external-data';
 import { memoryOf } from './memory';
 import { buildExecutor, choosePlan, type ExecutorRecipe } from './strategy';
 
@@ -38,8 +39,8 @@ export interface PrepareInput {
   strategy: StrategyRequest;
   /** Name used in messages. */
   source: string;
-  /** External data files by location (src/worker/external-data.ts). */
-  externalData?: ExternalFiles | undefined;
+  /** External data files by location, read by ranges (src/worker/external-data.ts). */
+  externalData?: ReadonlyMap<string, DataFile> | undefined;
   /** `'auto'` keeps one plan above this many bytes (model plus data files; see `LoadOptions.bothPlansMaxBytes`). */
   bothPlansMaxBytes?: number;
 }
@@ -63,8 +64,11 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 
 /** Prepares model bytes for `input.backend`, with the model's {@link ModelMemory}. */
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
+  const files = [...(input.externalData?.values() ?? [])];
   const prepared = await prepareOnly(input, getGpu);
-  const held = [...(input.externalData?.values() ?? [])].reduce((a, f) => a + f.byteLength, input.bytes.byteLength);
+  for (const f of files) f.inHand = undefined; // downloaded whole: ORT (WASM) has its copy by now, the kernel plan never used it
+  // What the Worker keeps: the .onnx, and the data files it has in hand (a cache entry is read again when needed).
+  const held = files.reduce((a, f) => a + f.ranges.heldBytes, input.bytes.byteLength);
   const memory = memoryOf(prepared.recipe, held);
   if (input.backend !== 'webgpu' && 'plan' in prepared.recipe && dropDataFiles(prepared.recipe.plan)) memory.heldBytes = input.bytes.byteLength;
   return { ...prepared, memory };
@@ -89,14 +93,11 @@ function dropDataFiles(plan: Plan): boolean {
 /** On WASM every op already runs on the CPU, so the model is not even parsed. */
 async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const { bytes, backend, strategy: requested } = input;
-  const files = input.externalData ?? new Map<string, Uint8Array>();
+  const files = input.externalData ?? new Map<string, DataFile>();
   if (backend !== 'webgpu') {
-    const recipe = {
-      plan: ortPlan(
-        bytes,
-        [...files].map(([path, data]) => ({ path, data })),
-      ),
-    };
+    // ORT copies every file into its heap: the bytes this load downloaded, else the file read whole.
+    const external = [...files].map(([path, f]) => (f.inHand ? { path, data: f.inHand } : wholeFile(path, { source: f.ranges, early: new Map() })));
+    const recipe = { plan: ortPlan(bytes, external) };
     const strategy: StrategyDecision = {
       strategy: 'ort',
       requested,
@@ -120,8 +121,11 @@ async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext
     saved = warm.artifact;
     return warm.prepared;
   }
-  const planned = planModel(bytes, { source: input.source, externalData: files });
-  const modelBytes = [...files.values()].reduce((a, f) => a + f.byteLength, bytes.byteLength);
+  // The kernel plan streams: tensors are read by ranges when needed, never the whole file (src/graph/external-stream.ts).
+  for (const f of files.values()) f.inHand = undefined;
+  const sources = new Map([...files].map(([location, f]) => [location, f.ranges]));
+  const planned = planModel(bytes, { source: input.source, externalData: files.size ? await readEarly(bytes, sources, input.source) : undefined });
+  const modelBytes = [...files.values()].reduce((a, f) => a + f.ranges.size, bytes.byteLength);
   const size = input.bothPlansMaxBytes !== undefined ? { modelBytes, bothPlansMaxBytes: input.bothPlansMaxBytes } : undefined;
   const chosen = await choosePlan(planned, backend, requested, getGpu, onDecision, size);
   if (warm) chosen.strategy.artifactDropped = warm.dropped;
