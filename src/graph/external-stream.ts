@@ -89,10 +89,18 @@ export async function externalDataOf(files: readonly ExternalDataFile[]): Promis
   return out;
 }
 
-/** A whole data file as the ranges of an ORT step. */
+/** Bytes per read of a whole file (progress is reported per read). */
+const WHOLE_PART_BYTES = 16 * 2 ** 20;
+
+/** A whole data file as the ranges of an ORT step (read in parts of {@link WHOLE_PART_BYTES}). */
 export function wholeFile(path: string, file: Uint8Array | StreamedFile): ExternalDataFile {
   if (file instanceof Uint8Array) return { path, data: file };
-  return { path, ranges: { source: file.source, parts: [{ offset: 0, length: file.source.size, at: 0 }], bytes: fileBytes(file) } };
+  const size = fileBytes(file);
+  const parts = Array.from({ length: Math.ceil(size / WHOLE_PART_BYTES) }, (_, i) => {
+    const at = i * WHOLE_PART_BYTES;
+    return { offset: at, length: Math.min(WHOLE_PART_BYTES, size - at), at };
+  });
+  return { path, ranges: { source: file.source, parts, bytes: size } };
 }
 
 /** Alignment of each range in a segment's own file. */

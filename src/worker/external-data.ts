@@ -30,6 +30,23 @@ interface ModelFile {
 export interface DataFile {
   ranges: ByteRanges;
   inHand?: Uint8Array | undefined;
+  /** Told the bytes of every range read, while a load reports progress ({@link reportReads}). */
+  onRead?: ((bytes: number) => void) | undefined;
+}
+
+/**
+ * Reports the reads of `files` as `compile` progress (loaded: bytes read so far) until the returned
+ * function is called: a large model's weights are read while its plan is prepared, and a load
+ * watchdog must see that it moves.
+ */
+export function reportReads(files: ReadonlyMap<string, DataFile> | undefined, onProgress?: (p: WireProgress) => void): () => void {
+  if (!files || !onProgress) return () => undefined;
+  let loaded = 0;
+  const total = [...files.values()].reduce((a, f) => a + f.ranges.size, 0);
+  for (const f of files.values()) f.onRead = (bytes) => onProgress({ phase: 'compile', loaded: (loaded += bytes), total });
+  return () => {
+    for (const f of files.values()) f.onRead = undefined;
+  };
 }
 
 /** The model's data files, ready for the plan, and what the cache did for each. */
@@ -64,7 +81,9 @@ export async function fetchExternalData(
       const got = await fetchFile(location, mine[0]!, model, req, signal, progress.for(location), needed >= LARGE_BYTES);
       if (got.cache.status === 'miss' || got.cache.status === 'refreshed') stored.push(got.sha256);
       for (const r of mine) checkRef(r, got.ranges.size);
-      out.files.set(location, { ranges: namedRanges(location, got.ranges), inHand: got.inHand });
+      const file: DataFile = { ranges: got.ranges, inHand: got.inHand };
+      file.ranges = namedRanges(location, got.ranges, (bytes) => file.onRead?.(bytes));
+      out.files.set(location, file);
       out.info.push({ location, source: got.source, bytes: got.ranges.size, sha256: got.sha256, cache: got.cache });
     }
     return out;
@@ -125,21 +144,24 @@ async function fetchFile(
 }
 
 /**
- * `ranges` whose corrupt cache chunk is an {@link ExternalDataError} (`corrupt`) naming the file;
+ * `ranges` that tells `onRead` each range's length, and whose corrupt cache chunk is an {@link ExternalDataError} (`corrupt`) naming the file;
  * the reader has deleted the entry by then, so loading again downloads the file.
  */
-function namedRanges(location: string, ranges: ByteRanges): ByteRanges {
+function namedRanges(location: string, ranges: ByteRanges, onRead: (bytes: number) => void): ByteRanges {
   return {
     size: ranges.size,
     heldBytes: ranges.heldBytes,
     read: (offset, length) =>
-      ranges.read(offset, length).catch((err: unknown) => {
-        if (!(err instanceof CorruptEntry)) throw err;
-        throw new ExternalDataError(
-          `The weight cache's copy of the external data file "${location}" is corrupt (chunk ${err.chunk} fails its SHA-256). It was deleted from the cache; load the model again to download the file.`,
-          { file: location, reason: 'corrupt', chunk: err.chunk },
-        );
-      }),
+      ranges
+        .read(offset, length)
+        .then((bytes) => (onRead(length), bytes))
+        .catch((err: unknown) => {
+          if (!(err instanceof CorruptEntry)) throw err;
+          throw new ExternalDataError(
+            `The weight cache's copy of the external data file "${location}" is corrupt (chunk ${err.chunk} fails its SHA-256). It was deleted from the cache; load the model again to download the file.`,
+            { file: location, reason: 'corrupt', chunk: err.chunk },
+          );
+        }),
   };
 }
 
