@@ -2,8 +2,9 @@
 // webq8's kernel plan vs ORT's WASM EP, side by side in one run. The model is generated here (never
 // committed) into .cache/bench/large/: LAYERS chained quantize_dynamic-style layers
 //   x → DynamicQuantizeLinear → MatMulInteger(·, W_i int8 [D, D]) → Cast → Mul(x_scale · W_scale) → Tanh
-// on one input row, its int8 weights in one external data file beside the .onnx (the form every model
-// over 2 GB must use). Default 16 × 4096² = 256 MiB of weights; BENCH_LARGE_DIM=8192 gives 1 GiB.
+// on one input row, its int8 weights in external data files beside the .onnx (the form every model
+// over 2 GB must use; one file up to 1 GiB, more above). Default 16 × 4096² = 256 MiB of weights; BENCH_LARGE_DIM=8192 gives 1 GiB;
+// BENCH_LARGE_LAYERS=36 BENCH_LARGE_DIM=8192 BENCH_LARGE_PLANS=kernels BENCH_LARGE_CACHE=bypass loads 2.25 GiB once, on the kernel plan.
 // Each plan loads in a fresh browser (fresh profile), warmed by a tiny model: a cold load from the local server (stored in
 // the weight cache), one run, dispose, then a warm load from the cache. Peak memory is the resident
 // set of Chromium's renderer + GPU processes (read from /proc every 50 ms) above the idle page,
@@ -28,11 +29,14 @@ const DONE_WHEN = 1.5;
 const PLANS = (process.env.BENCH_LARGE_PLANS ?? 'wasm,kernels').split(',');
 const CACHE = process.env.BENCH_LARGE_CACHE ?? 'default';
 
-/** Writes `${NAME}.onnx` + `${NAME}.bin` once (seeded int8 weights, 64-byte aligned offsets); returns the data file's bytes. */
+/** Largest data file the generator writes: a bigger model gets several (`${NAME}.bin`, `${NAME}-1.bin`, …), as exporters shard them. */
+const FILE_MAX = 2 ** 30;
+const binName = (k) => (k === 0 ? `${NAME}.bin` : `${NAME}-${k}.bin`);
+
+/** Writes `${NAME}.onnx` + its data files once (seeded int8 weights, 64-byte aligned offsets); returns the data files' bytes. */
 async function makeModel() {
   const onnxPath = `${DIR}/${NAME}.onnx`;
-  const binPath = `${DIR}/${NAME}.bin`;
-  if (existsSync(onnxPath) && existsSync(binPath)) return statSync(binPath).size;
+  if (existsSync(onnxPath) && existsSync(`${DIR}/${binName(0)}`)) return LAYERS * DIM * DIM;
   mkdirSync(DIR, { recursive: true });
   const { buildModel } = await importOnnxBuilder();
   const nodes = [];
@@ -61,18 +65,25 @@ async function makeModel() {
     opset: 17,
   });
   const model = onnx.ModelProto.decode(built);
-  const fd = openSync(binPath, 'w');
   const layer = new Int8Array(DIM * DIM);
+  const perFile = Math.max(1, Math.floor(FILE_MAX / layer.length));
+  let fd;
   let offset = 0;
   let s = 1;
+  let i = 0;
   for (const t of model.graph.initializer) {
     if (!t.name.endsWith('_quantized')) continue;
+    if (i % perFile === 0) {
+      if (fd !== undefined) closeSync(fd);
+      fd = openSync(`${DIR}/${binName(i / perFile)}`, 'w');
+      offset = 0;
+    }
     for (let j = 0; j < layer.length; j++) layer[j] = ((s = (s * 1664525 + 1013904223) >>> 0) >>> 24) - 128;
     writeSync(fd, layer);
     t.rawData = new Uint8Array(0);
     t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
     t.externalData = [
-      { key: 'location', value: `${NAME}.bin` },
+      { key: 'location', value: binName(Math.floor(i++ / perFile)) },
       { key: 'offset', value: String(offset) },
       { key: 'length', value: String(layer.length) },
     ].map((e) => onnx.StringStringEntryProto.create(e));
@@ -80,7 +91,7 @@ async function makeModel() {
   }
   closeSync(fd);
   writeFileSync(onnxPath, onnx.ModelProto.encode(model).finish());
-  return offset;
+  return LAYERS * layer.length;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

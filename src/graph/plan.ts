@@ -31,7 +31,9 @@ export interface OrtStep {
 
 /**
  * One external data file of an ORT step: its `location` in the model (`path`), and its bytes, or
- * the ranges of a file read by ranges that make it up (read when the session is created).
+ * the ranges of a file read by ranges that make it up (read when the session is created). Plans
+ * made by the Worker's streaming load use `ranges`; a plan passed to `loadPlan` crosses to the
+ * Worker by structured clone, so it gives `data`.
  */
 export type ExternalDataFile = { path: string; data: Uint8Array } | { path: string; ranges: ExternalRanges };
 
