@@ -15,12 +15,15 @@ export interface ByteRanges {
   readonly size: number;
   /** Bytes the reader keeps in memory for as long as it lives (0 for a cache entry). */
   readonly heldBytes: number;
+  /** Whether `read` copies (from an entry) rather than giving views (of bytes in hand). */
+  readonly copies: boolean;
   /**
-   * Bytes `[offset, offset + length)`: a new array from an entry, a view of the bytes in hand
-   * otherwise (do not write to it). Throws {@link CorruptEntry} (the entry is then deleted) when a
-   * stored chunk is missing or fails its hash, `RangeError` for a range outside the file.
+   * Bytes `[offset, offset + length)`: from an entry, a new array (or the start of `into`, when it
+   * is long enough); a view of the bytes in hand otherwise (do not write to it). Throws
+   * {@link CorruptEntry} (the entry is then deleted) when a stored chunk is missing or fails its
+   * hash, `RangeError` for a range outside the file.
    */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 /** A reader over `bytes` (views, no copy). */
@@ -28,6 +31,7 @@ export function bytesRanges(bytes: Uint8Array): ByteRanges {
   return {
     size: bytes.byteLength,
     heldBytes: bytes.byteLength,
+    copies: false,
     read: async (offset, length) => bytes.subarray(...span(offset, length, bytes.byteLength)),
   };
 }
@@ -56,9 +60,10 @@ export function entryRanges(store: CacheStore, rec: EntryRecord): ByteRanges {
   return {
     size: rec.size,
     heldBytes: 0,
-    async read(offset, length) {
+    copies: true,
+    async read(offset, length, into) {
       const [from, to] = span(offset, length, rec.size);
-      const out = new Uint8Array(to - from);
+      const out = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
       if (out.length === 0) return out;
       const first = Math.floor(from / rec.chunkBytes);
       const end = Math.floor((to - 1) / rec.chunkBytes);

@@ -51,8 +51,12 @@ export async function readEarly(bytes: Uint8Array, sources: ReadonlyMap<string, 
   return new Map([...sources].map(([location, source]) => [location, { source, early: early.get(location) ?? new Map() }]));
 }
 
-/** `step` with every constant left in its file read (int8 matrices: views of the bytes read, no copy). */
-export async function hydrateStep(step: KernelStep): Promise<KernelStep> {
+/**
+ * `step` with every constant left in its file read (int8 matrices: views of the bytes read, no
+ * copy). The first one is read into `scratch.bytes` (grown as needed), which the caller reuses
+ * from step to step once each is packed: one tensor's buffer for the whole plan.
+ */
+export async function hydrateStep(step: KernelStep, scratch: { bytes?: Uint8Array } = {}): Promise<KernelStep> {
   const entries = Object.entries(step.constants ?? {});
   if (!entries.some(([, t]) => deferredSlice(t))) return step;
   const constants: Record<string, TensorLike> = {};
@@ -62,7 +66,12 @@ export async function hydrateStep(step: KernelStep): Promise<KernelStep> {
       constants[name] = t;
       continue;
     }
-    const bytes = await slice.source.read(slice.offset, slice.length);
+    // A reader that copies fills the scratch buffer; one that gives views of bytes it holds needs none.
+    const into = slice.source.copies
+      ? (scratch.bytes = scratch.bytes && scratch.bytes.length >= slice.length ? scratch.bytes : new Uint8Array(slice.length))
+      : undefined;
+    const bytes = await slice.source.read(slice.offset, slice.length, into);
+    scratch = {}; // a second constant of this step needs its own buffer
     const data = t.type === 'int8' ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
     constants[name] = { type: t.type, dims: t.dims, data };
   }

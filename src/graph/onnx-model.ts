@@ -98,8 +98,10 @@ export function isExternal(t: TensorProto): boolean {
 export interface ExternalSource {
   /** The file's length in bytes. */
   readonly size: number;
-  /** Bytes `[offset, offset + length)` of the file. */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Whether `read` copies (then into `into` when it is long enough); else it gives views of bytes it holds. */
+  readonly copies?: boolean;
+  /** Bytes `[offset, offset + length)` of the file (see {@link ExternalSource.copies}). */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 /** Where the bytes of a tensor read later live: its file and its range there. */

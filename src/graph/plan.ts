@@ -42,8 +42,11 @@ export type ExternalDataFile = { path: string; data: Uint8Array } | { path: stri
  * copies `length` bytes from `offset` of `source` to `at`; the file is `bytes` long.
  */
 export interface ExternalRanges {
+  /** The file the ranges are read from. */
   source: ExternalSource;
+  /** Each range: `length` bytes from `offset` of `source`, placed at `at`. */
   parts: { offset: number; length: number; at: number }[];
+  /** The length of the file the parts make up. */
   bytes: number;
 }
 

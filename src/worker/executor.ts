@@ -86,6 +86,7 @@ export class PlanExecutor implements Executor {
     const lastUse = lastUses(plan);
     const consumedLater = (name: string, i: number) => (lastUse.get(name) ?? -1) > i;
     const prepared: (PreparedOrt | PreparedKernelStep)[] = [];
+    const scratch = {}; // one buffer for the weights read from data files, reused step by step
     let gpu: GpuContext | null = null;
     try {
       for (const [i, step] of plan.steps.entries()) {
@@ -97,7 +98,7 @@ export class PlanExecutor implements Executor {
             throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
           const g = gpu;
-          const def = await hydrateStep(step); // weights left in their data file are read now, one step at a time
+          const def = await hydrateStep(step, scratch); // weights left in their data file are read now, one step at a time
           checkBindingLimit(def, i, g.device);
           const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, def));
           def.constants = step.constants; // a kernel may keep its def: not the bytes it packed

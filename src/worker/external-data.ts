@@ -82,7 +82,7 @@ export async function fetchExternalData(
       if (got.cache.status === 'miss' || got.cache.status === 'refreshed') stored.push(got.sha256);
       for (const r of mine) checkRef(r, got.ranges.size);
       const file: DataFile = { ranges: got.ranges, inHand: got.inHand };
-      file.ranges = namedRanges(location, got.ranges, (bytes) => file.onRead?.(bytes));
+      file.ranges = namedRanges(location, got.ranges, file);
       out.files.set(location, file);
       out.info.push({ location, source: got.source, bytes: got.ranges.size, sha256: got.sha256, cache: got.cache });
     }
@@ -144,17 +144,23 @@ async function fetchFile(
 }
 
 /**
- * `ranges` that tells `onRead` each range's length, and whose corrupt cache chunk is an {@link ExternalDataError} (`corrupt`) naming the file;
- * the reader has deleted the entry by then, so loading again downloads the file.
+ * `ranges` (or `file.inHand` while there is one) that tells `file.onRead` each range's length, and
+ * whose corrupt cache chunk is an {@link ExternalDataError} (`corrupt`) naming the file; the reader
+ * has deleted the entry by then, so loading again downloads the file.
  */
-function namedRanges(location: string, ranges: ByteRanges, onRead: (bytes: number) => void): ByteRanges {
+function namedRanges(location: string, ranges: ByteRanges, file: DataFile): ByteRanges {
+  // The bytes this load downloaded, while it has them; the cache entry after.
+  const read = (offset: number, length: number, into?: Uint8Array) =>
+    file.inHand ? Promise.resolve(file.inHand.subarray(offset, offset + length)) : ranges.read(offset, length, into);
   return {
     size: ranges.size,
     heldBytes: ranges.heldBytes,
-    read: (offset, length) =>
-      ranges
-        .read(offset, length)
-        .then((bytes) => (onRead(length), bytes))
+    get copies() {
+      return !file.inHand && ranges.copies;
+    },
+    read: (offset, length, into) =>
+      read(offset, length, into)
+        .then((bytes) => (file.onRead?.(length), bytes))
         .catch((err: unknown) => {
           if (!(err instanceof CorruptEntry)) throw err;
           throw new ExternalDataError(

@@ -66,7 +66,7 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const files = [...(input.externalData?.values() ?? [])];
   const prepared = await prepareOnly(input, getGpu);
-  for (const f of files) f.inHand = undefined; // downloaded whole: ORT (WASM) has its copy by now, the kernel plan never used it
+  for (const f of files) f.inHand = undefined; // downloaded whole: ORT (WASM) has its copy by now, the kernel plan its weights
   // What the Worker keeps: the .onnx, and the data files it has in hand (a cache entry is read again when needed).
   const held = files.reduce((a, f) => a + f.ranges.heldBytes, input.bytes.byteLength);
   const memory = memoryOf(prepared.recipe, held);
@@ -121,8 +121,8 @@ async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext
     saved = warm.artifact;
     return warm.prepared;
   }
-  // The kernel plan streams: tensors are read by ranges when needed, never the whole file (src/graph/external-stream.ts).
-  for (const f of files.values()) f.inHand = undefined;
+  // The kernel plan streams: tensors are read by ranges when needed (src/graph/external-stream.ts),
+  // from the bytes a cold load downloaded while it has them (dropped after preparing), else from the cache.
   const sources = new Map([...files].map(([location, f]) => [location, f.ranges]));
   const planned = planModel(bytes, { source: input.source, externalData: files.size ? await readEarly(bytes, sources, input.source) : undefined });
   const modelBytes = [...files.values()].reduce((a, f) => a + f.ranges.size, bytes.byteLength);
