@@ -31,4 +31,4 @@ export function loadPlan(runtime: Runtime, plan: Plan, options: Pick<LoadOptions
   return runtime._loadPlan(plan, options);
 }
 
-export type { Plan, PlanStep, OrtStep, KernelStep, KernelStepDef, ExternalDataFile, RunProfile, StepProfile } from './index';
+export type { Plan, PlanStep, OrtStep, KernelStep, KernelStepDef, ExternalDataFile, ExternalRanges, ExternalSource, RunProfile, StepProfile } from './index';

@@ -90,7 +90,8 @@ export type { GaugeSnapshot, ShedReason } from './serving/gauges';
 export type { RunCounters, RunPhases, GenerateCounters, GenerateBatching, RunStrategy } from './protocol';
 // Types of `webq8/advanced` (profile, loadPlan): declared here once, so both entries share them.
 export type { RunProfile, StepProfile } from './protocol';
-export type { Plan, PlanStep, OrtStep, KernelStep, ExternalDataFile } from './graph/plan';
+export type { Plan, PlanStep, OrtStep, KernelStep, ExternalDataFile, ExternalRanges } from './graph/plan';
+export type { ExternalSource } from './graph/onnx-model';
 export type { KernelStepDef } from './kernels/registry';
 export type { TelemetryOptions, TelemetryStats, ExportStats, LatencyMetric, SeriesAttributes, ResourceAttributes } from './telemetry';
 export type { CacheEntryInfo, CacheUsage, EntrySelector, EntryState, HttpValidators, Sha256Hex } from './cache';

@@ -238,7 +238,8 @@ export interface GenerateReply {
  * `'corrupt-kernels'` makes every kernel step of later runs overwrite part of its first output (a
  * wrong GPU answer, for the verification tests) until `'heal-kernels'`; `'small-binding-limit'`
  * checks and splits kernel weights against a 4 KiB storage-binding limit instead of the device's,
- * from then on (matmul weights above it are split into column blocks, others refused).
+ * from then on (matmul weights above it are split into column blocks, others refused);
+ * `'tiny-data-chunks'` stores external data files in the weight cache in 4 KiB chunks, from then on.
  */
 export type DebugCommand =
   | 'lose-device'
@@ -249,7 +250,8 @@ export type DebugCommand =
   | 'crash-ort'
   | 'corrupt-kernels'
   | 'heal-kernels'
-  | 'small-binding-limit';
+  | 'small-binding-limit'
+  | 'tiny-data-chunks';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */
 export interface GpuCounts extends GpuResourceCounts {

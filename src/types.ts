@@ -141,7 +141,12 @@ export interface ModelMemory {
    * WebGPU EP uploads the weights to the GPU).
    */
   ortBytes: number;
-  /** Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx`, and on WebGPU its data files (to rebuild sessions after a lost device; WASM lets them go once ORT has copied them). */
+  /**
+   * Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx`, plus data files
+   * it has only in memory (given as bytes, or downloaded with `cache: 'bypass'`) on WebGPU. Data
+   * files in the weight cache are not held: the kernel plan reads them by ranges, and reads them
+   * again to rebuild after a lost device. WASM lets every data file go once ORT has copied it.
+   */
   heldBytes: number;
   /**
    * Kernel weights larger than one storage binding of the GPU (`maxStorageBufferBindingSize`, or

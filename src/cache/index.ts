@@ -13,3 +13,6 @@ export { fetchModelBytes } from './fetcher';
 export { sha256Hex, parseExpectedSha256 } from './hash';
 export { createMemoryStore } from './memory-store';
 export type * from './types';
+export { loadModelRanges } from './load-ranges';
+export { bytesRanges, type ByteRanges } from './ranges';
+export { CorruptEntry } from './entries';

@@ -37,6 +37,17 @@ export async function loadModelBytes(
   options: LoadModelBytesOptions = {},
   store: CacheStore = getDefaultStore(),
 ): Promise<LoadedModelBytes> {
+  return loadModel(source, options, store, false);
+}
+
+/**
+ * Stands for the bytes of a cache hit that `lazy` left unread (src/cache/load-ranges.ts reads the
+ * entry's ranges instead).
+ */
+export const UNREAD = new Uint8Array(0);
+
+/** {@link loadModelBytes}; with `lazy`, a cache hit returns {@link UNREAD} instead of reading the entry. */
+export async function loadModel(source: CacheSource, options: LoadModelBytesOptions, store: CacheStore, lazy: boolean): Promise<LoadedModelBytes> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const ref = await resolveSource(source, doFetch, options.signal);
   const expectedRaw = options.expectedSha256 ?? ref.sha256;
@@ -63,7 +74,7 @@ export async function loadModelBytes(
   let corrupt = false;
   let readFailed: string | undefined;
   if (mode === 'default') {
-    const hit = await readCached(store, expected, labels, options.onProgress);
+    const hit = await readCached(store, expected, labels, options.onProgress, lazy);
     if (hit.cached && plainUrl) return revalidate(hit.cached, { store, url: ref.url, lockKey, labels, options, doFetch });
     if (hit.cached) return { bytes: hit.cached.bytes, sha256: hit.cached.rec.sha256, ...defined(labels), cache: 'hit' };
     corrupt = hit.corrupt;
@@ -72,7 +83,7 @@ export async function loadModelBytes(
   // Holding the load lock while downloading makes other tabs wait for this download, then hit.
   return withLock(LOCK.load(lockKey), { mode: 'exclusive' }, async () => {
     if (mode === 'default') {
-      const again = await readCached(store, expected, labels, options.onProgress);
+      const again = await readCached(store, expected, labels, options.onProgress, lazy);
       if (again.cached) return { bytes: again.cached.bytes, sha256: again.cached.rec.sha256, ...defined(labels), cache: 'hit' as const };
       corrupt ||= again.corrupt;
       readFailed ??= again.failed;
@@ -111,6 +122,7 @@ async function readCached(
   expected: string | undefined,
   labels: EntryLabels,
   onProgress: LoadModelBytesOptions['onProgress'],
+  lazy = false,
 ): Promise<CachedRead> {
   await collectOrphansOnce(store);
   await sweepRetired(store);
@@ -118,7 +130,7 @@ async function readCached(
     const rec = await findEntry(store, expected, labels);
     if (!rec) return { corrupt: false };
     try {
-      const bytes = await readEntry(store, rec, onProgress);
+      const bytes = lazy ? UNREAD : await readEntry(store, rec, onProgress);
       await touchEntry(store, rec);
       return { cached: { rec, bytes }, corrupt: false };
     } catch (err) {

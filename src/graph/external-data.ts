@@ -6,7 +6,19 @@
  */
 import { ExternalDataError } from '../errors';
 import { bytesPerElement, dtypeOfOnnx } from '../dtypes';
-import { bindTensorBytes, dimsOf, isExternal, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-model';
+import {
+  bindTensorBytes,
+  bindTensorSlice,
+  dimsOf,
+  isExternal,
+  type ExternalSource,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from './onnx-model';
+
+export type { ExternalSource } from './onnx-model';
 
 /** One tensor stored outside the model: where its bytes are. */
 export interface ExternalRef {
@@ -19,8 +31,22 @@ export interface ExternalRef {
   expected?: number;
 }
 
-/** Data files by `location` (the names the model gives them). */
-export type ExternalFiles = ReadonlyMap<string, Uint8Array>;
+/**
+ * A data file read by ranges (src/graph/external-stream.ts): its reader, and the bytes of the
+ * tensors read before planning (all but the int8 weights the kernels stream in), by offset.
+ */
+export interface StreamedFile {
+  source: ExternalSource;
+  early: ReadonlyMap<number, Uint8Array>;
+}
+
+/** Data files by `location` (the names the model gives them): whole, or read by ranges. */
+export type ExternalFiles = ReadonlyMap<string, Uint8Array | StreamedFile>;
+
+/** The length of a data file. */
+export function fileBytes(f: Uint8Array | StreamedFile): number {
+  return f instanceof Uint8Array ? f.byteLength : f.source.size;
+}
 
 /** Every tensor of `model` (initializers, Constant attributes, subgraphs) that is external, with where it lives. */
 export function externalRefs(model: ModelProto): ExternalRef[] {
@@ -51,8 +77,13 @@ export function bindExternalData(model: ModelProto, files: ExternalFiles): void 
         reason: 'missing',
       });
     }
-    checkRef(r, file.byteLength);
-    bindTensorBytes(t, file.subarray(r.offset, r.offset + r.length));
+    checkRef(r, fileBytes(file));
+    if (file instanceof Uint8Array) bindTensorBytes(t, file.subarray(r.offset, r.offset + r.length));
+    else {
+      const early = file.early.get(r.offset);
+      if (early?.byteLength === r.length) bindTensorBytes(t, early);
+      else bindTensorSlice(t, { source: file.source, offset: r.offset, length: r.length });
+    }
   }
 }
 
@@ -96,7 +127,7 @@ export function locationsOf(tensors: readonly TensorProto[], nodes: readonly Nod
   return [...new Set(all.filter(isExternal).map((t) => refOf(t).location))];
 }
 
-function refOf(t: TensorProto): ExternalRef {
+export function refOf(t: TensorProto): ExternalRef {
   const tensor = t.name ?? '(unnamed)';
   const kv = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = kv.get('location') ?? '';
@@ -127,7 +158,7 @@ function refOf(t: TensorProto): ExternalRef {
   return { tensor, location, offset: int('offset') ?? 0, length, ...(expected !== undefined ? { expected } : {}) };
 }
 
-function* allTensors(g: GraphProto): Generator<TensorProto> {
+export function* allTensors(g: GraphProto): Generator<TensorProto> {
   yield* g.initializer ?? [];
   for (const n of g.node ?? []) {
     yield* nodeTensors(n);

@@ -94,6 +94,52 @@ export function isExternal(t: TensorProto): boolean {
   return (t.externalData ?? []).length > 0 || t.dataLocation === 1;
 }
 
+/** A data file read by ranges (the weight cache's reader over a stored entry, or bytes in hand). */
+export interface ExternalSource {
+  /** The file's length in bytes. */
+  readonly size: number;
+  /** Whether `read` copies (then into `into` when it is long enough); else it gives views of bytes it holds. */
+  readonly copies?: boolean;
+  /** Bytes `[offset, offset + length)` of the file (see {@link ExternalSource.copies}). */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Where the bytes of a tensor read later live: its file and its range there. */
+export interface ExternalSlice {
+  source: ExternalSource;
+  offset: number;
+  length: number;
+}
+
+/** External tensors bound to a slice (read when a kernel step is prepared), keyed like {@link BOUND}. */
+const SLICED = new WeakMap<object, ExternalSlice>();
+/** The placeholders {@link toTensor} returns for them. */
+const DEFERRED = new WeakMap<TensorLike, ExternalSlice>();
+
+/** Lets {@link toTensor} give external tensor `t` as a placeholder that names `slice` (see {@link deferredSlice}). */
+export function bindTensorSlice(t: TensorProto, slice: ExternalSlice): void {
+  t.externalData ??= [];
+  SLICED.set(t.externalData, slice);
+}
+
+/** The file range of a tensor {@link toTensor} left unread, or undefined for a tensor with its data. */
+export function deferredSlice(t: TensorLike): ExternalSlice | undefined {
+  return DEFERRED.get(t);
+}
+
+/** A tensor whose bytes stay in `slice` until a kernel step is prepared; reading its `data` before is a bug. */
+function deferredTensor(type: DType, dims: number[], name: string, slice: ExternalSlice): TensorLike {
+  const t = { type, dims } as unknown as TensorLike;
+  Object.defineProperty(t, 'data', {
+    enumerable: true,
+    get() {
+      throw new ModelFormatError(`Tensor "${name}" is read from its data file when its kernel step is prepared; it was needed before.`, { tensor: name });
+    },
+  });
+  DEFERRED.set(t, slice);
+  return t;
+}
+
 /** Lets {@link toTensor} read external tensor `t` from `bytes` (a view of its data file). */
 export function bindTensorBytes(t: TensorProto, bytes: Uint8Array): void {
   t.externalData ??= [];
@@ -110,6 +156,8 @@ export function toTensor(t: TensorProto): TensorLike {
   const name = t.name ?? '(unnamed)';
   if (!type) throw new ModelFormatError(`Tensor "${name}" has ONNX data type ${t.dataType}, which webq8 does not read.`, { tensor: name });
   const external = isExternal(t);
+  const slice = external && t.externalData ? SLICED.get(t.externalData) : undefined;
+  if (slice) return deferredTensor(type, dimsOf(t), name, slice);
   const raw = external ? t.externalData && BOUND.get(t.externalData) : t.rawData;
   if (external && !raw) {
     throw new ModelFormatError(

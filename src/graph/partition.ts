@@ -12,11 +12,13 @@
  * A model without a matching pattern keeps its original bytes as a one-step plan.
  *
  * External data (ONNX `external_data`) stays external: kernel steps read their weights as views
- * of the data files, and segments keep their tensors' `external_data` entries and name the files
- * they read (`OrtStep.externalData`), so ORT copies only the ranges each segment uses.
+ * of the data files (or, streamed, from their ranges when prepared: src/graph/external-stream.ts),
+ * and segments keep their tensors' `external_data` entries and name the files they read
+ * (`OrtStep.externalData`; a streamed file becomes the segment's own ranges only).
  */
-import { ortPlan, type ExternalDataFile, type KernelStep, type OrtStep, type Plan } from './plan';
-import { bindExternalData, locationsOf, type ExternalFiles } from './external-data';
+import { ortPlan, type KernelStep, type OrtStep, type Plan } from './plan';
+import { bindExternalData, type ExternalFiles } from './external-data';
+import { segmentExternal, wholeFile } from './external-stream';
 import { dtypeOfOnnx } from '../dtypes';
 import {
   declaredValue,
@@ -61,7 +63,7 @@ export function planModel(bytes: Uint8Array, options: PlanOptions = {}): Planned
   const files = options.externalData ?? new Map<string, Uint8Array>();
   const ort = ortPlan(
     bytes,
-    [...files].map(([path, data]) => ({ path, data })),
+    [...files].map(([path, f]) => wholeFile(path, f)),
   );
   const model = decodeModel(bytes, options.source);
   bindExternalData(model, files); // throws ExternalDataError for a file not given
@@ -201,10 +203,11 @@ function segment(
     if (!t || !dtypeOfOnnx(t)) throw new Error(`the element type of "${v}" (cut between steps) is unknown`);
     return onnx.ValueInfoProto.create({ name: v, type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: t }) }) });
   };
+  const ext = segmentExternal(initializers, constantNodes, files);
   const graph = onnx.GraphProto.create({
     name: `${ix.graph.name ?? 'graph'}_webq8_${seg}`,
-    node: [...constantNodes, ...nodes],
-    initializer: initializers,
+    node: [...ext.constantNodes, ...nodes],
+    initializer: ext.initializers,
     input: inputs.map(vi),
     output: outputs.map(vi),
   });
@@ -216,14 +219,5 @@ function segment(
   });
   const identity = (names: string[]) => Object.fromEntries(names.map((n) => [n, n]));
   const step: OrtStep = { kind: 'ort', model: onnx.ModelProto.encode(sub).finish(), inputs: identity(inputs), outputs: identity(outputs) };
-  const externalData = filesOf(initializers, constantNodes, files);
-  return externalData.length > 0 ? { ...step, externalData } : step;
-}
-
-/** The external data files the segment's tensors read. */
-function filesOf(initializers: TensorProto[], constantNodes: NodeProto[], files: ExternalFiles): ExternalDataFile[] {
-  return locationsOf(initializers, constantNodes).flatMap((path) => {
-    const data = files.get(path);
-    return data ? [{ path, data }] : [];
-  });
+  return ext.externalData.length > 0 ? { ...step, externalData: ext.externalData } : step;
 }

@@ -7,6 +7,7 @@
  */
 import type { KernelStepDef } from '../kernels/registry';
 import type { ValueInfo } from '../types';
+import type { ExternalSource } from './onnx-model';
 
 /** Runs an ONNX (sub-)model in ORT. `inputs`/`outputs` map the sub-model's names to plan value names. */
 export interface OrtStep {
@@ -28,10 +29,25 @@ export interface OrtStep {
   externalData?: ExternalDataFile[];
 }
 
-/** One external data file of an ORT step: its `location` in the model, and its bytes. */
-export interface ExternalDataFile {
-  path: string;
-  data: Uint8Array;
+/**
+ * One external data file of an ORT step: its `location` in the model (`path`), and its bytes, or
+ * the ranges of a file read by ranges that make it up (read when the session is created). Plans
+ * made by the Worker's streaming load use `ranges`; a plan passed to `loadPlan` crosses to the
+ * Worker by structured clone, so it gives `data`.
+ */
+export type ExternalDataFile = { path: string; data: Uint8Array } | { path: string; ranges: ExternalRanges };
+
+/**
+ * An ORT step's data file made of ranges of another file (the weight-streaming load): `parts[i]`
+ * copies `length` bytes from `offset` of `source` to `at`; the file is `bytes` long.
+ */
+export interface ExternalRanges {
+  /** The file the ranges are read from. */
+  source: ExternalSource;
+  /** Each range: `length` bytes from `offset` of `source`, placed at `at`. */
+  parts: { offset: number; length: number; at: number }[];
+  /** The length of the file the parts make up. */
+  bytes: number;
 }
 
 /** Runs a webq8 kernel on GPU tensors. */

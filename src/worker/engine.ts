@@ -32,6 +32,7 @@ import { failOnDeviceLoss, settled } from './device-loss';
 import { PlanExecutor, type Executor } from './executor';
 import { liveOrtSessions } from './ort-session';
 import { fetchModel, pinEntries } from './fetch-model';
+import { reportReads } from './external-data';
 import { DecodeBatcher } from './decode-batcher';
 import { generate } from './generate';
 import { configureOrt, ortDevice, releaseOrtDevice } from './ort';
@@ -87,7 +88,9 @@ export class Engine implements WorkerApi {
       const input = { ...req.options, ...got, source: got.label, backend: decision.backend, adapter, externalData: got.external?.files };
       // Checked against ORT's WASM EP (src/worker/verify-load.ts): a divergence may serve it from WASM.
       // A model with external data is not (the reference would hold a second copy of a large model).
-      const checked = await verifyPrepared(await prepareModel(input, () => this.getGpu()), decision, { ...input, signal }, got.external ? null : verify);
+      const reads = reportReads(got.external?.files, onProgress); // the data files are read as the plan is prepared
+      const prepared = await prepareModel(input, () => this.getGpu()).finally(reads);
+      const checked = await verifyPrepared(prepared, decision, { ...input, signal }, got.external ? null : verify);
       const info = await this.register(checked.prepared, checked.decision, adapter, { ...meta, ...checked.info }, performance.now() - t1, signal);
       startServiceVerify(this.models.get(info.id)!, got.bytes, got.external ? null : verify); // sampled runs checked in idle time
       // Warm-up (src/worker/warmup.ts) before the caller can queue a run; a failed one unloads the model.

@@ -7,6 +7,7 @@
  */
 import { KernelError, ModelFormatError } from '../errors';
 import type { Plan } from '../graph/plan';
+import { hydrateStep } from '../graph/external-stream';
 import { elementCount, prepareKernel, type GpuTensor, type KernelRunOptions } from '../kernels/registry';
 import { BindingCache } from '../kernels/binding-cache';
 import type { GpuContext, GpuCounters } from '../kernels/gpu-context';
@@ -85,6 +86,7 @@ export class PlanExecutor implements Executor {
     const lastUse = lastUses(plan);
     const consumedLater = (name: string, i: number) => (lastUse.get(name) ?? -1) > i;
     const prepared: (PreparedOrt | PreparedKernelStep)[] = [];
+    const scratch = {}; // one buffer for the weights read from data files, reused step by step
     let gpu: GpuContext | null = null;
     try {
       for (const [i, step] of plan.steps.entries()) {
@@ -96,8 +98,10 @@ export class PlanExecutor implements Executor {
             throw new KernelError(`Plan step ${i} (${step.op}) is a GPU kernel, and the backend is ${backend}. Load this plan with backend 'webgpu'.`);
           gpu ??= await getGpu();
           const g = gpu;
-          checkBindingLimit(step, i, g.device);
-          const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, step));
+          const def = await hydrateStep(step, scratch); // weights left in their data file are read now, one step at a time
+          checkBindingLimit(def, i, g.device);
+          const { value: kernel, errors } = g.guard(`preparing kernel step ${i} (${step.op})`, () => prepareKernel(g, def));
+          def.constants = step.constants; // a kernel may keep its def: not the bytes it packed
           prepared.push({ step, kernel });
           await errors;
         }

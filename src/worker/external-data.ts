@@ -6,12 +6,13 @@
  * signal cancels it. On any failure, entries this load stored (the files and the `.onnx` itself)
  * are deleted again, so nothing of a model that cannot load stays in the cache.
  */
-import { cacheUsage, deleteEntries, loadModelBytes, sha256Hex } from '../cache';
+import { bytesRanges, cacheUsage, CorruptEntry, deleteEntries, loadModelRanges, sha256Hex, type ByteRanges } from '../cache';
 import { ContentLengthError, ExternalDataError, ModelLoadError, StorageQuotaError, WebQ8Error } from '../errors';
 import { checkRef, externalLocations, externalRefs, type ExternalRef } from '../graph/external-data';
 import { decodeModel } from '../graph/onnx-model';
 import type { LoadRequest, WireProgress, WireSource } from '../protocol';
 import type { CacheInfo, ExternalDataInfo } from '../types';
+import { dataChunkBytes } from './stream-hooks';
 
 /** What external data needs to know about the `.onnx` it belongs to. */
 interface ModelFile {
@@ -21,9 +22,36 @@ interface ModelFile {
   cache: CacheInfo;
 }
 
+/**
+ * One data file, read by ranges: from its weight-cache entry (nothing held), or from bytes in hand
+ * (given as bytes, or downloaded with the cache bypassed). `inHand` is the whole file when this load
+ * downloaded it: the WASM plan hands it to ORT, the kernel plan drops it.
+ */
+export interface DataFile {
+  ranges: ByteRanges;
+  inHand?: Uint8Array | undefined;
+  /** Told the bytes of every range read, while a load reports progress ({@link reportReads}). */
+  onRead?: ((bytes: number) => void) | undefined;
+}
+
+/**
+ * Reports the reads of `files` as `compile` progress (loaded: bytes read so far) until the returned
+ * function is called: a large model's weights are read while its plan is prepared, and a load
+ * watchdog must see that it moves.
+ */
+export function reportReads(files: ReadonlyMap<string, DataFile> | undefined, onProgress?: (p: WireProgress) => void): () => void {
+  if (!files || !onProgress) return () => undefined;
+  let loaded = 0;
+  const total = [...files.values()].reduce((a, f) => a + f.ranges.size, 0);
+  for (const f of files.values()) f.onRead = (bytes) => onProgress({ phase: 'compile', loaded: (loaded += bytes), total });
+  return () => {
+    for (const f of files.values()) f.onRead = undefined;
+  };
+}
+
 /** The model's data files, ready for the plan, and what the cache did for each. */
 export interface FetchedExternalData {
-  files: Map<string, Uint8Array>;
+  files: Map<string, DataFile>;
   info: ExternalDataInfo[];
 }
 
@@ -52,9 +80,11 @@ export async function fetchExternalData(
       const mine = refs.filter((r) => r.location === location);
       const got = await fetchFile(location, mine[0]!, model, req, signal, progress.for(location), needed >= LARGE_BYTES);
       if (got.cache.status === 'miss' || got.cache.status === 'refreshed') stored.push(got.sha256);
-      for (const r of mine) checkRef(r, got.bytes.byteLength);
-      out.files.set(location, got.bytes);
-      out.info.push({ location, source: got.source, bytes: got.bytes.byteLength, sha256: got.sha256, cache: got.cache });
+      for (const r of mine) checkRef(r, got.ranges.size);
+      const file: DataFile = { ranges: got.ranges, inHand: got.inHand };
+      file.ranges = namedRanges(location, got.ranges, file);
+      out.files.set(location, file);
+      out.info.push({ location, source: got.source, bytes: got.ranges.size, sha256: got.sha256, cache: got.cache });
     }
     return out;
   } catch (err) {
@@ -65,7 +95,8 @@ export async function fetchExternalData(
 }
 
 interface FetchedFile {
-  bytes: Uint8Array;
+  ranges: ByteRanges;
+  inHand?: Uint8Array | undefined;
   sha256: string;
   source: string;
   cache: CacheInfo;
@@ -81,15 +112,24 @@ async function fetchFile(
   persist: boolean,
 ): Promise<FetchedFile> {
   const given: WireSource | undefined = req.options.externalData?.[location];
-  if (given && 'bytes' in given) return { bytes: given.bytes, sha256: await sha256Hex(given.bytes), source: 'bytes', cache: { status: 'none' } };
+  if (given && 'bytes' in given) return { ranges: bytesRanges(given.bytes), sha256: await sha256Hex(given.bytes), source: 'bytes', cache: { status: 'none' } };
   const source = given ?? besideModel(location, first, model, req);
   if ('manifest' in source)
     throw new ExternalDataError(`External data "${location}" cannot come from a manifest; pass a URL, {url, sha256} or bytes.`, { file: location });
   const { cache, requireIntegrity, cacheMaxBytes } = req.options;
   try {
-    const got = await loadModelBytes(source, { cache, requireIntegrity, maxBytes: cacheMaxBytes, onProgress, signal, persist });
+    const chunkBytes = dataChunkBytes();
+    const got = await loadModelRanges(source, {
+      cache,
+      requireIntegrity,
+      maxBytes: cacheMaxBytes,
+      onProgress,
+      signal,
+      persist,
+      ...(chunkBytes ? { chunkBytes } : {}),
+    });
     const info: CacheInfo = { status: got.cache, ...(got.reason ? { reason: got.reason } : {}), ...(got.detail ? { detail: got.detail } : {}) };
-    return { bytes: got.bytes, sha256: got.sha256, source: source.url, cache: info };
+    return { ranges: got.ranges, inHand: got.inHand, sha256: got.sha256, source: source.url, cache: info };
   } catch (err) {
     if (err instanceof ModelLoadError || err instanceof ContentLengthError) {
       const reason = err instanceof ModelLoadError ? 'missing' : 'truncated';
@@ -101,6 +141,34 @@ async function fetchFile(
     }
     throw err;
   }
+}
+
+/**
+ * `ranges` (or `file.inHand` while there is one) that tells `file.onRead` each range's length, and
+ * whose corrupt cache chunk is an {@link ExternalDataError} (`corrupt`) naming the file; the reader
+ * has deleted the entry by then, so loading again downloads the file.
+ */
+function namedRanges(location: string, ranges: ByteRanges, file: DataFile): ByteRanges {
+  // The bytes this load downloaded, while it has them; the cache entry after.
+  const read = (offset: number, length: number, into?: Uint8Array) =>
+    file.inHand ? Promise.resolve(file.inHand.subarray(offset, offset + length)) : ranges.read(offset, length, into);
+  return {
+    size: ranges.size,
+    heldBytes: ranges.heldBytes,
+    get copies() {
+      return !file.inHand && ranges.copies;
+    },
+    read: (offset, length, into) =>
+      read(offset, length, into)
+        .then((bytes) => (file.onRead?.(length), bytes))
+        .catch((err: unknown) => {
+          if (!(err instanceof CorruptEntry)) throw err;
+          throw new ExternalDataError(
+            `The weight cache's copy of the external data file "${location}" is corrupt (chunk ${err.chunk} fails its SHA-256). It was deleted from the cache; load the model again to download the file.`,
+            { file: location, reason: 'corrupt', chunk: err.chunk },
+          );
+        }),
+  };
 }
 
 /** The file's URL beside the model's; a model given as bytes has no URL to resolve against. */

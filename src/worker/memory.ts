@@ -3,6 +3,7 @@
  * API reports a worker's or a GPU process's memory).
  */
 import { externalRefs } from '../graph/external-data';
+import { constantBytes } from '../graph/external-stream';
 import { decodeModel } from '../graph/onnx-model';
 import type { Plan } from '../graph/plan';
 import type { ModelMemory } from '../types';
@@ -26,7 +27,7 @@ function planMemory(plan: Plan): { kernelGpuBytes: number; ortBytes: number } {
   let ortBytes = 0;
   for (const step of plan.steps) {
     if (step.kind === 'kernel') {
-      for (const t of Object.values(step.constants ?? {})) kernelGpuBytes += t.data.byteLength;
+      for (const t of Object.values(step.constants ?? {})) kernelGpuBytes += constantBytes(t);
       continue;
     }
     ortBytes += step.model.byteLength;

@@ -4,6 +4,7 @@
  * ORT through the Worker's gate (src/worker/ort-gate.ts).
  */
 import { ModelFormatError, RuntimeCrashedError } from '../errors';
+import { externalDataOf } from '../graph/external-stream';
 import type { PlanStep } from '../graph/plan';
 import type { PreparedKernel } from '../kernels/registry';
 import type { Backend } from '../types';
@@ -35,7 +36,8 @@ export async function createSession(step: PlanStep & { kind: 'ort' }, backend: B
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
   };
-  if (step.externalData?.length) options.externalData = step.externalData.map((f) => ({ path: f.path, data: f.data }));
+  // A streamed file's ranges are read now: ORT copies them, and nothing here keeps them.
+  if (step.externalData?.length) options.externalData = await externalDataOf(step.externalData);
   // A whole model as one step names no outputs: keep all of them on the GPU when asked to.
   if (!step.outputs && onGpu('')) options.preferredOutputLocation = 'gpu-buffer';
   else if (gpuOutputs.size > 0) options.preferredOutputLocation = Object.fromEntries([...gpuOutputs].map((n) => [n, 'gpu-buffer' as const]));

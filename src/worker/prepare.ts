@@ -7,7 +7,7 @@
  */
 import { getArtifact, putArtifact } from '../cache';
 import type { ArtifactKey } from '../cache';
-import type { ExternalFiles } from '../graph/external-data';
+import { readEarly, wholeFile } from '../graph/external-stream';
 import { planModel } from '../graph/partition';
 import { ortPlan, type Plan } from '../graph/plan';
 import type { GpuContext } from '../kernels/gpu-context';
@@ -16,6 +16,7 @@ import { VERSION } from '../version';
 import type { ShapeDecision, ShapeDecisions } from './adaptive';
 import type { Executor } from './executor';
 import { splitWeightsOf } from './binding-limit';
+import type { DataFile } from './external-data';
 import { memoryOf } from './memory';
 import { buildExecutor, choosePlan, type ExecutorRecipe } from './strategy';
 
@@ -39,8 +40,8 @@ export interface PrepareInput {
   strategy: StrategyRequest;
   /** Name used in messages. */
   source: string;
-  /** External data files by location (src/worker/external-data.ts). */
-  externalData?: ExternalFiles | undefined;
+  /** External data files by location, read by ranges (src/worker/external-data.ts). */
+  externalData?: ReadonlyMap<string, DataFile> | undefined;
   /** `'auto'` keeps one plan above this many bytes (model plus data files; see `LoadOptions.bothPlansMaxBytes`). */
   bothPlansMaxBytes?: number;
 }
@@ -64,8 +65,11 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 
 /** Prepares model bytes for `input.backend`, with the model's {@link ModelMemory}. */
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
+  const files = [...(input.externalData?.values() ?? [])];
   const prepared = await prepareOnly(input, getGpu);
-  const held = [...(input.externalData?.values() ?? [])].reduce((a, f) => a + f.byteLength, input.bytes.byteLength);
+  for (const f of files) f.inHand = undefined; // downloaded whole: ORT (WASM) has its copy by now, the kernel plan its weights
+  // What the Worker keeps: the .onnx, and the data files it has in hand (a cache entry is read again when needed).
+  const held = files.reduce((a, f) => a + f.ranges.heldBytes, input.bytes.byteLength);
   const memory = memoryOf(prepared.recipe, held);
   if (input.backend !== 'webgpu' && 'plan' in prepared.recipe && dropDataFiles(prepared.recipe.plan)) memory.heldBytes = input.bytes.byteLength;
   const plans = 'plan' in prepared.recipe ? [prepared.recipe.plan] : [prepared.recipe.kernels];
@@ -95,14 +99,11 @@ function dropDataFiles(plan: Plan): boolean {
 /** On WASM every op already runs on the CPU, so the model is not even parsed. */
 async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const { bytes, backend, strategy: requested } = input;
-  const files = input.externalData ?? new Map<string, Uint8Array>();
+  const files = input.externalData ?? new Map<string, DataFile>();
   if (backend !== 'webgpu') {
-    const recipe = {
-      plan: ortPlan(
-        bytes,
-        [...files].map(([path, data]) => ({ path, data })),
-      ),
-    };
+    // ORT copies every file into its heap: the bytes this load downloaded, else the file read whole.
+    const external = [...files].map(([path, f]) => (f.inHand ? { path, data: f.inHand } : wholeFile(path, { source: f.ranges, early: new Map() })));
+    const recipe = { plan: ortPlan(bytes, external) };
     const strategy: StrategyDecision = {
       strategy: 'ort',
       requested,
@@ -126,8 +127,11 @@ async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext
     saved = warm.artifact;
     return warm.prepared;
   }
-  const planned = planModel(bytes, { source: input.source, externalData: files });
-  const modelBytes = [...files.values()].reduce((a, f) => a + f.byteLength, bytes.byteLength);
+  // The kernel plan streams: tensors are read by ranges when needed (src/graph/external-stream.ts),
+  // from the bytes a cold load downloaded while it has them (dropped after preparing), else from the cache.
+  const sources = new Map([...files].map(([location, f]) => [location, f.ranges]));
+  const planned = planModel(bytes, { source: input.source, externalData: files.size ? await readEarly(bytes, sources, input.source) : undefined });
+  const modelBytes = [...files.values()].reduce((a, f) => a + f.ranges.size, bytes.byteLength);
   const size = input.bothPlansMaxBytes !== undefined ? { modelBytes, bothPlansMaxBytes: input.bothPlansMaxBytes } : undefined;
   const chosen = await choosePlan(planned, backend, requested, getGpu, onDecision, size);
   if (warm) chosen.strategy.artifactDropped = warm.dropped;

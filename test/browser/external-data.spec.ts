@@ -249,3 +249,67 @@ test('a weight above the storage-binding limit is split into column blocks: the 
   expect(r.above.split).toEqual({ weights: 1, parts: 2, limit: 4096 });
   expect(r.above.y).toEqual(r.within.y);
 });
+
+test('streamed from the weight cache in 4 KiB chunks: kernel plan equals the embedded model cold, warm and after a lost device, holds no data file; a corrupt cached chunk is ExternalDataError, nothing stays, the next load downloads again', async ({
+  webq8Page: page,
+}) => {
+  test.setTimeout(60_000);
+  const r = await page.evaluate(
+    async ({ dir }) => {
+      const { createRuntime } = await import('/dist/index.js');
+      const rt = createRuntime();
+      const debug = (c: string) => (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!(c);
+      await debug('tiny-data-chunks');
+      const x = () => ({ x: { type: 'float32' as const, dims: [3, 64], data: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i * 0.37) * 2) } });
+      const kernels = { backend: 'webgpu', strategy: 'kernels' } as const;
+      const y = async (m: Awaited<ReturnType<typeof rt.load>>) => Array.from(Object.values(await m.run(x()))[0]!.data as Float32Array);
+      const embedded = await rt.load(`${dir}/mlp-q8.onnx`, kernels);
+      const want = await y(embedded);
+      await embedded.dispose();
+      const load = async () => {
+        const m = await rt.load(`${dir}/mlp-q8-ext.onnx`, kernels);
+        return { m, y: await y(m), memory: m.info.memory, file: m.info.externalData![0]! };
+      };
+      const cold = await load();
+      await cold.m.dispose();
+      const warm = await load();
+      // A lost device: the kernels are rebuilt, their weights read from the cache again.
+      await debug('lose-device');
+      const lost = await y(warm.m).catch(() => y(warm.m));
+      await warm.m.dispose();
+      // Corrupt the second of the data file's three 4 KiB chunks in IndexedDB.
+      const db = await new Promise<IDBDatabase>((ok, ko) =>
+        Object.assign(indexedDB.open('webq8-cache'), { onsuccess: (e: Event) => ok((e.target as IDBOpenDBRequest).result), onerror: ko }),
+      );
+      const key = `${warm.file.sha256}/000001`;
+      const tx = (mode: IDBTransactionMode) => db.transaction('chunks', mode).objectStore('chunks');
+      const chunk = await new Promise<Uint8Array>((ok) =>
+        Object.assign(tx('readonly').get(key), { onsuccess: (e: Event) => ok((e.target as IDBRequest).result) }),
+      );
+      const bad = chunk.slice();
+      bad[100] = bad[100]! ^ 0xff;
+      await new Promise((ok) => Object.assign(tx('readwrite').put(bad, key), { onsuccess: ok }));
+      db.close();
+      const corrupt = await rt.load(`${dir}/mlp-q8-ext.onnx`, kernels).then(
+        () => 'loaded',
+        (e: { name: string; details?: Record<string, unknown> }) => ({ name: e.name, file: e.details?.file, reason: e.details?.reason }),
+      );
+      const listed = (await rt.cache.list()).map((e) => e.url?.split('/').pop());
+      const again = await load();
+      await rt.dispose();
+      return { want, cold, warm, lost, corrupt, listed, again: { y: again.y, cache: again.file.cache.status } };
+    },
+    { dir: DIR },
+  );
+  expect(r.cold.y).toEqual(r.want);
+  expect(r.warm.y).toEqual(r.want);
+  expect(r.lost).toEqual(r.want);
+  expect(r.again.y).toEqual(r.want);
+  expect([r.cold.file.cache.status, r.warm.file.cache.status]).toEqual(['miss', 'revalidated']);
+  // The Worker keeps the 1322-byte .onnx only; the int8 weights are in webq8's GPU buffers.
+  for (const l of [r.cold, r.warm]) expect(l.memory).toMatchObject({ heldBytes: 1322, kernelGpuBytes: expect.any(Number) });
+  expect(r.warm.memory!.kernelGpuBytes).toBeGreaterThanOrEqual(6144 + 3072);
+  expect(r.corrupt).toEqual({ name: 'ExternalDataError', file: 'mlp-q8-ext.bin', reason: 'corrupt' });
+  expect(r.listed).not.toContain('mlp-q8-ext.bin');
+  expect(r.again.cache).toBe('miss');
+});
