@@ -16,7 +16,8 @@ const FLOAT_TOL = 2 ** -20;
 const COUNT = Number(process.env.WEBQ8_GPU_LOOP_CASES ?? 1200);
 const cases = gpuLoopCases(COUNT, 20261207);
 const quantized = quantizedCases(60, 777);
-const models = { loops: matmulOracle(cases), qlinear: qlinearOracle(quantized.qlinear) };
+/** The ORT models by name, built when a test first needs them. */
+const models = { loops: () => matmulOracle(cases), qlinear: () => qlinearOracle(quantized.qlinear) };
 
 // One workgroup shape per loop: every distinct set of override constants is a pipeline, and
 // SwiftShader takes seconds to compile each. Small workgroups make K take several steps (and
@@ -36,7 +37,7 @@ const SHARE = { dp4a: 1, portable: 4 } as const;
 const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);
 
 async function open(page: Page, name: keyof typeof models): Promise<void> {
-  const r = await oracle(page, name, models[name]);
+  const r = await oracle(page, name, models[name]());
   expect(r.cases).toBe(name === 'loops' ? cases.length : quantized.qlinear.length);
 }
 
