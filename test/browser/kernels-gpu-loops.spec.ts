@@ -42,8 +42,10 @@ async function open(page: Page, name: keyof typeof models): Promise<void> {
 }
 
 for (const variant of ['dp4a', 'portable'] as const) {
+  // One worker runs the spec in order: the oracle runs once, and each variant's QLinearMatMul test
+  // reuses the split-K pipelines its MatMulInteger test compiled (the first pass adds int32 partial
+  // sums in every mode).
   test.describe(variant, () => {
-    test.describe.configure({ mode: 'parallel' });
     test(`split-K GEMV (off and on) and tiled GEMM: ${COUNT} / ${SHARE[variant]} seeded MatMulInteger cases (M 1…70, K and N off multiples of 4) are bit-exact with the reference and onnxruntime`, async ({
       kernelPage: page,
     }) => {
