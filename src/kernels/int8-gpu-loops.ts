@@ -121,7 +121,18 @@ export function int8GpuProgram(kernel: Int8GpuKernel, shape: Int8ProgramShape): 
     label: `webq8:int8.splitk-${kernel.variant}`,
     // Directives first: `enable subgroups` and the dp4a file's `requires` must open the module.
     code: `${sg ? 'enable subgroups;\n' : ''}${arithmetic}\n${splitk}\n${sg ? reduceSg : reduceWg}\n${common}\n${outFile(mode, splits > 1)}`,
-    constants: { ...common_, WG_X: kernel.wgX, WG_Y: kernel.wgY, ROWS: rows, SPLITS: splits, LOADS: loads, PARTIAL: splits > 1 ? 1 : 0 },
+    // Split across workgroups, the pass adds int32 partial sums whatever the epilogue (the finish
+    // pass applies it): MODE 0 for all, so every mode shares one pipeline.
+    constants: {
+      ...common_,
+      ...(splits > 1 ? { MODE: 0 } : {}),
+      WG_X: kernel.wgX,
+      WG_Y: kernel.wgY,
+      ROWS: rows,
+      SPLITS: splits,
+      LOADS: loads,
+      PARTIAL: splits > 1 ? 1 : 0,
+    },
     workgroups,
   };
 }

@@ -8,10 +8,10 @@ import type { Page } from '@playwright/test';
 import { qdqConvModel, QDQ_CONV_INPUT, qlinearConvModel } from '../unit/graph/conv-models';
 import { installKernelHarness } from '../unit/kernels/browser-harness';
 import { convAttrsOf, loadOnnxCases } from '../unit/kernels/onnx-cases';
-import { installOrtRunner } from '../unit/kernels/ort-runner';
 import { qlinearConvCases, qlinearConvConstants, qlinearConvOracle } from '../unit/kernels/qlinear-conv-cases';
 import { installQLinearConvHarness, type PlainTensor, type QConvJob } from '../unit/kernels/qlinear-conv-harness';
 import { expect, test } from './fixtures';
+import { oracle } from './kernel-fixture';
 
 const plain = (t: { type: string; dims: readonly number[]; data: ArrayLike<number | bigint> }): PlainTensor => ({
   type: t.type as PlainTensor['type'],
@@ -50,9 +50,8 @@ test('seeded random QLinearConvs (per-tensor and per-channel scales, uint8/int8,
   test.setTimeout(300_000);
   const cases = qlinearConvCases(300, 20261208);
   const kernels = await open(page);
-  await page.evaluate(installOrtRunner);
   const t0 = Date.now();
-  const ort = await page.evaluate((models) => window.__ort.run('qconv', models), qlinearConvOracle(cases));
+  const ort = await oracle(page, 'qconv', qlinearConvOracle(cases));
   expect(ort.cases).toBe(cases.length);
   const jobs: QConvJob[] = cases.map((q) => ({
     x: plain(q.o.x),

@@ -3,13 +3,13 @@
 // test/unit/kernels/browser-harness.ts), shared by every kernel test the worker runs, and disposed
 // when the worker ends. SwiftShader compiles each pipeline variant in seconds, and a GpuContext
 // caches its pipelines, so sharing the context compiles each variant once per worker instead of
-// once per test; the onnxruntime oracle's answers are kept in the page per case set for the same
-// reason. A failed test makes Playwright start a new worker, so a broken page is never reused.
+// once per test; the onnxruntime oracle runs in Node once per case set and worker, and its answers
+// stay in the page. A failed test makes Playwright start a new worker, so a broken page is never reused.
 import { createHash } from 'node:crypto';
 import { expect, test as base, type Page } from '@playwright/test';
 import { installKernelHarness } from '../unit/kernels/browser-harness';
 import type { OracleModel } from '../unit/kernels/ort-oracle';
-import { installOrtRunner } from '../unit/kernels/ort-runner';
+import { runOracle, type OracleAnswers } from '../unit/kernels/ort-runner';
 
 interface WorkerFixtures {
   kernelWorkerPage: Page;
@@ -64,34 +64,37 @@ export interface OracleRun {
   cases: number;
 }
 
+/** The oracle runs of this worker by name: their key and answers (the worker's pages may come and go). */
+const runs = new Map<string, { key: string; answers: OracleAnswers }>();
+
 /**
- * Runs onnxruntime's WASM kernels on `models` in the page once per worker (the same name with other
- * models runs again) and leaves the answers in `window.__ort.results[name]` for the harness.
+ * Runs onnxruntime's WASM kernels on `models` in Node once per worker (the same name with other
+ * models runs again) and puts the answers into `window.__ort.results[name]` of `page` for the
+ * harness, unless the page has them already.
  */
 export async function oracle(page: Page, name: string, models: OracleModel[]): Promise<OracleRun> {
-  const key = `${name}:${createHash('sha256').update(JSON.stringify(models)).digest('hex')}`;
   const t0 = Date.now();
-  const kept = await page.evaluate(({ name, key }) => (window.__oracleRuns?.[name]?.key === key ? window.__oracleRuns[name].run : undefined), { name, key });
-  if (kept) {
-    console.log(`onnxruntime oracle "${name}": ${kept.cases} cases, answers kept from an earlier test of this worker`);
-    return kept;
+  const key = `${name}:${createHash('sha256').update(JSON.stringify(models)).digest('hex')}`;
+  let run = runs.get(name);
+  const fresh = !run || run.key !== key;
+  if (fresh) {
+    run = { key, answers: await runOracle(models) };
+    runs.set(name, run);
   }
-  if (!(await page.evaluate(() => !!window.__ort))) await page.evaluate(installOrtRunner);
-  const run = await page.evaluate(
-    async ({ name, key, models }) => {
-      const r = await window.__ort.run(name, models);
-      (window.__oracleRuns ??= {})[name] = { key, run: r };
-      return r;
-    },
-    { name, key, models },
-  );
-  console.log(`onnxruntime oracle "${name}": ${run.cases} cases in ${run.nodes} subgraphs, ${run.sessions} sessions, ${Date.now() - t0} ms`);
-  return run;
-}
-declare global {
-  interface Window {
-    __oracleRuns?: Record<string, { key: string; run: OracleRun }>;
-  }
+  const { byCase, ...counts } = run!.answers;
+  const inPage = await page.evaluate(({ name, key }) => window.__ort?.keys?.[name] === key, { name, key });
+  if (!inPage)
+    await page.evaluate(
+      ({ name, key, byCase }) => {
+        window.__ort ??= { results: {}, keys: {} };
+        window.__ort.results[name] = byCase;
+        (window.__ort.keys ??= {})[name] = key;
+      },
+      { name, key, byCase },
+    );
+  const how = fresh ? `in ${counts.nodes} subgraphs, ${counts.sessions} sessions` : 'answers kept from an earlier test of this worker';
+  console.log(`onnxruntime oracle "${name}": ${counts.cases} cases ${how}, ${Date.now() - t0} ms`);
+  return counts;
 }
 
 export { expect };

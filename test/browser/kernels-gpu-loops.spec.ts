@@ -16,7 +16,8 @@ const FLOAT_TOL = 2 ** -20;
 const COUNT = Number(process.env.WEBQ8_GPU_LOOP_CASES ?? 1200);
 const cases = gpuLoopCases(COUNT, 20261207);
 const quantized = quantizedCases(60, 777);
-const models = { loops: matmulOracle(cases), qlinear: qlinearOracle(quantized.qlinear) };
+/** The ORT models by name, built when a test first needs them. */
+const models = { loops: () => matmulOracle(cases), qlinear: () => qlinearOracle(quantized.qlinear) };
 
 // One workgroup shape per loop: every distinct set of override constants is a pipeline, and
 // SwiftShader takes seconds to compile each. Small workgroups make K take several steps (and
@@ -36,13 +37,15 @@ const SHARE = { dp4a: 1, portable: 4 } as const;
 const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);
 
 async function open(page: Page, name: keyof typeof models): Promise<void> {
-  const r = await oracle(page, name, models[name]);
+  const r = await oracle(page, name, models[name]());
   expect(r.cases).toBe(name === 'loops' ? cases.length : quantized.qlinear.length);
 }
 
 for (const variant of ['dp4a', 'portable'] as const) {
+  // One worker runs the spec in order: the oracle runs once, and each variant's QLinearMatMul test
+  // reuses the split-K pipelines its MatMulInteger test compiled (the first pass adds int32 partial
+  // sums in every mode).
   test.describe(variant, () => {
-    test.describe.configure({ mode: 'parallel' });
     test(`split-K GEMV (off and on) and tiled GEMM: ${COUNT} / ${SHARE[variant]} seeded MatMulInteger cases (M 1…70, K and N off multiples of 4) are bit-exact with the reference and onnxruntime`, async ({
       kernelPage: page,
     }) => {

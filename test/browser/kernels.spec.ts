@@ -19,15 +19,16 @@ const random = randomMatmulCases(1200, 20261123);
 const large = largeKCases();
 const quantized = quantizedCases(150, 4242);
 const dql = dqlInputs(60, 314159);
-const oracles: Record<string, OracleModel[]> = {
-  random: matmulOracle(random),
-  large: matmulOracle(large),
-  qlinear: qlinearOracle(quantized.qlinear),
-  dql: dqlOracle(dql),
+/** The ORT models by name, built when a test first needs them. */
+const oracles: Record<string, () => OracleModel[]> = {
+  random: () => matmulOracle(random),
+  large: () => matmulOracle(large),
+  qlinear: () => qlinearOracle(quantized.qlinear),
+  dql: () => dqlOracle(dql),
 };
 
-/** Runs the ORT oracle models of `name` in the page (once per worker); its answers stay there for the harness. */
-const oracle = (page: import('@playwright/test').Page, name: string) => runOracle(page, name, oracles[name]!);
+/** Runs the ORT oracle models of `name` (once per worker); its answers go to the page for the harness. */
+const oracle = (page: import('@playwright/test').Page, name: string) => runOracle(page, name, oracles[name]!());
 
 /** Output elements of matmul cases, computed here from the shapes (the page counts what it compared). */
 const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);

@@ -50,6 +50,8 @@ export interface GpuBase {
   diff: (got: ArrayLike<number>, want: ArrayLike<number>, tol?: number, absTol?: number) => number;
   /** Submissions and readbacks of the batched methods (many cases per command encoder, one readback per chunk). */
   work: { submits: number; readbacks: number; outputs: number };
+  /** Runs `count` cases' GPU work in chunks of one submission and one readback each (the harness's `batched`). */
+  batched: unknown;
   /** Frees the context's buffers and destroys the device (the fixture calls it when its worker ends). */
   dispose(): void;
 }
@@ -497,5 +499,5 @@ export async function installKernelHarness(): Promise<void> {
     ctx.dispose();
     ctx.device.destroy();
   };
-  window.__gpuBase = { k, ctx, tensor, gpu, read, diff, work, dispose };
+  window.__gpuBase = { k, ctx, tensor, gpu, read, diff, work, batched, dispose };
 }

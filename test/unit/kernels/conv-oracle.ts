@@ -1,5 +1,5 @@
 // onnxruntime-web's WASM ConvInteger as the oracle of the int8 conv suite: each random case as
-// one-node subgraphs (many per model), run in the page by ort-runner.ts. ORT's CPU ConvInteger takes
+// one-node subgraphs (many per model), run by ort-runner.ts. ORT's CPU ConvInteger takes
 // uint8 input and weight with scalar zero points, so cases are rewritten by exact identities and
 // ORT still does the arithmetic: int8 values and zero points + 128 as uint8 (every difference
 // unchanged); per-channel w_zero_point → two convs whose int32 answers the harness combines (below).

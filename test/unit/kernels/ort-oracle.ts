@@ -1,7 +1,7 @@
 // onnxruntime-web's own WASM kernels as an independent oracle for the int8 kernel suite: the
 // suite's random cases as ONNX models (built with webq8's builder, many one-node subgraphs per
-// model so a few sessions cover hundreds of cases), run in the page by the runner of
-// browser-harness.ts (`window.__ort`), whose outputs the kernels must match bit for bit.
+// model so a few sessions cover hundreds of cases), run by ort-runner.ts; the kernels must match
+// its outputs (`window.__ort` in the page) bit for bit.
 //
 // Where ORT's CPU kernels lack a variant, the case is rewritten by an exact integer identity, and
 // ORT still does the arithmetic:
