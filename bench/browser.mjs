@@ -6,6 +6,8 @@ import ts from 'typescript';
 import { chromium } from '@playwright/test';
 import { startServer } from '../scripts/server.mjs';
 
+export { startServer };
+
 const ARGS = [
   '--no-sandbox',
   '--enable-unsafe-webgpu',
@@ -24,11 +26,16 @@ function chromiumPath() {
   return undefined; // Playwright's own Chromium, if installed
 }
 
-/** Starts the server and a browser page at `path` (`args`: more Chromium flags). Returns `{ page, url, close }`. */
-export async function openBenchPage(path = '/test/browser/blank.html', { args = [] } = {}) {
-  const server = await startServer({ quiet: true });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...ARGS, ...EXTRA_ARGS, ...args] });
-  const page = await browser.newPage();
+/**
+ * Starts the server and a browser page at `path` (`args`: more Chromium flags). Returns `{ page, url, close }`.
+ * `userDataDir` keeps the browser's profile (IndexedDB included) in that folder, so a second browser
+ * on it is a returning visitor; `server` reuses a server from `startServer` (the same origin), left running.
+ */
+export async function openBenchPage(path = '/test/browser/blank.html', { args = [], userDataDir, server: given } = {}) {
+  const server = given ?? (await startServer({ quiet: true }));
+  const options = { executablePath: chromiumPath(), args: [...ARGS, ...EXTRA_ARGS, ...args] };
+  const browser = userDataDir ? await chromium.launchPersistentContext(userDataDir, options) : await chromium.launch(options);
+  const page = userDataDir ? (browser.pages()[0] ?? (await browser.newPage())) : await browser.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') console.error(`[page] ${m.text()}`);
   });
@@ -38,7 +45,7 @@ export async function openBenchPage(path = '/test/browser/blank.html', { args = 
     url: server.url,
     close: async () => {
       await browser.close();
-      await server.close();
+      if (!given) await server.close();
     },
   };
 }

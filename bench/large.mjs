@@ -6,13 +6,15 @@
 // over 2 GB must use; one file up to 1 GiB, more above). Default 16 × 4096² = 256 MiB of weights; BENCH_LARGE_DIM=8192 gives 1 GiB;
 // BENCH_LARGE_LAYERS=36 BENCH_LARGE_DIM=8192 BENCH_LARGE_PLANS=kernels BENCH_LARGE_CACHE=bypass loads 2.25 GiB once, on the kernel plan.
 // Each plan loads in a fresh browser (fresh profile), warmed by a tiny model: a cold load from the local server (stored in
-// the weight cache), one run, dispose, then a warm load from the cache. Peak memory is the resident
+// the weight cache) and one run; then a second browser on the same profile (a returning visitor) loads it warm from the cache. Peak memory is the resident
 // set of Chromium's renderer + GPU processes (read from /proc every 50 ms) above the idle page,
 // divided by the model's bytes, and what stays while the model is loaded (3 s after its first run); also printed: what the Worker holds (`model.info.memory.heldBytes`).
 // Linux only (/proc). Prints figures and goals; asserts nothing.
-import { mkdirSync, statSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { importOnnxBuilder, openBenchPage, table } from './browser.mjs';
+import { importOnnxBuilder, openBenchPage, startServer, table } from './browser.mjs';
 import { rss } from './memory.mjs';
 
 const { onnx } = onnxProto;
@@ -96,10 +98,28 @@ async function makeModel() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Loads the model cold, runs it, disposes, loads it warm, sampling the processes' RSS throughout. */
+/**
+ * Loads the model cold in a fresh browser (fresh profile), runs it, closes the browser; then, when
+ * the cache is on, loads it warm in a second browser on the same profile (a returning visitor),
+ * sampling the processes' RSS throughout each load.
+ */
 async function measure(kind) {
-  const marker = `--webq8-large-${kind}-${process.pid}`;
-  const { page, close } = await openBenchPage(undefined, { args: [marker] });
+  const server = await startServer({ quiet: true });
+  const userDataDir = mkdtempSync(join(tmpdir(), 'webq8-large-'));
+  try {
+    const cold = await visit(kind, 'cold', server, userDataDir);
+    const warm = CACHE === 'bypass' ? null : await visit(kind, 'warm', server, userDataDir);
+    return { kind, cold: cold.load, warm: warm?.load ?? null, adapter: cold.adapter };
+  } finally {
+    await server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+/** One browser on `userDataDir`: ORT and the device started by a tiny model, then the large model loaded and run once. */
+async function visit(kind, load, server, userDataDir) {
+  const marker = `--webq8-large-${kind}-${load}-${process.pid}`;
+  const { page, close } = await openBenchPage(undefined, { args: [marker], userDataDir, server });
   try {
     const opts = { ...(kind === 'kernels' ? { backend: 'webgpu', strategy: 'kernels' } : { backend: 'wasm' }), cache: CACHE };
     // ORT and the GPU device start with a tiny model first: the idle baseline and the load times are the large model's own.
@@ -114,30 +134,31 @@ async function measure(kind) {
     });
     await sleep(1000);
     const idle = rss(marker);
-    const phase = async (fn) => {
-      let peak = 0;
-      // When the peak came (s from the phase's start) and how it split between the processes.
-      let at = { s: 0, renderer: 0, gpu: 0 };
-      const start = Date.now();
-      let sampling = true;
-      const sampler = (async () => {
-        while (sampling) {
-          const r = rss(marker);
-          if (r.gpu + r.renderer > peak) at = { s: (Date.now() - start) / 1000, renderer: r.renderer - idle.renderer, gpu: r.gpu - idle.gpu };
-          peak = Math.max(peak, r.gpu + r.renderer);
-          await sleep(50);
-        }
-      })();
-      try {
-        return { ...(await fn()), peak: peak - idle.gpu - idle.renderer, peakAt: at };
-      } finally {
-        sampling = false;
-        await sampler;
-        peak = Math.max(peak, rss(marker).gpu + rss(marker).renderer);
-      }
+    let peak = 0;
+    // When the peak came (s from the load's start) and how it split between the processes.
+    let at = { s: 0, renderer: 0, gpu: 0, shmem: [0, 0] };
+    const start = Date.now();
+    let sampling = true;
+    const sample = () => {
+      const r = rss(marker);
+      if (r.gpu + r.renderer > peak)
+        at = {
+          s: (Date.now() - start) / 1000,
+          renderer: r.renderer - idle.renderer,
+          gpu: r.gpu - idle.gpu,
+          shmem: [r.rendererShmem - idle.rendererShmem, r.gpuShmem - idle.gpuShmem],
+        };
+      peak = Math.max(peak, r.gpu + r.renderer);
     };
-    const load = async (url) => {
-      const got = await page.evaluate(
+    const sampler = (async () => {
+      while (sampling) {
+        sample();
+        await sleep(50);
+      }
+    })();
+    let got;
+    try {
+      got = await page.evaluate(
         async ({ url, opts, dim }) => {
           const t0 = performance.now();
           // When each progress phase was first and last seen (ms from the start): where the load's time goes.
@@ -150,7 +171,6 @@ async function measure(kind) {
           const ms = performance.now() - t0;
           const x = Float32Array.from({ length: dim }, (_, i) => Math.sin(i));
           const y = Object.values(await m.run({ x: { type: 'float32', dims: [1, dim], data: x } }))[0];
-          globalThis.loaded = m;
           return {
             ms,
             phases,
@@ -160,18 +180,17 @@ async function measure(kind) {
             y0: y.data[0],
           };
         },
-        { url, opts, dim: DIM },
+        { url: `/${DIR}/${NAME}.onnx`, opts, dim: DIM },
       );
-      // What stays while the model is loaded, once the load's garbage had time to go.
-      await sleep(3000);
-      const now = rss(marker);
-      await page.evaluate(() => globalThis.loaded.dispose());
-      return { ...got, settled: now.gpu + now.renderer - idle.gpu - idle.renderer };
-    };
-    const url = `/${DIR}/${NAME}.onnx`;
-    const cold = await phase(() => load(url));
-    const warm = CACHE === 'bypass' ? null : await phase(() => load(url));
-    return { kind, cold, warm, adapter };
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    // What stays while the model is loaded, once the load's garbage had time to go.
+    await sleep(3000);
+    sample();
+    const now = rss(marker);
+    return { adapter, load: { ...got, peak: peak - idle.gpu - idle.renderer, peakAt: at, settled: now.gpu + now.renderer - idle.gpu - idle.renderer } };
   } finally {
     await close();
   }
@@ -243,7 +262,9 @@ export async function run() {
     );
   const span = (p) =>
     [`fetch ${(p.timings.fetchMs / 1000).toFixed(1)} s`, `plan+sessions ${(p.timings.compileMs / 1000).toFixed(1)} s`]
-      .concat(`peak at ${p.peakAt.s.toFixed(1)} s (renderer ${mib(p.peakAt.renderer * 2 ** 20)} MiB, GPU process ${mib(p.peakAt.gpu * 2 ** 20)} MiB)`)
+      .concat(
+        `peak at ${p.peakAt.s.toFixed(1)} s (renderer ${mib(p.peakAt.renderer * 2 ** 20)} MiB, GPU process ${mib(p.peakAt.gpu * 2 ** 20)} MiB; of which shared memory ${p.peakAt.shmem.map((x) => mib(x * 2 ** 20)).join(' / ')} MiB)`,
+      )
       .concat(Object.entries(p.phases).map(([k, v]) => `${k} ${(v.from / 1000).toFixed(1)}–${(v.to / 1000).toFixed(1)} s`))
       .join(', ');
   for (const kind of PLANS) for (const load of ['cold', 'warm']) if (res[kind][load]) console.log(`${kind} ${load}: ${span(res[kind][load])}`);

@@ -18,14 +18,15 @@ export function rss(marker) {
       // Chromium rewrites its children's titles into one space-separated string.
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
       const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      procs.push({ pid: Number(pid), ppid, cmd, mib: kb / 1024 });
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      procs.push({ pid: Number(pid), ppid, cmd, mib: kb('VmRSS') / 1024, shmem: kb('RssShmem') / 1024, file: kb('RssFile') / 1024 });
     } catch {
       /* gone */
     }
   }
   const browser = procs.find((p) => p.cmd.includes(marker) && !p.cmd.some((a) => a.startsWith('--type=')));
-  if (!browser) return { gpu: NaN, renderer: NaN };
+  if (!browser) return { gpu: NaN, renderer: NaN, gpuShmem: NaN, rendererShmem: NaN };
   // The zygote forks renderers, so match by type among the browser's descendants.
   const ids = new Set([browser.pid]);
   for (let grew = true; grew;) {
@@ -36,8 +37,16 @@ export function rss(marker) {
       grew = true;
     }
   }
-  const of = (type) => procs.filter((p) => ids.has(p.pid) && p.cmd.includes(`--type=${type}`)).reduce((a, p) => a + p.mib, 0);
-  return { gpu: of('gpu-process'), renderer: of('renderer') };
+  const of = (type, k = 'mib') => procs.filter((p) => ids.has(p.pid) && p.cmd.includes(`--type=${type}`)).reduce((a, p) => a + p[k], 0);
+  // Shared memory (RssShmem) is counted in every process that touched it: GPU transfers map it in both.
+  return {
+    gpu: of('gpu-process'),
+    renderer: of('renderer'),
+    gpuShmem: of('gpu-process', 'shmem'),
+    rendererShmem: of('renderer', 'shmem'),
+    gpuFile: of('gpu-process', 'file'),
+    rendererFile: of('renderer', 'file'),
+  };
 }
 
 async function soak(kind, model) {

@@ -9,7 +9,7 @@ import type { HttpValidators } from './freshness';
 import { sha256Hex } from './hash';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
-import { chunkKey, type CacheStore } from './store';
+import { chunkKey, entryChunkKey, type CacheStore } from './store';
 import type { EntryRecord, LoadProgress } from './types';
 
 /** Default chunk size: small enough that no single IndexedDB value is huge, large enough to keep transactions few. */
@@ -69,7 +69,7 @@ export async function readEntry(store: CacheStore, rec: EntryRecord, onProgress?
   const pending: Promise<unknown>[] = [];
   const request = (i: number) => {
     if (i >= rec.chunkCount) return;
-    const read = store.chunks.get(chunkKey(rec.sha256, i));
+    const read = store.chunks.get(entryChunkKey(rec, i));
     read.catch(() => undefined); // a read left behind by a bad chunk must not reject unhandled; awaited, it still throws
     pending.push(read);
   };
@@ -169,12 +169,13 @@ export async function touchEntry(store: CacheStore, rec: EntryRecord): Promise<v
 }
 
 /**
- * Removes an entry: manifest first (so it stops being visible), then its first `chunkCount` chunks.
- * A crash in between leaves only orphan chunks, which `collectOrphans` removes.
+ * Removes an entry: manifest first (so it stops being visible), then its first `chunkCount` chunks
+ * (under `chunkId`, the entry's own when it has one). A crash in between leaves only orphan chunks,
+ * which `collectOrphans` removes.
  */
-export async function removeEntry(store: CacheStore, sha256: string, chunkCount: number): Promise<void> {
+export async function removeEntry(store: CacheStore, sha256: string, chunkCount: number, chunkId = sha256): Promise<void> {
   await store.entries.delMany([sha256]);
-  await store.chunks.delMany(Array.from({ length: chunkCount }, (_, i) => chunkKey(sha256, i)));
+  await store.chunks.delMany(Array.from({ length: chunkCount }, (_, i) => chunkKey(chunkId, i)));
 }
 
 /** `o` without its undefined fields (so spreading it never overwrites with undefined). */

@@ -54,7 +54,7 @@ export async function evictOne(store: CacheStore, keep: string): Promise<boolean
   for (const rec of candidates) {
     const evicted = await withLock(LOCK.pin(rec.sha256), { mode: 'exclusive', ifAvailable: true }, async (held) => {
       if (!held) return false;
-      await removeEntry(store, rec.sha256, rec.chunkCount);
+      await removeEntry(store, rec.sha256, rec.chunkCount, rec.chunkId);
       await deleteArtifacts({ modelSha256: rec.sha256 }, store);
       return true;
     });

@@ -15,6 +15,21 @@ export interface FetchModelOptions {
   httpCache?: RequestCache;
 }
 
+/**
+ * Where {@link fetchModelStream} puts a body instead of one buffer: the bytes are handed over in
+ * order as they arrive, and nothing else keeps them.
+ */
+export interface BodyWriter {
+  /**
+   * A full (200) response starts the body from byte 0: the first one, or a restart after a cut body
+   * whose resume the server refused (drop what was written). `total` is its declared length, when
+   * known. Throwing here cancels the download with that error, before its body is read.
+   */
+  begin(response: Response, total: number | undefined): Promise<void>;
+  /** The next bytes of the body (a view the fetcher reuses once this resolves: copy what you keep). */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
 /** The downloaded bytes and the response that started them (for its headers). */
 export interface FetchedResponse {
   bytes: Uint8Array;
@@ -42,6 +57,21 @@ export async function fetchModelBytes(url: string, options: FetchModelOptions = 
  * making the first request.
  */
 export async function fetchModelResponse(url: string, options: FetchModelOptions = {}, first?: Response): Promise<FetchedResponse> {
+  const { sink, head } = await fetchBody(url, options, first);
+  return { bytes: sink.bytes(), response: head };
+}
+
+/**
+ * {@link fetchModelResponse} into `writer` instead of memory: the same resumes, retries, length
+ * checks and errors; resolves to the first full response and the body's length once the last byte
+ * was written.
+ */
+export async function fetchModelStream(url: string, writer: BodyWriter, options: FetchModelOptions = {}): Promise<{ response: Response; size: number }> {
+  const { sink, head } = await fetchBody(url, options, undefined, writer);
+  return { response: head, size: sink.loaded };
+}
+
+async function fetchBody(url: string, options: FetchModelOptions, first: Response | undefined, writer?: BodyWriter): Promise<{ sink: Sink; head: Response }> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const maxRetries = options.maxRetries ?? 3;
   const { signal } = options;
@@ -74,7 +104,7 @@ export async function fetchModelResponse(url: string, options: FetchModelOptions
     if (from > 0 && res.status === 206 && (start === undefined || start === from) && sink) {
       // Resume: append to what we have.
     } else if (res.ok && res.status !== 206) {
-      sink = new Sink(declaredLength(res), options.expectedSize, url);
+      sink = await Sink.open(res, options.expectedSize, url, writer);
       head = res;
     } else {
       await res.body?.cancel().catch(() => undefined);
@@ -88,9 +118,10 @@ export async function fetchModelResponse(url: string, options: FetchModelOptions
     } catch (err) {
       throwIfAborted(signal, url);
       if (err instanceof ContentLengthError) throw err;
+      if (err instanceof WriterFailed) throw err.cause; // the writer's own failure, not a cut body
       lastError = err;
     }
-    if (sink.complete() && head) return { bytes: sink.bytes(), response: head };
+    if (sink.complete() && head) return { sink, head };
     if (retries++ >= maxRetries) {
       throw new ContentLengthError(
         `The model at ${url} ended after ${sink.loaded} of ${sink.total ?? 'an unknown number of'} bytes, ${maxRetries} resumes did not finish it${lastError ? ` (last error: ${String(lastError)})` : ''}. The server or the connection is cutting the body.`,
@@ -105,16 +136,29 @@ function requestInit(from: number, options: FetchModelOptions): RequestInit {
   return { signal: options.signal, headers: from > 0 ? { Range: `bytes=${from}-` } : {}, ...(options.httpCache ? { cache: options.httpCache } : {}) };
 }
 
-/** Collects the body into one buffer; tracks how much arrived so a retry can resume. */
+/** Collects the body into one buffer (or hands it to a writer); tracks how much arrived so a retry can resume. */
 class Sink {
   loaded = 0;
   private buf: Uint8Array | undefined;
   private parts: Uint8Array[] = [];
 
+  /** A sink for the full response `res` (its writer told to begin; a writer's refusal cancels the body). */
+  static async open(res: Response, expectedSize: number | undefined, url: string, writer?: BodyWriter): Promise<Sink> {
+    const sink = new Sink(declaredLength(res), expectedSize, url, writer);
+    try {
+      await writer?.begin(res, sink.total);
+    } catch (err) {
+      await res.body?.cancel().catch(() => undefined);
+      throw err;
+    }
+    return sink;
+  }
+
   constructor(
     readonly total: number | undefined,
     expectedSize: number | undefined,
     private readonly url: string,
+    private readonly writer?: BodyWriter,
   ) {
     if (total !== undefined && expectedSize !== undefined && total !== expectedSize) {
       throw new ContentLengthError(
@@ -127,19 +171,19 @@ class Sink {
       );
     }
     this.total = total ?? expectedSize;
-    if (this.total !== undefined) this.buf = new Uint8Array(this.total);
+    if (this.total !== undefined && !writer) this.buf = new Uint8Array(this.total);
   }
 
   async drain(res: Response, onProgress: ((p: LoadProgress) => void) | undefined): Promise<void> {
     if (!res.body) throw new ModelLoadError(`The response for ${this.url} has no body.`, { url: this.url, status: res.status });
-    const byob = this.buf ? byobReader(res.body) : undefined;
+    const byob = this.buf || this.writer ? byobReader(res.body) : undefined;
     if (byob) return this.drainByob(byob, onProgress);
     const reader = res.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
-        this.push(value);
+        await this.push(value);
         report(onProgress, { phase: 'download', loaded: this.loaded, total: this.total });
       }
     } finally {
@@ -158,7 +202,7 @@ class Sink {
       for (;;) {
         const { done, value } = await reader.read(scratch);
         if (done || !value) return;
-        this.push(value);
+        await this.push(value);
         scratch = new Uint8Array(value.buffer);
         report(onProgress, { phase: 'download', loaded: this.loaded, total: this.total });
       }
@@ -183,20 +227,30 @@ class Sink {
     return out;
   }
 
-  private push(chunk: Uint8Array): void {
-    if (!this.buf) {
-      this.parts.push(chunk);
-    } else if (this.loaded + chunk.length > this.buf.length) {
-      throw new ContentLengthError(`The model at ${this.url} sent more than the ${this.buf.length} bytes it declared. The server's Content-Length is wrong.`, {
+  private async push(chunk: Uint8Array): Promise<void> {
+    const limit = this.buf?.length ?? (this.writer ? this.total : undefined);
+    if (limit !== undefined && this.loaded + chunk.length > limit) {
+      throw new ContentLengthError(`The model at ${this.url} sent more than the ${limit} bytes it declared. The server's Content-Length is wrong.`, {
         url: this.url,
-        expected: this.buf.length,
+        expected: limit,
         received: this.loaded + chunk.length,
       });
-    } else {
-      this.buf.set(chunk, this.loaded);
     }
+    if (this.writer) {
+      try {
+        await this.writer.write(chunk);
+      } catch (err) {
+        throw new WriterFailed(err);
+      }
+    } else if (this.buf) this.buf.set(chunk, this.loaded);
+    else this.parts.push(chunk);
     this.loaded += chunk.length;
   }
+}
+
+/** A {@link BodyWriter}'s failure, passed through instead of being retried as a cut body. */
+class WriterFailed {
+  constructor(readonly cause: unknown) {}
 }
 
 /** Bytes read from the network per piece on the BYOB path. */

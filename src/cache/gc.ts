@@ -5,7 +5,7 @@
  */
 import { allEntries } from './entries';
 import { LOCK, withLock } from './locks';
-import { chunkKey, type CacheStore } from './store';
+import { entryChunkKey, type CacheStore } from './store';
 
 /**
  * Collects orphans now. Resolves to the number of records removed, or -1 when a writer was active
@@ -16,7 +16,7 @@ export function collectOrphans(store: CacheStore): Promise<number> {
     if (!held) return -1;
     const recs = await allEntries(store);
     const pending = recs.filter((r) => r.state !== 'complete').map((r) => r.sha256);
-    const valid = new Set(recs.filter((r) => r.state === 'complete').flatMap((r) => Array.from({ length: r.chunkCount }, (_, i) => chunkKey(r.sha256, i))));
+    const valid = new Set(recs.filter((r) => r.state === 'complete').flatMap((r) => Array.from({ length: r.chunkCount }, (_, i) => entryChunkKey(r, i))));
     const stray = (await store.chunks.keys()).filter((k) => !valid.has(k));
     await store.entries.delMany(pending);
     await store.chunks.delMany(stray);

@@ -32,7 +32,8 @@ export function parseExpectedSha256(expected: string): Sha256Hex {
   });
 }
 
-function toHex(bytes: Uint8Array): string {
+/** `bytes` as lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;

@@ -4,7 +4,7 @@
  * fails a load: the bytes come from the network and the result says what happened.
  */
 import { IntegrityError, IntegrityRequiredError } from '../errors';
-import { CorruptEntry, defined, findEntry, readEntry, removeEntry, touchEntry, type EntryLabels } from './entries';
+import { CorruptEntry, DEFAULT_CHUNK_BYTES, defined, findEntry, readEntry, removeEntry, touchEntry, type EntryLabels } from './entries';
 import { fetchModelResponse } from './fetcher';
 import { freshness, isNoStore, readValidators, type HttpValidators } from './freshness';
 import { collectOrphansOnce } from './gc';
@@ -12,11 +12,12 @@ import { parseExpectedSha256, sha256Hex } from './hash';
 import { getDefaultStore } from './idb-store';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
-import { storeBytes, sweepRetired } from './put';
+import { retireUrl, storeBytes, sweepRetired } from './put';
+import { downloadToEntry, StoreRefused } from './stream-entry';
 import { hiddenEtag, noStore, noValidators, revalidate, type CachedEntry } from './revalidate';
 import { resolveSource } from './source';
 import type { CacheStore } from './store';
-import type { CacheSource, LoadedModelBytes, LoadModelBytesOptions, ResolvedSource } from './types';
+import type { CacheSource, EntryRecord, LoadedModelBytes, LoadModelBytesOptions, ResolvedSource } from './types';
 
 /**
  * Loads a model's bytes, verified against the expected SHA-256 when one is given.
@@ -88,17 +89,58 @@ export async function loadModel(source: CacheSource, options: LoadModelBytesOpti
       corrupt ||= again.corrupt;
       readFailed ??= again.failed;
     }
+    const streamed = lazy ? await streamIn(store, ref, expected, labels, { ...options, plainUrl }, doFetch) : undefined;
+    const cache = mode === 'refresh' ? ('refreshed' as const) : ('miss' as const);
+    if (streamed && 'rec' in streamed) {
+      return explainMiss({ bytes: UNREAD, sha256: streamed.rec.sha256, ...defined(labels), cache }, ref.url, corrupt, readFailed, streamed.http);
+    }
     const got = await download(ref, expected, options, doFetch);
     const http = plainUrl ? readValidators(got.response, Date.now()) : undefined;
-    const result: LoadedModelBytes = { bytes: got.bytes, sha256: got.sha256, ...defined(labels), cache: mode === 'refresh' ? 'refreshed' : 'miss' };
+    const result: LoadedModelBytes = { bytes: got.bytes, sha256: got.sha256, ...defined(labels), cache };
+    const refusal = streamed?.refused;
+    if (refusal) return { ...result, cache: 'bypassed', reason: refusal.reason, detail: refusal.reason === 'no-store' ? noStore(ref.url) : refusal.detail };
     if (http && isNoStore(http) && !options.storeNoStore) return { ...result, cache: 'bypassed', reason: 'no-store', detail: noStore(ref.url) };
     const stored = await storeBytes(store, got.bytes, got.sha256, labels, options, http);
     if (!stored.ok) return { ...result, cache: 'bypassed', reason: stored.reason, detail: readFailed ? `${readFailed} ${stored.detail}` : stored.detail };
-    if (corrupt) return { ...result, reason: 'corrupt', ...(readFailed ? { detail: readFailed } : {}) };
-    // A read that failed is a miss for a reason: say it, instead of looking like a cold cache.
-    if (readFailed) return { ...result, reason: 'unavailable', detail: readFailed };
-    return http ? { ...result, ...describeValidators(ref.url, http) } : result;
+    return explainMiss(result, ref.url, corrupt, readFailed, http);
   });
+}
+
+/**
+ * A lazy load's download, streamed into a new entry ({@link downloadToEntry}; the caller reads the
+ * entry's ranges), or `refused` when the cache cannot take the file (the caller then downloads it
+ * into memory, uncached).
+ */
+async function streamIn(
+  store: CacheStore,
+  ref: ResolvedSource,
+  expected: string | undefined,
+  labels: EntryLabels,
+  options: LoadModelBytesOptions & { plainUrl: boolean },
+  doFetch: typeof fetch,
+): Promise<{ rec: EntryRecord; http?: HttpValidators } | { refused: StoreRefused }> {
+  try {
+    const got = await downloadToEntry(store, ref, expected, labels, { ...options, chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES }, doFetch);
+    if (got.http && labels.url !== undefined) await retireUrl(store, labels, got.rec.sha256).catch(() => undefined);
+    return got;
+  } catch (err) {
+    if (err instanceof StoreRefused) return { refused: err };
+    throw err;
+  }
+}
+
+/** A miss's result, with why it missed (a corrupt entry, a failed read) or what its validators mean for later loads. */
+function explainMiss(
+  result: LoadedModelBytes,
+  url: string,
+  corrupt: boolean,
+  readFailed: string | undefined,
+  http: HttpValidators | undefined,
+): LoadedModelBytes {
+  if (corrupt) return { ...result, reason: 'corrupt', ...(readFailed ? { detail: readFailed } : {}) };
+  // A read that failed is a miss for a reason: say it, instead of looking like a cold cache.
+  if (readFailed) return { ...result, reason: 'unavailable', detail: readFailed };
+  return http ? { ...result, ...describeValidators(url, http) } : result;
 }
 
 /** What a new URL entry's validators mean for later loads: said now when it cannot be revalidated. */
@@ -135,7 +177,7 @@ async function readCached(
       return { cached: { rec, bytes }, corrupt: false };
     } catch (err) {
       if (!(err instanceof CorruptEntry)) throw err;
-      await removeEntry(store, rec.sha256, rec.chunkCount);
+      await removeEntry(store, rec.sha256, rec.chunkCount, rec.chunkId);
       return { corrupt: true };
     }
   } catch (err) {

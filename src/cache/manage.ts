@@ -22,7 +22,7 @@ export async function listEntries(store: CacheStore = getDefaultStore()): Promis
     await sweepRetired(store);
     const held = await heldLockNames();
     const recs = (await allEntries(store)).sort((a, b) => b.lastUsed - a.lastUsed);
-    return recs.map(({ chunkBytes: _b, chunkCount: _c, chunkHashes: _h, ...info }) => ({ ...info, pinned: held.has(LOCK.pin(info.sha256)) }));
+    return recs.map(({ chunkBytes: _b, chunkCount: _c, chunkHashes: _h, chunkId: _i, ...info }) => ({ ...info, pinned: held.has(LOCK.pin(info.sha256)) }));
   });
 }
 
@@ -38,7 +38,7 @@ export async function deleteEntries(selector: EntrySelector, store: CacheStore =
         : r.id === selector.id && (selector.version === undefined || r.version === selector.version),
     );
     for (const r of doomed) {
-      await removeEntry(store, r.sha256, r.chunkCount);
+      await removeEntry(store, r.sha256, r.chunkCount, r.chunkId);
       await deleteArtifacts({ modelSha256: r.sha256 }, store);
     }
     return doomed.length;

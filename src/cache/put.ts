@@ -51,7 +51,7 @@ async function putEntry(
     await store.entries.set(sha256, { ...rec, ...defined(labels), ...(http ? { http } : {}), lastUsed: Date.now() });
     return { ok: true };
   }
-  if (existing) await removeEntry(store, sha256, existing.chunkCount);
+  if (existing) await removeEntry(store, sha256, existing.chunkCount, existing.chunkId);
   const room = await makeRoom(store, bytes.length, options.maxBytes, sha256);
   if (!room.ok) return room;
   for (;;) {
@@ -68,7 +68,7 @@ async function putEntry(
 }
 
 /** Retires the other entries found by the same plain URL (same id, no version) than `sha256`. */
-async function retireUrl(store: CacheStore, labels: EntryLabels, sha256: string): Promise<void> {
+export async function retireUrl(store: CacheStore, labels: EntryLabels, sha256: string): Promise<void> {
   const old = (await allEntries(store)).filter(
     (r) =>
       r.state === 'complete' && r.sha256 !== sha256 && r.supersededBy === undefined && r.url === labels.url && r.id === labels.id && r.version === undefined,
@@ -98,12 +98,13 @@ export async function sweepRetired(store: CacheStore): Promise<void> {
 async function removeUnpinned(store: CacheStore, rec: EntryRecord): Promise<boolean> {
   return withLock(LOCK.pin(rec.sha256), { mode: 'exclusive', ifAvailable: true }, async (held) => {
     if (!held) return false;
-    await removeEntry(store, rec.sha256, rec.chunkCount);
+    await removeEntry(store, rec.sha256, rec.chunkCount, rec.chunkId);
     await deleteArtifacts({ modelSha256: rec.sha256 }, store);
     return true;
   });
 }
 
-function isQuotaError(err: unknown): boolean {
+/** Whether `err` is the storage's quota error. */
+export function isQuotaError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'QuotaExceededError';
 }

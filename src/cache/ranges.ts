@@ -6,7 +6,7 @@
  */
 import { CorruptEntry, removeEntry } from './entries';
 import { sha256Hex } from './hash';
-import { chunkKey, type CacheStore } from './store';
+import { entryChunkKey, type CacheStore } from './store';
 import type { EntryRecord } from './types';
 
 /** Reads ranges of one file. */
@@ -48,10 +48,10 @@ export function entryRanges(store: CacheStore, rec: EntryRecord): ByteRanges {
   let last: { index: number; bytes: Uint8Array } | null = null;
   const fetchChunk = async (i: number): Promise<Uint8Array> => {
     if (last?.index === i) return last.bytes;
-    const chunk = await store.chunks.get(chunkKey(rec.sha256, i));
+    const chunk = await store.chunks.get(entryChunkKey(rec, i));
     const want = Math.min(rec.chunkBytes, rec.size - i * rec.chunkBytes);
     if (!(chunk instanceof Uint8Array) || chunk.length !== want || (await sha256Hex(chunk)) !== rec.chunkHashes[i]) {
-      await removeEntry(store, rec.sha256, rec.chunkCount).catch(() => undefined);
+      await removeEntry(store, rec.sha256, rec.chunkCount, rec.chunkId).catch(() => undefined);
       throw new CorruptEntry(rec.sha256, i);
     }
     last = { index: i, bytes: chunk };

@@ -45,6 +45,11 @@ export function chunkKey(sha256: string, index: number): string {
   return `${sha256}/${String(index).padStart(6, '0')}`;
 }
 
+/** Key of chunk `index` of the entry `rec` (its chunks live under `chunkId` when it has one). */
+export function entryChunkKey(rec: { sha256: string; chunkId?: string }, index: number): string {
+  return chunkKey(rec.chunkId ?? rec.sha256, index);
+}
+
 /** Key of an artifact's metadata record. */
 export function artifactMetaKey(id: string): string {
   return `meta/${id}`;

@@ -105,6 +105,11 @@ export type EntryState = 'pending' | 'complete';
 
 /** One model entry's manifest record, as stored: a `list()` row's fields plus its chunk table. */
 export interface EntryRecord extends Omit<CacheEntryInfo, 'pinned'> {
+  /**
+   * The key prefix of the entry's chunks ({@link chunkKey}) when it is not `sha256`: a download
+   * streamed into the cache writes its chunks before its hash is known (src/cache/stream-entry.ts).
+   */
+  chunkId?: string;
   chunkBytes: number;
   chunkCount: number;
   /** SHA-256 (hex) of each chunk, checked on every read. */

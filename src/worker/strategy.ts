@@ -69,11 +69,12 @@ export async function choosePlan(
   if (requested === 'ort') return ort("Plain ORT was requested (strategy 'ort').");
   const unknown = planned.kernels.steps.find((s) => s.kind === 'kernel' && !hasKernel(s.op));
   if (unknown?.kind === 'kernel') return ort(`The kernel plan uses op ${unknown.op}, which this build does not register; using plain ORT.`);
-  // Kernels run on ORT's GPUDevice, which exists only once an ORT WebGPU session does (ORT #26107):
-  // a plan that starts with a kernel step needs the plain session first (auto needs it anyway).
-  // Above the size limit, 'auto' keeps one plan: both would hold the weights twice.
+  // Kernels run on ORT's GPUDevice, which the anchor session provides (src/worker/ort.ts), so a
+  // plan that starts with a kernel step needs no plain session: 'kernels' never builds one (it
+  // would read every weight of the model once more). Above the size limit, 'auto' keeps one plan:
+  // both would hold the weights twice.
   const one = requested === 'auto' && size !== undefined && size.modelBytes > size.bothPlansMaxBytes;
-  const plain = (requested === 'auto' && !one) || planned.kernels.steps[0]?.kind === 'kernel' ? await PlanExecutor.create(planned.ort, backend, getGpu) : null;
+  const plain = requested === 'auto' && !one ? await PlanExecutor.create(planned.ort, backend, getGpu) : null;
   let kernels: PlanExecutor;
   try {
     kernels = await PlanExecutor.create(planned.kernels, backend, getGpu);

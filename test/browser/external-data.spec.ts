@@ -180,18 +180,30 @@ test('cancelling a two-file model mid-download leaves nothing in the cache; the 
         error = (e as Error).name;
       }
       clearTimeout(bound);
-      // The load rejects on the page at once; the Worker drops what it stored when its download ends.
-      // A bounded wait for that condition (not a timing assertion).
+      // The load rejects on the page at once; the Worker drops what it stored when its download ends:
+      // the entries, and every chunk (the stored first file's, written under a stream id, and any of
+      // the second). A bounded wait for that condition (not a timing assertion).
+      const chunkCount = async () => {
+        const db = await new Promise<IDBDatabase>((ok, ko) =>
+          Object.assign(indexedDB.open('webq8-cache'), { onsuccess: (e: Event) => ok((e.target as IDBOpenDBRequest).result), onerror: ko }),
+        );
+        const n = await new Promise<number>((ok) =>
+          Object.assign(db.transaction('chunks').objectStore('chunks').count(), { onsuccess: (e: Event) => ok((e.target as IDBRequest<number>).result) }),
+        );
+        db.close();
+        return n;
+      };
       let listed = await rt.cache.list();
-      for (let i = 0; i < 300 && listed.length > 0; i++) {
+      let chunks = await chunkCount();
+      for (let i = 0; i < 300 && (listed.length > 0 || chunks > 0); i++) {
         await new Promise((done) => setTimeout(done, 100));
-        listed = await rt.cache.list();
+        [listed, chunks] = [await rt.cache.list(), await chunkCount()];
       }
       const ok = await rt.load(`${dir}/mlp-q8-two.onnx`, { backend: 'wasm' });
       const y = Object.values(await ok.run({ x: { type: 'float32', dims: [1, 64], data: new Float32Array(64).fill(0.5) } }))[0]!;
       const after = ok.info.externalData?.map((f) => [f.location, f.cache.status]);
       await rt.dispose();
-      return { error, seen, listed: listed.map((e) => e.url), after, served: y.dims };
+      return { error, seen, listed: listed.map((e) => e.url), chunks, after, served: y.dims };
     },
     { dir: DIR },
   );
@@ -199,6 +211,7 @@ test('cancelling a two-file model mid-download leaves nothing in the cache; the 
   expect(r.seen).toBeGreaterThanOrEqual(6144 + 1536);
   expect(r.seen).toBeLessThan(6144 + 3072);
   expect(r.listed).toEqual([]);
+  expect(r.chunks).toBe(0);
   expect(r.after).toEqual([
     ['w1.bin', 'miss'],
     ['w2.bin', 'miss'],
@@ -281,14 +294,16 @@ test('streamed from the weight cache in 4 KiB chunks: kernel plan equals the emb
       const db = await new Promise<IDBDatabase>((ok, ko) =>
         Object.assign(indexedDB.open('webq8-cache'), { onsuccess: (e: Event) => ok((e.target as IDBOpenDBRequest).result), onerror: ko }),
       );
-      const key = `${warm.file.sha256}/000001`;
-      const tx = (mode: IDBTransactionMode) => db.transaction('chunks', mode).objectStore('chunks');
-      const chunk = await new Promise<Uint8Array>((ok) =>
-        Object.assign(tx('readonly').get(key), { onsuccess: (e: Event) => ok((e.target as IDBRequest).result) }),
-      );
+      const tx = (store: string, mode: IDBTransactionMode) => db.transaction(store, mode).objectStore(store);
+      const get = <T>(store: string, key: string) =>
+        new Promise<T>((ok) => Object.assign(tx(store, 'readonly').get(key), { onsuccess: (e: Event) => ok((e.target as IDBRequest).result) }));
+      // The cold download was streamed into the cache: its chunks were written before its hash was known.
+      const { chunkId } = await get<{ chunkId?: string }>('entries', warm.file.sha256);
+      const key = `${chunkId}/000001`;
+      const chunk = await get<Uint8Array>('chunks', key);
       const bad = chunk.slice();
       bad[100] = bad[100]! ^ 0xff;
-      await new Promise((ok) => Object.assign(tx('readwrite').put(bad, key), { onsuccess: ok }));
+      await new Promise((ok) => Object.assign(tx('chunks', 'readwrite').put(bad, key), { onsuccess: ok }));
       db.close();
       const corrupt = await rt.load(`${dir}/mlp-q8-ext.onnx`, kernels).then(
         () => 'loaded',
@@ -297,7 +312,7 @@ test('streamed from the weight cache in 4 KiB chunks: kernel plan equals the emb
       const listed = (await rt.cache.list()).map((e) => e.url?.split('/').pop());
       const again = await load();
       await rt.dispose();
-      return { want, cold, warm, lost, corrupt, listed, again: { y: again.y, cache: again.file.cache.status } };
+      return { want, cold, warm, lost, corrupt, listed, chunkId, again: { y: again.y, cache: again.file.cache.status } };
     },
     { dir: DIR },
   );
@@ -309,6 +324,7 @@ test('streamed from the weight cache in 4 KiB chunks: kernel plan equals the emb
   // The Worker keeps the 1322-byte .onnx only; the int8 weights are in webq8's GPU buffers.
   for (const l of [r.cold, r.warm]) expect(l.memory).toMatchObject({ heldBytes: 1322, kernelGpuBytes: expect.any(Number) });
   expect(r.warm.memory!.kernelGpuBytes).toBeGreaterThanOrEqual(6144 + 3072);
+  expect(r.chunkId).toMatch(/^stream-/);
   expect(r.corrupt).toEqual({ name: 'ExternalDataError', file: 'mlp-q8-ext.bin', reason: 'corrupt' });
   expect(r.listed).not.toContain('mlp-q8-ext.bin');
   expect(r.again.cache).toBe('miss');

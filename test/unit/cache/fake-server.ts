@@ -20,6 +20,8 @@ export interface FakeServerOptions {
   piece?: number;
   /** Serve bodies as byte streams (as browsers do), which a reader may read into its own buffer (BYOB). */
   byteStream?: boolean;
+  /** More response headers (e.g. `cache-control`). */
+  headers?: Record<string, string>;
 }
 
 /** One request the fake server saw. */
@@ -65,7 +67,7 @@ export function fakeServer(files: Record<string, Uint8Array | number | object>, 
     const m = /^bytes=(\d+)-$/.exec(range ?? '');
     const start = m?.[1] !== undefined && opts.ranges !== false ? Number(m[1]) : 0;
     const body = file.subarray(start);
-    const headers: Record<string, string> = { 'content-length': String(opts.contentLength ?? body.length) };
+    const headers: Record<string, string> = { ...opts.headers, 'content-length': String(opts.contentLength ?? body.length) };
     if (start > 0) headers['content-range'] = `bytes ${start}-${file.length - 1}/${file.length}`;
     const cut = cutsLeft-- > 0 ? opts.cutAfter : undefined;
     const src = source(body, opts.piece ?? 16384, cut, init?.signal ?? undefined);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesRanges, createMemoryStore, CorruptEntry, listEntries, loadModelRanges } from '../../../src/cache';
 import { writeEntry } from '../../../src/cache/entries';
 import { entryRanges } from '../../../src/cache/ranges';
-import { chunkKey } from '../../../src/cache/store';
+import { chunkKey, entryChunkKey } from '../../../src/cache/store';
 import { fakeServer, MODEL_URL, modelBytes, nodeSha256, sameBytes } from './fake-server';
 
 /** A seeded generator of integers in [0, n). */
@@ -71,7 +71,7 @@ describe('ranges of a stored file', () => {
     expect(await store.chunks.keys()).toEqual([]);
   });
 
-  it('loadModelRanges: a miss stores the file and reads the entry (the download comes back in hand); a hit reads nothing until asked', async () => {
+  it('loadModelRanges: a miss streams the file into the cache and reads the entry (nothing in hand); a hit reads nothing until asked', async () => {
     const file = modelBytes(50_000, 6);
     const store = createMemoryStore();
     const server = fakeServer({ [MODEL_URL]: file });
@@ -79,7 +79,10 @@ describe('ranges of a stored file', () => {
     const first = await loadModelRanges({ url: MODEL_URL, sha256: sha }, { fetch: server.fetch, chunkBytes: 4096 }, store);
     expect(first).toMatchObject({ cache: 'miss', sha256: sha });
     expect(first.ranges.heldBytes).toBe(0);
-    expect(sameBytes(first.inHand, file)).toBe(true);
+    expect(first.inHand).toBeUndefined();
+    expect(sameBytes(await first.ranges.read(0, file.length), file)).toBe(true);
+    const rec = (await store.entries.get(sha))!;
+    expect(rec.chunkId).toMatch(/^stream-/); // written before its hash was known
     const gets: string[] = [];
     const get = store.chunks.get.bind(store.chunks);
     store.chunks.get = (key) => (gets.push(key), get(key));
@@ -88,7 +91,7 @@ describe('ranges of a stored file', () => {
     expect(second.inHand).toBeUndefined();
     expect(gets).toEqual([]);
     expect(sameBytes(await second.ranges.read(4000, 200), file.subarray(4000, 4200))).toBe(true);
-    expect(gets).toEqual([chunkKey(sha, 0), chunkKey(sha, 1)]);
+    expect(gets).toEqual([entryChunkKey(rec, 0), entryChunkKey(rec, 1)]);
     expect(server.requests).toHaveLength(1);
     // Bypassing the cache: the reader holds the downloaded bytes.
     const bypass = await loadModelRanges(MODEL_URL, { fetch: server.fetch, cache: 'bypass' }, store);
