@@ -67,7 +67,7 @@ export function adapterKey(backend: Backend, adapter: AdapterInfo | null): strin
 export async function prepareModel(input: PrepareInput, getGpu: () => Promise<GpuContext>): Promise<PreparedModel> {
   const files = [...(input.externalData?.values() ?? [])];
   const prepared = await prepareOnly(input, getGpu);
-  for (const f of files) f.inHand = undefined; // downloaded whole: ORT (WASM) has its copy by now, the kernel plan its weights
+  for (const f of files) f.inHand = undefined; // downloaded whole (new bytes on revalidation): ORT (WASM) has its copy by now, the kernel plan its weights
   // What the Worker keeps: the .onnx, and the data files it has in hand (a cache entry is read again when needed).
   const held = files.reduce((a, f) => a + f.ranges.heldBytes, input.bytes.byteLength);
   const memory = memoryOf(prepared.recipe, held);
@@ -128,7 +128,7 @@ async function prepareOnly(input: PrepareInput, getGpu: () => Promise<GpuContext
     return warm.prepared;
   }
   // The kernel plan streams: tensors are read by ranges when needed (src/graph/external-stream.ts),
-  // from the bytes a cold load downloaded while it has them (dropped after preparing), else from the cache.
+  // from the cache entry (a cold download is streamed into it), else from the bytes in hand.
   const sources = new Map([...files].map(([location, f]) => [location, f.ranges]));
   const planned = planModel(bytes, { source: input.source, externalData: files.size ? await readEarly(bytes, sources, input.source) : undefined });
   const modelBytes = [...files.values()].reduce((a, f) => a + f.ranges.size, bytes.byteLength);
