@@ -239,7 +239,8 @@ export interface GenerateReply {
  * wrong GPU answer, for the verification tests) until `'heal-kernels'`; `'small-binding-limit'`
  * checks and splits kernel weights against a 4 KiB storage-binding limit instead of the device's,
  * from then on (matmul weights above it are split into column blocks, others refused);
- * `'tiny-data-chunks'` stores external data files in the weight cache in 4 KiB chunks, from then on.
+ * `'tiny-binding-limit'` does the same against 128 bytes, below 4 columns of the fixtures' weights
+ * (`WeightTooLargeError`: the load keeps plain ORT); `'tiny-data-chunks'` stores external data files in the weight cache in 4 KiB chunks, from then on.
  */
 export type DebugCommand =
   | 'lose-device'
@@ -251,6 +252,7 @@ export type DebugCommand =
   | 'corrupt-kernels'
   | 'heal-kernels'
   | 'small-binding-limit'
+  | 'tiny-binding-limit'
   | 'tiny-data-chunks';
 
 /** The answer to `debug('gpu-counts')`: live GPU objects on ORT's device and live ORT sessions. */

@@ -23,6 +23,9 @@ export function forceBindingLimit(bytes: number): void {
 /** The limit `'small-binding-limit'` sets: small enough for the test fixtures' weights. */
 export const SMALL_BINDING_LIMIT = 4096;
 
+/** The limit `'tiny-binding-limit'` sets: below one block of 4 columns of a weight with K ≥ 32. */
+export const TINY_BINDING_LIMIT = 128;
+
 /** The constant each matmul op splits along N when it is larger than one binding, and its bytes per block of 4 columns. */
 const SPLIT: Record<string, { name: string; blockBytes: (k: number, matrices: number, step: KernelStep) => number }> = {
   MatMulInteger: { name: 'B', blockBytes: int8BlockBytes },

@@ -4,7 +4,7 @@
  * (GPU counts, an invalid binding, a lost device) on its GPU context.
  */
 import type { DebugCommand } from '../protocol';
-import { forceBindingLimit, SMALL_BINDING_LIMIT } from './binding-limit';
+import { forceBindingLimit, SMALL_BINDING_LIMIT, TINY_BINDING_LIMIT } from './binding-limit';
 import { setKernelFault } from './faults';
 import { liveCacheBytes, liveSequences } from './generate';
 import { injectOrtTrap } from './ort-gate';
@@ -15,6 +15,7 @@ const HOOKS: Partial<Record<DebugCommand, () => number | void>> = {
   'kv-sequences': liveSequences,
   'crash-ort': injectOrtTrap,
   'small-binding-limit': () => forceBindingLimit(SMALL_BINDING_LIMIT),
+  'tiny-binding-limit': () => forceBindingLimit(TINY_BINDING_LIMIT),
   'tiny-data-chunks': () => forceDataChunkBytes(TINY_DATA_CHUNK_BYTES),
   'corrupt-kernels': () => setKernelFault(true),
   'heal-kernels': () => setKernelFault(false),

@@ -219,7 +219,7 @@ test('cancelling a two-file model mid-download leaves nothing in the cache; the 
   expect(r.served).toEqual([1, 32]);
 });
 
-test('a weight above the storage-binding limit is split into column blocks: the kernel plan runs it bit-exact, and model.info says so', async ({
+test('a weight above the storage-binding limit is split into column blocks: the kernel plan runs it bit-exact, and model.info says so; one that cannot be split finely enough keeps plain ORT, which serves', async ({
   webq8Page: page,
 }) => {
   test.setTimeout(120_000);
@@ -243,8 +243,11 @@ test('a weight above the storage-binding limit is split into column blocks: the 
       // The test hook: a 4 KiB limit instead of the device's; the fixture's first weight is int8 [64, 96] = 6144 bytes.
       await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('small-binding-limit');
       const above = await load();
+      // 128 bytes: 4 columns of W1 (all 64 rows) need 256, so it cannot be split finely enough.
+      await (rt as unknown as Record<symbol, (c: string) => Promise<void>>)[Symbol.for('webq8.debug')]!('tiny-binding-limit');
+      const tooLarge = await load();
       await rt.dispose();
-      return { within, above, offered };
+      return { within, above, tooLarge, offered };
     },
     { dir: DIR },
   );
@@ -261,6 +264,11 @@ test('a weight above the storage-binding limit is split into column blocks: the 
   expect(r.above.strategy).toBe('kernels');
   expect(r.above.split).toEqual({ weights: 1, parts: 2, limit: 4096 });
   expect(r.above.y).toEqual(r.within.y);
+  // WeightTooLargeError inside the load: plain ORT (on WebGPU) serves, and the reason says why.
+  expect(r.tooLarge.strategy).toBe('ort');
+  expect(r.tooLarge.reason).toMatch(/\[64, 96\] needs .* for one block of 4 columns .* cannot be split finely enough/);
+  expect(r.tooLarge.y).toHaveLength(r.within.y.length);
+  r.tooLarge.y.forEach((v, i) => expect(v).toBeCloseTo(r.within.y[i]!, 4));
 });
 
 test('streamed from the weight cache in 4 KiB chunks: kernel plan equals the embedded model cold, warm and after a lost device, holds no data file; a corrupt cached chunk is ExternalDataError, nothing stays, the next load downloads again', async ({
