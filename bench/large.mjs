@@ -4,7 +4,7 @@
 //   x → DynamicQuantizeLinear → MatMulInteger(·, W_i int8 [D, D]) → Cast → Mul(x_scale · W_scale) → Tanh
 // on one input row, its int8 weights in external data files beside the .onnx (the form every model
 // over 2 GB must use; one file up to 1 GiB, more above). Default 16 × 4096² = 256 MiB of weights; BENCH_LARGE_DIM=8192 gives 1 GiB;
-// BENCH_LARGE_LAYERS=36 BENCH_LARGE_DIM=8192 BENCH_LARGE_PLANS=kernels BENCH_LARGE_CACHE=bypass loads 2.25 GiB once, on the kernel plan.
+// BENCH_LARGE_LAYERS=40 BENCH_LARGE_DIM=8192 BENCH_LARGE_PLANS=kernels loads 2.5 GiB on the kernel plan (BENCH_LARGE_CACHE=bypass: once, uncached).
 // Each plan loads in a fresh browser (fresh profile), warmed by a tiny model: a cold load from the local server (stored in
 // the weight cache) and one run; then a second browser on the same profile (a returning visitor) loads it warm from the cache. Peak memory is the resident
 // set of Chromium's renderer + GPU processes (read from /proc every 50 ms) above the idle page,
