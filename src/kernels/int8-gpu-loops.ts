@@ -151,7 +151,9 @@ export function splitKFinishProgram(variant: 'dp4a' | 'portable', shape: Int8Pro
     shaderKey: `int8-splitk-finish-${variant}-${shape.mode === 'requant' ? 'atomic' : 'plain'}`,
     label: `webq8:int8.splitk-finish`,
     code: `${ARITHMETIC[variant]}\n${finishLoop}\n${common}\n${outFile(shape.mode, false)}`,
-    constants: { MODE: MODES[shape.mode], WG_X: wgX, K_ALIGNED: shape.k % 4 === 0 ? 1 : 0 },
+    // No K_ALIGNED: this pass never reads A's words (a_word), so K's alignment would only compile
+    // the same shader twice.
+    constants: { MODE: MODES[shape.mode], WG_X: wgX },
     workgroups,
   };
 }

@@ -30,6 +30,24 @@ const oracles: Record<string, () => OracleModel[]> = {
 /** Runs the ORT oracle models of `name` (once per worker); its answers go to the page for the harness. */
 const oracle = (page: import('@playwright/test').Page, name: string) => runOracle(page, name, oracles[name]!());
 
+/**
+ * The shader paths cases took (ROWSUM and K_ALIGNED are override constants: one pipeline per kernel
+ * and combination): every kernel of `kernels` ran both values of each, and every loop of two or
+ * more kernels all four combinations.
+ */
+function expectPaths(paths: { kernel: string; loop: string; rowsum: boolean; kAligned: boolean; cases: number }[], kernels: string[]): void {
+  expect([...new Set(paths.map((p) => p.kernel))].sort()).toEqual([...kernels].sort());
+  for (const kernel of kernels) {
+    const runs = paths.filter((p) => p.kernel === kernel);
+    expect(new Set(runs.map((p) => p.rowsum)), kernel).toEqual(new Set([false, true]));
+    expect(new Set(runs.map((p) => p.kAligned)), kernel).toEqual(new Set([false, true]));
+  }
+  for (const loop of new Set(paths.map((p) => p.loop))) {
+    const runs = paths.filter((p) => p.loop === loop);
+    if (new Set(runs.map((p) => p.kernel)).size > 1) expect(new Set(runs.map((p) => `${p.rowsum} ${p.kAligned}`)).size, loop).toBe(4);
+  }
+}
+
 /** Output elements of matmul cases, computed here from the shapes (the page counts what it compared). */
 const elements = (cs: MatmulCase[]) => cs.reduce((n, c) => n + outputElements(c), 0);
 
@@ -52,6 +70,8 @@ for (const variant of ['dp4a', 'portable'] as const) {
       expect(ort.cases).toBe(random.length);
       expect(r.compared).toEqual({ ref: elements(random), ort: elements(random), ortCases: random.length });
       expect(r.layouts.sort()).toEqual(['gemv', 'tiled', 'wide']);
+      expectPaths(r.paths, r.kernels);
+      expect([...new Set(r.paths.map((p) => p.loop))].sort()).toEqual(['gemv', 'tiled', 'wide16', 'wide8']);
     });
 
     test('K up to 8192, N and K off every multiple, batched A and B', async ({ kernelPage: page }) => {
@@ -67,7 +87,7 @@ for (const variant of ['dp4a', 'portable'] as const) {
     }) => {
       test.setTimeout(300_000); // 300 cases on the GPU, plus the oracle
       await oracle(page, 'qlinear');
-      const r = await page.evaluate(({ variant, quantized, tol }) => window.__int8.quantizedOps(variant, quantized, tol, 'qlinear'), {
+      const r = await page.evaluate(({ variant, quantized, tol }) => window.__int8.quantizedOps(variant, quantized, tol, 'qlinear', true), {
         variant,
         quantized,
         tol: FLOAT_TOL,
@@ -76,6 +96,11 @@ for (const variant of ['dp4a', 'portable'] as const) {
       const q = elements(quantized.qlinear.map((c) => c.o));
       expect(r.qlinear).toEqual({ ref: q, ort: q, ortCases: quantized.qlinear.length });
       expect(r.fused).toBe(quantized.fused.reduce((n, c) => n + c.m * (c.o.b.dims[1] as number), 0));
+      // Both epilogues on every kernel the ops choose for these row counts, each kernel through both
+      // values of each shader path (the cases spread over them as in the random MatMulInteger test).
+      expect(r.kernels.length).toBeGreaterThanOrEqual(2);
+      expectPaths(r.paths!.requant, r.kernels);
+      expectPaths(r.paths!.float32, r.kernels);
     });
 
     test('bad shapes and arguments raise KernelError with a fix', async ({ kernelPage: page }) => {

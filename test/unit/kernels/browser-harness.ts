@@ -13,18 +13,27 @@ type Kernel = import('../../../src/kernels/index').Int8Kernel;
 type Failure = { i: number; what: string; at?: number; got?: number; want?: number };
 /** Elements compared with the CPU reference (`ref`) and with ORT (`ort`), and the cases ORT covered. */
 type Compared = { ref: number; ort: number; ortCases: number };
+/** The shader paths a matmul case selects (override constants, so one pipeline each): ROWSUM and K_ALIGNED. */
+type Paths = { rowsum: boolean; kAligned: boolean };
+/** Cases one kernel ran with one combination of the paths (`loop`: layout, plus the column count of `wide`). */
+type PathRun = { kernel: string; loop: string; rowsum: boolean; kAligned: boolean; cases: number };
 
 /** What the harness installs on `window.__int8`. */
 export interface Int8Harness {
   conformance(variant: string, cases: OnnxCase[]): Promise<{ name: string; mismatches: number[]; detail: string }[]>;
-  randomMatmul(variant: string, cases: MatmulCase[], oracle?: string): Promise<{ compared: Compared; layouts: string[]; failures: Failure[] }>;
+  randomMatmul(
+    variant: string,
+    cases: MatmulCase[],
+    oracle?: string,
+  ): Promise<{ compared: Compared; layouts: string[]; paths: PathRun[]; kernels: string[]; failures: Failure[] }>;
   largeK(variant: string, cases: MatmulCase[], oracle?: string): Promise<{ compared: Compared; failures: Failure[] }>;
   quantizedOps(
     variant: string,
     cases: { qlinear: QLinearCase[]; fused: FusedCase[] },
     tol: number,
     oracle?: string,
-  ): Promise<{ qlinear: Compared; fused: number; failures: Failure[] }>;
+    route?: boolean,
+  ): Promise<{ qlinear: Compared; fused: number; failures: Failure[]; paths?: Record<'requant' | 'float32', PathRun[]>; kernels: string[] }>;
   errors(variant: string): Promise<string[]>;
   dynamicQuantize(
     inputs: [string, number[]][],
@@ -220,15 +229,18 @@ export async function installKernelHarness(): Promise<void> {
    * Runs case i through every kernel of `kernelsOf(i)`, each output compared with the reference
    * (computed once per case) and ORT's answer; cases batched (see {@link batched}).
    */
-  async function matmulCases(variant: string, cases: MatmulCase[], kernelsOf: (i: number) => Kernel[], oracle?: string) {
+  async function matmulCases(variant: string, cases: MatmulCase[], kernelsOf: (i: number, paths: Paths) => Kernel[], oracle?: string) {
     const ort = oracleFor(oracle);
     const failures: Failure[] = [];
     const compared: Compared = { ref: 0, ort: 0, ortCases: 0 };
     const names = new Set<string>();
     await batched(cases.length, (i) => {
-      const kernels = kernelsOf(i);
-      if (!kernels.length) return [];
       const { o, args, free, what } = matmulOperands(cases[i] as MatmulCase);
+      const kernels = kernelsOf(i, { rowsum: args.weights.rowsum, kAligned: (o.a.dims.at(-1) as number) % 4 === 0 });
+      if (!kernels.length) {
+        free();
+        return [];
+      }
       let want: ArrayLike<number> | undefined;
       return kernels.map((kernel0, x) => {
         const kernel = { ...kernel0, variant: variant as 'dp4a' };
@@ -243,20 +255,61 @@ export async function installKernelHarness(): Promise<void> {
     return { compared, names, failures };
   }
 
+  /**
+   * Routes cases to `kernels` by the shader paths they select (ROWSUM: some zb' != 0; K_ALIGNED:
+   * K % 4 == 0, override constants: a pipeline per kernel and combination, seconds each on
+   * SwiftShader). Each kernel takes the cases of two of the four combinations, either those where
+   * rowsum == kAligned or those where they differ, so it runs both values of each path; the kernels
+   * of one loop (layout, and the column count of `wide`) alternate which two, so a loop of two or
+   * more kernels runs all four combinations. The kernels named in `every` take all four (their
+   * pipelines are compiled anyway). `pick` keeps `preferred` when it takes the case's combination,
+   * else gives the next kernel, in turn, of those that do.
+   */
+  function pathRouter(kernels: Kernel[], every: string[] = []) {
+    const loop = (kernel: Kernel) => `${kernel.layout}${kernel.layout === 'wide' ? (kernel.cols ?? 8) : ''}`;
+    const loops = [...new Set(kernels.map(loop))];
+    const seen = new Map<string, number>();
+    const takes = kernels.map((kernel) => {
+      if (every.includes(k.int8KernelName(kernel))) return -1; // both
+      const x = seen.get(loop(kernel)) ?? 0;
+      seen.set(loop(kernel), x + 1);
+      return (x + loops.indexOf(loop(kernel))) % 2; // 0: rowsum == kAligned; 1: they differ
+    });
+    const names = kernels.map(k.int8KernelName);
+    const turns = [0, 0];
+    const ran = new Map<string, PathRun>();
+    const pick = (p: Paths, preferred?: Kernel): Kernel => {
+      const diagonal = +(p.rowsum !== p.kAligned);
+      const fits = (x: number) => takes[x] === diagonal || takes[x] === -1;
+      const fit = kernels.filter((_, x) => fits(x));
+      const at = preferred ? names.indexOf(k.int8KernelName(preferred)) : -1;
+      const kernel = (at >= 0 && fits(at) ? kernels[at] : fit[(turns[diagonal] as number)++ % fit.length]) as Kernel;
+      const run = { kernel: k.int8KernelName(kernel), loop: loop(kernel), rowsum: p.rowsum, kAligned: p.kAligned, cases: 0 };
+      const key = JSON.stringify({ ...run, cases: 0 });
+      (ran.get(key) ?? ran.set(key, run).get(key)!).cases++;
+      return kernel;
+    };
+    return { pick, paths: () => [...ran.values()], names };
+  }
+
+  /**
+   * Each case through one candidate of the 'small' class, routed by {@link pathRouter}; the
+   * candidates that {@link largeK} runs too take every combination.
+   */
   async function randomMatmul(variant: string, cases: MatmulCase[], oracle?: string) {
-    const kernels = k.int8Candidates('small', [variant as 'dp4a']);
+    const router = pathRouter(k.int8Candidates('small', [variant as 'dp4a']), defaultKernels(variant).map(k.int8KernelName));
     const layouts = new Set<string>();
     const r = await matmulCases(
       variant,
       cases,
-      (i) => {
-        const kernel = kernels[i % kernels.length] as Kernel;
+      (_, p) => {
+        const kernel = router.pick(p);
         layouts.add(kernel.layout);
         return [kernel];
       },
       oracle,
     );
-    return { compared: r.compared, layouts: [...layouts], failures: r.failures };
+    return { compared: r.compared, layouts: [...layouts], paths: router.paths(), kernels: router.names, failures: r.failures };
   }
 
   /** Each case's B packed and uploaded once and its reference computed once, then every kernel of `kernels[i]` run on it. */
@@ -267,18 +320,44 @@ export async function installKernelHarness(): Promise<void> {
 
   const force = (kernel: Kernel | undefined) => k.setInt8KernelOverride(ctx, kernel ? () => kernel : undefined);
 
+  /** The kernels of {@link largeK}: the GPU defaults, plus the emulated-adapter ones (GEMV 16×1, wide 4 and 16 rows). */
+  const defaultKernels = (variant: string): Kernel[] => {
+    const emulated = [1, 4, 16, 64].map((m) => k.defaultInt8Kernel(m, variant as 'dp4a', true));
+    return [k.defaultInt8Kernel(1, variant as 'dp4a'), k.defaultInt8Kernel(64, variant as 'dp4a'), ...emulated];
+  };
+
   async function largeK(variant: string, cases: MatmulCase[], oracle?: string) {
-    // The GPU defaults, plus the emulated-adapter ones (GEMV 16×1, wide 4 and 16 rows, tiled 16×1).
-    const emulated = [1, 4, 16, 64].map((m) => k.defaultInt8Kernel(m, 'portable', true));
-    const kernels = [k.defaultInt8Kernel(1, 'portable'), k.defaultInt8Kernel(64, 'portable'), ...emulated];
+    const kernels = defaultKernels(variant);
     const r = await matmulCases(variant, cases, () => kernels, oracle);
     return { compared: r.compared, failures: r.failures };
   }
 
-  async function quantizedOps(variant: string, cases: { qlinear: QLinearCase[]; fused: FusedCase[] }, tol: number, oracle?: string) {
+  /**
+   * With `route`, each case runs on a kernel {@link pathRouter} picks from the kernels the ops choose
+   * for the cases' row counts (the case's own choice when that kernel takes its combination), one
+   * router per epilogue; the hook that forces it is removed after the case's dispatches are encoded.
+   */
+  async function quantizedOps(variant: string, cases: { qlinear: QLinearCase[]; fused: FusedCase[] }, tol: number, oracle?: string, route = false) {
     const ort = oracleFor(oracle);
     const failures: Failure[] = [];
     const qlinear: Compared = { ref: 0, ort: 0, ortCases: 0 };
+    const rowsOf = [...cases.qlinear.map((q) => q.o.a.dims.slice(0, -1).reduce((x, y) => x * y, 1)), ...cases.fused.map((c) => c.m)];
+    const natural = (rows: number) => k.chooseInt8Kernel(ctx, rows, variant as 'dp4a');
+    const chosen = [...new Map(rowsOf.map((rows) => [k.int8KernelName(natural(rows)), natural(rows)])).values()];
+    const routers = { requant: pathRouter(chosen), float32: pathRouter(chosen) };
+    /** Encodes `run` on the kernel the router picks (or the ops' own choice without `route`). */
+    const routed = <R>(router: ReturnType<typeof pathRouter>, rows: number, b: ReturnType<typeof int8Of>, bZp: number[] | undefined, run: () => R): R => {
+      if (!route) return run();
+      const kAligned = (b.dims.at(-2) as number) % 4 === 0;
+      const rowsum = k.packInt8Weights(b, bZp).rowsum;
+      const kernel = router.pick({ rowsum, kAligned }, natural(rows));
+      k.setInt8KernelOverride(ctx, () => kernel);
+      try {
+        return run();
+      } finally {
+        k.setInt8KernelOverride(ctx, undefined);
+      }
+    };
     await batched(cases.qlinear.length, (i) => {
       // QLinearMatMul: random dtypes, zero points, per-tensor or per-column b_scale.
       const q = cases.qlinear[i] as QLinearCase;
@@ -295,7 +374,7 @@ export async function installKernelHarness(): Promise<void> {
         y_scale: tensor('float32', [], [yScale]),
         y_zero_point: tensor(yType, [], [yZp]),
       } as Record<string, T>);
-      const [y] = s.run([gpu(o.a as T)]);
+      const [y] = routed(routers.requant, rowsOf[i] as number, o.b, bZp, () => s.run([gpu(o.a as T)]));
       if (y?.type !== yType) failures.push({ i, what: `QLinearMatMul output type ${y?.type}, expected ${yType}` });
       const what = `QLinearMatMul ${JSON.stringify(o.a.dims)}x${o.b.dims.at(-1)} ${o.a.type}*${o.b.type} -> ${yType}`;
       const check = (got: number[]) => {
@@ -315,7 +394,7 @@ export async function installKernelHarness(): Promise<void> {
       if (c.bias) consts.bias = tensor('float32', [n], c.bias);
       const dql = step('DynamicQuantizeLinear', variant, {}).run([gpu(tensor('float32', [c.m, c.k], c.x))]);
       const qmm = step('QuantizedMatMul', variant, consts, c.activation ? { activation: c.activation } : {});
-      const [f] = qmm.run(dql);
+      const [f] = routed(routers.float32, c.m, b, c.o.bZp, () => qmm.run(dql));
       const free = () => {
         for (const t of dql) ctx.buffers.release(t.buffer);
         qmm.dispose();
@@ -331,7 +410,8 @@ export async function installKernelHarness(): Promise<void> {
       };
       return [{ out: f as G, free, check }];
     });
-    return { qlinear, fused, failures };
+    const paths = route ? { requant: routers.requant.paths(), float32: routers.float32.paths() } : undefined;
+    return { qlinear, fused, failures, paths, kernels: chosen.map(k.int8KernelName) };
   }
 
   async function errors(variant: string) {

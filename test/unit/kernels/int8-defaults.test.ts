@@ -110,6 +110,9 @@ describe('GPU-shaped programs', () => {
     const fin = splitKFinishProgram('dp4a', { ...shape, mode: 'requant' });
     expect(fin.code).toContain('array<atomic<u32>>'); // requantized bytes share words
     expect(fin.workgroups).toEqual([16, 1, 1]);
+    // It never reads A's words: one pipeline whatever K's alignment (K_ALIGNED left at its default).
+    expect(fin.constants).toEqual({ MODE: 2, WG_X: 64 });
+    expect(splitKFinishProgram('dp4a', { ...shape, mode: 'requant', k: shape.k + 1 }).constants).toEqual(fin.constants);
     expect(() => int8GpuProgram({ variant: 'dp4a', layout: 'splitk', wgX: 8, wgY: 24 }, shape)).toThrow(/power-of-two/);
     expect(() => int8GpuProgram({ variant: 'dp4a', layout: 'splitk', wgX: 8, wgY: 32, rows: 9 }, shape)).toThrow(/1–8 rows/);
   });
