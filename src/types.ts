@@ -143,9 +143,11 @@ export interface ModelMemory {
   ortBytes: number;
   /**
    * Bytes the worker keeps in its JS heap while the model is loaded: the `.onnx`, plus data files
-   * it has only in memory (given as bytes, or downloaded with `cache: 'bypass'`) on WebGPU. Data
-   * files in the weight cache are not held: the kernel plan reads them by ranges, and reads them
-   * again to rebuild after a lost device. WASM lets every data file go once ORT has copied it.
+   * it has only in memory (given as bytes, downloaded with `cache: 'bypass'`, or not cached because
+   * the cache could not take them: see `externalData[i].cache.reason`) on WebGPU. Data files in
+   * the weight cache are not held: a cold download is streamed into it, the kernel plan reads them
+   * by ranges, and reads them again to rebuild after a lost device. WASM lets every data file go
+   * once ORT has copied it.
    */
   heldBytes: number;
   /**
