@@ -14,6 +14,16 @@ export async function sha256Hex(bytes: Uint8Array): Promise<Sha256Hex> {
   return toHex(new Uint8Array(digest));
 }
 
+/** Throws `IntegrityError` when the bytes at `url` hash to `actual` but `expected` was given and differs. */
+export function checkExpected(url: string, expected: string | undefined, actual: Sha256Hex): void {
+  if (expected === undefined || actual === expected) return;
+  throw new IntegrityError(`The model at ${url} has SHA-256 ${actual}, expected ${expected}. It was not cached or used; check the URL or the expected hash.`, {
+    url,
+    expected,
+    actual,
+  });
+}
+
 /**
  * Normalizes an expected hash to lowercase hex. Accepts 64 hex characters or an SRI string
  * `sha256-<base64>`; anything else is an {@link IntegrityError} saying which forms are accepted.

@@ -3,12 +3,12 @@
  * possible, from the network otherwise. Cache trouble (no IndexedDB, quota, a corrupt entry) never
  * fails a load: the bytes come from the network and the result says what happened.
  */
-import { IntegrityError, IntegrityRequiredError } from '../errors';
+import { IntegrityRequiredError } from '../errors';
 import { CorruptEntry, DEFAULT_CHUNK_BYTES, defined, findEntry, readEntry, removeEntry, touchEntry, type EntryLabels } from './entries';
 import { fetchModelResponse } from './fetcher';
 import { freshness, isNoStore, readValidators, type HttpValidators } from './freshness';
 import { collectOrphansOnce } from './gc';
-import { parseExpectedSha256, sha256Hex } from './hash';
+import { checkExpected, parseExpectedSha256, sha256Hex } from './hash';
 import { getDefaultStore } from './idb-store';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
@@ -208,16 +208,7 @@ async function download(
   report(options.onProgress, { phase: 'verify', loaded: 0, total: bytes.length });
   const sha256 = await sha256Hex(bytes);
   report(options.onProgress, { phase: 'verify', loaded: bytes.length, total: bytes.length });
-  if (expected !== undefined && sha256 !== expected) {
-    throw new IntegrityError(
-      `The model at ${ref.url} has SHA-256 ${sha256}, expected ${expected}. It was not cached or used; check the URL or the expected hash.`,
-      {
-        url: ref.url,
-        expected,
-        actual: sha256,
-      },
-    );
-  }
+  checkExpected(ref.url, expected, sha256);
   return { bytes, sha256, response };
 }
 

@@ -47,8 +47,7 @@ async function putEntry(
   const existing = await store.entries.get(sha256);
   if (existing?.state === 'complete' && options.cache !== 'refresh') {
     // Same bytes already cached under other labels: relabel instead of rewriting.
-    const { supersededBy: _retired, ...rec } = existing;
-    await store.entries.set(sha256, { ...rec, ...defined(labels), ...(http ? { http } : {}), lastUsed: Date.now() });
+    await relabelEntry(store, existing, labels, http);
     return { ok: true };
   }
   if (existing) await removeEntry(store, sha256, existing.chunkCount, existing.chunkId);
@@ -65,6 +64,14 @@ async function putEntry(
       }
     }
   }
+}
+
+/** Gives the complete entry `existing` the labels of a load that brought the same bytes (no longer retired); returns the record stored. */
+export async function relabelEntry(store: CacheStore, existing: EntryRecord, labels: EntryLabels, http?: HttpValidators): Promise<EntryRecord> {
+  const { supersededBy: _retired, ...rec } = existing;
+  const relabelled: EntryRecord = { ...rec, ...defined(labels), ...(http ? { http } : {}), lastUsed: Date.now() };
+  await store.entries.set(existing.sha256, relabelled);
+  return relabelled;
 }
 
 /** Retires the other entries found by the same plain URL (same id, no version) than `sha256`. */

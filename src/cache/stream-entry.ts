@@ -10,15 +10,14 @@
  * chunks that belong to no entry, which orphan collection removes (the write lock is held
  * throughout, so collection never runs under a download).
  */
-import { IntegrityError } from '../errors';
 import { defined, removeEntry, type EntryLabels } from './entries';
 import { evictOne, makeRoom } from './evict';
 import { fetchModelStream, type BodyWriter } from './fetcher';
 import { isNoStore, readValidators, type HttpValidators } from './freshness';
-import { sha256Hex, toHex } from './hash';
+import { checkExpected, sha256Hex, toHex } from './hash';
 import { LOCK, withLock } from './locks';
 import { report } from './progress';
-import { isQuotaError } from './put';
+import { isQuotaError, relabelEntry } from './put';
 import { Sha256 } from './sha256-js';
 import { chunkKey, type CacheStore } from './store';
 import type { CacheReason, EntryRecord, LoadModelBytesOptions, ResolvedSource } from './types';
@@ -126,20 +125,12 @@ class EntryWriter implements BodyWriter {
     if (this.fill > 0 || this.index === 0) await this.flush(this.buffers[this.index % 2]?.slice(0, this.fill) ?? new Uint8Array(0));
     await this.writing;
     const sha256 = toHex(this.hash.digest());
-    if (expected !== undefined && sha256 !== expected) {
-      throw new IntegrityError(
-        `The model at ${url} has SHA-256 ${sha256}, expected ${expected}. It was not cached or used; check the URL or the expected hash.`,
-        { url, expected, actual: sha256 },
-      );
-    }
+    checkExpected(url, expected, sha256);
     const now = Date.now();
     const existing = await this.store.entries.get(sha256);
     if (existing?.state === 'complete') {
       await this.discard();
-      const { supersededBy: _retired, ...rec } = existing;
-      const relabelled: EntryRecord = { ...rec, ...defined(labels), ...(http ? { http } : {}), lastUsed: now };
-      await this.store.entries.set(sha256, relabelled);
-      return relabelled;
+      return relabelEntry(this.store, existing, labels, http);
     }
     if (existing) await removeEntry(this.store, sha256, existing.chunkCount, existing.chunkId);
     const rec: EntryRecord = {
